@@ -1,0 +1,213 @@
+/**
+ * `buildApp(config, deps)`: the whole HTTP application, without a process around it. Tests
+ * call it with `app.inject`; `server.ts` adds listening, timers and signals.
+ */
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Config } from './config.js';
+import { type FlowEventName, type FlowObserver, FlowService } from './device-flow/flow-service.js';
+import { createRateLimits } from './device-flow/rate-limits.js';
+import { InvalidRequest, NotFound, OAuthError, PageError, PayloadTooLarge, toOAuthBody } from './errors.js';
+import { Browser } from './http/browser.js';
+import { deviceCodeRoute } from './http/device-code.js';
+import { opsRoutes } from './http/ops.js';
+import { errorBody } from './http/schemas.js';
+import { tokenRoute } from './http/token.js';
+import { renderPageError, verifyRoutes } from './http/verify.js';
+import { createMetrics, type FlowOutcome, type Metrics } from './metrics.js';
+import { createPostizClient, type PostizClient } from './postiz/client.js';
+import type { Store } from './storage/store.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A browser route: errors re-render a page instead of JSON. */
+    page?: boolean;
+  }
+}
+
+export interface AppDeps {
+  store: Store;
+  /** Defaults to the real Postiz client built from `config`. */
+  postiz?: PostizClient;
+  /** Clock, for tests of expiry. */
+  now?: () => number;
+  /** The process's pino logger (`createLogger`); none when omitted. */
+  logger?: FastifyBaseLogger;
+}
+
+export interface App {
+  app: FastifyInstance;
+  flows: FlowService;
+  metrics: Metrics;
+}
+
+/** Largest request body accepted; a device flow never needs more than a few hundred bytes. */
+export const BODY_LIMIT = 16 * 1024;
+
+const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
+  delivered: 'delivered',
+  denied: 'denied',
+  cancelled: 'cancelled',
+  expired: 'expired',
+  failed: 'failed',
+};
+
+/** Build the application. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
+  const now = deps.now ?? Date.now;
+  const options: FastifyServerOptions = {
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // A hop count is accepted at run time (proxy-addr), though Fastify's types omit it.
+    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    return503OnClosing: true,
+  };
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  const metrics = createMetrics({ countPending: () => deps.store.countPending(new Date(now())) });
+  const observer: FlowObserver = {
+    flowEvent(event, flowId, fields) {
+      app.log.info({ event: `flow.${event}`, flowId, ...fields }, `flow ${event}`);
+      if (event === 'started') metrics.flowsStarted.inc();
+      const outcome = FINAL_OUTCOMES[event];
+      if (outcome) metrics.flowsFinished.inc({ outcome });
+    },
+    rateLimited(route) {
+      metrics.rateLimited.inc({ route });
+    },
+    poll(result) {
+      metrics.polls.inc({ result });
+    },
+  };
+  const postiz =
+    deps.postiz ??
+    createPostizClient({
+      apiUrl: config.postizApiUrl,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      timeoutMs: config.upstreamTimeoutMs,
+      onRequest(status, seconds) {
+        metrics.upstreamRequests.inc({ status });
+        metrics.upstreamDuration.observe(seconds);
+      },
+    });
+  const flows = new FlowService({
+    config,
+    store: deps.store,
+    postiz,
+    limits: createRateLimits(deps.store, config),
+    observer,
+    now,
+  });
+  const secure = config.serverUrl.startsWith('https:');
+  const browser = new Browser({ serverUrl: config.serverUrl, secure });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+  await app.register(fastifyHelmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        // The confirmation form redirects to Postiz; form-action applies to that redirect.
+        formAction: ["'self'", new URL(config.postizFrontendUrl).origin],
+        frameAncestors: ["'none'"],
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: secure ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Postiz CLI Auth Server',
+        version: '1.0.0',
+        description: 'OAuth 2.0 Device Authorization Grant (RFC 8628) for the postiz CLI.',
+      },
+      servers: [{ url: config.serverUrl }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  app.addSchema(errorBody);
+
+  // The postiz CLI sends `Content-Type: application/json` with no body at all (POSTIZ.md §2).
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (request, body, done) => {
+      if (body === '') return done(null, undefined);
+      defaultJson(request, body as string, done);
+    },
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler(async (error: FastifyError | OAuthError | PageError, request, reply) => {
+    const isPage = request.routeOptions.config?.page === true;
+    if (error instanceof PageError) return renderPageError(request, reply, browser, error);
+    const oauth = error instanceof OAuthError ? error : clientError(error);
+    if (!oauth) request.log.error({ err: error }, 'unhandled error');
+    if (isPage) {
+      return renderPageError(request, reply, browser, new PageError(oauth ? 'bad_request' : 'server_error'));
+    }
+    const { statusCode, body, headers } = toOAuthBody(oauth ?? error);
+    return reply.code(statusCode).headers(headers).header('cache-control', 'no-store').send(body);
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => {
+    const { statusCode, body } = toOAuthBody(new NotFound('No such endpoint'));
+    return reply.code(statusCode).send(body);
+  });
+
+  deviceCodeRoute(app, flows, config.serverUrl);
+  tokenRoute(app, flows, config.postizApiUrl, (result) => observer.poll(result));
+  verifyRoutes(app, flows, browser, now);
+  opsRoutes(app, {
+    store: deps.store,
+    metrics,
+    serverUrl: config.serverUrl,
+    metricsToken: config.metricsToken,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.ready();
+  return { app, flows, metrics };
+}
+
+/** Fastify's own 4xx errors (bad JSON, wrong content type, too large, schema) as OAuth errors. */
+function clientError(error: FastifyError): OAuthError | undefined {
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new PayloadTooLarge('The request body is too large');
+  if (error.validation) return new InvalidRequest(`Invalid request: ${error.message}`.slice(0, 200));
+  if (status >= 400 && status < 500) return new InvalidRequest(error.message.slice(0, 200));
+  return undefined;
+}

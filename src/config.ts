@@ -1,0 +1,349 @@
+/**
+ * One schema for every setting: each entry names its variable, its default, what it means,
+ * and how it is parsed. `loadConfig` reads the environment once; a bad value throws a
+ * `ConfigError` whose message is the one line an operator needs.
+ */
+import { existsSync } from 'node:fs';
+
+/** How `TRUST_PROXY` is handed to Fastify: off, a hop count, or a list of addresses/CIDRs. */
+export type TrustProxy = boolean | number | string[];
+
+export interface Config {
+  databaseUrl: string | undefined;
+  pgliteDataDir: string;
+  clientId: string;
+  clientSecret: string;
+  port: number;
+  host: string;
+  serverUrl: string;
+  postizFrontendUrl: string;
+  postizApiUrl: string;
+  trustProxy: TrustProxy;
+  deviceCodeTtlSeconds: number;
+  pollIntervalSeconds: number;
+  pollWaitSeconds: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  upstreamTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  purgeIntervalSeconds: number;
+  userCodeAttempts: number;
+  userCodeWindowSeconds: number;
+  userCodeGlobalAttempts: number;
+  flowStartLimit: number;
+  flowStartWindowSeconds: number;
+  unknownPollLimit: number;
+  unknownPollWindowSeconds: number;
+  metricsToken: string | undefined;
+  databasePoolSize: number;
+}
+
+/** A setting that is missing or malformed; `message` is the whole explanation. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  description: string;
+  /** Default as the operator would write it; `undefined` means "unset is allowed". */
+  default?: string | ((env: Env) => string | undefined);
+  /** When the setting has no default, why it is needed (printed when it is missing). */
+  required?: string;
+  parse: Parser<Config[K]>;
+}
+
+type Env = Record<string, string | undefined>;
+
+const fail = (message: string): never => {
+  throw new ConfigError(message);
+};
+
+const string: Parser<string> = (raw) => raw;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    if (!/^\d+$/.test(raw.trim())) fail(`${name} must be a whole number, got "${raw}"`);
+    const value = Number(raw.trim());
+    if (value < min || value > max) fail(`${name} must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+
+const url =
+  (protocols: string[]): Parser<string> =>
+  (raw, name) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return fail(`${name} must be a URL such as ${protocols[0]}//example.com, got "${raw}"`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      fail(`${name} must start with ${protocols.join(' or ')}, got "${raw}"`);
+    }
+    if (parsed.search || parsed.hash) fail(`${name} must not have a query string or fragment`);
+    // One canonical form (no trailing slash) so every derived link is built the same way.
+    return parsed.href.replace(/\/+$/, '');
+  };
+
+const prefixed =
+  (prefixes: string[], what: string): Parser<string> =>
+  (raw, name) => {
+    const value = raw.trim();
+    if (!prefixes.some((p) => value.startsWith(p) && value.length > p.length)) {
+      fail(`${name} must be ${what} (starting with ${prefixes.join(' or ')})`);
+    }
+    return value;
+  };
+
+const trustProxy: Parser<TrustProxy> = (raw, name) => {
+  const value = raw.trim().toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const list = value.split(',').map((s) => s.trim());
+  if (
+    list.every((s) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(s) || /^(loopback|linklocal|uniquelocal)$/.test(s))
+  ) {
+    return list;
+  }
+  return fail(`${name} must be true, false, a hop count, or a comma-separated list of addresses/CIDRs`);
+};
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw, name) => {
+    const value = raw.trim().toLowerCase() as T;
+    if (!values.includes(value)) fail(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    return value;
+  };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting, in the order the README documents them. */
+export const SETTINGS: Setting<keyof Config>[] = [
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    description: '`postgres://…` connection string; unset → the embedded database (PGlite).',
+    parse: url(['postgres:', 'postgresql:']),
+  },
+  {
+    key: 'pgliteDataDir',
+    env: 'PGLITE_DATA_DIR',
+    description: 'Where the embedded database lives; `memory` keeps it in memory.',
+    default: './.data/pglite',
+    parse: string,
+  },
+  {
+    key: 'clientId',
+    env: 'POSTIZ_OAUTH_CLIENT_ID',
+    description: 'The `pca_…` (or `pcd_…`) client id of your Postiz OAuth app.',
+    required: 'the pca_… id of your Postiz OAuth app',
+    parse: prefixed(['pca_', 'pcd_'], 'the client id of your Postiz OAuth app'),
+  },
+  {
+    key: 'clientSecret',
+    env: 'POSTIZ_OAUTH_CLIENT_SECRET',
+    description: 'The `pcs_…` secret of your Postiz OAuth app. Never logged.',
+    required: 'the pcs_… secret of your Postiz OAuth app',
+    parse: prefixed(['pcs_'], 'the client secret of your Postiz OAuth app'),
+  },
+  { key: 'port', env: 'PORT', description: 'Listening port.', default: '3111', parse: integer(0, 65535) },
+  { key: 'host', env: 'HOST', description: 'Listening address.', default: '0.0.0.0', parse: string },
+  {
+    key: 'serverUrl',
+    env: 'SERVER_URL',
+    description: 'Public base URL; all links and the callback URL derive from it.',
+    default: (env) => `http://localhost:${env.PORT?.trim() || '3111'}`,
+    parse: url(['http:', 'https:']),
+  },
+  {
+    key: 'postizFrontendUrl',
+    env: 'POSTIZ_FRONTEND_URL',
+    description: 'Where browsers are sent to authorize.',
+    default: 'https://platform.postiz.com',
+    parse: url(['http:', 'https:']),
+  },
+  {
+    key: 'postizApiUrl',
+    env: 'POSTIZ_API_URL',
+    description: 'Where codes are exchanged; also returned to the CLI as `api_url`.',
+    default: 'https://api.postiz.com',
+    parse: url(['http:', 'https:']),
+  },
+  {
+    key: 'trustProxy',
+    env: 'TRUST_PROXY',
+    description: '`true` (or a hop count / CIDR list): take the client address from `X-Forwarded-For`.',
+    default: 'false',
+    parse: trustProxy,
+  },
+  {
+    key: 'deviceCodeTtlSeconds',
+    env: 'DEVICE_CODE_TTL_SECONDS',
+    description: 'Lifetime of a device flow.',
+    default: '900',
+    parse: integer(60, 3600),
+  },
+  {
+    key: 'pollIntervalSeconds',
+    env: 'POLL_INTERVAL_SECONDS',
+    description: 'The `interval` given to clients.',
+    default: '5',
+    parse: integer(1, 60),
+  },
+  {
+    key: 'pollWaitSeconds',
+    env: 'POLL_WAIT_SECONDS',
+    description:
+      'How long a pending poll is held open for clients that do not send `Prefer: wait=N` (0 answers at once).',
+    default: '0',
+    parse: integer(0, 20),
+  },
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    description: 'pino level.',
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+  },
+  {
+    key: 'logFormat',
+    env: 'LOG_FORMAT',
+    description: '`json` (one line per event) or `pretty` for development.',
+    default: 'json',
+    parse: oneOf(['json', 'pretty'] as const),
+  },
+  {
+    key: 'upstreamTimeoutMs',
+    env: 'UPSTREAM_TIMEOUT_MS',
+    description: 'How long to wait for Postiz when exchanging a code.',
+    default: '8000',
+    parse: integer(100, 60000),
+  },
+  {
+    key: 'shutdownTimeoutMs',
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits.',
+    default: '10000',
+    parse: integer(0, 120000),
+  },
+  {
+    key: 'purgeIntervalSeconds',
+    env: 'PURGE_INTERVAL_SECONDS',
+    description: 'How often expired flows and rate-limit windows are deleted.',
+    default: '60',
+    parse: integer(1, 3600),
+  },
+  {
+    key: 'userCodeAttempts',
+    env: 'RATE_LIMIT_USER_CODE_ATTEMPTS',
+    description: 'Wrong user codes allowed per client address per window.',
+    default: '10',
+    parse: integer(1, 100000),
+  },
+  {
+    key: 'userCodeWindowSeconds',
+    env: 'RATE_LIMIT_USER_CODE_WINDOW_SECONDS',
+    description: 'The window for wrong user codes.',
+    default: '900',
+    parse: integer(1, 86400),
+  },
+  {
+    key: 'userCodeGlobalAttempts',
+    env: 'RATE_LIMIT_USER_CODE_GLOBAL',
+    description:
+      'Wrong user codes allowed from all addresses together per window; past it, an address that has already guessed wrong is refused.',
+    default: '1000',
+    parse: integer(1, 10000000),
+  },
+  {
+    key: 'flowStartLimit',
+    env: 'RATE_LIMIT_FLOW_STARTS',
+    description: 'Flows a client address may start per window.',
+    default: '30',
+    parse: integer(1, 1000000),
+  },
+  {
+    key: 'flowStartWindowSeconds',
+    env: 'RATE_LIMIT_FLOW_STARTS_WINDOW_SECONDS',
+    description: 'The window for flow starts.',
+    default: '600',
+    parse: integer(1, 86400),
+  },
+  {
+    key: 'unknownPollLimit',
+    env: 'RATE_LIMIT_UNKNOWN_POLLS',
+    description: 'Polls with unknown device codes allowed per client address per window.',
+    default: '60',
+    parse: integer(1, 1000000),
+  },
+  {
+    key: 'unknownPollWindowSeconds',
+    env: 'RATE_LIMIT_UNKNOWN_POLLS_WINDOW_SECONDS',
+    description: 'The window for polls with unknown device codes.',
+    default: '600',
+    parse: integer(1, 86400),
+  },
+  {
+    key: 'metricsToken',
+    env: 'METRICS_TOKEN',
+    description: 'When set, `/metrics` requires `Authorization: Bearer <token>`.',
+    parse: string,
+  },
+  {
+    key: 'databasePoolSize',
+    env: 'DATABASE_POOL_SIZE',
+    description: 'Connections per instance in the PostgreSQL pool.',
+    default: '10',
+    parse: integer(1, 200),
+  },
+];
+
+/**
+ * Parse settings from `env` (default `process.env`); throws `ConfigError` on the first bad
+ * value. `requireCredentials: false` (for `migrate`) lets the Postiz app's id and secret be unset.
+ */
+export function loadConfig(env: Env = process.env, options: { requireCredentials?: boolean } = {}): Config {
+  const requireCredentials = options.requireCredentials ?? true;
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env];
+    const given = raw !== undefined && raw.trim() !== '' ? raw : undefined;
+    const fallback = typeof setting.default === 'function' ? setting.default(env) : setting.default;
+    const value = given ?? fallback;
+    if (value === undefined) {
+      if (setting.required && requireCredentials) fail(`${setting.env} is required (${setting.required})`);
+      out[setting.key] = undefined;
+      continue;
+    }
+    out[setting.key] = setting.parse(value, setting.env);
+  }
+  return out as Config;
+}
+
+/** Read `.env` from the working directory into `process.env` (existing variables win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** The config without secrets, for logging at start-up. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    clientSecret: '[set]',
+    metricsToken: config.metricsToken ? '[set]' : undefined,
+    databaseUrl: config.databaseUrl ? redactUrl(config.databaseUrl) : undefined,
+  };
+}
+
+function redactUrl(raw: string): string {
+  const u = new URL(raw);
+  if (u.password) u.password = '***';
+  return u.href;
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm run demo`: the whole flow on one machine with nothing else installed. The server runs
+ * on the embedded database (in memory) and talks to the built-in Postiz stand-in, which
+ * listens on its own port. The stand-in is only ever used here and in tests.
+ */
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { createStandIn } from './postiz/stand-in.js';
+import { startServer } from './server.js';
+
+const DEMO_CLIENT_ID = 'pca_demo0000000000000000000000000000';
+const DEMO_CLIENT_SECRET = 'pcs_demo00000000000000000000000000000000000000000000';
+
+/** Start the stand-in and the server; runs until SIGINT/SIGTERM. */
+export async function runDemo(env: Record<string, string | undefined>): Promise<void> {
+  const port = Number(env.PORT ?? 3111);
+  const standInPort = Number(env.DEMO_POSTIZ_PORT ?? 3112);
+  const serverUrl = env.SERVER_URL ?? `http://localhost:${port}`;
+  const standIn = createStandIn({
+    clients: [
+      {
+        clientId: DEMO_CLIENT_ID,
+        clientSecret: DEMO_CLIENT_SECRET,
+        redirectUri: `${serverUrl}/device/callback`,
+        name: 'Postiz CLI (demo)',
+      },
+    ],
+    user: { name: 'Demo User', organizationId: 'org_demo' },
+  });
+  const postizUrl = await standIn.listen(standInPort, '127.0.0.1');
+
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    ...env,
+    PORT: String(port),
+    HOST: env.HOST ?? '127.0.0.1',
+    SERVER_URL: serverUrl,
+    PGLITE_DATA_DIR: env.PGLITE_DATA_DIR ?? 'memory',
+    DATABASE_URL: undefined,
+    POSTIZ_OAUTH_CLIENT_ID: DEMO_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: DEMO_CLIENT_SECRET,
+    POSTIZ_FRONTEND_URL: postizUrl,
+    POSTIZ_API_URL: postizUrl,
+  });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const server = await startServer(config, { logger });
+
+  console.log(`
+Postiz CLI Auth Server demo
+  auth server      ${config.serverUrl}  (embedded database, in memory)
+  Postiz stand-in  ${postizUrl}  (logged in as "Demo User")
+
+Try it with the real CLI:
+  POSTIZ_AUTH_SERVER=${config.serverUrl} npx postiz auth:login
+
+Or start a flow by hand:
+  curl -s -X POST ${config.serverUrl}/device/code
+then open ${config.serverUrl}/device/verify and enter the user_code.
+
+Press Ctrl+C to stop.
+`);
+
+  const stop = async (): Promise<void> => {
+    await server.close();
+    await standIn.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

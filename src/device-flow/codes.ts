@@ -1,0 +1,60 @@
+/**
+ * The secrets of a flow and how they are compared and stored: device codes (RFC 8628 §5.2),
+ * user codes (§6.1), and the one-way hashes kept in the database instead of them.
+ */
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+
+/** RFC 8628 §6.1: base-20, no vowels (no words), no look-alike digits. */
+export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+export const USER_CODE_LENGTH = 8;
+
+/** A fresh device code: 256 bits from the CSPRNG, base64url (43 characters). */
+export function newDeviceCode(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** A fresh opaque random token (OAuth `state`, cookies, flow ids): `bytes` of entropy, base64url. */
+export function newToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** A fresh user code, 8 characters of the base-20 alphabet without the dash (≈ 34.6 bits). */
+export function newUserCode(): string {
+  let code = '';
+  for (let i = 0; i < USER_CODE_LENGTH; i++) code += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
+  return code;
+}
+
+/** `BCDFGHJK` → `BCDF-GHJK`, the form people read and type. */
+export function formatUserCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`;
+}
+
+/**
+ * What a person typed, in canonical form, or `undefined` when it cannot be a user code.
+ * Case, spaces, dashes and other punctuation do not matter (§6.1).
+ */
+export function normalizeUserCode(input: unknown): string | undefined {
+  if (typeof input !== 'string' || input.length > 64) return undefined;
+  const code = input.toUpperCase().replace(/[^A-Z]/g, '');
+  if (code.length !== USER_CODE_LENGTH) return undefined;
+  for (const ch of code) if (!USER_CODE_ALPHABET.includes(ch)) return undefined;
+  return code;
+}
+
+/** SHA-256 of a secret: what the database stores in its place. */
+export function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+/** Constant-time equality of two byte strings (different lengths are simply unequal). */
+export function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A device code as the CLI presents it: base64url, and no longer than any we issue. */
+export function isWellFormedDeviceCode(value: unknown): value is string {
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= 128 && /^[A-Za-z0-9_-]+$/.test(value)
+  );
+}

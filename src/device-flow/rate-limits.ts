@@ -1,0 +1,68 @@
+/**
+ * Guessing and flooding limits (RFC 8628 §5.1), kept in the store so they hold across
+ * instances. Each limit stops only the offender: a right code from a clean address is never
+ * refused (docs/security.md).
+ */
+import type { Config } from '../config.js';
+import type { Store } from '../storage/store.js';
+
+/** A refusal: how long until the window resets. */
+export interface Refusal {
+  retryAfterSeconds: number;
+}
+
+export interface RateLimits {
+  /** Count a flow start from `ip`; a refusal once the address is over its limit. */
+  flowStart(ip: string, now: Date): Promise<Refusal | undefined>;
+  /** Before looking a user code up: is `ip` already cut off? */
+  userCodeAllowed(ip: string, now: Date): Promise<Refusal | undefined>;
+  /** After a wrong user code from `ip`. */
+  wrongUserCode(ip: string, now: Date): Promise<void>;
+  /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
+  unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
+}
+
+const secondsUntil = (resetAt: Date, now: Date): number =>
+  Math.max(1, Math.ceil((resetAt.getTime() - now.getTime()) / 1000));
+
+/** Limits from the configured numbers, counted in `store`. */
+export function createRateLimits(store: Store, config: Config): RateLimits {
+  const userCodeWindow = config.userCodeWindowSeconds * 1000;
+  const GLOBAL = 'user-code:*';
+
+  return {
+    async flowStart(ip, now) {
+      const count = await store.hit(`flow-start:${ip}`, now, config.flowStartWindowSeconds * 1000);
+      return count.hits > config.flowStartLimit
+        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
+        : undefined;
+    },
+
+    async userCodeAllowed(ip, now) {
+      const mine = await store.peek(`user-code:${ip}`, now, userCodeWindow);
+      if (!mine) return undefined;
+      if (mine.hits >= config.userCodeAttempts) return { retryAfterSeconds: secondsUntil(mine.resetAt, now) };
+      // Past the global ceiling, any address that has guessed wrong at all is cut off; clean
+      // addresses, where real users are, go on as before.
+      const all = await store.peek(GLOBAL, now, userCodeWindow);
+      if (all && all.hits >= config.userCodeGlobalAttempts) {
+        return { retryAfterSeconds: secondsUntil(mine.resetAt, now) };
+      }
+      return undefined;
+    },
+
+    async wrongUserCode(ip, now) {
+      await Promise.all([
+        store.hit(`user-code:${ip}`, now, userCodeWindow),
+        store.hit(GLOBAL, now, userCodeWindow),
+      ]);
+    },
+
+    async unknownDeviceCode(ip, now) {
+      const count = await store.hit(`unknown-poll:${ip}`, now, config.unknownPollWindowSeconds * 1000);
+      return count.hits > config.unknownPollLimit
+        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
+        : undefined;
+    },
+  };
+}

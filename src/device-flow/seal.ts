@@ -1,0 +1,99 @@
+/**
+ * Sealing access tokens to the CLI that asked for them, so the database never holds a
+ * readable token (docs/security.md). HPKE-style, with node:crypto only:
+ *
+ * - at the start, an X25519 key pair is derived from the device code with HKDF and only
+ *   the public key is stored;
+ * - at the callback, the token is sealed to that public key: an ephemeral X25519 key, the
+ *   shared secret through HKDF, then AES-256-GCM;
+ * - at the poll, the device code the CLI presents re-derives the private key and opens it.
+ *
+ * There is no server-side key to manage, rotate or leak.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
+
+const VERSION = 1;
+const KEY_INFO = 'postiz-cli-auth/v1/x25519-key';
+const SEAL_INFO = 'postiz-cli-auth/v1/seal';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+// JWK import needs an `x`; OpenSSL derives the public key from `d` and ignores this one
+// (JWK is ~10× faster to import than PKCS#8 DER, see MEASURED.md). The round-trip tests
+// would fail if that ever changed.
+const PLACEHOLDER_X = Buffer.alloc(KEY_BYTES).toString('base64url');
+
+function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
+  const d = Buffer.from(hkdfSync('sha256', deviceCode, '', KEY_INFO, KEY_BYTES));
+  return createPrivateKey({
+    key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: PLACEHOLDER_X },
+    format: 'jwk',
+  });
+}
+
+function rawPublicKey(key: KeyObject): Buffer {
+  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
+  return Buffer.from(jwk.x as string, 'base64url');
+}
+
+function publicKeyFromRaw(raw: Uint8Array): KeyObject {
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+function sealingKey(shared: Buffer, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
+  const salt = Buffer.concat([ephemeral, recipient]);
+  return Buffer.from(hkdfSync('sha256', shared, salt, SEAL_INFO, KEY_BYTES));
+}
+
+/** The 32-byte X25519 public key that tokens for this device code are sealed to. */
+export function recipientKey(deviceCode: string): Buffer {
+  return rawPublicKey(privateKeyFromDeviceCode(deviceCode));
+}
+
+/**
+ * Seal `plaintext` to `recipient`; `context` (e.g. the device-code hash) is authenticated
+ * too, so a sealed blob cannot be moved to another flow's row.
+ * Layout: version(1) ‖ ephemeral public key(32) ‖ iv(12) ‖ tag(16) ‖ ciphertext.
+ */
+export function seal(plaintext: string, recipient: Uint8Array, context: Uint8Array): Buffer {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  const ephemeral = rawPublicKey(publicKey);
+  const shared = diffieHellman({ privateKey, publicKey: publicKeyFromRaw(recipient) });
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(shared, ephemeral, recipient), iv);
+  cipher.setAAD(context);
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return Buffer.concat([Buffer.of(VERSION), ephemeral, iv, cipher.getAuthTag(), ciphertext]);
+}
+
+/** Open what `seal` made, with the device code the CLI presented; throws if anything differs. */
+export function open(sealed: Uint8Array, deviceCode: string, context: Uint8Array): string {
+  const blob = Buffer.from(sealed);
+  if (blob.length < 1 + KEY_BYTES + IV_BYTES + TAG_BYTES || blob[0] !== VERSION) {
+    throw new Error('sealed token has an unknown format');
+  }
+  const ephemeral = blob.subarray(1, 1 + KEY_BYTES);
+  const iv = blob.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + IV_BYTES);
+  const tag = blob.subarray(1 + KEY_BYTES + IV_BYTES, 1 + KEY_BYTES + IV_BYTES + TAG_BYTES);
+  const ciphertext = blob.subarray(1 + KEY_BYTES + IV_BYTES + TAG_BYTES);
+  const privateKey = privateKeyFromDeviceCode(deviceCode);
+  const recipient = rawPublicKey(privateKey);
+  const shared = diffieHellman({ privateKey, publicKey: publicKeyFromRaw(ephemeral) });
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(shared, ephemeral, recipient), iv);
+  decipher.setAAD(context);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+}

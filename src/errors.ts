@@ -1,0 +1,162 @@
+/**
+ * OAuth errors, one class per RFC error code, serialized in one place (`toOAuthBody`).
+ * Anything else that escapes a route is a 500 whose details stay in the log.
+ */
+
+/** Base class: an error the client may see, with its RFC code and HTTP status. */
+export abstract class OAuthError extends Error {
+  abstract readonly error: string;
+  readonly statusCode: number = 400;
+  /** Extra fields of the body, e.g. `interval` on `slow_down`. */
+  readonly extra: Record<string, unknown> = {};
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers: Record<string, string> = {};
+
+  constructor(readonly description?: string) {
+    super(description);
+  }
+}
+
+/** RFC 6749 §5.2: the request is missing a parameter or is otherwise malformed. */
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
+
+/** RFC 6749 §5.2: the device code is unknown, already used, or belongs to someone else. */
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+}
+
+/** RFC 6749 §5.2: a `grant_type` other than the device code grant. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+
+/** RFC 6749 §5.2: client authentication failed (unused by this public-client server, kept for completeness). */
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly statusCode = 401;
+}
+
+/** RFC 8628 §3.5: the user has not finished yet. */
+export class AuthorizationPending extends OAuthError {
+  readonly error = 'authorization_pending';
+}
+
+/** RFC 8628 §3.5: polling too fast; the interval for this flow grew by 5 s. */
+export class SlowDown extends OAuthError {
+  readonly error = 'slow_down';
+  constructor(interval: number) {
+    super(`Polling too fast: wait ${interval} seconds between requests`);
+    this.extra.interval = interval;
+  }
+}
+
+/** RFC 8628 §3.5: the user refused, or cancelled on our confirmation page. */
+export class AccessDenied extends OAuthError {
+  readonly error = 'access_denied';
+}
+
+/** RFC 8628 §3.5: the flow's lifetime ran out; start again. */
+export class ExpiredToken extends OAuthError {
+  readonly error = 'expired_token';
+}
+
+/** Too many requests from one address; not an RFC 6749 code, but the one clients understand. */
+export class TooManyRequests extends OAuthError {
+  readonly error = 'too_many_requests';
+  override readonly statusCode = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests: try again in ${retryAfterSeconds} seconds`);
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}
+
+/** A body larger than the server accepts. */
+export class PayloadTooLarge extends OAuthError {
+  readonly error = 'invalid_request';
+  override readonly statusCode = 413;
+}
+
+/** No such route. */
+export class NotFound extends OAuthError {
+  readonly error = 'not_found';
+  override readonly statusCode = 404;
+}
+
+/** The server cannot do its job right now (e.g. the database is unreachable). */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly statusCode = 503;
+}
+
+/** The single JSON shape of every error body: `{error, error_description?, …extra}`. */
+export interface OAuthErrorBody {
+  error: string;
+  error_description?: string;
+  interval?: number;
+}
+
+/** Serialize an `OAuthError`; any other error becomes an opaque `server_error`. */
+export function toOAuthBody(err: unknown): {
+  statusCode: number;
+  body: OAuthErrorBody;
+  headers: Record<string, string>;
+} {
+  if (err instanceof OAuthError) {
+    const body: OAuthErrorBody = { error: err.error, ...err.extra };
+    if (err.description) body.error_description = err.description;
+    return { statusCode: err.statusCode, body, headers: err.headers };
+  }
+  return {
+    statusCode: 500,
+    body: { error: 'server_error', error_description: 'The server could not answer; try again.' },
+    headers: {},
+  };
+}
+
+/** Why a browser page could not go on; each has its own message in the page catalogs. */
+export type PageErrorReason =
+  | 'invalid_code'
+  | 'expired'
+  | 'already_used'
+  | 'rate_limited'
+  | 'wrong_browser'
+  | 'unknown_state'
+  | 'upstream_unavailable'
+  | 'upstream_rejected'
+  | 'misconfigured'
+  | 'forbidden'
+  | 'cookies_required'
+  | 'bad_request'
+  | 'not_found'
+  | 'server_error';
+
+const PAGE_STATUS: Record<PageErrorReason, number> = {
+  invalid_code: 400,
+  expired: 400,
+  already_used: 400,
+  rate_limited: 429,
+  wrong_browser: 403,
+  unknown_state: 400,
+  upstream_unavailable: 502,
+  upstream_rejected: 502,
+  misconfigured: 502,
+  forbidden: 403,
+  cookies_required: 400,
+  bad_request: 400,
+  not_found: 404,
+  server_error: 500,
+};
+
+/** An error on a browser route: re-rendered as a page, never as JSON. */
+export class PageError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly reason: PageErrorReason,
+    readonly options: { retryAfterSeconds?: number; flowId?: string } = {},
+  ) {
+    super(reason);
+    this.statusCode = PAGE_STATUS[reason];
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * What the browser routes share: the session cookie, the anti-CSRF token derived from it,
+ * the `Origin` check, and rendering a page with the right language, nonce and headers.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { newToken, safeEqual } from '../device-flow/codes.js';
+import { PageError } from '../errors.js';
+import { pickLanguage } from '../views/i18n/index.js';
+import type { PageContext } from '../views/pages.js';
+
+export interface BrowserOptions {
+  serverUrl: string;
+  secure: boolean;
+}
+
+const SESSION_MAX_AGE_SECONDS = 60 * 60;
+
+/** Browser-session helpers bound to the server's public URL. */
+export class Browser {
+  readonly sessionCookie: string;
+  private readonly origin: string;
+
+  constructor(private readonly options: BrowserOptions) {
+    this.sessionCookie = options.secure ? '__Host-pca_session' : 'pca_session';
+    this.origin = new URL(options.serverUrl).origin;
+  }
+
+  /** The session id, creating the cookie when the browser has none. */
+  session(request: FastifyRequest, reply: FastifyReply): string {
+    const existing = request.cookies[this.sessionCookie];
+    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+    const id = newToken(32);
+    this.setCookie(reply, this.sessionCookie, id, SESSION_MAX_AGE_SECONDS);
+    return id;
+  }
+
+  /** Set an HttpOnly, SameSite=Lax cookie (Secure on https). Lax: it must come back on Postiz's redirect. */
+  setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): void {
+    reply.setCookie(name, value, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.options.secure,
+      maxAge: maxAgeSeconds,
+    });
+  }
+
+  /** The anti-CSRF token for a session: derived, so nothing is stored, and unreadable cross-site. */
+  csrfToken(sessionId: string): string {
+    return createHash('sha256').update(`csrf:${sessionId}`).digest('base64url');
+  }
+
+  /** A page context for this request (creates the session when needed). */
+  context(request: FastifyRequest, reply: FastifyReply): PageContext {
+    return {
+      lang: pickLanguage(request.headers['accept-language']),
+      nonce: reply.cspNonce?.script ?? '',
+      csrf: this.csrfToken(this.session(request, reply)),
+    };
+  }
+
+  /**
+   * Refuse a form post that did not come from our own page: a foreign `Origin`, a missing
+   * session, or a token that does not match the session (constant-time).
+   */
+  checkForm(request: FastifyRequest, token: unknown): void {
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== this.origin) throw new PageError('forbidden');
+    const session = request.cookies[this.sessionCookie];
+    if (!session) throw new PageError('cookies_required');
+    const expected = Buffer.from(this.csrfToken(session));
+    if (typeof token !== 'string' || !safeEqual(Buffer.from(token), expected))
+      throw new PageError('forbidden');
+  }
+}
+
+/** Send an HTML page; pages are never cached (they carry codes or tokens). */
+export function sendPage(reply: FastifyReply, statusCode: number, body: string): FastifyReply {
+  return reply
+    .code(statusCode)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(body);
+}

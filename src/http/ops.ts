@@ -1,0 +1,68 @@
+/** Operations and discovery: /health, /ready, /metrics, RFC 8414 metadata, static assets. */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { safeEqual } from '../device-flow/codes.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../storage/store.js';
+import { healthSchema, metadataSchema, readySchema } from './schemas.js';
+import { DEVICE_CODE_GRANT } from './token.js';
+
+const ASSETS = new URL('../views/assets/', import.meta.url);
+const ASSET_TYPES: Record<string, string> = {
+  'style.css': 'text/css; charset=utf-8',
+  'verify.js': 'text/javascript; charset=utf-8',
+};
+
+export function opsRoutes(
+  app: FastifyInstance,
+  deps: { store: Store; metrics: Metrics; serverUrl: string; metricsToken: string | undefined },
+): void {
+  // Hot or noisy paths: no per-request info lines (they are counted in metrics).
+  const quiet = { logLevel: 'warn' } as const;
+
+  app.get('/health', { ...quiet, schema: healthSchema }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready', database: deps.store.kind };
+    } catch (err) {
+      request.log.warn({ err }, 'readiness check: database unreachable');
+      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind });
+    }
+  });
+
+  app.get('/metrics', { ...quiet, schema: { hide: true } }, async (request, reply) => {
+    if (deps.metricsToken) {
+      const given = Buffer.from(request.headers.authorization ?? '');
+      if (!safeEqual(given, Buffer.from(`Bearer ${deps.metricsToken}`))) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+      }
+    }
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const metadata = {
+    issuer: deps.serverUrl,
+    device_authorization_endpoint: `${deps.serverUrl}/device/code`,
+    token_endpoint: `${deps.serverUrl}/device/token`,
+    grant_types_supported: [DEVICE_CODE_GRANT],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['none'],
+    service_documentation: `${deps.serverUrl}/openapi.json`,
+  };
+  app.get('/.well-known/oauth-authorization-server', { schema: metadataSchema }, async () => metadata);
+
+  // Read once at start-up: the assets are small and never change while the process runs.
+  const assets = new Map(
+    Object.entries(ASSET_TYPES).map(([name, type]) => [
+      name,
+      { type, body: readFileSync(new URL(name, ASSETS)) },
+    ]),
+  );
+  app.get('/assets/:name', { ...quiet, schema: { hide: true } }, async (request, reply) => {
+    const asset = assets.get((request.params as { name: string }).name);
+    if (!asset) return reply.code(404).send({ error: 'not_found' });
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
+  });
+}

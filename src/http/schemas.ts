@@ -1,0 +1,121 @@
+/**
+ * JSON schemas of the API: they validate what comes in, serialize what goes out (fast and
+ * without leaking extra fields), and generate /openapi.json.
+ */
+
+/** `{error, error_description?, interval?}`: every JSON error body. */
+export const errorBody = {
+  $id: 'OAuthError',
+  type: 'object',
+  description: 'An OAuth error (RFC 6749 §5.2, RFC 8628 §3.5).',
+  required: ['error'],
+  properties: {
+    error: { type: 'string', description: 'The RFC error code, e.g. authorization_pending.' },
+    error_description: { type: 'string' },
+    interval: { type: 'integer', description: 'With slow_down: the new polling interval in seconds.' },
+  },
+} as const;
+
+const errorRef = { $ref: 'OAuthError#' } as const;
+
+export const deviceCodeSchema = {
+  summary: 'Start a device flow (RFC 8628 §3.1)',
+  tags: ['device flow'],
+  consumes: ['application/json', 'application/x-www-form-urlencoded'],
+  body: {
+    type: ['object', 'null'],
+    properties: {
+      client_id: { type: 'string', maxLength: 256, description: 'Optional; informational only.' },
+    },
+  },
+  response: {
+    200: {
+      description: 'Device authorization response (RFC 8628 §3.2).',
+      type: 'object',
+      required: [
+        'device_code',
+        'user_code',
+        'verification_uri',
+        'verification_uri_complete',
+        'expires_in',
+        'interval',
+      ],
+      properties: {
+        device_code: { type: 'string' },
+        user_code: { type: 'string', pattern: '^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$' },
+        verification_uri: { type: 'string', format: 'uri' },
+        verification_uri_complete: { type: 'string', format: 'uri' },
+        expires_in: { type: 'integer' },
+        interval: { type: 'integer' },
+      },
+    },
+    '4xx': errorRef,
+    '5xx': errorRef,
+  },
+} as const;
+
+export const tokenSchema = {
+  summary: 'Poll for the token (RFC 8628 §3.4)',
+  description:
+    'JSON `{"device_code"}` (the postiz CLI) or the RFC 8628 form `grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=…`. ' +
+    'Send `Prefer: wait=N` (RFC 7240) to hold a pending poll open up to N seconds.',
+  tags: ['device flow'],
+  consumes: ['application/json', 'application/x-www-form-urlencoded'],
+  body: {
+    type: 'object',
+    properties: {
+      device_code: { type: 'string' },
+      grant_type: { type: 'string' },
+      client_id: { type: 'string' },
+    },
+  },
+  response: {
+    200: {
+      description: 'The access token (delivered once).',
+      type: 'object',
+      required: ['access_token', 'token_type', 'api_url'],
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { type: 'string', enum: ['bearer'] },
+        api_url: { type: 'string' },
+        organization_id: { type: 'string' },
+      },
+    },
+    '4xx': errorRef,
+    '5xx': errorRef,
+  },
+} as const;
+
+export const healthSchema = {
+  summary: 'Liveness',
+  tags: ['operations'],
+  response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+} as const;
+
+export const readySchema = {
+  summary: 'Readiness: 200 when the database answers, 503 otherwise',
+  tags: ['operations'],
+  response: {
+    200: { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } } },
+    503: { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } } },
+  },
+} as const;
+
+export const metadataSchema = {
+  summary: 'Authorization server metadata (RFC 8414, RFC 8628 §4)',
+  tags: ['discovery'],
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        issuer: { type: 'string' },
+        device_authorization_endpoint: { type: 'string' },
+        token_endpoint: { type: 'string' },
+        grant_types_supported: { type: 'array', items: { type: 'string' } },
+        response_types_supported: { type: 'array', items: { type: 'string' } },
+        token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+        service_documentation: { type: 'string' },
+      },
+    },
+  },
+} as const;

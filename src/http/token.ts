@@ -1,0 +1,51 @@
+/** POST /device/token: the poll (RFC 8628 §3.4–3.5), for the postiz CLI's JSON and RFC form requests. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isWellFormedDeviceCode } from '../device-flow/codes.js';
+import type { FlowService } from '../device-flow/flow-service.js';
+import { InvalidGrant, InvalidRequest, OAuthError, UnsupportedGrantType } from '../errors.js';
+import { tokenSchema } from './schemas.js';
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** The device code of a well-formed poll, or the RFC error for a malformed one. */
+export function parsePoll(request: FastifyRequest): string {
+  const body = request.body as Record<string, unknown> | undefined | null;
+  if (!body || typeof body !== 'object') throw new InvalidRequest('Send device_code as JSON or form-encoded');
+  const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+  const grantType = body.grant_type;
+  // RFC 6749 §3.2: form requests are standard OAuth and must name their grant; the postiz CLI's JSON omits it.
+  if (grantType === undefined && isForm) throw new InvalidRequest('grant_type is required');
+  if (grantType !== undefined && grantType !== DEVICE_CODE_GRANT) {
+    throw new UnsupportedGrantType(`Only ${DEVICE_CODE_GRANT} is supported`);
+  }
+  const deviceCode = body.device_code;
+  if (deviceCode === undefined || deviceCode === '') throw new InvalidRequest('device_code is required');
+  if (!isWellFormedDeviceCode(deviceCode)) throw new InvalidGrant('Unknown or already used device_code');
+  return deviceCode;
+}
+
+/** The route; `onResult` counts each poll by its result (`token` or the error code). */
+export function tokenRoute(
+  app: FastifyInstance,
+  flows: FlowService,
+  apiUrl: string,
+  onResult: (result: string) => void,
+): void {
+  app.post('/device/token', { schema: tokenSchema, logLevel: 'warn' }, async (request, reply) => {
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    let token: Awaited<ReturnType<FlowService['poll']>>;
+    try {
+      token = await flows.poll(parsePoll(request), request.ip);
+    } catch (err) {
+      onResult(err instanceof OAuthError ? err.error : 'server_error');
+      throw err;
+    }
+    onResult('token');
+    return {
+      access_token: token.accessToken,
+      token_type: 'bearer',
+      api_url: apiUrl,
+      organization_id: token.organizationId,
+    };
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * The browser's side of the flow: GET/POST /device/verify (code entry, confirmation, cancel,
+ * retry) and GET /device/callback (Postiz comes back). Errors re-render a page.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formatUserCode } from '../device-flow/codes.js';
+import type { Authorization, FlowService } from '../device-flow/flow-service.js';
+import { PageError } from '../errors.js';
+import { translator } from '../views/i18n/index.js';
+import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
+import { describeAge, describeUserAgent } from '../views/user-agent.js';
+import { type Browser, sendPage } from './browser.js';
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** Fields of a form post; anything that is not a flat object of strings is a bad request. */
+function formFields(request: FastifyRequest): Record<string, string | undefined> {
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new PageError('bad_request');
+  const fields: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(body)) fields[key] = str(value);
+  return fields;
+}
+
+export function verifyRoutes(
+  app: FastifyInstance,
+  flows: FlowService,
+  browser: Browser,
+  now: () => number,
+): void {
+  const page = { config: { page: true } };
+
+  const redirectToPostiz = (reply: FastifyReply, authorization: Authorization): FastifyReply => {
+    browser.setCookie(
+      reply,
+      authorization.binding.name,
+      authorization.binding.value,
+      authorization.binding.maxAgeSeconds,
+    );
+    // 303: the browser follows with a GET, as Postiz's authorize page expects.
+    return reply.header('cache-control', 'no-store').redirect(authorization.redirectTo, 303);
+  };
+
+  app.get('/device/verify', page, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const code = str(query.code)?.slice(0, 32);
+    return sendPage(reply, 200, entryPage(browser.context(request, reply), { code }));
+  });
+
+  app.post('/device/verify', page, async (request, reply) => {
+    const fields = formFields(request);
+    const ctx = browser.context(request, reply);
+    browser.checkForm(request, fields._csrf);
+    const typed = fields.user_code?.slice(0, 32);
+
+    if (fields.action === 'retry') {
+      if (!fields.flow) throw new PageError('bad_request');
+      return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies));
+    }
+
+    let found: Awaited<ReturnType<FlowService['lookup']>>;
+    try {
+      found = await flows.lookup(typed, request.ip);
+    } catch (err) {
+      // A wrong code re-renders the entry page with what was typed and why.
+      if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
+        const options = { code: typed, error: err.reason, retryAfterSeconds: err.options.retryAfterSeconds };
+        if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
+        return sendPage(reply, err.statusCode, entryPage(ctx, options));
+      }
+      throw err;
+    }
+
+    if (fields.action === 'confirm') return redirectToPostiz(reply, await flows.authorize(found.flow));
+    if (fields.action === 'deny') {
+      await flows.cancel(found.flow);
+      return sendPage(reply, 200, endingPage(ctx, 'cancelled'));
+    }
+    const t = translator(ctx.lang);
+    return sendPage(
+      reply,
+      200,
+      confirmPage(ctx, {
+        userCode: formatUserCode(found.userCode),
+        device: describeUserAgent(found.flow.userAgent, t),
+        address: found.flow.clientIp ?? '?',
+        requested: describeAge(found.flow.createdAt, now(), t),
+      }),
+    );
+  });
+
+  app.get('/device/callback', page, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const result = await flows.callback({
+      state: str(query.state),
+      code: str(query.code),
+      error: str(query.error),
+      cookies: request.cookies,
+    });
+    const ctx = browser.context(request, reply);
+    return sendPage(reply, 200, endingPage(ctx, result.outcome));
+  });
+}
+
+/** Render a `PageError` as its page. */
+export function renderPageError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  browser: Browser,
+  err: PageError,
+): FastifyReply {
+  if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
+  const ctx = browser.context(request, reply);
+  return sendPage(reply, err.statusCode, errorPage(ctx, err.reason, err.options));
+}

@@ -1,0 +1,87 @@
+/**
+ * Prometheus metrics (prom-client), one registry per app so tests and several apps in one
+ * process never share counters.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed';
+
+/** Every metric the server exports. */
+export interface Metrics {
+  registry: Registry;
+  flowsStarted: Counter;
+  flowsFinished: Counter<'outcome'>;
+  polls: Counter<'result'>;
+  upstreamDuration: Histogram;
+  upstreamRequests: Counter<'status'>;
+  rateLimited: Counter<'route'>;
+  pendingFlows: Gauge;
+  httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+}
+
+/** Create the registry; `pendingFlows` asks `countPending` when scraped. */
+export function createMetrics(options: {
+  countPending: () => Promise<number>;
+  defaultMetrics?: boolean;
+}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    flowsStarted: new Counter({
+      name: 'postiz_cli_auth_flows_started_total',
+      help: 'Device flows started.',
+      registers,
+    }),
+    flowsFinished: new Counter({
+      name: 'postiz_cli_auth_flows_finished_total',
+      help: 'Device flows finished, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    polls: new Counter({
+      name: 'postiz_cli_auth_polls_total',
+      help: 'Token endpoint polls, by result (the OAuth error code, or "token").',
+      labelNames: ['result'],
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'postiz_cli_auth_upstream_request_duration_seconds',
+      help: 'Duration of token exchanges with Postiz.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    }),
+    upstreamRequests: new Counter({
+      name: 'postiz_cli_auth_upstream_requests_total',
+      help: 'Token exchanges with Postiz, by HTTP status (or "timeout"/"error").',
+      labelNames: ['status'],
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'postiz_cli_auth_rate_limited_total',
+      help: 'Requests refused by a rate limit, by route.',
+      labelNames: ['route'],
+      registers,
+    }),
+    pendingFlows: new Gauge({
+      name: 'postiz_cli_auth_pending_flows',
+      help: 'Live flows waiting for their user (all instances).',
+      registers,
+      async collect() {
+        try {
+          this.set(await options.countPending());
+        } catch {
+          // The database is down: /ready says so; keep the last value rather than fail the scrape.
+        }
+      },
+    }),
+    httpDuration: new Histogram({
+      name: 'postiz_cli_auth_http_request_duration_seconds',
+      help: 'HTTP request durations, by route.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 20],
+      registers,
+    }),
+  };
+}

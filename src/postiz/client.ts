@@ -1,0 +1,136 @@
+/**
+ * The upstream client: exchanging an authorization code at `{POSTIZ_API_URL}/oauth/token`
+ * (reference/POSTIZ.md §1). Every field of the answer is checked; every failure becomes an
+ * `UpstreamError` whose `kind` says what the user and the operator should do about it.
+ * Postiz's own error text is kept for the log only, never shown to a user.
+ */
+
+/** What a successful exchange yields. */
+export interface PostizToken {
+  accessToken: string;
+  organizationId: string | undefined;
+}
+
+export interface ExchangeRequest {
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+/**
+ * - `unavailable`: 5xx, timeout, network error, or an answer we cannot read; worth retrying.
+ * - `rejected`: Postiz refused the code (`invalid_grant`: expired, reused); retry from the start.
+ * - `misconfigured`: Postiz refused *us* (`invalid_client`, `unsupported_grant_type`, a 400 about
+ *   our request): an operator must fix the settings.
+ */
+export type UpstreamErrorKind = 'unavailable' | 'rejected' | 'misconfigured';
+
+/** A failed exchange; `detail` is for the log (it never contains the code or the secret). */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    readonly detail: string,
+    readonly status?: number,
+  ) {
+    super(`Postiz token exchange failed (${kind}): ${detail}`);
+  }
+}
+
+export interface PostizClientOptions {
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  timeoutMs: number;
+  /** Observes every upstream request (metrics). `status` is the HTTP status, or `error`/`timeout`. */
+  onRequest?: (status: string, seconds: number) => void;
+}
+
+/** Talks to Postiz's API for one OAuth app. */
+export interface PostizClient {
+  exchangeCode(request: ExchangeRequest): Promise<PostizToken>;
+}
+
+const MAX_ERROR_DETAIL = 200;
+
+/** A `PostizClient` over `fetch`. */
+export function createPostizClient(options: PostizClientOptions): PostizClient {
+  const endpoint = `${options.apiUrl}/oauth/token`;
+
+  return {
+    async exchangeCode({ code, codeVerifier, redirectUri }) {
+      const started = performance.now();
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({
+            grant_type: 'authorization_code',
+            code,
+            client_id: options.clientId,
+            client_secret: options.clientSecret,
+            // Ignored by Postiz for pca_ apps, required for pcd_ apps (POSTIZ.md).
+            code_verifier: codeVerifier,
+            redirect_uri: redirectUri,
+          }),
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        text = await response.text();
+      } catch (err) {
+        const timedOut = (err as Error).name === 'TimeoutError';
+        options.onRequest?.(timedOut ? 'timeout' : 'error', (performance.now() - started) / 1000);
+        throw new UpstreamError(
+          'unavailable',
+          timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${(err as Error).message}`,
+        );
+      }
+      options.onRequest?.(String(response.status), (performance.now() - started) / 1000);
+      return interpret(response.status, text);
+    },
+  };
+}
+
+/** Turn Postiz's answer into a token or an `UpstreamError`. 200 and 201 both mean success. */
+export function interpret(status: number, text: string): PostizToken {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const fields =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  const excerpt = text.slice(0, MAX_ERROR_DETAIL);
+
+  if (status === 200 || status === 201) {
+    // Never log a success body: even a broken one may hold a token.
+    if (!fields) throw new UpstreamError('unavailable', 'unreadable success body', status);
+    const token = fields.access_token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+      throw new UpstreamError('unavailable', 'success without a usable access_token', status);
+    }
+    const id = fields.id;
+    const organizationId =
+      typeof id === 'string' && id.length > 0 ? id : typeof id === 'number' ? String(id) : undefined;
+    return { accessToken: token, organizationId };
+  }
+  if (status >= 500 || status === 429 || status === 408) {
+    throw new UpstreamError('unavailable', `HTTP ${status}: ${excerpt}`, status);
+  }
+  const error = typeof fields?.error === 'string' ? fields.error : undefined;
+  if (error === 'invalid_grant') {
+    throw new UpstreamError('rejected', `invalid_grant: ${String(fields?.error_description ?? '')}`, status);
+  }
+  if (error === 'invalid_client' || status === 401) {
+    throw new UpstreamError(
+      'misconfigured',
+      'invalid_client: check POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET, and that the app still exists in Postiz',
+      status,
+    );
+  }
+  throw new UpstreamError('misconfigured', `HTTP ${status}: ${excerpt}`, status);
+}

@@ -1,0 +1,90 @@
+/**
+ * The process around the app: open the store, migrate, build, listen, purge expired flows on a
+ * timer, and shut down gracefully on SIGTERM/SIGINT.
+ */
+import type { Logger } from 'pino';
+import { type App, buildApp } from './app.js';
+import type { Config } from './config.js';
+import type { PostizClient } from './postiz/client.js';
+import { openStore } from './storage/open.js';
+import type { Store } from './storage/store.js';
+
+export interface RunningServer extends App {
+  store: Store;
+  url: string;
+  /** Stop accepting, finish in-flight requests, close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** Use this store instead of opening one from the config. */
+  store?: Store;
+  postiz?: PostizClient;
+  /** Install SIGTERM/SIGINT handlers that close the server and exit (the real process only). */
+  handleSignals?: boolean;
+}
+
+/** Start a server for `config`; resolves once it listens. */
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const store = options.store ?? (await openStore(config, logger));
+  const applied = await store.migrate();
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const built = await buildApp(config, { store, postiz: options.postiz, logger });
+  const { app, flows } = built;
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+
+  // Several instances purging at once is harmless: each DELETE takes what is left.
+  const purge = setInterval(() => {
+    flows.purge().then(
+      (n) => n > 0 && logger.info({ purged: n }, 'expired flows purged'),
+      (err) => logger.warn({ err }, 'purge failed; will retry'),
+    );
+  }, config.purgeIntervalSeconds * 1000);
+  purge.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(purge);
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown timeout: closing remaining connections');
+        app.server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      deadline.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+        if (!options.store) await store.close();
+      }
+    })();
+    return closing;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      close().then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  logger.info({ url, publicUrl: config.serverUrl, database: store.kind }, 'listening');
+  return { ...built, store, url, close };
+}

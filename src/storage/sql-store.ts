@@ -1,0 +1,235 @@
+/**
+ * The `Store` in SQL, shared by both drivers: every method is one statement, so one round trip,
+ * and every state change is a conditional UPDATE/DELETE that only one caller can win.
+ */
+import { runMigrations } from './migrate.js';
+import type { Flow, FlowStatus, NewFlow, PollRecord, RateCount, Store } from './store.js';
+
+/** Rows as a driver returns them: bytea as bytes, timestamptz as Date. */
+export type Row = Record<string, unknown>;
+
+/** What a driver provides: plain queries, and one session for work that needs a lock. */
+export interface Db {
+  readonly kind: 'postgres' | 'pglite';
+  query(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Run `fn` on one connection (advisory locks are per session). */
+  session<T>(fn: (query: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The columns that make a `Flow`, optionally qualified by a table alias. */
+const flowColumns = (t = ''): string =>
+  `${t}flow_id, ${t}device_code_hash, ${t}status, ${t}public_key, ${t}client_ip, ${t}user_agent,
+   ${t}interval_seconds, ${t}created_at, ${t}expires_at, ${t}last_poll_at, ${t}browser_hash,
+   ${t}state_hash IS NOT NULL AS awaiting_callback`;
+const FLOW_COLUMNS = flowColumns();
+
+const bytes = (value: unknown): Buffer => Buffer.from(value as Uint8Array);
+const date = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
+
+function toFlow(row: Row): Flow {
+  return {
+    flowId: row.flow_id as string,
+    deviceCodeHash: bytes(row.device_code_hash),
+    status: row.status as FlowStatus,
+    publicKey: bytes(row.public_key),
+    clientIp: (row.client_ip as string | null) ?? null,
+    userAgent: (row.user_agent as string | null) ?? null,
+    intervalSeconds: Number(row.interval_seconds),
+    createdAt: date(row.created_at),
+    expiresAt: date(row.expires_at),
+    lastPollAt: row.last_poll_at == null ? null : date(row.last_poll_at),
+    browserHash: row.browser_hash == null ? null : bytes(row.browser_hash),
+    awaitingCallback: Boolean(row.awaiting_callback),
+  };
+}
+
+const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
+
+const UNIQUE_VIOLATION = '23505';
+
+/** `Store` over any `Db`. */
+export class SqlStore implements Store {
+  constructor(private readonly db: Db) {}
+
+  get kind(): 'postgres' | 'pglite' {
+    return this.db.kind;
+  }
+
+  migrate(): Promise<number[]> {
+    return this.db.session((query) => runMigrations(query));
+  }
+
+  async createFlow(flow: NewFlow): Promise<boolean> {
+    try {
+      await this.db.query(
+        `INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
+           user_agent, interval_seconds, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          flow.deviceCodeHash,
+          flow.flowId,
+          flow.userCodeHash,
+          flow.publicKey,
+          flow.clientIp,
+          flow.userAgent,
+          flow.intervalSeconds,
+          flow.createdAt,
+          flow.expiresAt,
+        ],
+      );
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
+      throw err;
+    }
+  }
+
+  async findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(`SELECT ${FLOW_COLUMNS} FROM device_requests WHERE user_code_hash = $1`, [
+        userCodeHash,
+      ]),
+    );
+  }
+
+  async findByState(stateHash: Buffer): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(`SELECT ${FLOW_COLUMNS} FROM device_requests WHERE state_hash = $1`, [stateHash]),
+    );
+  }
+
+  async findByFlowId(flowId: string): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(`SELECT ${FLOW_COLUMNS} FROM device_requests WHERE flow_id = $1`, [flowId]),
+    );
+  }
+
+  async findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(`SELECT ${FLOW_COLUMNS} FROM device_requests WHERE device_code_hash = $1`, [
+        deviceCodeHash,
+      ]),
+    );
+  }
+
+  async confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE device_requests SET state_hash = $2, browser_hash = $3
+       WHERE flow_id = $1 AND status = 'pending' AND expires_at > $4 RETURNING flow_id`,
+      [flowId, stateHash, browserHash, now],
+    );
+    return rows.length === 1;
+  }
+
+  async claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(
+        `UPDATE device_requests SET state_hash = NULL
+         WHERE state_hash = $1 AND status = 'pending' AND expires_at > $2
+         RETURNING ${FLOW_COLUMNS}`,
+        [stateHash, now],
+      ),
+    );
+  }
+
+  async approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(
+        `UPDATE device_requests SET status = 'approved', sealed_token = $2, finished_at = $3, state_hash = NULL
+         WHERE flow_id = $1 AND status = 'pending' RETURNING ${FLOW_COLUMNS}`,
+        [flowId, sealedToken, now],
+      ),
+    );
+  }
+
+  async deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined> {
+    return first(
+      await this.db.query(
+        `UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL
+         WHERE flow_id = $1 AND status = 'pending' RETURNING ${FLOW_COLUMNS}`,
+        [flowId, status, now],
+      ),
+    );
+  }
+
+  async recordPoll(deviceCodeHash: Buffer, now: Date, toleranceMs: number): Promise<PollRecord | undefined> {
+    // The old row is read under FOR UPDATE in the same statement, so concurrent polls on any
+    // number of instances are serialized and each sees the one before it (RFC 8628 §3.5).
+    const rows = await this.db.query(
+      `UPDATE device_requests AS d SET
+         last_poll_at = $2,
+         interval_seconds = CASE WHEN o.too_soon THEN o.interval_seconds + 5 ELSE o.interval_seconds END
+       FROM (
+         SELECT device_code_hash, interval_seconds,
+           (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2
+            AND $2::timestamptz < last_poll_at + (interval_seconds * 1000 - $3::int) * interval '1 millisecond') AS too_soon
+         FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
+       ) AS o
+       WHERE d.device_code_hash = o.device_code_hash
+       RETURNING ${flowColumns('d.')}, o.too_soon`,
+      [deviceCodeHash, now, toleranceMs],
+    );
+    const row = rows[0];
+    return row ? { flow: toFlow(row), slowDown: Boolean(row.too_soon) } : undefined;
+  }
+
+  async claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined> {
+    const rows = await this.db.query(
+      `DELETE FROM device_requests WHERE device_code_hash = $1 AND status = 'approved' RETURNING sealed_token`,
+      [deviceCodeHash],
+    );
+    return rows[0] ? bytes(rows[0].sealed_token) : undefined;
+  }
+
+  async purge(before: Date, now: Date): Promise<number> {
+    // One statement, so several instances purging at once simply share the work.
+    const rows = await this.db.query(
+      `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING 1),
+            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1)
+       SELECT (SELECT count(*) FROM flows)::int AS flows`,
+      [before, now],
+    );
+    return Number(rows[0]?.flows ?? 0);
+  }
+
+  async hit(key: string, now: Date, windowMs: number): Promise<RateCount> {
+    const rows = await this.db.query(
+      `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, $2, 1)
+       ON CONFLICT (key) DO UPDATE SET
+         window_start = CASE WHEN r.window_start <= $2::timestamptz - $3::int * interval '1 millisecond' THEN $2 ELSE r.window_start END,
+         hits = CASE WHEN r.window_start <= $2::timestamptz - $3::int * interval '1 millisecond' THEN 1 ELSE r.hits + 1 END
+       RETURNING window_start, hits`,
+      [key, now, windowMs],
+    );
+    const row = rows[0]!;
+    return { hits: Number(row.hits), resetAt: new Date(date(row.window_start).getTime() + windowMs) };
+  }
+
+  async peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined> {
+    const rows = await this.db.query(
+      `SELECT window_start, hits FROM rate_limits WHERE key = $1 AND window_start > $2::timestamptz - $3::int * interval '1 millisecond'`,
+      [key, now, windowMs],
+    );
+    const row = rows[0];
+    return row
+      ? { hits: Number(row.hits), resetAt: new Date(date(row.window_start).getTime() + windowMs) }
+      : undefined;
+  }
+
+  async countPending(now: Date): Promise<number> {
+    const rows = await this.db.query(
+      `SELECT count(*)::int AS n FROM device_requests WHERE status = 'pending' AND expires_at > $1`,
+      [now],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The one storage interface. Both databases (PostgreSQL through `pg`, and the embedded
+ * PGlite) speak the same SQL, so there is one implementation (`SqlStore`) over a tiny
+ * driver interface (`Db`), and each driver only adapts connections and types.
+ */
+
+export type FlowStatus = 'pending' | 'approved' | 'denied' | 'cancelled';
+
+/** A flow as stored: hashes and public material only. */
+export interface Flow {
+  flowId: string;
+  deviceCodeHash: Buffer;
+  status: FlowStatus;
+  publicKey: Buffer;
+  clientIp: string | null;
+  userAgent: string | null;
+  intervalSeconds: number;
+  createdAt: Date;
+  expiresAt: Date;
+  lastPollAt: Date | null;
+  browserHash: Buffer | null;
+  /** Whether a confirmed browser is on its way to Postiz (a `state` is outstanding). */
+  awaitingCallback: boolean;
+}
+
+export interface NewFlow {
+  flowId: string;
+  deviceCodeHash: Buffer;
+  userCodeHash: Buffer;
+  publicKey: Buffer;
+  clientIp: string | null;
+  userAgent: string | null;
+  intervalSeconds: number;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** The result of recording a poll: the flow after the poll, and whether it came too soon. */
+export interface PollRecord {
+  flow: Flow;
+  slowDown: boolean;
+}
+
+/** A fixed-window counter after a hit (or a look). */
+export interface RateCount {
+  hits: number;
+  resetAt: Date;
+}
+
+/** A change to a flow, broadcast to every instance. */
+export interface FlowEvent {
+  deviceCodeHash: string; // hex
+  status: FlowStatus | 'expired' | 'deleted';
+}
+
+/** Everything the server asks of its database. Every method is one statement, so one round trip. */
+export interface Store {
+  readonly kind: 'postgres' | 'pglite';
+  /** Apply pending migrations under an advisory lock; returns the versions applied now. */
+  migrate(): Promise<number[]>;
+  /** Insert a flow; `false` when its user code collides with a live one (pick another). */
+  createFlow(flow: NewFlow): Promise<boolean>;
+  findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined>;
+  findByState(stateHash: Buffer): Promise<Flow | undefined>;
+  findByFlowId(flowId: string): Promise<Flow | undefined>;
+  /** Record the confirming browser and the outstanding `state`; false unless still pending. */
+  confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean>;
+  /** Atomically take an outstanding `state` (a callback is used once); the flow, if it was still pending. */
+  claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined>;
+  /** Store the sealed token; false unless the flow was still pending. */
+  approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
+  /** End a pending flow without a token. */
+  deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined>;
+  /** Record a poll (for `slow_down`: a poll sooner than the interval less `toleranceMs` is too soon). */
+  recordPoll(deviceCodeHash: Buffer, now: Date, toleranceMs: number): Promise<PollRecord | undefined>;
+  /** Read a flow by its device code hash without touching it. */
+  findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
+  /** The atomic claim: delete an approved flow and return its sealed token, to exactly one caller. */
+  claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined>;
+  /** Delete flows that expired before `before`, and stale rate-limit windows; returns flows deleted. */
+  purge(before: Date, now: Date): Promise<number>;
+  /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
+  hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
+  /** The current count of `key` without counting, or undefined when its window is over. */
+  peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined>;
+  /** Live flows waiting for their user (for the pending-flows gauge). */
+  countPending(now: Date): Promise<number>;
+  /** A cheap round trip, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

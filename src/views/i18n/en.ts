@@ -1,0 +1,98 @@
+/**
+ * English, the reference catalog: every other language must have exactly these keys
+ * (test/views/i18n.test.ts). `{name}` placeholders are filled (and escaped) by `t()`.
+ */
+export const en = {
+  'lang.name': 'English',
+  'app.title': 'Postiz CLI login',
+  'app.brand': 'Postiz CLI',
+
+  'entry.heading': 'Connect the Postiz CLI',
+  'entry.lead': 'Enter the code shown in your terminal.',
+  'entry.label': 'Code from your terminal',
+  'entry.hint': '8 letters, for example BCDF-GHJK. Case and dashes do not matter.',
+  'entry.submit': 'Continue',
+  'entry.login_first':
+    'Log in to Postiz in this browser first. If Postiz asks you to log in on the way, it will not bring you back: return to this page and continue again.',
+
+  'confirm.heading': 'Is this you?',
+  'confirm.lead': 'A device is asking for access to your Postiz account through the Postiz CLI.',
+  'confirm.code': 'Code',
+  'confirm.compare': 'Check that this is the code shown in your terminal.',
+  'confirm.device': 'Device',
+  'confirm.address': 'Address',
+  'confirm.requested': 'Requested',
+  'confirm.warning':
+    'Continue only if you started this yourself, in your own terminal, just now. If someone sent you this link or code, cancel: they are trying to get into your account.',
+  'confirm.continue': 'Continue to Postiz',
+  'confirm.cancel': 'Cancel',
+
+  'ago.now': 'just now',
+  'ago.seconds': '{n} seconds ago',
+  'ago.minute': '1 minute ago',
+  'ago.minutes': '{n} minutes ago',
+
+  'device.unknown': 'An unknown program',
+  'device.on': '{agent} on {os}',
+  'device.postiz_cli': 'postiz CLI {version}',
+  'device.node': 'A Node.js program (such as the postiz CLI)',
+  'device.curl': 'curl {version}',
+
+  'done.approved.heading': 'You are logged in',
+  'done.approved.body': 'Return to your terminal: the Postiz CLI is now connected. You can close this tab.',
+  'done.approved.note':
+    'Postiz keeps one CLI login per account and organisation, so this login ends any earlier CLI session elsewhere.',
+  'done.denied.heading': 'Access denied',
+  'done.denied.body':
+    'You refused access in Postiz. The CLI has been told and received nothing. To try again, run postiz auth:login in your terminal.',
+  'done.cancelled.heading': 'Login cancelled',
+  'done.cancelled.body':
+    'Nothing was shared. The CLI has been told that the request was refused. To try again, run postiz auth:login in your terminal.',
+
+  'error.invalid_code.heading': 'That code did not work',
+  'error.invalid_code.body': 'Check the code in your terminal and type it again.',
+  'error.expired.heading': 'This code has expired',
+  'error.expired.body':
+    'Codes last a few minutes. Run postiz auth:login in your terminal again to get a new one.',
+  'error.already_used.heading': 'This code was already used',
+  'error.already_used.body':
+    'This login has already been completed or refused. Run postiz auth:login in your terminal again if you need to.',
+  'error.rate_limited.heading': 'Too many attempts',
+  'error.rate_limited.body':
+    'For your safety, codes cannot be tried from here for a while. Try again in {minutes} minutes.',
+  'error.wrong_browser.heading': 'Please finish in the same browser',
+  'error.wrong_browser.body':
+    'This login was confirmed in another browser, or its cookie was lost. Open the link from your terminal again in this browser and confirm there.',
+  'error.unknown_state.heading': 'This link is no longer valid',
+  'error.unknown_state.body':
+    'It was already used, or the login it belonged to has ended. Open the link from your terminal again to continue.',
+  'error.upstream_unavailable.heading': 'Postiz had a problem',
+  'error.upstream_unavailable.body':
+    'We could not finish the login with Postiz. Your terminal is still waiting: try again in a moment.',
+  'error.upstream_rejected.heading': 'Postiz did not accept the login',
+  'error.upstream_rejected.body':
+    'The authorization from Postiz could not be used (it may have expired). Your terminal is still waiting: try again.',
+  'error.misconfigured.heading': 'This server is not set up correctly',
+  'error.misconfigured.body':
+    'Postiz refused this login server. Its operator has been told. Your terminal is still waiting; try again later.',
+  'error.forbidden.heading': 'Request refused',
+  'error.forbidden.body':
+    'This form was sent from another site or has expired. Reload the page and try again.',
+  'error.cookies_required.heading': 'Cookies are needed',
+  'error.cookies_required.body':
+    'This page uses a cookie to keep your login safe. Allow cookies for this site, reload the page and try again.',
+  'error.bad_request.heading': 'Something is missing',
+  'error.bad_request.body': 'This request was incomplete. Open the link from your terminal again.',
+  'error.not_found.heading': 'Page not found',
+  'error.not_found.body': 'There is nothing here. To log in, open the link shown in your terminal.',
+  'error.server_error.heading': 'Something went wrong',
+  'error.server_error.body':
+    'The server could not answer. Your terminal is still waiting: try again in a moment.',
+
+  'action.retry': 'Try again',
+  'action.start_over': 'Enter a code',
+  'footer.note': 'This page logs the postiz command-line tool in to your Postiz account.',
+} as const;
+
+export type MessageKey = keyof typeof en;
+export type Catalog = Record<MessageKey, string>;

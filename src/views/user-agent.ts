@@ -1,0 +1,38 @@
+/**
+ * "postiz CLI 2.1.0 on Linux": the requesting device in plain words, for the confirmation page
+ * (RFC 8628 §5.4). Best effort; an unrecognised agent is shown as unknown, never raw.
+ */
+import type { Translate } from './i18n/index.js';
+
+const SYSTEMS: [RegExp, string][] = [
+  [/windows/i, 'Windows'],
+  [/mac ?os|darwin/i, 'macOS'],
+  [/android/i, 'Android'],
+  [/iphone|ipad|ios/i, 'iOS'],
+  [/linux/i, 'Linux'],
+  [/freebsd/i, 'FreeBSD'],
+];
+
+/** Describe a `User-Agent` header for a person. */
+export function describeUserAgent(userAgent: string | null | undefined, t: Translate): string {
+  const ua = (userAgent ?? '').slice(0, 512);
+  const os = SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1];
+  const version = (name: RegExp): string => ua.match(name)?.[1] ?? '';
+  let agent: string | undefined;
+  if (/postiz/i.test(ua))
+    agent = t('device.postiz_cli', { version: version(/postiz[^\d]*([\d.]+)/i) }).trim();
+  else if (/^node-fetch|^node\b|undici/i.test(ua)) agent = t('device.node');
+  else if (/^curl\//i.test(ua)) agent = t('device.curl', { version: version(/^curl\/([\d.]+)/i) }).trim();
+  else if (/^[\w.-]+\/[\w.-]+/.test(ua)) agent = ua.match(/^([\w.-]+\/[\w.-]+)/)![1];
+  if (!agent) return t('device.unknown');
+  return os ? t('device.on', { agent, os }) : agent;
+}
+
+/** "3 minutes ago", for when the request was made. */
+export function describeAge(createdAt: Date, now: number, t: Translate): string {
+  const seconds = Math.max(0, Math.round((now - createdAt.getTime()) / 1000));
+  if (seconds < 10) return t('ago.now');
+  if (seconds < 60) return t('ago.seconds', { n: seconds });
+  const minutes = Math.floor(seconds / 60);
+  return minutes === 1 ? t('ago.minute') : t('ago.minutes', { n: minutes });
+}
