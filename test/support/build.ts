@@ -1,0 +1,110 @@
+/**
+ * Test helpers: a config with test defaults, a migrated PGlite store shared by a test file,
+ * and `build(t)`, an app wired to a Postiz stand-in with a controllable clock.
+ */
+import type { TestContext } from 'node:test';
+import { type App, buildApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { createStandIn, type StandIn } from '../../src/postiz/stand-in.js';
+import { pgliteDb } from '../../src/storage/pglite.js';
+import { postgresDb } from '../../src/storage/postgres.js';
+import { SqlStore } from '../../src/storage/sql-store.js';
+import type { Store } from '../../src/storage/store.js';
+
+export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
+export const TEST_CLIENT_SECRET = 'pcs_test0000000000000000000000000000000000000000000';
+
+/** A config for tests: credentials set, polls answered at once (no held polls), generous limits unless overridden. */
+export function testConfig(env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    PGLITE_DATA_DIR: 'memory',
+    POLL_WAIT_SECONDS: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+let shared: Promise<Store> | undefined;
+
+/** One migrated in-memory PGlite store per test process (opening one costs seconds); emptied by `resetStore`. */
+export function sharedPglite(): Promise<Store> {
+  shared ??= (async () => {
+    const store = new SqlStore(await pgliteDb('memory'));
+    await store.migrate();
+    return store;
+  })();
+  return shared;
+}
+
+/** A migrated store on a PostgreSQL database URL. */
+export async function postgresStore(url: string): Promise<Store> {
+  const store = new SqlStore(postgresDb({ connectionString: url, max: 10 }));
+  await store.migrate();
+  return store;
+}
+
+/** Delete every flow and rate-limit window. */
+export async function resetStore(store: Store): Promise<void> {
+  // Purging everything that "expires" before the far future empties the flows table.
+  await store.purge(new Date(8.64e15), new Date(8.64e15));
+}
+
+/** A manual clock: `clock.now()` for the app, `clock.advance(ms)` in tests. */
+export function manualClock(start = Date.now()): {
+  now: () => number;
+  advance: (ms: number) => void;
+  set: (ms: number) => void;
+} {
+  let current = start;
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms;
+    },
+    set: (ms) => {
+      current = ms;
+    },
+  };
+}
+
+export interface Built extends App {
+  config: Config;
+  store: Store;
+  standIn: StandIn;
+  clock: ReturnType<typeof manualClock>;
+}
+
+/**
+ * An app on a fresh (emptied) store, talking to a listening Postiz stand-in, closed after the test.
+ * The stand-in's registered redirect is the app's callback; its URL is both POSTIZ_FRONTEND_URL and POSTIZ_API_URL.
+ */
+export async function build(
+  t: TestContext,
+  options: { env?: Record<string, string>; store?: Store; clock?: ReturnType<typeof manualClock> } = {},
+): Promise<Built> {
+  const clock = options.clock ?? manualClock();
+  const serverUrl = options.env?.SERVER_URL ?? 'http://localhost:3111';
+  const standIn = createStandIn({
+    clients: [
+      {
+        clientId: TEST_CLIENT_ID,
+        clientSecret: TEST_CLIENT_SECRET,
+        redirectUri: `${serverUrl}/device/callback`,
+        name: 'Postiz CLI',
+      },
+    ],
+    user: { name: 'Test User', organizationId: 'org_test' },
+  });
+  const postizUrl = await standIn.listen();
+  const config = testConfig({ POSTIZ_FRONTEND_URL: postizUrl, POSTIZ_API_URL: postizUrl, ...options.env });
+  const store = options.store ?? (await sharedPglite());
+  await resetStore(store);
+  const app = await buildApp(config, { store, now: clock.now });
+  t.after(async () => {
+    await app.app.close();
+    await standIn.close();
+  });
+  return { ...app, config, store, standIn, clock };
+}
