@@ -16,7 +16,15 @@ import Fastify, {
 import type { Config } from './config.js';
 import { type FlowEventName, type FlowObserver, FlowService } from './device-flow/flow-service.js';
 import { createRateLimits } from './device-flow/rate-limits.js';
-import { InvalidRequest, NotFound, OAuthError, PageError, PayloadTooLarge, toOAuthBody } from './errors.js';
+import {
+  InvalidRequest,
+  NotFound,
+  OAuthError,
+  PageError,
+  PayloadTooLarge,
+  TemporarilyUnavailable,
+  toOAuthBody,
+} from './errors.js';
 import { Browser } from './http/browser.js';
 import { deviceCodeRoute } from './http/device-code.js';
 import { opsRoutes } from './http/ops.js';
@@ -25,6 +33,7 @@ import { tokenRoute } from './http/token.js';
 import { renderPageError, verifyRoutes } from './http/verify.js';
 import { createMetrics, type FlowOutcome, type Metrics } from './metrics.js';
 import { createPostizClient, type PostizClient } from './postiz/client.js';
+import { isDatabaseUnavailable } from './storage/errors.js';
 import type { Store } from './storage/store.js';
 
 declare module 'fastify' {
@@ -72,17 +81,36 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-    return503OnClosing: true,
+    // Keep answering on open connections while closing: a 503 body would make the postiz CLI give up.
+    return503OnClosing: false,
   };
   const app = Fastify(options) as unknown as FastifyInstance;
 
   const metrics = createMetrics({ countPending: () => deps.store.countPending(new Date(now())) });
+  const troubleLoggedAt = new Map<string, number>();
   const observer: FlowObserver = {
     flowEvent(event, flowId, fields) {
-      app.log.info({ event: `flow.${event}`, flowId, ...fields }, `flow ${event}`);
+      const line = { event: `flow.${event}`, flowId, ...fields };
+      if (fields?.operatorError) {
+        app.log.error(
+          line,
+          'Postiz refused this server (invalid_client or a bad request): check POSTIZ_OAUTH_CLIENT_ID, POSTIZ_OAUTH_CLIENT_SECRET and POSTIZ_API_URL',
+        );
+      } else if (event === 'failed' || event === 'rejected_callback') {
+        app.log.warn(line, `flow ${event}`);
+      } else {
+        app.log.info(line, `flow ${event}`);
+      }
       if (event === 'started') metrics.flowsStarted.inc();
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
+    },
+    trouble(message, err) {
+      // An outage makes every request fail the same way: one line per kind every 10 s is enough.
+      const last = troubleLoggedAt.get(message) ?? 0;
+      if (Date.now() - last < 10_000) return;
+      troubleLoggedAt.set(message, Date.now());
+      app.log.warn({ err }, message);
     },
     rateLimited(route) {
       metrics.rateLimited.inc({ route });
@@ -174,10 +202,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   app.setErrorHandler(async (error: FastifyError | OAuthError | PageError, request, reply) => {
     const isPage = request.routeOptions.config?.page === true;
     if (error instanceof PageError) return renderPageError(request, reply, browser, error);
-    const oauth = error instanceof OAuthError ? error : clientError(error);
+    const oauth =
+      error instanceof OAuthError
+        ? error
+        : isDatabaseUnavailable(error)
+          ? new TemporarilyUnavailable('The database is unreachable; try again shortly')
+          : clientError(error);
     if (!oauth) request.log.error({ err: error }, 'unhandled error');
     if (isPage) {
-      return renderPageError(request, reply, browser, new PageError(oauth ? 'bad_request' : 'server_error'));
+      const reason = !oauth || oauth instanceof TemporarilyUnavailable ? 'server_error' : 'bad_request';
+      return renderPageError(request, reply, browser, new PageError(reason));
     }
     const { statusCode, body, headers } = toOAuthBody(oauth ?? error);
     return reply.code(statusCode).headers(headers).header('cache-control', 'no-store').send(body);
@@ -189,7 +223,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
 
   deviceCodeRoute(app, flows, config.serverUrl);
-  tokenRoute(app, flows, config.postizApiUrl, (result) => observer.poll(result));
+  tokenRoute(
+    app,
+    flows,
+    { apiUrl: config.postizApiUrl, defaultWaitSeconds: config.pollWaitSeconds },
+    (result) => observer.poll(result),
+  );
   verifyRoutes(app, flows, browser, now);
   opsRoutes(app, {
     store: deps.store,
@@ -199,6 +238,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Held polls answer at once when the server starts closing; in-flight requests then finish.
+  app.addHook('preClose', async () => flows.detach());
+  await flows.attach();
   await app.ready();
   return { app, flows, metrics };
 }

@@ -13,8 +13,10 @@ import {
   TooManyRequests,
 } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
+import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { Flow, Store } from '../storage/store.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import { type PendingEntry, PendingView } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import type { RateLimits } from './rate-limits.js';
 import { open, recipientKey, seal } from './seal.js';
@@ -34,6 +36,8 @@ export type FlowEventName =
 
 export interface FlowObserver {
   flowEvent(event: FlowEventName, flowId: string, fields?: Record<string, unknown>): void;
+  /** Something outside the flow failed (database, listener) and was survived. */
+  trouble(message: string, err: unknown): void;
   rateLimited(route: 'device_code' | 'verify' | 'token'): void;
   poll(result: string): void;
 }
@@ -81,7 +85,13 @@ export interface CallbackInput {
   cookies: Record<string, string | undefined>;
 }
 
+/** Allowance for network jitter: a poll this much early is still "on time" (RFC 8628 §3.5). */
 const POLL_TOLERANCE_MS = 1000;
+/** How often cached pending flows are re-checked against the database, in one batch. */
+const RECHECK_MS = 10_000;
+const RECHECK_BATCH = 5000;
+/** How long the callback keeps retrying the database while it is unreachable. */
+const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
@@ -94,14 +104,71 @@ export function bindingCookieName(flowId: string, secure: boolean): string {
 
 /** The device flow. */
 export class FlowService {
+  /** Pending flows this instance knows, and the polls held open on them. */
+  readonly view = new PendingView();
   private readonly now: () => number;
   private readonly secureCookies: boolean;
   private readonly redirectUri: string;
+  /** Whether flow changes are being heard; without that, nothing may be answered from memory. */
+  private listening = false;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.secureCookies = deps.config.serverUrl.startsWith('https:');
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
+  }
+
+  /** Start hearing flow changes from every instance, and re-checking the cache. */
+  async attach(): Promise<void> {
+    const { store, observer } = this.deps;
+    this.unsubscribe = await store.subscribe({
+      onEvent: (event) => this.view.invalidate(event.key),
+      onLost: () => {
+        this.listening = false;
+        this.view.reset();
+      },
+      onRestored: () => {
+        this.view.reset();
+        this.listening = true;
+      },
+      onError: (err) => observer.trouble('flow notifications: connection problem, reconnecting', err),
+    });
+    this.listening = true;
+    this.recheckTimer = setInterval(() => {
+      this.recheck().catch((err) => observer.trouble('re-check of cached flows failed; will retry', err));
+    }, RECHECK_MS);
+    this.recheckTimer.unref();
+  }
+
+  /** Answer every held poll now (`authorization_pending`), and stop listening. */
+  async detach(): Promise<void> {
+    this.view.close();
+    this.listening = false;
+    clearInterval(this.recheckTimer);
+    await this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** One round trip for every cached flow: drop those that changed while a notification was missed. */
+  async recheck(): Promise<void> {
+    const now = this.now();
+    this.view.sweep(now);
+    const keys = this.view.keys();
+    for (let i = 0; i < keys.length; i += RECHECK_BATCH) {
+      const chunk = keys.slice(i, i + RECHECK_BATCH);
+      const states = await this.deps.store.flowStates(chunk);
+      for (const key of chunk) {
+        const state = states.get(key);
+        const entry = this.view.get(key);
+        if (!state || state.status !== 'pending') this.view.invalidate(key);
+        else if (entry) {
+          entry.checkedAt = now;
+          entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);
+        }
+      }
+    }
   }
 
   /** POST /device/code: a new flow for a device at `clientIp`. */
@@ -129,6 +196,13 @@ export class FlowService {
         expiresAt: new Date(now.getTime() + config.deviceCodeTtlSeconds * 1000),
       });
       if (created) {
+        this.remember(hashSecret(deviceCode).toString('hex'), {
+          flowId,
+          expiresAt: now.getTime() + config.deviceCodeTtlSeconds * 1000,
+          intervalSeconds: config.pollIntervalSeconds,
+          lastPollAt: null,
+          checkedAt: now.getTime(),
+        });
         observer.flowEvent('started', flowId, { clientIp });
         return {
           flowId,
@@ -249,7 +323,12 @@ export class FlowService {
       });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      observer.flowEvent('failed', flow.flowId, { reason: err.kind, detail: err.detail, status: err.status });
+      observer.flowEvent('failed', flow.flowId, {
+        reason: err.kind,
+        detail: err.detail,
+        status: err.status,
+        ...(err.kind === 'misconfigured' ? { operatorError: true } : {}),
+      });
       const reason =
         err.kind === 'rejected'
           ? 'upstream_rejected'
@@ -263,7 +342,9 @@ export class FlowService {
       claimed.publicKey,
       claimed.deviceCodeHash,
     );
-    const approved = await store.approve(flow.flowId, sealed, new Date(this.now()));
+    // Postiz codes are single-use: this token cannot be fetched again, so hold it and keep
+    // trying the write while the database is unreachable (CALLBACK_RETRY_MS).
+    const approved = await this.retrying(() => store.approve(flow.flowId, sealed, new Date(this.now())));
     if (!approved) throw new PageError('already_used');
     observer.flowEvent('approved', flow.flowId, { organizationId: token.organizationId });
     return { outcome: 'approved', flow: approved };
@@ -272,41 +353,135 @@ export class FlowService {
   /**
    * POST /device/token, in one order: every fallible check first, then the one atomic claim
    * (`DELETE … RETURNING`), so a token is handed out once across all instances.
+   *
+   * A flow this instance knows to be pending is answered from memory; a poll may be held
+   * open up to `waitSeconds` and answers the moment its flow changes. While the database is
+   * unreachable, polls answer `authorization_pending`: waiting is the truth as far as we can
+   * tell, and the postiz CLI gives up on any other error.
    */
-  async poll(deviceCode: string, clientIp: string): Promise<IssuedToken> {
-    const { store, limits, observer } = this.deps;
-    const now = new Date(this.now());
+  async poll(deviceCode: string, clientIp: string, waitSeconds = 0): Promise<IssuedToken> {
+    const now = this.now();
     const deviceCodeHash = hashSecret(deviceCode);
-    const record = await store.recordPoll(deviceCodeHash, now, POLL_TOLERANCE_MS);
-    if (!record) {
-      const refusal = await limits.unknownDeviceCode(clientIp, now);
-      if (refusal) {
-        observer.rateLimited('token');
-        throw new TooManyRequests(refusal.retryAfterSeconds);
-      }
-      throw new InvalidGrant('Unknown or already used device_code');
+    const key = deviceCodeHash.toString('hex');
+    const cached = this.listening ? this.view.get(key) : undefined;
+    if (cached && cached.expiresAt > now) {
+      this.pace(cached, deviceCodeHash, now);
+      return this.holdPending(key, deviceCode, deviceCodeHash, cached.expiresAt, waitSeconds);
     }
+
+    const record = await this.orPending(() =>
+      this.deps.store.recordPoll(deviceCodeHash, new Date(now), POLL_TOLERANCE_MS),
+    );
+    if (!record) return this.unknownDeviceCode(clientIp, now);
     const { flow, slowDown } = record;
-    if (flow.expiresAt.getTime() <= now.getTime()) {
-      if (flow.status === 'pending') observer.flowEvent('expired', flow.flowId);
+    if (flow.expiresAt.getTime() <= now) {
+      this.view.invalidate(key);
+      if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
       throw new ExpiredToken('The device code has expired: start again');
     }
     if (slowDown) throw new SlowDown(flow.intervalSeconds);
+    if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash);
+    this.remember(key, {
+      flowId: flow.flowId,
+      expiresAt: flow.expiresAt.getTime(),
+      intervalSeconds: flow.intervalSeconds,
+      lastPollAt: now,
+      checkedAt: now,
+    });
+    return this.holdPending(key, deviceCode, deviceCodeHash, flow.expiresAt.getTime(), waitSeconds);
+  }
+
+  /** `slow_down` from memory: a poll sooner than the interval (less jitter) raises it by 5 s (§3.5). */
+  private pace(entry: PendingEntry, deviceCodeHash: Buffer, now: number): void {
+    const tooSoon =
+      entry.lastPollAt !== null && now < entry.lastPollAt + entry.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
+    entry.lastPollAt = now;
+    if (!tooSoon) return;
+    entry.intervalSeconds += 5;
+    // Rare, so written through: other instances learn the new interval at their next look.
+    this.deps.store
+      .raiseInterval(deviceCodeHash, entry.intervalSeconds, new Date(now))
+      .catch((err) => this.deps.observer.trouble('could not record slow_down', err));
+    throw new SlowDown(entry.intervalSeconds);
+  }
+
+  /** Pending: answer now, or hold the poll until the flow changes, the wait ends, or it expires. */
+  private async holdPending(
+    key: string,
+    deviceCode: string,
+    deviceCodeHash: Buffer,
+    expiresAt: number,
+    waitSeconds: number,
+  ): Promise<IssuedToken> {
+    const waitMs = Math.min(waitSeconds * 1000, expiresAt - this.now());
+    const wake = this.listening ? await this.view.wait(key, waitMs) : 'timeout';
+    if (wake === 'changed') {
+      const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
+      if (!flow) throw new InvalidGrant('Unknown or already used device_code');
+      return this.settle(flow, deviceCode, deviceCodeHash);
+    }
+    if (wake === 'timeout' && waitMs > 0 && expiresAt <= this.now()) {
+      throw new ExpiredToken('The device code has expired: start again');
+    }
+    throw new AuthorizationPending();
+  }
+
+  /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
+  private async settle(flow: Flow, deviceCode: string, deviceCodeHash: Buffer): Promise<IssuedToken> {
+    if (flow.expiresAt.getTime() <= this.now())
+      throw new ExpiredToken('The device code has expired: start again');
     if (flow.status === 'denied' || flow.status === 'cancelled') {
       throw new AccessDenied(
         flow.status === 'denied' ? 'The user denied the request' : 'The user cancelled the request',
       );
     }
     if (flow.status === 'pending') throw new AuthorizationPending();
-
-    const sealed = await store.claimToken(deviceCodeHash);
+    const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
     if (!sealed) throw new InvalidGrant('Unknown or already used device_code');
     const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
       access_token: string;
       organization_id?: string;
     };
-    observer.flowEvent('delivered', flow.flowId);
+    this.deps.observer.flowEvent('delivered', flow.flowId);
     return { accessToken: opened.access_token, organizationId: opened.organization_id };
+  }
+
+  private async unknownDeviceCode(clientIp: string, now: number): Promise<never> {
+    const refusal = await this.deps.limits.unknownDeviceCode(clientIp, new Date(now)).catch(() => undefined);
+    if (refusal) {
+      this.deps.observer.rateLimited('token');
+      throw new TooManyRequests(refusal.retryAfterSeconds);
+    }
+    throw new InvalidGrant('Unknown or already used device_code');
+  }
+
+  /** Cache a pending flow, unless changes are not being heard (then nothing is cached). */
+  private remember(key: string, entry: PendingEntry): void {
+    if (this.listening) this.view.set(key, entry);
+  }
+
+  /** Run a store call for a poll; if the database is unreachable, the honest answer is "pending". */
+  private async orPending<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.deps.observer.trouble('database unreachable during a poll; answering authorization_pending', err);
+      throw new AuthorizationPending();
+    }
+  }
+
+  /** Retry a store call while the database is unreachable, for a bounded time (the callback holds a token). */
+  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + CALLBACK_RETRY_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || performance.now() + delay > deadline) throw err;
+        this.deps.observer.trouble('database unreachable during a callback; retrying', err);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** Delete flows past their expiry (and the grace in which they still answer `expired_token`). */

@@ -24,18 +24,30 @@ export function parsePoll(request: FastifyRequest): string {
   return deviceCode;
 }
 
+/** The longest a client may ask a poll to be held (`Prefer: wait=N`). */
+export const MAX_WAIT_SECONDS = 20;
+
+/** RFC 7240 `Prefer: wait=N`, capped; `fallback` when the client does not ask. */
+export function preferredWait(header: string | string[] | undefined, fallback: number): number {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  const match = value?.match(/(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i);
+  return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : fallback;
+}
+
 /** The route; `onResult` counts each poll by its result (`token` or the error code). */
 export function tokenRoute(
   app: FastifyInstance,
   flows: FlowService,
-  apiUrl: string,
+  options: { apiUrl: string; defaultWaitSeconds: number },
   onResult: (result: string) => void,
 ): void {
+  const { apiUrl } = options;
   app.post('/device/token', { schema: tokenSchema, logLevel: 'warn' }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     let token: Awaited<ReturnType<FlowService['poll']>>;
     try {
-      token = await flows.poll(parsePoll(request), request.ip);
+      const wait = preferredWait(request.headers.prefer, options.defaultWaitSeconds);
+      token = await flows.poll(parsePoll(request), request.ip, wait);
     } catch (err) {
       onResult(err instanceof OAuthError ? err.error : 'server_error');
       throw err;

@@ -24,6 +24,8 @@ export async function pgliteDb(dataDir: string): Promise<Db & { pglite: PGlite }
     query,
     // PGlite is one connection: every query already runs on the same session.
     session: (fn) => fn(query),
+    // In-process: no connection to lose, so no resets.
+    listen: async (channel, handlers) => db.listen(channel, (payload) => handlers.onNotify(payload)),
     close: () => db.close(),
   };
 }

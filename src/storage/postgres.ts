@@ -1,6 +1,6 @@
 /** The PostgreSQL driver: a `pg` pool. Types are left as `pg` gives them (bytea → Buffer). */
 import pg from 'pg';
-import type { Db, Row } from './sql-store.js';
+import type { Db, ListenHandlers, Row } from './sql-store.js';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -38,6 +38,85 @@ export function postgresDb(options: PostgresOptions): Db {
         client.release();
       }
     },
+    listen: (channel, handlers) => listenWithReconnect(options.connectionString, channel, handlers),
     close: () => pool.end(),
+  };
+}
+
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+
+/**
+ * A dedicated LISTEN connection that reconnects with exponential backoff when it drops (server
+ * restart, failover, network). `onLost` runs when it drops and `onRestored` once it is back:
+ * notifications sent while it was away are lost, so everything cached must be looked at afresh.
+ */
+async function listenWithReconnect(
+  connectionString: string,
+  channel: string,
+  handlers: ListenHandlers,
+): Promise<() => Promise<void>> {
+  let current: pg.Client | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let delay = FIRST_RETRY_MS;
+
+  const connect = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000, keepAlive: true });
+    client.on('notification', (message) => {
+      if (message.channel === channel && message.payload) handlers.onNotify(message.payload);
+    });
+    // 'error' must always have a listener, or a dropped connection would crash the process.
+    client.on('error', (err) => {
+      handlers.onError(err);
+      lost(client);
+    });
+    client.on('end', () => lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
+    if (stopped) {
+      await client.end();
+      return;
+    }
+    current = client;
+    delay = FIRST_RETRY_MS;
+  };
+
+  const retry = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      connect().then(
+        () => handlers.onRestored(),
+        (err: Error) => {
+          handlers.onError(err);
+          retry();
+        },
+      );
+    }, delay);
+    timer.unref();
+    delay = Math.min(delay * 2, MAX_RETRY_MS);
+  };
+
+  const lost = (client: pg.Client): void => {
+    if (client !== current) return;
+    current = undefined;
+    client.end().catch(() => {});
+    // Until we are back, nothing cached can be trusted to be told about changes.
+    handlers.onLost();
+    retry();
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    const client = current;
+    current = undefined;
+    await client?.end().catch(() => {});
   };
 }

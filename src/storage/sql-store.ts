@@ -3,7 +3,17 @@
  * and every state change is a conditional UPDATE/DELETE that only one caller can win.
  */
 import { runMigrations } from './migrate.js';
-import type { Flow, FlowStatus, NewFlow, PollRecord, RateCount, Store } from './store.js';
+import type {
+  Flow,
+  FlowEvent,
+  FlowState,
+  FlowStatus,
+  FlowSubscriber,
+  NewFlow,
+  PollRecord,
+  RateCount,
+  Store,
+} from './store.js';
 
 /** Rows as a driver returns them: bytea as bytes, timestamptz as Date. */
 export type Row = Record<string, unknown>;
@@ -14,7 +24,19 @@ export interface Db {
   query(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Run `fn` on one connection (advisory locks are per session). */
   session<T>(fn: (query: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
+  /** Receive NOTIFY payloads on `channel`, reconnecting by itself when the connection drops. */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** Callbacks of a LISTEN connection. */
+export interface ListenHandlers {
+  onNotify(payload: string): void;
+  /** The connection dropped: until `onRestored`, changes are not being heard. */
+  onLost(): void;
+  /** Listening again after a drop; changes made meanwhile were missed. */
+  onRestored(): void;
+  onError(err: Error): void;
 }
 
 /** The columns that make a `Flow`, optionally qualified by a table alias. */
@@ -47,6 +69,8 @@ function toFlow(row: Row): Flow {
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
 const UNIQUE_VIOLATION = '23505';
+/** The channel migrations/002 notifies on. */
+const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 
 /** `Store` over any `Db`. */
 export class SqlStore implements Store {
@@ -215,6 +239,45 @@ export class SqlStore implements Store {
     return row
       ? { hits: Number(row.hits), resetAt: new Date(date(row.window_start).getTime() + windowMs) }
       : undefined;
+  }
+
+  async raiseInterval(deviceCodeHash: Buffer, intervalSeconds: number, now: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE device_requests SET interval_seconds = GREATEST(interval_seconds, $2), last_poll_at = $3
+       WHERE device_code_hash = $1`,
+      [deviceCodeHash, intervalSeconds, now],
+    );
+  }
+
+  async flowStates(keys: string[]): Promise<Map<string, FlowState>> {
+    const states = new Map<string, FlowState>();
+    if (keys.length === 0) return states;
+    // Hex text in, so both drivers pass the array the same way.
+    const rows = await this.db.query(
+      `SELECT encode(device_code_hash, 'hex') AS key, status, expires_at, interval_seconds
+       FROM device_requests WHERE device_code_hash IN (SELECT decode(k, 'hex') FROM unnest($1::text[]) AS k)`,
+      [keys],
+    );
+    for (const row of rows) {
+      states.set(row.key as string, {
+        status: row.status as FlowStatus,
+        expiresAt: date(row.expires_at),
+        intervalSeconds: Number(row.interval_seconds),
+      });
+    }
+    return states;
+  }
+
+  subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>> {
+    return this.db.listen(FLOW_CHANNEL, {
+      onNotify(payload) {
+        const [key, status] = payload.split(':');
+        if (key && status) subscriber.onEvent({ key, status: status as FlowEvent['status'] });
+      },
+      onLost: () => subscriber.onLost(),
+      onRestored: () => subscriber.onRestored(),
+      onError: (err) => subscriber.onError(err),
+    });
   }
 
   async countPending(now: Date): Promise<number> {

@@ -49,8 +49,26 @@ export interface RateCount {
 
 /** A change to a flow, broadcast to every instance. */
 export interface FlowEvent {
-  deviceCodeHash: string; // hex
-  status: FlowStatus | 'expired' | 'deleted';
+  /** The device-code hash, hex. */
+  key: string;
+  status: FlowStatus | 'deleted';
+}
+
+/** What the batch re-check of cached flows needs. */
+export interface FlowState {
+  status: FlowStatus;
+  expiresAt: Date;
+  intervalSeconds: number;
+}
+
+/** Callbacks for flow changes made by any instance. */
+export interface FlowSubscriber {
+  onEvent(event: FlowEvent): void;
+  /** Changes are no longer being heard (the connection dropped). */
+  onLost(): void;
+  /** Hearing changes again; those made while lost were missed. */
+  onRestored(): void;
+  onError(err: Error): void;
 }
 
 /** Everything the server asks of its database. Every method is one statement, so one round trip. */
@@ -83,6 +101,12 @@ export interface Store {
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
   /** The current count of `key` without counting, or undefined when its window is over. */
   peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined>;
+  /** Record a `slow_down` decided from memory: the flow's interval becomes at least `intervalSeconds`. */
+  raiseInterval(deviceCodeHash: Buffer, intervalSeconds: number, now: Date): Promise<void>;
+  /** The states of many flows at once (hex keys); absent keys are gone. One round trip. */
+  flowStates(keys: string[]): Promise<Map<string, FlowState>>;
+  /** Be told of every flow change, on every instance; returns the unsubscribe function. */
+  subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>>;
   /** Live flows waiting for their user (for the pending-flows gauge). */
   countPending(now: Date): Promise<number>;
   /** A cheap round trip, for readiness. */

@@ -1,0 +1,109 @@
+/**
+ * Each instance's memory of live, pending flows, so that most polls ("still pending") cost no
+ * database round trip, and the polls held open while they wait (RFC 7240 `Prefer: wait`).
+ *
+ * It is only ever a cache of "pending": an entry is dropped the moment a notification says the
+ * flow changed (on any instance), when a periodic batch re-check finds it changed, when it
+ * expires, and all at once when the notification listener reconnects. A dropped entry means
+ * the next poll asks the database, so a missed notification costs seconds, never a login.
+ */
+
+/** What a poll needs to answer "pending" or "slow down" without the database. */
+export interface PendingEntry {
+  flowId: string;
+  expiresAt: number;
+  intervalSeconds: number;
+  /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`. */
+  lastPollAt: number | null;
+  /** When this entry was last confirmed against the database (ms). */
+  checkedAt: number;
+}
+
+/** Why a held poll woke up. */
+export type Wake = 'changed' | 'timeout' | 'shutdown';
+
+interface Waiter {
+  resolve: (wake: Wake) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Pending flows by device-code hash (hex), and the polls waiting on them. */
+export class PendingView {
+  private readonly entries = new Map<string, PendingEntry>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private closed = false;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Number of polls being held open right now. */
+  get held(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
+  get(key: string): PendingEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, entry: PendingEntry): void {
+    this.entries.set(key, entry);
+  }
+
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** The flow changed (or is gone): forget it and wake its held polls. */
+  invalidate(key: string): void {
+    this.entries.delete(key);
+    this.wake(key, 'changed');
+  }
+
+  /** Forget everything (e.g. the listener reconnected): every held poll takes a fresh look. */
+  reset(): void {
+    this.entries.clear();
+    for (const key of [...this.waiters.keys()]) this.wake(key, 'changed');
+  }
+
+  /** Drop entries past their expiry (their next poll asks the database and learns `expired_token`). */
+  sweep(now: number): void {
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.invalidate(key);
+  }
+
+  /** Hold a poll until its flow changes, `ms` pass, or the server shuts down. */
+  wait(key: string, ms: number): Promise<Wake> {
+    if (this.closed || ms <= 0) return Promise.resolve(this.closed ? 'shutdown' : 'timeout');
+    return new Promise((resolve) => {
+      const set = this.waiters.get(key) ?? new Set<Waiter>();
+      const waiter: Waiter = {
+        resolve,
+        timer: setTimeout(() => {
+          set.delete(waiter);
+          if (set.size === 0) this.waiters.delete(key);
+          resolve('timeout');
+        }, ms),
+      };
+      set.add(waiter);
+      this.waiters.set(key, set);
+    });
+  }
+
+  /** Shutting down: answer every held poll now, and hold no more. */
+  close(): void {
+    this.closed = true;
+    for (const key of [...this.waiters.keys()]) this.wake(key, 'shutdown');
+  }
+
+  private wake(key: string, wake: Wake): void {
+    const set = this.waiters.get(key);
+    if (!set) return;
+    this.waiters.delete(key);
+    for (const waiter of set) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(wake);
+    }
+  }
+}
