@@ -201,8 +201,10 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'pollWaitSeconds',
     env: 'POLL_WAIT_SECONDS',
     description:
-      'How long a pending poll is held open for clients that do not send `Prefer: wait=N` (0 answers at once).',
-    default: '0',
+      'How long a pending poll is held open for clients that do not send `Prefer: wait=N` (0 answers at once). ' +
+      'Held polls answer the moment the flow changes, so the postiz CLI learns of an approval at once instead of ' +
+      'up to 5 s later; 10 s stays well under the 30 s timeouts of common HTTP clients and proxies.',
+    default: '10',
     parse: integer(0, 20),
   },
   {

@@ -162,7 +162,7 @@ export class FlowService {
       for (const key of chunk) {
         const state = states.get(key);
         const entry = this.view.get(key);
-        if (!state || state.status !== 'pending') this.view.invalidate(key);
+        if (state?.status !== 'pending') this.view.invalidate(key);
         else if (entry) {
           entry.checkedAt = now;
           entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);
@@ -376,7 +376,6 @@ export class FlowService {
     const { flow, slowDown } = record;
     if (flow.expiresAt.getTime() <= now) {
       this.view.invalidate(key);
-      if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
       throw new ExpiredToken('The device code has expired: start again');
     }
     if (slowDown) throw new SlowDown(flow.intervalSeconds);
@@ -484,10 +483,16 @@ export class FlowService {
     }
   }
 
-  /** Delete flows past their expiry (and the grace in which they still answer `expired_token`). */
+  /**
+   * Delete flows past their expiry (and the grace in which they still answer `expired_token`).
+   * A flow abandoned while pending is reported `expired` here, once, by whichever instance deleted it.
+   */
   async purge(): Promise<number> {
     const now = this.now();
-    return this.deps.store.purge(new Date(now - EXPIRED_KEPT_MS), new Date(now));
+    const purged = await this.deps.store.purge(new Date(now - EXPIRED_KEPT_MS), new Date(now));
+    for (const flow of purged)
+      if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
+    return purged.length;
   }
 
   private checkLive(flow: Flow): void {

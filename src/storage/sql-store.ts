@@ -11,6 +11,7 @@ import type {
   FlowSubscriber,
   NewFlow,
   PollRecord,
+  PurgedFlow,
   RateCount,
   Store,
 } from './store.js';
@@ -206,15 +207,16 @@ export class SqlStore implements Store {
     return rows[0] ? bytes(rows[0].sealed_token) : undefined;
   }
 
-  async purge(before: Date, now: Date): Promise<number> {
-    // One statement, so several instances purging at once simply share the work.
+  async purge(before: Date, now: Date): Promise<PurgedFlow[]> {
+    // One statement, so several instances purging at once simply share the work, and each
+    // deleted flow is reported by exactly one of them.
     const rows = await this.db.query(
-      `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING 1),
+      `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1)
-       SELECT (SELECT count(*) FROM flows)::int AS flows`,
+       SELECT flow_id, status, (SELECT count(*) FROM limits)::int AS limits FROM flows`,
       [before, now],
     );
-    return Number(rows[0]?.flows ?? 0);
+    return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
   }
 
   async hit(key: string, now: Date, windowMs: number): Promise<RateCount> {

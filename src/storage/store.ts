@@ -41,6 +41,12 @@ export interface PollRecord {
   slowDown: boolean;
 }
 
+/** A flow removed by `purge`, and the status it ended in. */
+export interface PurgedFlow {
+  flowId: string;
+  status: FlowStatus;
+}
+
 /** A fixed-window counter after a hit (or a look). */
 export interface RateCount {
   hits: number;
@@ -95,8 +101,8 @@ export interface Store {
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
   /** The atomic claim: delete an approved flow and return its sealed token, to exactly one caller. */
   claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined>;
-  /** Delete flows that expired before `before`, and stale rate-limit windows; returns flows deleted. */
-  purge(before: Date, now: Date): Promise<number>;
+  /** Delete flows that expired before `before`, and stale rate-limit windows; returns the flows deleted. */
+  purge(before: Date, now: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
   /** The current count of `key` without counting, or undefined when its window is over. */
