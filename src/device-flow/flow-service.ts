@@ -175,26 +175,30 @@ export class FlowService {
   async start(clientIp: string, userAgent: string | undefined): Promise<StartedFlow> {
     const { config, store, limits, observer } = this.deps;
     const now = new Date(this.now());
-    const refusal = await limits.flowStart(clientIp, now);
-    if (refusal) {
-      observer.rateLimited('device_code');
-      throw new TooManyRequests(refusal.retryAfterSeconds);
-    }
+    const rule = limits.flowStart(clientIp);
     for (let attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++) {
       const deviceCode = newDeviceCode();
       const userCode = newUserCode();
       const flowId = newToken(12);
-      const created = await store.createFlow({
-        flowId,
-        deviceCodeHash: hashSecret(deviceCode),
-        userCodeHash: hashSecret(userCode),
-        publicKey: recipientKey(deviceCode),
-        clientIp,
-        userAgent: userAgent?.slice(0, 512) ?? null,
-        intervalSeconds: config.pollIntervalSeconds,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + config.deviceCodeTtlSeconds * 1000),
-      });
+      const { created, count } = await store.createFlowWithin(
+        {
+          flowId,
+          deviceCodeHash: hashSecret(deviceCode),
+          userCodeHash: hashSecret(userCode),
+          publicKey: recipientKey(deviceCode),
+          clientIp,
+          userAgent: userAgent?.slice(0, 512) ?? null,
+          intervalSeconds: config.pollIntervalSeconds,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + config.deviceCodeTtlSeconds * 1000),
+        },
+        rule,
+      );
+      const refusal = limits.refusal(count, rule, now);
+      if (refusal) {
+        observer.rateLimited('device_code');
+        throw new TooManyRequests(refusal.retryAfterSeconds);
+      }
       if (created) {
         this.remember(hashSecret(deviceCode).toString('hex'), {
           flowId,

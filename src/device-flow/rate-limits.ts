@@ -4,7 +4,7 @@
  * refused (docs/security.md).
  */
 import type { Config } from '../config.js';
-import type { Store } from '../storage/store.js';
+import type { RateCount, RateRule, Store } from '../storage/store.js';
 
 /** A refusal: how long until the window resets. */
 export interface Refusal {
@@ -12,8 +12,10 @@ export interface Refusal {
 }
 
 export interface RateLimits {
-  /** Count a flow start from `ip`; a refusal once the address is over its limit. */
-  flowStart(ip: string, now: Date): Promise<Refusal | undefined>;
+  /** The limit on flow starts from `ip` (counted by the store as it inserts the flow). */
+  flowStart(ip: string): RateRule;
+  /** A refusal when a count is over its rule's limit. */
+  refusal(count: RateCount, rule: RateRule, now: Date): Refusal | undefined;
   /** Before looking a user code up: is `ip` already cut off? */
   userCodeAllowed(ip: string, now: Date): Promise<Refusal | undefined>;
   /** After a wrong user code from `ip`. */
@@ -31,12 +33,14 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
   const GLOBAL = 'user-code:*';
 
   return {
-    async flowStart(ip, now) {
-      const count = await store.hit(`flow-start:${ip}`, now, config.flowStartWindowSeconds * 1000);
-      return count.hits > config.flowStartLimit
-        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
-        : undefined;
-    },
+    flowStart: (ip) => ({
+      key: `flow-start:${ip}`,
+      windowMs: config.flowStartWindowSeconds * 1000,
+      max: config.flowStartLimit,
+    }),
+
+    refusal: (count, rule, now) =>
+      count.hits > rule.max ? { retryAfterSeconds: secondsUntil(count.resetAt, now) } : undefined,
 
     async userCodeAllowed(ip, now) {
       const mine = await store.peek(`user-code:${ip}`, now, userCodeWindow);

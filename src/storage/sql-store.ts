@@ -13,6 +13,7 @@ import type {
   PollRecord,
   PurgedFlow,
   RateCount,
+  RateRule,
   Store,
 } from './store.js';
 
@@ -69,6 +70,21 @@ function toFlow(row: Row): Flow {
 
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
+/** Count a hit on window `key` at time `now`; the window restarts once older than `windowMs` (SQL parameters). */
+const hitSql = (key: string, now: string, windowMs: string): string => {
+  const stale = `r.window_start <= ${now}::timestamptz - ${windowMs}::int * interval '1 millisecond'`;
+  return `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (${key}, ${now}, 1)
+    ON CONFLICT (key) DO UPDATE SET
+      window_start = CASE WHEN ${stale} THEN ${now} ELSE r.window_start END,
+      hits = CASE WHEN ${stale} THEN 1 ELSE r.hits + 1 END
+    RETURNING window_start, hits`;
+};
+
+const toCount = (row: Row, windowMs: number): RateCount => ({
+  hits: Number(row.hits),
+  resetAt: new Date(date(row.window_start).getTime() + windowMs),
+});
+
 const UNIQUE_VIOLATION = '23505';
 /** The channel migrations/002 notifies on. */
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
@@ -108,6 +124,36 @@ export class SqlStore implements Store {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
       throw err;
     }
+  }
+
+  async createFlowWithin(flow: NewFlow, limit: RateRule): Promise<{ created: boolean; count: RateCount }> {
+    const rows = await this.db.query(
+      `WITH hit AS (${hitSql('$10', '$8', '$11')}),
+       inserted AS (
+         INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
+           user_agent, interval_seconds, created_at, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM hit WHERE hit.hits <= $12
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+       )
+       SELECT hit.hits, hit.window_start, (SELECT count(*) FROM inserted)::int AS created FROM hit`,
+      [
+        flow.deviceCodeHash,
+        flow.flowId,
+        flow.userCodeHash,
+        flow.publicKey,
+        flow.clientIp,
+        flow.userAgent,
+        flow.intervalSeconds,
+        flow.createdAt,
+        flow.expiresAt,
+        limit.key,
+        limit.windowMs,
+        limit.max,
+      ],
+    );
+    const row = rows[0]!;
+    return { created: Number(row.created) === 1, count: toCount(row, limit.windowMs) };
   }
 
   async findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined> {
@@ -220,16 +266,8 @@ export class SqlStore implements Store {
   }
 
   async hit(key: string, now: Date, windowMs: number): Promise<RateCount> {
-    const rows = await this.db.query(
-      `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, $2, 1)
-       ON CONFLICT (key) DO UPDATE SET
-         window_start = CASE WHEN r.window_start <= $2::timestamptz - $3::int * interval '1 millisecond' THEN $2 ELSE r.window_start END,
-         hits = CASE WHEN r.window_start <= $2::timestamptz - $3::int * interval '1 millisecond' THEN 1 ELSE r.hits + 1 END
-       RETURNING window_start, hits`,
-      [key, now, windowMs],
-    );
-    const row = rows[0]!;
-    return { hits: Number(row.hits), resetAt: new Date(date(row.window_start).getTime() + windowMs) };
+    const rows = await this.db.query(hitSql('$1', '$2', '$3'), [key, now, windowMs]);
+    return toCount(rows[0]!, windowMs);
   }
 
   async peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined> {

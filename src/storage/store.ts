@@ -47,6 +47,13 @@ export interface PurgedFlow {
   status: FlowStatus;
 }
 
+/** A fixed-window limit: at most `max` hits on `key` per `windowMs`. */
+export interface RateRule {
+  key: string;
+  windowMs: number;
+  max: number;
+}
+
 /** A fixed-window counter after a hit (or a look). */
 export interface RateCount {
   hits: number;
@@ -84,6 +91,11 @@ export interface Store {
   migrate(): Promise<number[]>;
   /** Insert a flow; `false` when its user code collides with a live one (pick another). */
   createFlow(flow: NewFlow): Promise<boolean>;
+  /**
+   * Count a hit against `limit` and insert the flow only if the count is within it, in one
+   * statement (one round trip on the hot path of starting flows).
+   */
+  createFlowWithin(flow: NewFlow, limit: RateRule): Promise<{ created: boolean; count: RateCount }>;
   findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined>;
   findByState(stateHash: Buffer): Promise<Flow | undefined>;
   findByFlowId(flowId: string): Promise<Flow | undefined>;

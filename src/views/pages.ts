@@ -1,7 +1,7 @@
 /**
  * Every HTML page of the flow. Each is a function of plain data; all text comes from the
  * catalogs and is escaped by `html`. Buttons that refuse carry `value="deny"` and come after
- * the button that goes on (CONTRACT.md).
+ * the button that goes on (CONTRACT.md). No inline styles or scripts: the CSP allows neither.
  */
 import type { PageErrorReason } from '../errors.js';
 import { html, type SafeHtml } from './html.js';
@@ -16,6 +16,28 @@ export interface PageContext {
   csrf: string;
 }
 
+/** The picture at the top of an ending or error page; purely decorative (`aria-hidden`). */
+type Icon = 'ok' | 'stop' | 'clock' | 'alert';
+
+const ICON_PATHS: Record<Icon, SafeHtml> = {
+  ok: html`<path d="M7 12.5l3.2 3.2L17 9"/>`,
+  stop: html`<path d="M8.5 8.5l7 7M15.5 8.5l-7 7"/>`,
+  clock: html`<path d="M12 7v5l3 2"/>`,
+  alert: html`<path d="M12 7.5v5.5M12 16.4v.1"/>`,
+};
+
+function icon(kind: Icon): SafeHtml {
+  return html`<div class="status status-${kind}"><svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/>${ICON_PATHS[kind]}</svg></div>`;
+}
+
+const COMMAND = 'postiz auth:login';
+
+/** Catalog text with the CLI command shown as code, so it reads as something to type. */
+function prose(text: string): SafeHtml {
+  const parts = text.split(COMMAND);
+  return html`${parts.map((part, i) => (i === 0 ? part : html`<code>${COMMAND}</code>${part}`))}`;
+}
+
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="${ctx.lang}">
@@ -26,16 +48,16 @@ function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): 
 <meta name="color-scheme" content="dark light">
 <title>${title} · ${t('app.title')}</title>
 <link rel="stylesheet" href="/assets/style.css">
+<script nonce="${ctx.nonce}" src="/assets/verify.js" defer></script>
 </head>
 <body>
 <div class="shell">
-<header class="brand" aria-label="${t('app.brand')}"><span class="logo" aria-hidden="true">P</span><span>${t('app.brand')}</span></header>
+<header class="brand"><span class="logo" aria-hidden="true">P</span><span class="brand-name">${t('app.brand')}</span></header>
 <main class="card" id="main">
 ${body}
 </main>
 <footer class="footer"><p>${t('footer.note')}</p></footer>
 </div>
-<script nonce="${ctx.nonce}" src="/assets/verify.js" defer></script>
 </body>
 </html>
 `.value;
@@ -51,23 +73,32 @@ export function entryPage(
 ): string {
   const t = translator(ctx.lang);
   const error = options.error ? errorText(t, options.error, options.retryAfterSeconds) : undefined;
+  // With an error, focus lands on the field, whose description includes the message (read on focus).
   const body = html`
 <h1>${t('entry.heading')}</h1>
 <p class="lead">${t('entry.lead')}</p>
-<form method="post" action="/device/verify" class="stack" novalidate>
+<form method="post" action="/device/verify" class="stack">
 ${csrfField(ctx)}
 <label for="user_code">${t('entry.label')}</label>
 <input id="user_code" name="user_code" type="text" class="code-input" value="${options.code ?? ''}"
   autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text"
-  maxlength="32" placeholder="XXXX-XXXX" required aria-describedby="code-hint code-error"${error ? html` aria-invalid="true"` : ''}${options.code ? '' : html` autofocus`}>
+  enterkeyhint="go" maxlength="32" placeholder="XXXX-XXXX" required
+  aria-describedby="${error ? 'code-error code-hint' : 'code-hint'}"${error ? html` aria-invalid="true"` : ''}${
+    // A pre-filled code needs no typing: no focus, so phones do not pop up the keyboard.
+    error || !options.code ? html` autofocus` : ''
+  }>
 <p id="code-hint" class="hint">${t('entry.hint')}</p>
-<div id="code-error" class="error" role="alert" aria-live="assertive">${
-    error ? html`<strong>${error.heading}</strong> ${error.body}` : ''
+<div id="code-error" class="error" role="alert">${
+    error ? html`<p class="error-title">${error.heading}</p><p>${prose(error.body)}</p>` : ''
   }</div>
 <button type="submit" name="action" value="lookup" class="primary">${t('entry.submit')}</button>
 </form>
-<p class="note">${t('entry.login_first')}</p>`;
-  return layout(ctx, t, t('entry.heading'), body);
+<div class="callout">
+<h2>${t('entry.login_title')}</h2>
+<p>${t('entry.login_first')}</p>
+</div>`;
+  const title = error ? `${error.heading} · ${t('entry.heading')}` : t('entry.heading');
+  return layout(ctx, t, title, body);
 }
 
 /** What the confirmation page shows about the requesting device (RFC 8628 §5.4). */
@@ -85,8 +116,8 @@ export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
 <h1>${t('confirm.heading')}</h1>
 <p class="lead">${t('confirm.lead')}</p>
 <div class="code-box">
-<span class="label">${t('confirm.code')}</span>
-<output class="code" aria-describedby="compare">${details.userCode}</output>
+<p class="code-label" id="code-label">${t('confirm.code')}</p>
+<p class="code" aria-describedby="code-label compare">${details.userCode}</p>
 <p id="compare" class="hint">${t('confirm.compare')}</p>
 </div>
 <dl class="details">
@@ -94,7 +125,8 @@ export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
 <div><dt>${t('confirm.address')}</dt><dd>${details.address}</dd></div>
 <div><dt>${t('confirm.requested')}</dt><dd>${details.requested}</dd></div>
 </dl>
-<p class="warning" role="note">${t('confirm.warning')}</p>
+<p class="warning">${t('confirm.warning')}</p>
+<p class="note">${t('confirm.next')}</p>
 <form method="post" action="/device/verify" class="actions">
 ${csrfField(ctx)}
 <input type="hidden" name="user_code" value="${details.userCode}">
@@ -112,9 +144,9 @@ export function endingPage(ctx: PageContext, ending: Ending): string {
   const t = translator(ctx.lang);
   const heading = t(`done.${ending}.heading`);
   const body = html`
-<div class="status status-${ending === 'approved' ? 'ok' : 'stop'}" aria-hidden="true"></div>
+${icon(ending === 'approved' ? 'ok' : 'stop')}
 <h1>${heading}</h1>
-<p class="lead" role="status">${t(`done.${ending}.body`)}</p>
+<p class="lead" role="status">${prose(t(`done.${ending}.body`))}</p>
 ${ending === 'approved' ? html`<p class="note">${t('done.approved.note')}</p>` : ''}`;
   return layout(ctx, t, heading, body);
 }
@@ -124,15 +156,23 @@ function errorText(
   reason: PageErrorReason,
   retryAfterSeconds?: number,
 ): { heading: string; body: string } {
+  const heading = t(`error.${reason}.heading` as MessageKey);
+  const body = t(`error.${reason}.body` as MessageKey);
+  if (reason !== 'rate_limited') return { heading, body };
+  // Always say when: a refusal without a time invites hammering the button.
   const minutes = Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60));
-  return {
-    heading: t(`error.${reason}.heading` as MessageKey),
-    body: t(`error.${reason}.body` as MessageKey, { minutes }),
-  };
+  const when = minutes === 1 ? t('retry.minute') : t('retry.minutes', { n: minutes });
+  return { heading, body: `${body} ${when}` };
 }
 
 /** Errors the user can fix by trying the same flow again from this browser. */
 const RETRYABLE: PageErrorReason[] = ['upstream_unavailable', 'upstream_rejected', 'misconfigured'];
+
+const ERROR_ICONS: Partial<Record<PageErrorReason, Icon>> = {
+  expired: 'clock',
+  rate_limited: 'clock',
+  already_used: 'stop',
+};
 
 /** A page for a failure, with the way forward: retry, or enter a code again. */
 export function errorPage(
@@ -149,11 +189,11 @@ ${csrfField(ctx)}
 <input type="hidden" name="flow" value="${options.flowId}">
 <button type="submit" name="action" value="retry" class="primary">${t('action.retry')}</button>
 </form>`
-      : html`<p><a class="button secondary" href="/device/verify">${t('action.start_over')}</a></p>`;
+      : html`<p class="actions"><a class="button secondary" href="/device/verify">${t('action.start_over')}</a></p>`;
   const body = html`
-<div class="status status-stop" aria-hidden="true"></div>
+${icon(ERROR_ICONS[reason] ?? 'alert')}
 <h1>${heading}</h1>
-<p class="lead" role="alert">${text}</p>
+<p class="lead" role="alert">${prose(text)}</p>
 ${action}`;
   return layout(ctx, t, heading, body);
 }

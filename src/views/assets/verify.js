@@ -1,20 +1,38 @@
-// Progressive enhancement for the code field: formats what is typed or pasted as XXXX-XXXX.
-// The page works without it; the server accepts any case, spacing and dashes.
+// Progressive enhancement for the code field: formats what is typed or pasted as XXXX-XXXX,
+// keeping the caret after the same letter. The page works without it; the server accepts any
+// case, spacing and dashes. Loaded as an external file under the CSP (no inline script).
 (() => {
   const input = document.getElementById('user_code');
   if (!input) return;
-  const ALPHABET = /[^BCDFGHJKLMNPQRSTVWXZ]/g;
+  const LENGTH = 8;
+  const HALF = 4;
+  const letters = (value) => value.toUpperCase().replace(/[^A-Z]/g, '');
   const format = (value) => {
-    const letters = value.toUpperCase().replace(ALPHABET, '').slice(0, 8);
-    return letters.length > 4 ? `${letters.slice(0, 4)}-${letters.slice(4)}` : letters;
+    const code = letters(value).slice(0, LENGTH);
+    return code.length > HALF ? `${code.slice(0, HALF)}-${code.slice(HALF)}` : code;
   };
-  input.addEventListener('input', () => {
-    const atEnd = input.selectionStart === input.value.length;
-    const formatted = format(input.value);
-    if (formatted !== input.value) {
-      input.value = formatted;
-      if (atEnd) input.setSelectionRange(formatted.length, formatted.length);
+  /** Where the caret goes in `formatted` to sit after `count` letters. */
+  const caretAfter = (formatted, count, typing) => {
+    let position = 0;
+    let seen = 0;
+    while (position < formatted.length && seen < count) {
+      if (formatted[position] !== '-') seen++;
+      position++;
     }
+    // Typing the fourth letter moves on past the dash, so the next letter lands after it.
+    if (typing && formatted[position] === '-') position++;
+    return position;
+  };
+  input.addEventListener('input', (event) => {
+    const caret = input.selectionStart ?? input.value.length;
+    const before = letters(input.value.slice(0, caret)).length;
+    const formatted = format(input.value);
+    if (formatted === input.value) return;
+    input.value = formatted;
+    const typing = typeof event.inputType === 'string' && event.inputType.startsWith('insert');
+    const position = caretAfter(formatted, before, typing);
+    input.setSelectionRange(position, position);
   });
+  // A value from the server (a pre-filled or re-shown code) gets the same shape.
   if (input.value) input.value = format(input.value) || input.value;
 })();

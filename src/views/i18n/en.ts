@@ -1,6 +1,7 @@
 /**
- * English, the reference catalog: every other language must have exactly these keys
- * (test/views/i18n.test.ts). `{name}` placeholders are filled (and escaped) by `t()`.
+ * English, the reference catalog: every other language must have exactly these keys and the same
+ * `{placeholders}` (test/views/i18n.test.ts). `{name}` placeholders are filled (and escaped) by `t()`.
+ * The literal `postiz auth:login` is shown as a command wherever it appears (pages.ts).
  */
 export const en = {
   'lang.name': 'English',
@@ -10,20 +11,23 @@ export const en = {
   'entry.heading': 'Connect the Postiz CLI',
   'entry.lead': 'Enter the code shown in your terminal.',
   'entry.label': 'Code from your terminal',
-  'entry.hint': '8 letters, for example BCDF-GHJK. Case and dashes do not matter.',
+  'entry.hint': '8 letters, for example BCDF-GHJK. Upper or lower case, with or without the dash.',
   'entry.submit': 'Continue',
+  'entry.login_title': 'Log in to Postiz first',
   'entry.login_first':
-    'Log in to Postiz in this browser first. If Postiz asks you to log in on the way, it will not bring you back: return to this page and continue again.',
+    'Make sure you are logged in to Postiz in this browser. If Postiz shows its login page on the way, it will not bring you back here afterwards: log in, then open the address shown in your terminal again and enter the same code.',
 
   'confirm.heading': 'Is this you?',
   'confirm.lead': 'A device is asking for access to your Postiz account through the Postiz CLI.',
   'confirm.code': 'Code',
   'confirm.compare': 'Check that this is the code shown in your terminal.',
   'confirm.device': 'Device',
-  'confirm.address': 'Address',
+  'confirm.address': 'IP address',
   'confirm.requested': 'Requested',
   'confirm.warning':
     'Continue only if you started this yourself, in your own terminal, just now. If someone sent you this link or code, cancel: they are trying to get into your account.',
+  'confirm.next':
+    'Next, Postiz asks you to authorize the Postiz CLI. If it shows its login page instead, log in, then open the address shown in your terminal again and enter the same code.',
   'confirm.continue': 'Continue to Postiz',
   'confirm.cancel': 'Cancel',
 
@@ -58,14 +62,13 @@ export const en = {
   'error.already_used.body':
     'This login has already been completed or refused. Run postiz auth:login in your terminal again if you need to.',
   'error.rate_limited.heading': 'Too many attempts',
-  'error.rate_limited.body':
-    'For your safety, codes cannot be tried from here for a while. Try again in {minutes} minutes.',
+  'error.rate_limited.body': 'For your safety, codes cannot be tried from your network for a while.',
   'error.wrong_browser.heading': 'Please finish in the same browser',
   'error.wrong_browser.body':
-    'This login was confirmed in another browser, or its cookie was lost. Open the link from your terminal again in this browser and confirm there.',
+    'This login was confirmed in another browser, or its cookie was lost. Open the address shown in your terminal again in this browser, enter the code and confirm there.',
   'error.unknown_state.heading': 'This link is no longer valid',
   'error.unknown_state.body':
-    'It was already used, or the login it belonged to has ended. Open the link from your terminal again to continue.',
+    'It was already used, or the login it belonged to has ended. Open the address shown in your terminal again to continue.',
   'error.upstream_unavailable.heading': 'Postiz had a problem',
   'error.upstream_unavailable.body':
     'We could not finish the login with Postiz. Your terminal is still waiting: try again in a moment.',
@@ -82,13 +85,15 @@ export const en = {
   'error.cookies_required.body':
     'This page uses a cookie to keep your login safe. Allow cookies for this site, reload the page and try again.',
   'error.bad_request.heading': 'Something is missing',
-  'error.bad_request.body': 'This request was incomplete. Open the link from your terminal again.',
+  'error.bad_request.body': 'This request was incomplete. Open the address shown in your terminal again.',
   'error.not_found.heading': 'Page not found',
-  'error.not_found.body': 'There is nothing here. To log in, open the link shown in your terminal.',
+  'error.not_found.body': 'There is nothing here. To log in, open the address shown in your terminal.',
   'error.server_error.heading': 'Something went wrong',
   'error.server_error.body':
     'The server could not answer. Your terminal is still waiting: try again in a moment.',
 
+  'retry.minute': 'Try again in 1 minute.',
+  'retry.minutes': 'Try again in {n} minutes.',
   'action.retry': 'Try again',
   'action.start_over': 'Enter a code',
   'footer.note': 'This page logs the postiz command-line tool in to your Postiz account.',

@@ -1,12 +1,21 @@
 /**
  * Message catalogs and language negotiation from `Accept-Language` (RFC 9110 §12.5.4).
  */
+import { de } from './de.js';
 import { type Catalog, en, type MessageKey } from './en.js';
+import { es } from './es.js';
+import { fr } from './fr.js';
+import { pt } from './pt.js';
 
-export type { MessageKey } from './en.js';
+export type { Catalog, MessageKey } from './en.js';
 
 /** Every catalog, by primary language tag. English is the reference and the fallback. */
-export const CATALOGS: Record<string, Catalog> = { en };
+export const CATALOGS: Readonly<Record<string, Catalog>> = Object.freeze({ en, fr, de, es, pt });
+
+/** Whether `lang` has a catalog (own keys only: `constructor` or `__proto__` are not languages). */
+export function isSupported(lang: string): boolean {
+  return Object.hasOwn(CATALOGS, lang);
+}
 
 /** The best supported language for an `Accept-Language` header. */
 export function pickLanguage(header: string | undefined): string {
@@ -15,16 +24,16 @@ export function pickLanguage(header: string | undefined): string {
     .slice(0, 512)
     .split(',')
     .map((part, index) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const [tag = '', ...params] = part.split(';');
+      const q = params.map((p) => p.trim()).find((p) => /^q=/i.test(p));
       const weight = q ? Number.parseFloat(q.slice(2)) : 1;
       return {
-        lang: tag.toLowerCase().split('-')[0] ?? '',
+        lang: tag.trim().toLowerCase().split('-')[0] ?? '',
         weight: Number.isFinite(weight) ? weight : 0,
         index,
       };
     })
-    .filter((entry) => entry.weight > 0 && entry.lang in CATALOGS)
+    .filter((entry) => entry.weight > 0 && isSupported(entry.lang))
     .sort((a, b) => b.weight - a.weight || a.index - b.index);
   return ranked[0]?.lang ?? 'en';
 }
@@ -34,7 +43,7 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
 
 /** The translator for a language (English for unknown ones). */
 export function translator(lang: string): Translate {
-  const catalog = CATALOGS[lang] ?? en;
+  const catalog = isSupported(lang) ? CATALOGS[lang]! : en;
   return (key, params) => {
     const template = catalog[key] ?? en[key];
     return params

@@ -1,0 +1,103 @@
+/** German (formal "Sie"). Typed as `Catalog`, so a missing or extra key is a compile error. */
+import type { Catalog } from './en.js';
+
+export const de: Catalog = {
+  'lang.name': 'Deutsch',
+  'app.title': 'Postiz-CLI-Anmeldung',
+  'app.brand': 'Postiz CLI',
+
+  'entry.heading': 'Postiz CLI verbinden',
+  'entry.lead': 'Geben Sie den Code ein, der in Ihrem Terminal angezeigt wird.',
+  'entry.label': 'Code aus Ihrem Terminal',
+  'entry.hint':
+    '8 Buchstaben, zum Beispiel BCDF-GHJK. Groß- oder Kleinschreibung, mit oder ohne Bindestrich.',
+  'entry.submit': 'Weiter',
+  'entry.login_title': 'Zuerst bei Postiz anmelden',
+  'entry.login_first':
+    'Stellen Sie sicher, dass Sie in diesem Browser bei Postiz angemeldet sind. Wenn Postiz unterwegs seine Anmeldeseite zeigt, führt es Sie danach nicht hierher zurück: Melden Sie sich an, öffnen Sie dann die in Ihrem Terminal angezeigte Adresse erneut und geben Sie denselben Code ein.',
+
+  'confirm.heading': 'Sind Sie das?',
+  'confirm.lead': 'Ein Gerät bittet über die Postiz CLI um Zugriff auf Ihr Postiz-Konto.',
+  'confirm.code': 'Code',
+  'confirm.compare': 'Prüfen Sie, ob dies der Code ist, der in Ihrem Terminal angezeigt wird.',
+  'confirm.device': 'Gerät',
+  'confirm.address': 'IP-Adresse',
+  'confirm.requested': 'Angefragt',
+  'confirm.warning':
+    'Fahren Sie nur fort, wenn Sie dies gerade eben selbst in Ihrem eigenen Terminal gestartet haben. Wenn Ihnen jemand diesen Link oder Code geschickt hat, brechen Sie ab: Diese Person versucht, auf Ihr Konto zuzugreifen.',
+  'confirm.next':
+    'Als Nächstes bittet Postiz Sie, die Postiz CLI zu autorisieren. Wenn stattdessen die Anmeldeseite erscheint, melden Sie sich an, öffnen Sie dann die in Ihrem Terminal angezeigte Adresse erneut und geben Sie denselben Code ein.',
+  'confirm.continue': 'Weiter zu Postiz',
+  'confirm.cancel': 'Abbrechen',
+
+  'ago.now': 'gerade eben',
+  'ago.seconds': 'vor {n} Sekunden',
+  'ago.minute': 'vor 1 Minute',
+  'ago.minutes': 'vor {n} Minuten',
+
+  'device.unknown': 'Ein unbekanntes Programm',
+  'device.on': '{agent} unter {os}',
+  'device.postiz_cli': 'postiz CLI {version}',
+  'device.node': 'Ein Node.js-Programm (etwa die postiz CLI)',
+  'device.curl': 'curl {version}',
+
+  'done.approved.heading': 'Sie sind angemeldet',
+  'done.approved.body':
+    'Kehren Sie zu Ihrem Terminal zurück: Die Postiz CLI ist jetzt verbunden. Sie können diesen Tab schließen.',
+  'done.approved.note':
+    'Postiz behält pro Konto und Organisation nur eine CLI-Anmeldung. Diese Anmeldung beendet daher jede frühere CLI-Sitzung an anderer Stelle.',
+  'done.denied.heading': 'Zugriff verweigert',
+  'done.denied.body':
+    'Sie haben den Zugriff in Postiz abgelehnt. Die CLI wurde darüber informiert und hat nichts erhalten. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
+  'done.cancelled.heading': 'Anmeldung abgebrochen',
+  'done.cancelled.body':
+    'Es wurde nichts weitergegeben. Die CLI wurde darüber informiert, dass die Anfrage abgelehnt wurde. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
+
+  'error.invalid_code.heading': 'Dieser Code hat nicht funktioniert',
+  'error.invalid_code.body': 'Prüfen Sie den Code in Ihrem Terminal und geben Sie ihn erneut ein.',
+  'error.expired.heading': 'Dieser Code ist abgelaufen',
+  'error.expired.body':
+    'Codes sind nur wenige Minuten gültig. Führen Sie postiz auth:login in Ihrem Terminal erneut aus, um einen neuen zu erhalten.',
+  'error.already_used.heading': 'Dieser Code wurde bereits verwendet',
+  'error.already_used.body':
+    'Diese Anmeldung wurde bereits abgeschlossen oder abgelehnt. Führen Sie bei Bedarf postiz auth:login in Ihrem Terminal erneut aus.',
+  'error.rate_limited.heading': 'Zu viele Versuche',
+  'error.rate_limited.body':
+    'Zu Ihrer Sicherheit können von Ihrem Netzwerk aus eine Weile lang keine Codes ausprobiert werden.',
+  'error.wrong_browser.heading': 'Bitte im selben Browser abschließen',
+  'error.wrong_browser.body':
+    'Diese Anmeldung wurde in einem anderen Browser bestätigt, oder ihr Cookie ist verloren gegangen. Öffnen Sie die in Ihrem Terminal angezeigte Adresse erneut in diesem Browser, geben Sie den Code ein und bestätigen Sie dort.',
+  'error.unknown_state.heading': 'Dieser Link ist nicht mehr gültig',
+  'error.unknown_state.body':
+    'Er wurde bereits verwendet, oder die zugehörige Anmeldung ist beendet. Öffnen Sie die in Ihrem Terminal angezeigte Adresse erneut, um fortzufahren.',
+  'error.upstream_unavailable.heading': 'Bei Postiz ist ein Problem aufgetreten',
+  'error.upstream_unavailable.body':
+    'Wir konnten die Anmeldung bei Postiz nicht abschließen. Ihr Terminal wartet noch: Versuchen Sie es gleich noch einmal.',
+  'error.upstream_rejected.heading': 'Postiz hat die Anmeldung nicht angenommen',
+  'error.upstream_rejected.body':
+    'Die Autorisierung von Postiz konnte nicht verwendet werden (sie ist möglicherweise abgelaufen). Ihr Terminal wartet noch: Versuchen Sie es noch einmal.',
+  'error.misconfigured.heading': 'Dieser Server ist nicht richtig eingerichtet',
+  'error.misconfigured.body':
+    'Postiz hat diesen Anmeldeserver abgelehnt. Sein Betreiber wurde benachrichtigt. Ihr Terminal wartet noch; versuchen Sie es später erneut.',
+  'error.forbidden.heading': 'Anfrage abgelehnt',
+  'error.forbidden.body':
+    'Dieses Formular wurde von einer anderen Website gesendet oder ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.',
+  'error.cookies_required.heading': 'Cookies werden benötigt',
+  'error.cookies_required.body':
+    'Diese Seite verwendet ein Cookie, um Ihre Anmeldung zu schützen. Erlauben Sie Cookies für diese Website, laden Sie die Seite neu und versuchen Sie es erneut.',
+  'error.bad_request.heading': 'Es fehlt etwas',
+  'error.bad_request.body':
+    'Diese Anfrage war unvollständig. Öffnen Sie die in Ihrem Terminal angezeigte Adresse erneut.',
+  'error.not_found.heading': 'Seite nicht gefunden',
+  'error.not_found.body':
+    'Hier gibt es nichts. Um sich anzumelden, öffnen Sie die in Ihrem Terminal angezeigte Adresse.',
+  'error.server_error.heading': 'Etwas ist schiefgelaufen',
+  'error.server_error.body':
+    'Der Server konnte nicht antworten. Ihr Terminal wartet noch: Versuchen Sie es gleich noch einmal.',
+
+  'retry.minute': 'Versuchen Sie es in einer Minute erneut.',
+  'retry.minutes': 'Versuchen Sie es in {n} Minuten erneut.',
+  'action.retry': 'Erneut versuchen',
+  'action.start_over': 'Code eingeben',
+  'footer.note': 'Diese Seite meldet das Kommandozeilenwerkzeug postiz bei Ihrem Postiz-Konto an.',
+};

@@ -1,0 +1,101 @@
+/** Spanish (informal "tú", as most software does). Typed as `Catalog`: a missing key is a compile error. */
+import type { Catalog } from './en.js';
+
+export const es: Catalog = {
+  'lang.name': 'Español',
+  'app.title': 'Inicio de sesión del CLI de Postiz',
+  'app.brand': 'Postiz CLI',
+
+  'entry.heading': 'Conecta el CLI de Postiz',
+  'entry.lead': 'Introduce el código que aparece en tu terminal.',
+  'entry.label': 'Código de tu terminal',
+  'entry.hint': '8 letras, por ejemplo BCDF-GHJK. En mayúsculas o minúsculas, con o sin guion.',
+  'entry.submit': 'Continuar',
+  'entry.login_title': 'Primero inicia sesión en Postiz',
+  'entry.login_first':
+    'Asegúrate de haber iniciado sesión en Postiz en este navegador. Si Postiz muestra su página de inicio de sesión por el camino, después no te traerá de vuelta aquí: inicia sesión, vuelve a abrir la dirección que aparece en tu terminal e introduce el mismo código.',
+
+  'confirm.heading': '¿Eres tú?',
+  'confirm.lead': 'Un dispositivo solicita acceso a tu cuenta de Postiz a través del CLI de Postiz.',
+  'confirm.code': 'Código',
+  'confirm.compare': 'Comprueba que es el código que aparece en tu terminal.',
+  'confirm.device': 'Dispositivo',
+  'confirm.address': 'Dirección IP',
+  'confirm.requested': 'Solicitado',
+  'confirm.warning':
+    'Continúa solo si has iniciado esto tú mismo, en tu propio terminal, hace un momento. Si alguien te ha enviado este enlace o este código, cancela: está intentando entrar en tu cuenta.',
+  'confirm.next':
+    'A continuación, Postiz te pedirá que autorices el CLI de Postiz. Si en su lugar muestra su página de inicio de sesión, inicia sesión, vuelve a abrir la dirección que aparece en tu terminal e introduce el mismo código.',
+  'confirm.continue': 'Continuar a Postiz',
+  'confirm.cancel': 'Cancelar',
+
+  'ago.now': 'ahora mismo',
+  'ago.seconds': 'hace {n} segundos',
+  'ago.minute': 'hace 1 minuto',
+  'ago.minutes': 'hace {n} minutos',
+
+  'device.unknown': 'Un programa desconocido',
+  'device.on': '{agent} en {os}',
+  'device.postiz_cli': 'CLI de postiz {version}',
+  'device.node': 'Un programa de Node.js (como el CLI de postiz)',
+  'device.curl': 'curl {version}',
+
+  'done.approved.heading': 'Has iniciado sesión',
+  'done.approved.body':
+    'Vuelve a tu terminal: el CLI de Postiz ya está conectado. Puedes cerrar esta pestaña.',
+  'done.approved.note':
+    'Postiz mantiene un solo inicio de sesión del CLI por cuenta y organización, así que este inicio de sesión cierra cualquier sesión anterior del CLI en otro lugar.',
+  'done.denied.heading': 'Acceso denegado',
+  'done.denied.body':
+    'Has rechazado el acceso en Postiz. El CLI ha sido avisado y no ha recibido nada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
+  'done.cancelled.heading': 'Inicio de sesión cancelado',
+  'done.cancelled.body':
+    'No se ha compartido nada. El CLI ha sido avisado de que la solicitud fue rechazada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
+
+  'error.invalid_code.heading': 'Ese código no ha funcionado',
+  'error.invalid_code.body': 'Comprueba el código en tu terminal y vuelve a escribirlo.',
+  'error.expired.heading': 'Este código ha caducado',
+  'error.expired.body':
+    'Los códigos duran unos pocos minutos. Vuelve a ejecutar postiz auth:login en tu terminal para obtener uno nuevo.',
+  'error.already_used.heading': 'Este código ya se ha usado',
+  'error.already_used.body':
+    'Este inicio de sesión ya se completó o se rechazó. Si lo necesitas, vuelve a ejecutar postiz auth:login en tu terminal.',
+  'error.rate_limited.heading': 'Demasiados intentos',
+  'error.rate_limited.body': 'Por tu seguridad, durante un tiempo no se pueden probar códigos desde tu red.',
+  'error.wrong_browser.heading': 'Termina en el mismo navegador',
+  'error.wrong_browser.body':
+    'Este inicio de sesión se confirmó en otro navegador, o se perdió su cookie. Vuelve a abrir en este navegador la dirección que aparece en tu terminal, introduce el código y confirma ahí.',
+  'error.unknown_state.heading': 'Este enlace ya no es válido',
+  'error.unknown_state.body':
+    'Ya se usó, o el inicio de sesión al que pertenecía ha terminado. Vuelve a abrir la dirección que aparece en tu terminal para continuar.',
+  'error.upstream_unavailable.heading': 'Postiz ha tenido un problema',
+  'error.upstream_unavailable.body':
+    'No hemos podido completar el inicio de sesión con Postiz. Tu terminal sigue esperando: vuelve a intentarlo en un momento.',
+  'error.upstream_rejected.heading': 'Postiz no ha aceptado el inicio de sesión',
+  'error.upstream_rejected.body':
+    'No se ha podido usar la autorización de Postiz (puede que haya caducado). Tu terminal sigue esperando: vuelve a intentarlo.',
+  'error.misconfigured.heading': 'Este servidor no está bien configurado',
+  'error.misconfigured.body':
+    'Postiz ha rechazado este servidor de inicio de sesión. Se ha avisado a su administrador. Tu terminal sigue esperando; vuelve a intentarlo más tarde.',
+  'error.forbidden.heading': 'Solicitud rechazada',
+  'error.forbidden.body':
+    'Este formulario se envió desde otro sitio o ha caducado. Vuelve a cargar la página e inténtalo de nuevo.',
+  'error.cookies_required.heading': 'Se necesitan cookies',
+  'error.cookies_required.body':
+    'Esta página usa una cookie para proteger tu inicio de sesión. Permite las cookies para este sitio, vuelve a cargar la página e inténtalo de nuevo.',
+  'error.bad_request.heading': 'Falta algo',
+  'error.bad_request.body':
+    'Esta solicitud estaba incompleta. Vuelve a abrir la dirección que aparece en tu terminal.',
+  'error.not_found.heading': 'Página no encontrada',
+  'error.not_found.body':
+    'Aquí no hay nada. Para iniciar sesión, abre la dirección que aparece en tu terminal.',
+  'error.server_error.heading': 'Algo ha salido mal',
+  'error.server_error.body':
+    'El servidor no ha podido responder. Tu terminal sigue esperando: vuelve a intentarlo en un momento.',
+
+  'retry.minute': 'Vuelve a intentarlo dentro de 1 minuto.',
+  'retry.minutes': 'Vuelve a intentarlo dentro de {n} minutos.',
+  'action.retry': 'Reintentar',
+  'action.start_over': 'Introducir un código',
+  'footer.note': 'Esta página conecta la herramienta de línea de comandos postiz con tu cuenta de Postiz.',
+};

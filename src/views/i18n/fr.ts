@@ -1,0 +1,101 @@
+/** French. Typed as `Catalog`, so a missing or extra key is a compile error. */
+import type { Catalog } from './en.js';
+
+export const fr: Catalog = {
+  'lang.name': 'Français',
+  'app.title': 'Connexion du CLI Postiz',
+  'app.brand': 'Postiz CLI',
+
+  'entry.heading': 'Connecter le CLI Postiz',
+  'entry.lead': 'Saisissez le code affiché dans votre terminal.',
+  'entry.label': 'Code affiché dans votre terminal',
+  'entry.hint': '8 lettres, par exemple BCDF-GHJK. En majuscules ou en minuscules, avec ou sans tiret.',
+  'entry.submit': 'Continuer',
+  'entry.login_title': 'Connectez-vous d’abord à Postiz',
+  'entry.login_first':
+    'Vérifiez que vous êtes connecté à Postiz dans ce navigateur. Si Postiz affiche sa page de connexion en cours de route, il ne vous ramènera pas ici ensuite : connectez-vous, puis rouvrez l’adresse affichée dans votre terminal et saisissez à nouveau le même code.',
+
+  'confirm.heading': 'Est-ce bien vous ?',
+  'confirm.lead': 'Un appareil demande l’accès à votre compte Postiz par l’intermédiaire du CLI Postiz.',
+  'confirm.code': 'Code',
+  'confirm.compare': 'Vérifiez que c’est bien le code affiché dans votre terminal.',
+  'confirm.device': 'Appareil',
+  'confirm.address': 'Adresse IP',
+  'confirm.requested': 'Demandé',
+  'confirm.warning':
+    'Ne continuez que si vous avez lancé cette connexion vous-même, dans votre propre terminal, à l’instant. Si quelqu’un vous a envoyé ce lien ou ce code, annulez : cette personne essaie d’accéder à votre compte.',
+  'confirm.next':
+    'Postiz va ensuite vous demander d’autoriser le CLI Postiz. S’il affiche plutôt sa page de connexion, connectez-vous, puis rouvrez l’adresse affichée dans votre terminal et saisissez à nouveau le même code.',
+  'confirm.continue': 'Continuer vers Postiz',
+  'confirm.cancel': 'Annuler',
+
+  'ago.now': 'à l’instant',
+  'ago.seconds': 'il y a {n} secondes',
+  'ago.minute': 'il y a 1 minute',
+  'ago.minutes': 'il y a {n} minutes',
+
+  'device.unknown': 'Un programme inconnu',
+  'device.on': '{agent} sous {os}',
+  'device.postiz_cli': 'CLI postiz {version}',
+  'device.node': 'Un programme Node.js (comme le CLI postiz)',
+  'device.curl': 'curl {version}',
+
+  'done.approved.heading': 'Vous êtes connecté',
+  'done.approved.body':
+    'Retournez dans votre terminal : le CLI Postiz est maintenant connecté. Vous pouvez fermer cet onglet.',
+  'done.approved.note':
+    'Postiz ne conserve qu’une seule connexion CLI par compte et par organisation : cette connexion met donc fin à toute session CLI ouverte auparavant ailleurs.',
+  'done.denied.heading': 'Accès refusé',
+  'done.denied.body':
+    'Vous avez refusé l’accès dans Postiz. Le CLI en a été informé et n’a rien reçu. Pour réessayer, lancez postiz auth:login dans votre terminal.',
+  'done.cancelled.heading': 'Connexion annulée',
+  'done.cancelled.body':
+    'Rien n’a été partagé. Le CLI a été informé que la demande a été refusée. Pour réessayer, lancez postiz auth:login dans votre terminal.',
+
+  'error.invalid_code.heading': 'Ce code ne fonctionne pas',
+  'error.invalid_code.body': 'Vérifiez le code affiché dans votre terminal et saisissez-le à nouveau.',
+  'error.expired.heading': 'Ce code a expiré',
+  'error.expired.body':
+    'Les codes ne sont valables que quelques minutes. Relancez postiz auth:login dans votre terminal pour en obtenir un nouveau.',
+  'error.already_used.heading': 'Ce code a déjà été utilisé',
+  'error.already_used.body':
+    'Cette connexion a déjà été menée à terme ou refusée. Relancez postiz auth:login dans votre terminal si nécessaire.',
+  'error.rate_limited.heading': 'Trop de tentatives',
+  'error.rate_limited.body':
+    'Pour votre sécurité, aucun code ne peut être essayé depuis votre réseau pendant un moment.',
+  'error.wrong_browser.heading': 'Terminez dans le même navigateur',
+  'error.wrong_browser.body':
+    'Cette connexion a été confirmée dans un autre navigateur, ou son cookie a été perdu. Rouvrez l’adresse affichée dans votre terminal dans ce navigateur, saisissez le code et confirmez-y la connexion.',
+  'error.unknown_state.heading': 'Ce lien n’est plus valide',
+  'error.unknown_state.body':
+    'Il a déjà été utilisé, ou la connexion à laquelle il appartenait est terminée. Rouvrez l’adresse affichée dans votre terminal pour continuer.',
+  'error.upstream_unavailable.heading': 'Postiz a rencontré un problème',
+  'error.upstream_unavailable.body':
+    'Nous n’avons pas pu terminer la connexion avec Postiz. Votre terminal attend toujours : réessayez dans un instant.',
+  'error.upstream_rejected.heading': 'Postiz n’a pas accepté la connexion',
+  'error.upstream_rejected.body':
+    'L’autorisation donnée par Postiz n’a pas pu être utilisée (elle a peut-être expiré). Votre terminal attend toujours : réessayez.',
+  'error.misconfigured.heading': 'Ce serveur n’est pas correctement configuré',
+  'error.misconfigured.body':
+    'Postiz a refusé ce serveur de connexion. Son administrateur a été prévenu. Votre terminal attend toujours ; réessayez plus tard.',
+  'error.forbidden.heading': 'Requête refusée',
+  'error.forbidden.body':
+    'Ce formulaire a été envoyé depuis un autre site ou a expiré. Rechargez la page et réessayez.',
+  'error.cookies_required.heading': 'Les cookies sont nécessaires',
+  'error.cookies_required.body':
+    'Cette page utilise un cookie pour protéger votre connexion. Autorisez les cookies pour ce site, rechargez la page et réessayez.',
+  'error.bad_request.heading': 'Il manque quelque chose',
+  'error.bad_request.body': 'Cette requête était incomplète. Rouvrez l’adresse affichée dans votre terminal.',
+  'error.not_found.heading': 'Page introuvable',
+  'error.not_found.body':
+    'Il n’y a rien ici. Pour vous connecter, ouvrez l’adresse affichée dans votre terminal.',
+  'error.server_error.heading': 'Une erreur est survenue',
+  'error.server_error.body':
+    'Le serveur n’a pas pu répondre. Votre terminal attend toujours : réessayez dans un instant.',
+
+  'retry.minute': 'Réessayez dans 1 minute.',
+  'retry.minutes': 'Réessayez dans {n} minutes.',
+  'action.retry': 'Réessayer',
+  'action.start_over': 'Saisir un code',
+  'footer.note': 'Cette page connecte l’outil en ligne de commande postiz à votre compte Postiz.',
+};

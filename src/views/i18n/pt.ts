@@ -1,0 +1,104 @@
+/**
+ * Portuguese, in Brazilian usage (the larger audience; still clear in Portugal). Typed as `Catalog`,
+ * so a missing or extra key is a compile error.
+ */
+import type { Catalog } from './en.js';
+
+export const pt: Catalog = {
+  'lang.name': 'Português',
+  'app.title': 'Login do CLI do Postiz',
+  'app.brand': 'Postiz CLI',
+
+  'entry.heading': 'Conectar o CLI do Postiz',
+  'entry.lead': 'Digite o código mostrado no seu terminal.',
+  'entry.label': 'Código do seu terminal',
+  'entry.hint': '8 letras, por exemplo BCDF-GHJK. Em maiúsculas ou minúsculas, com ou sem hífen.',
+  'entry.submit': 'Continuar',
+  'entry.login_title': 'Faça login no Postiz primeiro',
+  'entry.login_first':
+    'Verifique se você já fez login no Postiz neste navegador. Se o Postiz mostrar a página de login no caminho, ele não vai trazer você de volta para cá depois: faça login, abra de novo o endereço mostrado no seu terminal e digite o mesmo código.',
+
+  'confirm.heading': 'É você?',
+  'confirm.lead': 'Um dispositivo está pedindo acesso à sua conta do Postiz por meio do CLI do Postiz.',
+  'confirm.code': 'Código',
+  'confirm.compare': 'Confira se este é o código mostrado no seu terminal.',
+  'confirm.device': 'Dispositivo',
+  'confirm.address': 'Endereço IP',
+  'confirm.requested': 'Solicitado',
+  'confirm.warning':
+    'Continue somente se foi você quem iniciou isto, no seu próprio terminal, agora há pouco. Se alguém enviou este link ou este código para você, cancele: essa pessoa está tentando entrar na sua conta.',
+  'confirm.next':
+    'Em seguida, o Postiz vai pedir que você autorize o CLI do Postiz. Se ele mostrar a página de login em vez disso, faça login, abra de novo o endereço mostrado no seu terminal e digite o mesmo código.',
+  'confirm.continue': 'Continuar para o Postiz',
+  'confirm.cancel': 'Cancelar',
+
+  'ago.now': 'agora mesmo',
+  'ago.seconds': 'há {n} segundos',
+  'ago.minute': 'há 1 minuto',
+  'ago.minutes': 'há {n} minutos',
+
+  'device.unknown': 'Um programa desconhecido',
+  'device.on': '{agent} em {os}',
+  'device.postiz_cli': 'CLI do postiz {version}',
+  'device.node': 'Um programa Node.js (como o CLI do postiz)',
+  'device.curl': 'curl {version}',
+
+  'done.approved.heading': 'Login concluído',
+  'done.approved.body':
+    'Volte ao seu terminal: o CLI do Postiz já está conectado. Você pode fechar esta aba.',
+  'done.approved.note':
+    'O Postiz mantém um único login do CLI por conta e organização, então este login encerra qualquer sessão anterior do CLI em outro lugar.',
+  'done.denied.heading': 'Acesso negado',
+  'done.denied.body':
+    'Você recusou o acesso no Postiz. O CLI foi avisado e não recebeu nada. Para tentar de novo, execute postiz auth:login no seu terminal.',
+  'done.cancelled.heading': 'Login cancelado',
+  'done.cancelled.body':
+    'Nada foi compartilhado. O CLI foi avisado de que o pedido foi recusado. Para tentar de novo, execute postiz auth:login no seu terminal.',
+
+  'error.invalid_code.heading': 'Esse código não funcionou',
+  'error.invalid_code.body': 'Confira o código no seu terminal e digite-o de novo.',
+  'error.expired.heading': 'Este código expirou',
+  'error.expired.body':
+    'Os códigos valem por poucos minutos. Execute postiz auth:login de novo no seu terminal para receber um novo.',
+  'error.already_used.heading': 'Este código já foi usado',
+  'error.already_used.body':
+    'Este login já foi concluído ou recusado. Se precisar, execute postiz auth:login de novo no seu terminal.',
+  'error.rate_limited.heading': 'Muitas tentativas',
+  'error.rate_limited.body':
+    'Para sua segurança, não é possível testar códigos a partir da sua rede por algum tempo.',
+  'error.wrong_browser.heading': 'Conclua no mesmo navegador',
+  'error.wrong_browser.body':
+    'Este login foi confirmado em outro navegador, ou o cookie dele se perdeu. Abra de novo neste navegador o endereço mostrado no seu terminal, digite o código e confirme aqui.',
+  'error.unknown_state.heading': 'Este link não é mais válido',
+  'error.unknown_state.body':
+    'Ele já foi usado, ou o login a que pertencia terminou. Abra de novo o endereço mostrado no seu terminal para continuar.',
+  'error.upstream_unavailable.heading': 'O Postiz teve um problema',
+  'error.upstream_unavailable.body':
+    'Não conseguimos concluir o login com o Postiz. Seu terminal continua aguardando: tente de novo em instantes.',
+  'error.upstream_rejected.heading': 'O Postiz não aceitou o login',
+  'error.upstream_rejected.body':
+    'Não foi possível usar a autorização do Postiz (ela pode ter expirado). Seu terminal continua aguardando: tente de novo.',
+  'error.misconfigured.heading': 'Este servidor não está configurado corretamente',
+  'error.misconfigured.body':
+    'O Postiz recusou este servidor de login. O administrador foi avisado. Seu terminal continua aguardando; tente de novo mais tarde.',
+  'error.forbidden.heading': 'Solicitação recusada',
+  'error.forbidden.body':
+    'Este formulário foi enviado de outro site ou expirou. Recarregue a página e tente de novo.',
+  'error.cookies_required.heading': 'Cookies são necessários',
+  'error.cookies_required.body':
+    'Esta página usa um cookie para proteger o seu login. Permita cookies para este site, recarregue a página e tente de novo.',
+  'error.bad_request.heading': 'Está faltando algo',
+  'error.bad_request.body':
+    'Esta solicitação estava incompleta. Abra de novo o endereço mostrado no seu terminal.',
+  'error.not_found.heading': 'Página não encontrada',
+  'error.not_found.body': 'Não há nada aqui. Para fazer login, abra o endereço mostrado no seu terminal.',
+  'error.server_error.heading': 'Algo deu errado',
+  'error.server_error.body':
+    'O servidor não conseguiu responder. Seu terminal continua aguardando: tente de novo em instantes.',
+
+  'retry.minute': 'Tente de novo em 1 minuto.',
+  'retry.minutes': 'Tente de novo em {n} minutos.',
+  'action.retry': 'Tentar de novo',
+  'action.start_over': 'Digitar um código',
+  'footer.note': 'Esta página conecta a ferramenta de linha de comando postiz à sua conta do Postiz.',
+};
