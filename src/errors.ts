@@ -43,6 +43,12 @@ export class AuthorizationPending extends OAuthError {
   readonly error = 'authorization_pending';
 }
 
+/**
+ * The answer to most polls, made once: an error object carries no per-request state, and
+ * building one (with its stack trace) per poll was a measurable share of the hot path.
+ */
+export const PENDING = new AuthorizationPending();
+
 /** RFC 8628 §3.5: polling too fast; the interval for this flow grew by 5 s. */
 export class SlowDown extends OAuthError {
   readonly error = 'slow_down';

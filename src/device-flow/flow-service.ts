@@ -5,10 +5,10 @@
 import type { Config } from '../config.js';
 import {
   AccessDenied,
-  AuthorizationPending,
   ExpiredToken,
   InvalidGrant,
   PageError,
+  PENDING,
   SlowDown,
   TooManyRequests,
 } from '../errors.js';
@@ -426,7 +426,7 @@ export class FlowService {
     if (wake === 'timeout' && waitMs > 0 && expiresAt <= this.now()) {
       throw new ExpiredToken('The device code has expired: start again');
     }
-    throw new AuthorizationPending();
+    throw PENDING;
   }
 
   /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
@@ -438,7 +438,7 @@ export class FlowService {
         flow.status === 'denied' ? 'The user denied the request' : 'The user cancelled the request',
       );
     }
-    if (flow.status === 'pending') throw new AuthorizationPending();
+    if (flow.status === 'pending') throw PENDING;
     const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
     if (!sealed) throw new InvalidGrant('Unknown or already used device_code');
     const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
@@ -469,7 +469,7 @@ export class FlowService {
       return await fn();
     } catch (err) {
       this.deps.observer.trouble('database unreachable during a poll; answering authorization_pending', err);
-      throw new AuthorizationPending();
+      throw PENDING;
     }
   }
 
