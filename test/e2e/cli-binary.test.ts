@@ -1,0 +1,190 @@
+/**
+ * The `postiz-cli-auth` binary as operators run it: help texts, exit codes, one clear line for
+ * a bad setting, `migrate`, `serve` on PostgreSQL and from a `.env` file, and the built `dist/`.
+ * Every run that reads settings happens in a temporary working directory, so no `.env` of the
+ * checkout is read.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../support/build.js';
+import { usePostgres } from '../support/postgres.js';
+import {
+  cleanEnv,
+  freePort,
+  ROOT,
+  spawnCommand,
+  spawnNode,
+  TSX,
+  tempDir,
+  waitForHealth,
+} from './support/harness.js';
+
+const CLI = join(ROOT, 'src/cli.ts');
+
+/** The variables of CONTRACT.md's configuration table. */
+const CONTRACT_VARIABLES = [
+  'DATABASE_URL',
+  'PGLITE_DATA_DIR',
+  'POSTIZ_OAUTH_CLIENT_ID',
+  'POSTIZ_OAUTH_CLIENT_SECRET',
+  'PORT',
+  'HOST',
+  'SERVER_URL',
+  'POSTIZ_FRONTEND_URL',
+  'POSTIZ_API_URL',
+  'TRUST_PROXY',
+  'DEVICE_CODE_TTL_SECONDS',
+  'POLL_INTERVAL_SECONDS',
+  'LOG_LEVEL',
+];
+
+const pg = await usePostgres();
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the binary from source to completion in `cwd` (a fresh temp dir by default). */
+async function runCli(
+  t: TestContext,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<Run> {
+  const dir = cwd ?? (await tempDir(t, 'cli-cwd-'));
+  const child = spawnNode(t, ['--import', TSX, CLI, ...args], { env: cleanEnv(env), cwd: dir });
+  const { code } = await child.waitForExit(60_000);
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
+}
+
+/** The output of a run, for assertion messages. */
+const shown = (run: Run) => `exit ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+
+/** No stack trace ("    at f (file:1:2)") anywhere in `text`. */
+function assertNoStack(text: string): void {
+  assert.doesNotMatch(text, /^\s+at .+:\d+/m);
+}
+
+test('--help on the binary and on each command exits 0', async (t) => {
+  const usage = await runCli(t, ['--help']);
+  assert.equal(usage.code, 0, shown(usage));
+  for (const command of ['serve', 'demo', 'migrate']) assert.match(usage.stdout, new RegExp(command));
+
+  for (const command of ['serve', 'demo', 'migrate']) {
+    const run = await runCli(t, [command, '--help']);
+    assert.equal(run.code, 0, shown(run));
+    assert.match(run.stdout, new RegExp(`postiz-cli-auth ${command}`), shown(run));
+  }
+});
+
+test('serve --help lists every variable of the contract', async (t) => {
+  const run = await runCli(t, ['serve', '--help']);
+  assert.equal(run.code, 0, shown(run));
+  for (const variable of CONTRACT_VARIABLES)
+    assert.match(run.stdout, new RegExp(`\\b${variable}\\b`), `${variable} missing\n${shown(run)}`);
+});
+
+test('an unknown command exits 2', async (t) => {
+  const run = await runCli(t, ['frobnicate']);
+  assert.equal(run.code, 2, shown(run));
+  assert.match(run.stderr, /frobnicate/);
+});
+
+test('serve without POSTIZ_OAUTH_CLIENT_ID exits 1 with one clear line', async (t) => {
+  const run = await runCli(t, ['serve'], {
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    PGLITE_DATA_DIR: 'memory',
+  });
+  assert.equal(run.code, 1, shown(run));
+  const lines = run.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, shown(run));
+  assert.match(lines[0] ?? '', /POSTIZ_OAUTH_CLIENT_ID is required/);
+  assertNoStack(`${run.stdout}\n${run.stderr}`);
+});
+
+test('a malformed PORT stops the server with a line naming PORT', async (t) => {
+  const run = await runCli(t, ['serve'], {
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    PGLITE_DATA_DIR: 'memory',
+    PORT: 'abc',
+  });
+  assert.equal(run.code, 1, shown(run));
+  const lines = run.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, shown(run));
+  assert.match(lines[0] ?? '', /\bPORT\b/);
+  assertNoStack(`${run.stdout}\n${run.stderr}`);
+});
+
+test('migrate needs no client id, and a second run finds the database up to date', async (t) => {
+  const data = await tempDir(t, 'cli-pglite-');
+  const env = { PGLITE_DATA_DIR: data };
+  const first = await runCli(t, ['migrate'], env);
+  assert.equal(first.code, 0, shown(first));
+  assert.doesNotMatch(`${first.stdout}${first.stderr}`, /up to date/, shown(first));
+  const second = await runCli(t, ['migrate'], env);
+  assert.equal(second.code, 0, shown(second));
+  assert.match(`${second.stdout}${second.stderr}`, /up to date/, shown(second));
+});
+
+test('serve on PostgreSQL answers /health and exits 0 on SIGTERM', {
+  skip: !pg && 'no PostgreSQL',
+}, async (t) => {
+  const port = await freePort();
+  const cwd = await tempDir(t, 'cli-cwd-');
+  const child = spawnNode(t, ['--import', TSX, CLI, 'serve'], {
+    cwd,
+    env: cleanEnv({
+      DATABASE_URL: await pg!.createDatabase(),
+      POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+      POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    }),
+  });
+  await waitForHealth(`http://127.0.0.1:${port}`, child);
+  const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+  assert.equal(ready.status, 200);
+
+  child.proc.kill('SIGTERM');
+  const { code, signal } = await child.waitForExit(30_000);
+  assert.equal(signal, null, child.stderr());
+  assert.equal(code, 0, child.stderr());
+});
+
+test('serve reads .env from the working directory', async (t) => {
+  const port = await freePort();
+  const cwd = await tempDir(t, 'cli-dotenv-');
+  await writeFile(
+    join(cwd, '.env'),
+    [
+      `POSTIZ_OAUTH_CLIENT_ID=${TEST_CLIENT_ID}`,
+      `POSTIZ_OAUTH_CLIENT_SECRET=${TEST_CLIENT_SECRET}`,
+      `PORT=${port}`,
+      'HOST=127.0.0.1',
+      'PGLITE_DATA_DIR=memory',
+      '',
+    ].join('\n'),
+  );
+  const child = spawnNode(t, ['--import', TSX, CLI, 'serve'], { cwd, env: cleanEnv() });
+  await waitForHealth(`http://127.0.0.1:${port}`, child);
+
+  child.proc.kill('SIGTERM');
+  const { code } = await child.waitForExit(30_000);
+  assert.equal(code, 0, child.stderr());
+});
+
+test('npm run build produces a dist/cli.js that runs', { timeout: 300_000 }, async (t) => {
+  const build = spawnCommand(t, 'npm', ['run', 'build'], { env: cleanEnv() });
+  const built = await build.waitForExit(240_000);
+  assert.equal(built.code, 0, `${build.stdout()}\n${build.stderr()}`);
+
+  const help = spawnNode(t, [join(ROOT, 'dist/cli.js'), '--help'], { env: cleanEnv() });
+  const { code } = await help.waitForExit(30_000);
+  assert.equal(code, 0, help.stderr());
+  assert.match(help.stdout(), /Usage: postiz-cli-auth/);
+});
