@@ -2,6 +2,7 @@
  * `buildApp(config, deps)`: the whole HTTP application, without a process around it. Tests
  * call it with `app.inject`; `server.ts` adds listening, timers and signals.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -88,9 +89,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics({ countPending: () => deps.store.countPending(new Date(now())) });
   const troubleLoggedAt = new Map<string, number>();
+  // The id of the request being served, so flow events logged from the domain carry it.
+  const requestIds = new AsyncLocalStorage<string>();
   const observer: FlowObserver = {
     flowEvent(event, flowId, fields) {
-      const line = { event: `flow.${event}`, flowId, ...fields };
+      const line = { event: `flow.${event}`, flowId, reqId: requestIds.getStore(), ...fields };
       if (fields?.operatorError) {
         app.log.error(
           line,
@@ -191,6 +194,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     },
   );
 
+  app.addHook('onRequest', (request, _reply, done) => requestIds.run(request.id, done));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.httpDuration.observe(

@@ -221,8 +221,11 @@ export class FlowService {
     throw new Error('could not draw a unique user code');
   }
 
-  /** The browser typed (or followed a link with) a user code: find its live flow. */
-  async lookup(input: unknown, clientIp: string): Promise<FoundFlow> {
+  /**
+   * The browser typed (or followed a link with) a user code: find its live flow. `entered`
+   * marks the first lookup of a code (logged as `code_entered`), not the confirm/cancel that follow.
+   */
+  async lookup(input: unknown, clientIp: string, entered = true): Promise<FoundFlow> {
     const { store, limits, observer } = this.deps;
     const now = new Date(this.now());
     const refusal = await limits.userCodeAllowed(clientIp, now);
@@ -238,7 +241,7 @@ export class FlowService {
     }
     if (flow.expiresAt.getTime() <= now.getTime()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
-    observer.flowEvent('code_entered', flow.flowId, { clientIp });
+    if (entered) observer.flowEvent('code_entered', flow.flowId, { clientIp });
     return { flow, userCode };
   }
 

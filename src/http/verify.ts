@@ -60,7 +60,7 @@ export function verifyRoutes(
 
     let found: Awaited<ReturnType<FlowService['lookup']>>;
     try {
-      found = await flows.lookup(typed, request.ip);
+      found = await flows.lookup(typed, request.ip, fields.action !== 'confirm' && fields.action !== 'deny');
     } catch (err) {
       // A wrong code re-renders the entry page with what was typed and why.
       if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
