@@ -1,7 +1,6 @@
 /** Open the store the configuration asks for: PostgreSQL when DATABASE_URL is set, else PGlite. */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { pgliteDb } from './pglite.js';
 import { postgresDb } from './postgres.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
@@ -20,5 +19,7 @@ export async function openStore(
       }),
     );
   }
+  // Loaded only when used: PostgreSQL deployments never pay for the WASM build's import.
+  const { pgliteDb } = await import('./pglite.js');
   return new SqlStore(await pgliteDb(config.pgliteDataDir));
 }
