@@ -4,6 +4,7 @@
  * `ConfigError` whose message is the one line an operator needs.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 /** How `TRUST_PROXY` is handed to Fastify: off, a hop count, or a list of addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
@@ -106,13 +107,19 @@ const trustProxy: Parser<TrustProxy> = (raw, name) => {
   if (value === 'false' || value === '') return false;
   if (/^\d+$/.test(value)) return Number(value);
   const list = value.split(',').map((s) => s.trim());
-  if (
-    list.every((s) => /^[0-9a-f:.]+(\/\d{1,3})?$/.test(s) || /^(loopback|linklocal|uniquelocal)$/.test(s))
-  ) {
-    return list;
-  }
+  if (list.every(isProxyAddress)) return list;
   return fail(`${name} must be true, false, a hop count, or a comma-separated list of addresses/CIDRs`);
 };
+
+/** An address, a CIDR range, or one of proxy-addr's named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (/^(loopback|linklocal|uniquelocal)$/.test(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 const oneOf =
   <T extends string>(values: readonly T[]): Parser<T> =>

@@ -100,13 +100,12 @@ export async function build(
     user: { name: 'Test User', organizationId: 'org_test' },
   });
   const postizUrl = await standIn.listen();
+  // Registered at once, so a failure below cannot leave the stand-in listening.
+  t.after(() => standIn.close());
   const config = testConfig({ POSTIZ_FRONTEND_URL: postizUrl, POSTIZ_API_URL: postizUrl, ...options.env });
   const store = options.store ?? (await sharedPglite());
   await resetStore(store);
   const app = await buildApp(config, { store, now: clock.now });
-  t.after(async () => {
-    await app.app.close();
-    await standIn.close();
-  });
+  t.after(() => app.app.close());
   return { ...app, config, store, standIn, clock };
 }

@@ -1,0 +1,615 @@
+/**
+ * The store contract: one suite, run on the embedded database (PGlite) and on a real
+ * PostgreSQL (skipped when none is available). Each state change is a conditional statement
+ * that only one caller can win; the race tests check that under real concurrency.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import { loadMigrations } from '../../src/storage/migrate.js';
+import { postgresDb } from '../../src/storage/postgres.js';
+import { SqlStore } from '../../src/storage/sql-store.js';
+import type { Flow, NewFlow, Store } from '../../src/storage/store.js';
+import { postgresStore, resetStore, sharedPglite } from '../support/build.js';
+import { usePostgres } from '../support/postgres.js';
+
+const cluster = await usePostgres();
+
+/** What a run of the contract needs from its database. */
+interface Harness {
+  store: Store;
+  /** A second store instance on the same database (another server instance), when the database allows one. */
+  other?: Store;
+  /** A fresh, empty, unmigrated database URL (PostgreSQL only). */
+  freshDatabase?: () => Promise<string>;
+  close(): Promise<void>;
+}
+
+const SECOND = 1000;
+const INTERVAL = 5;
+const TOLERANCE_MS = 1000;
+
+/** A flow with fresh random secrets, created at `now`, living `ttlMs`. */
+function newFlow(now: Date, overrides: Partial<NewFlow> = {}): NewFlow & { deviceCode: string } {
+  const deviceCode = newDeviceCode();
+  return {
+    deviceCode,
+    flowId: newToken(12),
+    deviceCodeHash: hashSecret(deviceCode),
+    userCodeHash: hashSecret(newUserCode()),
+    publicKey: randomBytes(32),
+    clientIp: '203.0.113.7',
+    userAgent: 'postiz-cli/2.1.0 node/20',
+    intervalSeconds: INTERVAL,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 900 * SECOND),
+    ...overrides,
+  };
+}
+
+const at = (base: Date, ms: number): Date => new Date(base.getTime() + ms);
+
+/** Run `count` calls of `fn` at once and return their results. */
+function all<T>(count: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => fn(i)));
+}
+
+/** The store contract, for any database. */
+function storeContract(label: string, open: () => Promise<Harness>, skip: string | false = false): void {
+  describe(`store contract: ${label}`, { skip }, () => {
+    let h: Harness;
+    let store: Store;
+    let now: Date;
+
+    before(async () => {
+      h = await open();
+      store = h.store;
+    });
+    after(async () => {
+      await h?.close();
+    });
+    beforeEach(async () => {
+      await resetStore(store);
+      // Whole seconds, well in the past of any real clock: the store must only use the times it is given.
+      now = new Date(Math.floor(Date.now() / SECOND) * SECOND - 3_600_000);
+    });
+
+    /** Create a flow and fail the test unless it was stored. */
+    async function created(overrides: Partial<NewFlow> = {}) {
+      const flow = newFlow(now, overrides);
+      assert.equal(await store.createFlow(flow), true);
+      return flow;
+    }
+
+    /** Create, confirm and approve a flow; returns it and its sealed token. */
+    async function approved() {
+      const flow = await created();
+      const sealed = randomBytes(120);
+      assert.ok(await store.approve(flow.flowId, sealed, now));
+      return { flow, sealed };
+    }
+
+    function assertSameFlow(found: Flow | undefined, flow: NewFlow): asserts found is Flow {
+      assert.ok(found, 'flow found');
+      assert.equal(found.flowId, flow.flowId);
+      assert.deepEqual(found.deviceCodeHash, flow.deviceCodeHash);
+      assert.deepEqual(found.publicKey, flow.publicKey);
+      assert.equal(found.clientIp, flow.clientIp);
+      assert.equal(found.userAgent, flow.userAgent);
+      assert.equal(found.intervalSeconds, flow.intervalSeconds);
+      assert.equal(found.createdAt.getTime(), flow.createdAt.getTime());
+      assert.equal(found.expiresAt.getTime(), flow.expiresAt.getTime());
+    }
+
+    test('kind names the database', () => {
+      assert.equal(store.kind, label);
+    });
+
+    test('ping answers', async () => {
+      await store.ping();
+    });
+
+    test('migrate on a migrated database applies nothing', async () => {
+      assert.deepEqual(await store.migrate(), []);
+      assert.deepEqual(await store.migrate(), []);
+      await created(); // and the schema still works
+    });
+
+    describe('createFlow and findBy*', () => {
+      test('a new flow is pending, found by device code, user code and flow id', async () => {
+        const flow = await created();
+        for (const found of [
+          await store.findByDeviceCode(flow.deviceCodeHash),
+          await store.findByUserCode(flow.userCodeHash),
+          await store.findByFlowId(flow.flowId),
+        ]) {
+          assertSameFlow(found, flow);
+          assert.equal(found.status, 'pending');
+          assert.equal(found.lastPollAt, null);
+          assert.equal(found.browserHash, null);
+          assert.equal(found.awaitingCallback, false);
+          assert.ok(Buffer.isBuffer(found.deviceCodeHash) && Buffer.isBuffer(found.publicKey));
+        }
+      });
+
+      test('null client address and user agent are kept as null', async () => {
+        const flow = await created({ clientIp: null, userAgent: null });
+        const found = await store.findByFlowId(flow.flowId);
+        assert.equal(found?.clientIp, null);
+        assert.equal(found?.userAgent, null);
+      });
+
+      test('a user code colliding with a live flow returns false and stores nothing', async () => {
+        const first = await created();
+        const clash = newFlow(now, { userCodeHash: first.userCodeHash });
+        assert.equal(await store.createFlow(clash), false);
+        assert.equal(await store.findByFlowId(clash.flowId), undefined);
+        assert.equal(await store.findByDeviceCode(clash.deviceCodeHash), undefined);
+        assert.equal((await store.findByUserCode(first.userCodeHash))?.flowId, first.flowId);
+      });
+
+      test('unknown hashes and ids find nothing', async () => {
+        await created();
+        assert.equal(await store.findByDeviceCode(hashSecret('nope')), undefined);
+        assert.equal(await store.findByUserCode(hashSecret('nope')), undefined);
+        assert.equal(await store.findByState(hashSecret('nope')), undefined);
+        assert.equal(await store.findByFlowId('nope'), undefined);
+      });
+    });
+
+    describe('createFlowWithin (rate-limited start)', () => {
+      const rule = (max: number) => ({ key: 'flow-start:203.0.113.7', windowMs: 60 * SECOND, max });
+
+      test('creates flows while the count is within the limit, and counts each', async () => {
+        const first = newFlow(now);
+        assert.deepEqual(await store.createFlowWithin(first, rule(2)), {
+          created: true,
+          count: { hits: 1, resetAt: at(now, 60 * SECOND) },
+        });
+        const second = newFlow(now);
+        assert.equal((await store.createFlowWithin(second, rule(2))).created, true);
+        assert.equal((await store.findByFlowId(second.flowId))?.status, 'pending');
+      });
+
+      test('over the limit: counted, but nothing is stored', async () => {
+        await store.createFlowWithin(newFlow(now), rule(1));
+        const refused = newFlow(now);
+        const result = await store.createFlowWithin(refused, rule(1));
+        assert.equal(result.created, false);
+        assert.equal(result.count.hits, 2);
+        assert.equal(await store.findByFlowId(refused.flowId), undefined);
+      });
+
+      test('a user-code collision is not created', async () => {
+        const first = await created();
+        const clash = newFlow(now, { userCodeHash: first.userCodeHash });
+        assert.equal((await store.createFlowWithin(clash, rule(10))).created, false);
+        assert.equal(await store.findByFlowId(clash.flowId), undefined);
+      });
+    });
+
+    describe('flowStates and raiseInterval', () => {
+      test('flowStates reads many flows at once by hex key; absent keys are left out', async () => {
+        const a = await created();
+        const { flow: b } = await approved();
+        const gone = hashSecret('gone').toString('hex');
+        const states = await store.flowStates(
+          [a, b].map((f) => f.deviceCodeHash.toString('hex')).concat(gone),
+        );
+        assert.equal(states.size, 2);
+        assert.deepEqual(states.get(a.deviceCodeHash.toString('hex')), {
+          status: 'pending',
+          expiresAt: a.expiresAt,
+          intervalSeconds: INTERVAL,
+        });
+        assert.equal(states.get(b.deviceCodeHash.toString('hex'))?.status, 'approved');
+        assert.equal((await store.flowStates([])).size, 0);
+      });
+
+      test('raiseInterval only ever raises the interval, and records the poll', async () => {
+        const flow = await created();
+        await store.raiseInterval(flow.deviceCodeHash, INTERVAL + 5, at(now, SECOND));
+        let found = await store.findByFlowId(flow.flowId);
+        assert.equal(found?.intervalSeconds, INTERVAL + 5);
+        assert.equal(found?.lastPollAt?.getTime(), at(now, SECOND).getTime());
+        await store.raiseInterval(flow.deviceCodeHash, INTERVAL, at(now, 2 * SECOND));
+        found = await store.findByFlowId(flow.flowId);
+        assert.equal(found?.intervalSeconds, INTERVAL + 5);
+      });
+    });
+
+    describe('confirm and claimState', () => {
+      test('confirm records the browser and the outstanding state', async () => {
+        const flow = await created();
+        const state = hashSecret('state-1');
+        const browser = hashSecret('browser-1');
+        assert.equal(await store.confirm(flow.flowId, state, browser, now), true);
+        const found = await store.findByState(state);
+        assertSameFlow(found, flow);
+        assert.equal(found.awaitingCallback, true);
+        assert.deepEqual(found.browserHash, browser);
+        assert.equal(found.status, 'pending');
+      });
+
+      test('confirming again replaces the state', async () => {
+        const flow = await created();
+        assert.equal(await store.confirm(flow.flowId, hashSecret('s1'), hashSecret('b1'), now), true);
+        assert.equal(await store.confirm(flow.flowId, hashSecret('s2'), hashSecret('b2'), now), true);
+        assert.equal(await store.findByState(hashSecret('s1')), undefined);
+        assert.deepEqual((await store.findByState(hashSecret('s2')))?.browserHash, hashSecret('b2'));
+      });
+
+      test('confirm refuses a flow that is not pending, expired, or unknown', async () => {
+        const { flow } = await approved();
+        assert.equal(await store.confirm(flow.flowId, hashSecret('s'), hashSecret('b'), now), false);
+        const denied = await created();
+        await store.deny(denied.flowId, 'denied', now);
+        assert.equal(await store.confirm(denied.flowId, hashSecret('s'), hashSecret('b'), now), false);
+        const live = await created();
+        assert.equal(
+          await store.confirm(live.flowId, hashSecret('s'), hashSecret('b'), live.expiresAt),
+          false,
+          'expired at expiresAt',
+        );
+        assert.equal(await store.confirm('nope', hashSecret('s'), hashSecret('b'), now), false);
+      });
+
+      test('claimState takes the state only once', async () => {
+        const flow = await created();
+        const state = hashSecret('state');
+        await store.confirm(flow.flowId, state, hashSecret('browser'), now);
+        const claimed = await store.claimState(state, now);
+        assertSameFlow(claimed, flow);
+        assert.equal(claimed.awaitingCallback, false);
+        assert.equal(await store.claimState(state, now), undefined);
+        assert.equal(await store.findByState(state), undefined);
+        assert.equal(
+          (await store.findByFlowId(flow.flowId))?.status,
+          'pending',
+          'still pending after the claim',
+        );
+      });
+
+      test('claimState refuses an expired flow and an unknown state', async () => {
+        const flow = await created();
+        const state = hashSecret('state');
+        await store.confirm(flow.flowId, state, hashSecret('browser'), now);
+        assert.equal(await store.claimState(state, flow.expiresAt), undefined);
+        assert.equal(await store.claimState(hashSecret('other'), now), undefined);
+      });
+
+      test('approve and deny clear an outstanding state', async () => {
+        const a = await created();
+        await store.confirm(a.flowId, hashSecret('sa'), hashSecret('b'), now);
+        await store.approve(a.flowId, randomBytes(64), now);
+        assert.equal(await store.claimState(hashSecret('sa'), now), undefined);
+        const d = await created();
+        await store.confirm(d.flowId, hashSecret('sd'), hashSecret('b'), now);
+        await store.deny(d.flowId, 'cancelled', now);
+        assert.equal(await store.claimState(hashSecret('sd'), now), undefined);
+      });
+    });
+
+    describe('approve and deny', () => {
+      test('approve moves a pending flow to approved, once', async () => {
+        const flow = await created();
+        const result = await store.approve(flow.flowId, randomBytes(64), now);
+        assertSameFlow(result, flow);
+        assert.equal(result.status, 'approved');
+        assert.equal(await store.approve(flow.flowId, randomBytes(64), now), undefined);
+        assert.equal(await store.deny(flow.flowId, 'denied', now), undefined);
+        assert.equal((await store.findByFlowId(flow.flowId))?.status, 'approved');
+      });
+
+      for (const status of ['denied', 'cancelled'] as const) {
+        test(`deny(${status}) ends a pending flow without a token, once`, async () => {
+          const flow = await created();
+          const result = await store.deny(flow.flowId, status, now);
+          assert.equal(result?.status, status);
+          assert.equal(await store.approve(flow.flowId, randomBytes(64), now), undefined);
+          assert.equal(await store.deny(flow.flowId, 'denied', now), undefined);
+          assert.equal((await store.findByFlowId(flow.flowId))?.status, status);
+          assert.equal(await store.claimToken(flow.deviceCodeHash), undefined);
+        });
+      }
+
+      test('approve and deny of an unknown flow change nothing', async () => {
+        assert.equal(await store.approve('nope', randomBytes(8), now), undefined);
+        assert.equal(await store.deny('nope', 'denied', now), undefined);
+      });
+    });
+
+    describe('recordPoll', () => {
+      test('unknown device code: undefined', async () => {
+        assert.equal(await store.recordPoll(hashSecret('nope'), now, TOLERANCE_MS), undefined);
+      });
+
+      test('the first poll is never too soon, and is recorded', async () => {
+        const flow = await created();
+        const poll = await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
+        assert.equal(poll?.slowDown, false);
+        assert.equal(poll?.flow.intervalSeconds, INTERVAL);
+        assert.equal(poll?.flow.lastPollAt?.getTime(), now.getTime());
+        assert.equal((await store.findByFlowId(flow.flowId))?.lastPollAt?.getTime(), now.getTime());
+      });
+
+      test('a poll too soon gets slow_down and the interval grows by 5', async () => {
+        const flow = await created();
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
+        const soon = await store.recordPoll(flow.deviceCodeHash, at(now, 1 * SECOND), TOLERANCE_MS);
+        assert.equal(soon?.slowDown, true);
+        assert.equal(soon?.flow.intervalSeconds, INTERVAL + 5);
+        assert.equal((await store.findByFlowId(flow.flowId))?.intervalSeconds, INTERVAL + 5);
+        // Measured from the too-soon poll, with the new interval (10 s): 8 s later is still too soon…
+        const again = await store.recordPoll(flow.deviceCodeHash, at(now, 9 * SECOND), TOLERANCE_MS);
+        assert.equal(again?.slowDown, true);
+        assert.equal(again?.flow.intervalSeconds, INTERVAL + 10);
+        // …and a poll after the (grown) interval is fine and keeps it.
+        const later = await store.recordPoll(flow.deviceCodeHash, at(now, 25 * SECOND), TOLERANCE_MS);
+        assert.equal(later?.slowDown, false);
+        assert.equal(later?.flow.intervalSeconds, INTERVAL + 10);
+      });
+
+      test('a poll after the interval (less the tolerance) is not too soon', async () => {
+        const flow = await created();
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
+        const onTime = await store.recordPoll(flow.deviceCodeHash, at(now, INTERVAL * SECOND), TOLERANCE_MS);
+        assert.equal(onTime?.slowDown, false);
+        const edge = await store.recordPoll(
+          flow.deviceCodeHash,
+          at(now, 2 * INTERVAL * SECOND - TOLERANCE_MS),
+          TOLERANCE_MS,
+        );
+        assert.equal(edge?.slowDown, false, 'exactly interval − tolerance is allowed');
+        const early = await store.recordPoll(
+          flow.deviceCodeHash,
+          at(now, 3 * INTERVAL * SECOND - 2 * TOLERANCE_MS - 1),
+          TOLERANCE_MS,
+        );
+        assert.equal(early?.slowDown, true, 'one millisecond earlier is too soon');
+        assert.equal(early?.flow.intervalSeconds, INTERVAL + 5);
+      });
+
+      test('only pending, live flows are slowed down', async () => {
+        const { flow } = await approved();
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
+        const fast = await store.recordPoll(flow.deviceCodeHash, at(now, 10), TOLERANCE_MS);
+        assert.equal(fast?.slowDown, false);
+        assert.equal(fast?.flow.status, 'approved');
+
+        const old = await created();
+        await store.recordPoll(old.deviceCodeHash, old.expiresAt, TOLERANCE_MS);
+        const expired = await store.recordPoll(old.deviceCodeHash, at(old.expiresAt, 10), TOLERANCE_MS);
+        assert.equal(expired?.slowDown, false);
+        assert.equal(expired?.flow.intervalSeconds, INTERVAL);
+      });
+
+      test('concurrent polls are serialized: exactly one of a burst is not too soon', async () => {
+        const flow = await created();
+        const results = await all(10, () => store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS));
+        assert.equal(results.filter((r) => r && !r.slowDown).length, 1);
+        assert.equal((await store.findByFlowId(flow.flowId))?.intervalSeconds, INTERVAL + 9 * 5);
+      });
+    });
+
+    describe('claimToken', () => {
+      test('hands an approved flow’s sealed token out exactly once, and deletes the flow', async () => {
+        const { flow, sealed } = await approved();
+        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed);
+        assert.equal(await store.claimToken(flow.deviceCodeHash), undefined);
+        assert.equal(await store.findByDeviceCode(flow.deviceCodeHash), undefined);
+        assert.equal(await store.findByFlowId(flow.flowId), undefined);
+      });
+
+      test('gives nothing for pending, denied or unknown flows, and leaves them', async () => {
+        const pending = await created();
+        assert.equal(await store.claimToken(pending.deviceCodeHash), undefined);
+        assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
+        const denied = await created();
+        await store.deny(denied.flowId, 'denied', now);
+        assert.equal(await store.claimToken(denied.deviceCodeHash), undefined);
+        assert.equal((await store.findByFlowId(denied.flowId))?.status, 'denied');
+        assert.equal(await store.claimToken(hashSecret('nope')), undefined);
+      });
+
+      test('race: 20 concurrent claims of one approved flow, exactly one gets the token', async () => {
+        for (let round = 0; round < 5; round++) {
+          const { flow, sealed } = await approved();
+          const results = await all(20, () => store.claimToken(flow.deviceCodeHash));
+          const winners = results.filter((r) => r !== undefined);
+          assert.equal(winners.length, 1, `round ${round}: one winner`);
+          assert.deepEqual(winners[0], sealed);
+        }
+      });
+
+      test('race: concurrent claims from two store instances on one database, exactly one wins', async (t) => {
+        const other = h.other;
+        if (!other) {
+          t.skip('one connection only');
+          return;
+        }
+        for (let round = 0; round < 5; round++) {
+          const { flow, sealed } = await approved();
+          const stores: Store[] = [store, other];
+          const results: Array<Buffer | undefined> = await all(20, (i) =>
+            stores[i % 2]!.claimToken(flow.deviceCodeHash),
+          );
+          const winners = results.filter((r) => r !== undefined);
+          assert.equal(winners.length, 1, `round ${round}: one winner`);
+          assert.deepEqual(winners[0], sealed);
+        }
+      });
+
+      test('race: concurrent claimState of one state, exactly one gets the flow', async () => {
+        for (let round = 0; round < 5; round++) {
+          const flow = await created();
+          const state = hashSecret(`state-${round}`);
+          await store.confirm(flow.flowId, state, hashSecret('browser'), now);
+          const stores = h.other ? [store, h.other] : [store];
+          const results = await all(20, (i) => stores[i % stores.length]!.claimState(state, now));
+          assert.equal(results.filter((r) => r !== undefined).length, 1, `round ${round}: one winner`);
+        }
+      });
+
+      test('race: concurrent approve and deny of one flow, exactly one wins', async () => {
+        const flow = await created();
+        const results = await all(20, (i) =>
+          i % 2 ? store.approve(flow.flowId, randomBytes(32), now) : store.deny(flow.flowId, 'denied', now),
+        );
+        const winners = results.filter((r) => r !== undefined);
+        assert.equal(winners.length, 1);
+        assert.equal((await store.findByFlowId(flow.flowId))?.status, winners[0]!.status);
+      });
+    });
+
+    describe('purge', () => {
+      test('deletes flows that expired before the cut-off, whatever their status, and only those', async () => {
+        const cutoff = at(now, 1000 * SECOND);
+        const old = await created({ expiresAt: at(cutoff, -1) });
+        const oldApproved = await created({ expiresAt: at(cutoff, -SECOND) });
+        await store.approve(oldApproved.flowId, randomBytes(8), now);
+        const atCutoff = await created({ expiresAt: cutoff });
+        const live = await created({ expiresAt: at(cutoff, 60 * SECOND) });
+        const purged = await store.purge(cutoff, now);
+        assert.deepEqual(
+          purged.sort((a, b) => a.status.localeCompare(b.status)),
+          [
+            { flowId: oldApproved.flowId, status: 'approved' },
+            { flowId: old.flowId, status: 'pending' },
+          ],
+          'each deleted flow is reported with the status it ended in',
+        );
+        assert.equal(await store.findByFlowId(old.flowId), undefined);
+        assert.equal(await store.findByFlowId(oldApproved.flowId), undefined);
+        assert.ok(await store.findByFlowId(atCutoff.flowId), 'expiring exactly at the cut-off is kept');
+        assert.ok(await store.findByFlowId(live.flowId));
+        assert.deepEqual(await store.purge(cutoff, now), []);
+      });
+
+      test('deletes rate-limit windows older than a day, and keeps recent ones', async () => {
+        const day = 24 * 3600 * SECOND;
+        await store.hit('stale', now, 2 * day);
+        const later = at(now, day + SECOND);
+        await store.hit('recent', at(later, -SECOND), 2 * day);
+        await store.purge(now, later);
+        assert.equal(await store.peek('stale', at(now, SECOND), 2 * day), undefined);
+        assert.equal((await store.peek('recent', later, 2 * day))?.hits, 1);
+      });
+    });
+
+    describe('hit and peek (fixed windows)', () => {
+      const WINDOW = 60 * SECOND;
+
+      test('hit counts within a window and restarts after it', async () => {
+        assert.deepEqual(await store.hit('k', now, WINDOW), { hits: 1, resetAt: at(now, WINDOW) });
+        assert.deepEqual(await store.hit('k', at(now, 10 * SECOND), WINDOW), {
+          hits: 2,
+          resetAt: at(now, WINDOW),
+        });
+        assert.equal((await store.hit('k', at(now, WINDOW - 1), WINDOW)).hits, 3);
+        const next = at(now, WINDOW);
+        assert.deepEqual(await store.hit('k', next, WINDOW), { hits: 1, resetAt: at(next, WINDOW) });
+      });
+
+      test('keys are counted separately', async () => {
+        await store.hit('a', now, WINDOW);
+        await store.hit('a', now, WINDOW);
+        assert.equal((await store.hit('b', now, WINDOW)).hits, 1);
+        assert.equal((await store.peek('a', now, WINDOW))?.hits, 2);
+      });
+
+      test('peek reads the count without counting, and nothing once the window is over', async () => {
+        assert.equal(await store.peek('k', now, WINDOW), undefined);
+        await store.hit('k', now, WINDOW);
+        await store.hit('k', now, WINDOW);
+        assert.deepEqual(await store.peek('k', at(now, SECOND), WINDOW), {
+          hits: 2,
+          resetAt: at(now, WINDOW),
+        });
+        assert.equal((await store.peek('k', at(now, SECOND), WINDOW))?.hits, 2, 'peek does not count');
+        assert.equal(await store.peek('k', at(now, WINDOW), WINDOW), undefined);
+      });
+
+      test('concurrent hits are all counted', async () => {
+        await all(25, () => store.hit('busy', now, WINDOW));
+        assert.equal((await store.peek('busy', now, WINDOW))?.hits, 25);
+      });
+    });
+
+    describe('countPending', () => {
+      test('counts live pending flows only', async () => {
+        assert.equal(await store.countPending(now), 0);
+        await created();
+        await created();
+        const confirmed = await created();
+        await store.confirm(confirmed.flowId, hashSecret('s'), hashSecret('b'), now);
+        await approved();
+        const denied = await created();
+        await store.deny(denied.flowId, 'denied', now);
+        await created({ expiresAt: at(now, -SECOND) });
+        assert.equal(await store.countPending(now), 3);
+        assert.equal(await store.countPending(at(now, 900 * SECOND)), 0, 'none once all expired');
+      });
+    });
+  });
+}
+
+storeContract('pglite', async () => ({ store: await sharedPglite(), close: async () => {} }));
+
+storeContract(
+  'postgres',
+  async () => {
+    const url = await cluster!.createDatabase();
+    const store = await postgresStore(url);
+    const other = await postgresStore(url);
+    return {
+      store,
+      other,
+      freshDatabase: () => cluster!.createDatabase(),
+      async close() {
+        await Promise.all([store.close(), other.close()]);
+      },
+    };
+  },
+  cluster ? false : 'no PostgreSQL available',
+);
+
+describe('migrations on PostgreSQL', { skip: cluster ? false : 'no PostgreSQL available' }, () => {
+  test('three stores migrating one fresh database at once all succeed, each migration applied once', async () => {
+    const url = await cluster!.createDatabase();
+    const stores = Array.from(
+      { length: 3 },
+      () => new SqlStore(postgresDb({ connectionString: url, max: 2 })),
+    );
+    try {
+      const applied = await Promise.all(stores.map((s) => s.migrate()));
+      const versions = loadMigrations().map((m) => m.version);
+      assert.ok(versions.length > 0);
+      assert.deepEqual(
+        applied.flat().sort((a, b) => a - b),
+        versions,
+      );
+      for (const s of stores) assert.deepEqual(await s.migrate(), []);
+      const flow = newFlow(new Date());
+      assert.equal(await stores[0]!.createFlow(flow), true);
+      assert.equal((await stores[2]!.findByFlowId(flow.flowId))?.status, 'pending');
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  test('a fresh database gets every migration, then none', async () => {
+    const url = await cluster!.createDatabase();
+    const store = new SqlStore(postgresDb({ connectionString: url, max: 2 }));
+    try {
+      assert.deepEqual(
+        await store.migrate(),
+        loadMigrations().map((m) => m.version),
+      );
+      assert.deepEqual(await store.migrate(), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
