@@ -2,7 +2,13 @@
  * Every HTML page of the flow. Each is a function of plain data; all text comes from the
  * catalogs and is escaped by `html`. Buttons that refuse carry `value="deny"` and come after
  * the button that goes on (CONTRACT.md). No inline styles or scripts: the CSP allows neither.
+ *
+ * Referrer policy `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends
+ * `Origin: null` with our own form posts, which the Origin check refuses. `same-origin` still
+ * sends nothing (no code in a URL) to Postiz or anywhere else. The meta tag overrides the header.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { PageErrorReason } from '../errors.js';
 import { html, type SafeHtml } from './html.js';
 import { type MessageKey, type Translate, translator } from './i18n/index.js';
@@ -38,17 +44,35 @@ function prose(text: string): SafeHtml {
   return html`${parts.map((part, i) => (i === 0 ? part : html`<code>${COMMAND}</code>${part}`))}`;
 }
 
+/** The Postiz-purple "P" as a data: URL (the CSP allows data: images): no /favicon.ico request, no 404. */
+const FAVICON = `data:image/svg+xml,${encodeURIComponent(
+  "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><path fill='#fff' fill-rule='evenodd' d='M10 7h8a7 7 0 0 1 0 14h-3v5h-5zm5 5v4h3a2 2 0 0 0 0-4z'/></svg>",
+)}`;
+
+/**
+ * `/assets/<name>?v=<content hash>`: assets are cached for good (immutable), so a new release must not
+ * reuse an old URL. The query is ignored by the asset route; it only changes the cache key.
+ */
+function assetUrl(name: string): string {
+  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+  return `/assets/${name}?v=${createHash('sha256').update(body).digest('hex').slice(0, 10)}`;
+}
+
+const STYLE_URL = assetUrl('style.css');
+const SCRIPT_URL = assetUrl('verify.js');
+
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="${ctx.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="color-scheme" content="dark light">
 <title>${title} · ${t('app.title')}</title>
-<link rel="stylesheet" href="/assets/style.css">
-<script nonce="${ctx.nonce}" src="/assets/verify.js" defer></script>
+<link rel="icon" href="${FAVICON}">
+<link rel="stylesheet" href="${STYLE_URL}">
+<script nonce="${ctx.nonce}" src="${SCRIPT_URL}" defer></script>
 </head>
 <body>
 <div class="shell">
@@ -83,7 +107,7 @@ ${csrfField(ctx)}
 <input id="user_code" name="user_code" type="text" class="code-input" value="${options.code ?? ''}"
   autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text"
   enterkeyhint="go" maxlength="32" placeholder="XXXX-XXXX" required
-  aria-describedby="${error ? 'code-error code-hint' : 'code-hint'}"${error ? html` aria-invalid="true"` : ''}${
+  aria-describedby="${error ? 'code-error code-hint' : 'code-hint'}"${options.error === 'invalid_code' ? html` aria-invalid="true"` : ''}${
     // A pre-filled code needs no typing: no focus, so phones do not pop up the keyboard.
     error || !options.code ? html` autofocus` : ''
   }>
