@@ -76,8 +76,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const now = deps.now ?? Date.now;
   const options: FastifyServerOptions = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    // A hop count is accepted at run time (proxy-addr), though Fastify's types omit it.
-    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    // Fastify ignores a bare number, so a hop count becomes "trust the nearest n hops".
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -223,14 +223,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   app.setNotFoundHandler(async (_request, reply) => {
     const { statusCode, body } = toOAuthBody(new NotFound('No such endpoint'));
-    return reply.code(statusCode).send(body);
+    return reply.code(statusCode).header('cache-control', 'no-store').send(body);
   });
 
   deviceCodeRoute(app, flows, config.serverUrl);
   tokenRoute(
     app,
     flows,
-    { apiUrl: config.postizApiUrl, defaultWaitSeconds: config.pollWaitSeconds },
+    { apiUrl: config.postizApiUrl, defaultWaitSeconds: config.pollWaitSeconds, secure },
     (result) => observer.poll(result),
   );
   verifyRoutes(app, flows, browser, now);
@@ -247,6 +247,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await flows.attach();
   await app.ready();
   return { app, flows, metrics };
+}
+
+/** proxy-addr's function form of "trust the `hops` proxies nearest to us". */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
 }
 
 /** Fastify's own 4xx errors (bad JSON, wrong content type, too large, schema) as OAuth errors. */

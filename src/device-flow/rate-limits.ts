@@ -3,6 +3,7 @@
  * instances. Each limit stops only the offender: a right code from a clean address is never
  * refused (docs/security.md).
  */
+import { isIP } from 'node:net';
 import type { Config } from '../config.js';
 import type { RateCount, RateRule, Store } from '../storage/store.js';
 
@@ -24,6 +25,26 @@ export interface RateLimits {
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
 }
 
+/**
+ * The address a limit counts against. One IPv6 host usually holds a whole /64, so IPv6
+ * addresses count per /64 prefix; IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function addressKey(ip: string): string {
+  const mapped = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 const secondsUntil = (resetAt: Date, now: Date): number =>
   Math.max(1, Math.ceil((resetAt.getTime() - now.getTime()) / 1000));
 
@@ -34,7 +55,7 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
 
   return {
     flowStart: (ip) => ({
-      key: `flow-start:${ip}`,
+      key: `flow-start:${addressKey(ip)}`,
       windowMs: config.flowStartWindowSeconds * 1000,
       max: config.flowStartLimit,
     }),
@@ -43,7 +64,7 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
       count.hits > rule.max ? { retryAfterSeconds: secondsUntil(count.resetAt, now) } : undefined,
 
     async userCodeAllowed(ip, now) {
-      const mine = await store.peek(`user-code:${ip}`, now, userCodeWindow);
+      const mine = await store.peek(`user-code:${addressKey(ip)}`, now, userCodeWindow);
       if (!mine) return undefined;
       if (mine.hits >= config.userCodeAttempts) return { retryAfterSeconds: secondsUntil(mine.resetAt, now) };
       // Past the global ceiling, any address that has guessed wrong at all is cut off; clean
@@ -57,13 +78,17 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
 
     async wrongUserCode(ip, now) {
       await Promise.all([
-        store.hit(`user-code:${ip}`, now, userCodeWindow),
+        store.hit(`user-code:${addressKey(ip)}`, now, userCodeWindow),
         store.hit(GLOBAL, now, userCodeWindow),
       ]);
     },
 
     async unknownDeviceCode(ip, now) {
-      const count = await store.hit(`unknown-poll:${ip}`, now, config.unknownPollWindowSeconds * 1000);
+      const count = await store.hit(
+        `unknown-poll:${addressKey(ip)}`,
+        now,
+        config.unknownPollWindowSeconds * 1000,
+      );
       return count.hits > config.unknownPollLimit
         ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
         : undefined;

@@ -63,6 +63,9 @@ export function opsRoutes(
   app.get('/assets/:name', { ...quiet, schema: { hide: true } }, async (request, reply) => {
     const asset = assets.get((request.params as { name: string }).name);
     if (!asset) return reply.code(404).send({ error: 'not_found' });
-    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
+    return reply
+      .type(asset.type)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(asset.body);
   });
 }

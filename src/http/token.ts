@@ -38,17 +38,18 @@ export function preferredWait(header: string | string[] | undefined, fallback: n
 export function tokenRoute(
   app: FastifyInstance,
   flows: FlowService,
-  options: { apiUrl: string; defaultWaitSeconds: number },
+  options: { apiUrl: string; defaultWaitSeconds: number; secure: boolean },
   onResult: (result: string) => void,
 ): void {
   const { apiUrl } = options;
+  const headers = options.secure ? { ...API_HEADERS, 'strict-transport-security': HSTS } : API_HEADERS;
   // The hot path. No CSP nonce work (a JSON answer needs no CSP), and OAuth errors are sent
   // from here rather than through Fastify's error machinery; both showed in the profile.
   app.post(
     '/device/token',
     { schema: tokenSchema, logLevel: 'warn', helmet: false },
     async (request, reply) => {
-      reply.headers(API_HEADERS);
+      reply.headers(headers);
       let token: Awaited<ReturnType<FlowService['poll']>>;
       try {
         const wait = preferredWait(request.headers.prefer, options.defaultWaitSeconds);
@@ -72,6 +73,9 @@ export function tokenRoute(
     },
   );
 }
+
+/** The same HSTS value helmet sends on every other response over https (src/app.ts). */
+export const HSTS = 'max-age=31536000; includeSubDomains';
 
 /** RFC 6749 §5.1 no-store, and the static security headers helmet would have added. */
 const API_HEADERS = {
