@@ -1,0 +1,38 @@
+# Postiz CLI Auth Server. Two stages: compile TypeScript with every dependency, then run
+# dist/ with production dependencies only, as the unprivileged `node` user.
+#
+#   docker build -t postiz-cli-auth .
+#   docker run -p 3111:3111 --env-file .env postiz-cli-auth
+#
+# Without DATABASE_URL the server uses the embedded database in /app/.data: mount a volume
+# there (-v postiz-cli-auth-data:/app/.data) or it is lost with the container. Several
+# instances need PostgreSQL (DATABASE_URL). See docs/deploy.md.
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3111
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only; none of them has an install script. The data directory is
+# created here so the embedded database (and a named volume mounted on it) belong to `node`.
+RUN npm ci --omit=dev --no-audit --no-fund \
+    && npm cache clean --force \
+    && mkdir -p /app/.data \
+    && chown node:node /app/.data
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+USER node
+EXPOSE 3111
+# Slim images have no curl: ask /health with Node's own fetch.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3111) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM/SIGINT itself: held polls are answered, requests finish.
+CMD ["node", "dist/cli.js", "serve"]

@@ -1,0 +1,223 @@
+/**
+ * The documentation and deployment files keep up with the code: the README lists every setting
+ * and every endpoint, no relative link in README.md or docs/*.md is broken, the Dockerfile runs a
+ * file the build produces, and what the docs say about TRUST_PROXY is what the server does.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { SETTINGS } from '../src/config.js';
+import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
+import { build } from './support/build.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+const README = read('README.md');
+
+/** README.md and every docs/*.md present, as repository-relative paths. */
+function markdownFiles(): string[] {
+  const docs = existsSync(join(ROOT, 'docs'))
+    ? readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`)
+    : [];
+  return ['README.md', ...docs];
+}
+
+/** Text outside fenced code blocks and inline code, where links live. */
+function prose(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '').replace(/`[^`\n]*`/g, '');
+}
+
+/** Targets of inline links and images, `[text](target "title")`. */
+function linkTargets(markdown: string): string[] {
+  return [...prose(markdown).matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map(
+    (m) => m[1]!,
+  );
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Every anchor a markdown file offers (duplicates get -1, -2, … as on GitHub). */
+function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const out = new Set<string>();
+  const body = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '');
+  for (const m of body.matchAll(/^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$/gm)) {
+    const base = slug(m[1]!);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
+/** The paths of the HTTP table of CONTRACT.md (kept beside the repository as ../shared). */
+function contractPaths(): string[] {
+  // The contract only ever grows; these are its paths today, so the check runs without shared/ too.
+  const known = [
+    '/device/code',
+    '/device/verify',
+    '/device/callback',
+    '/device/token',
+    '/health',
+    '/ready',
+    '/metrics',
+    '/.well-known/oauth-authorization-server',
+  ];
+  const contract = resolve(ROOT, '..', 'shared', 'CONTRACT.md');
+  if (!existsSync(contract)) return known;
+  const section = readFileSync(contract, 'utf8').split('## HTTP interface')[1]?.split('\n## ')[0] ?? '';
+  const listed = [...section.matchAll(/^\|\s*`[A-Z]+`\s*\|\s*`([^`]+)`/gm)].map((m) => m[1]!);
+  assert.ok(listed.length >= known.length, `CONTRACT.md's HTTP table was not found in ${contract}`);
+  return [...new Set([...known, ...listed])];
+}
+
+describe('README', () => {
+  test('lists every setting of SETTINGS', () => {
+    const missing = SETTINGS.map((s) => s.env).filter((env) => !README.includes(`\`${env}\``));
+    assert.deepEqual(missing, [], `README.md does not mention: ${missing.join(', ')}`);
+  });
+
+  test("lists every path of CONTRACT.md's HTTP table, and /openapi.json", () => {
+    const paths = [...contractPaths(), '/openapi.json'];
+    const missing = paths.filter((path) => !README.includes(`\`${path}\``));
+    assert.deepEqual(missing, [], `README.md does not mention: ${missing.join(', ')}`);
+  });
+
+  test('links the security, deployment and performance docs', () => {
+    const targets = linkTargets(README);
+    for (const doc of ['docs/security.md', 'docs/deploy.md', 'docs/performance.md']) {
+      assert.ok(
+        targets.some((t) => t.split('#')[0] === doc),
+        `README.md links ${doc}`,
+      );
+    }
+  });
+});
+
+describe('links', () => {
+  for (const file of markdownFiles()) {
+    test(`every relative link in ${file} points to an existing file (and heading)`, () => {
+      const text = read(file);
+      const broken: string[] = [];
+      for (const target of linkTargets(text)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:, …
+        const [path = '', fragment] = target.split('#');
+        // An absolute path would be a route of the running server, which GitHub cannot follow.
+        if (path.startsWith('/')) {
+          broken.push(`${target} (absolute: write server routes as code, not links)`);
+          continue;
+        }
+        const absolute = path ? resolve(ROOT, dirname(file), decodeURI(path)) : join(ROOT, file);
+        if (!absolute.startsWith(ROOT) || !existsSync(absolute)) {
+          broken.push(`${target} (no file ${relative(ROOT, absolute)})`);
+          continue;
+        }
+        if (fragment && absolute.endsWith('.md') && !anchors(readFileSync(absolute, 'utf8')).has(fragment)) {
+          broken.push(`${target} (no heading #${fragment})`);
+        }
+      }
+      assert.deepEqual(broken, [], `${file}: broken links`);
+    });
+  }
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const pkg = JSON.parse(read('package.json')) as {
+    bin: Record<string, string>;
+    scripts: Record<string, string>;
+  };
+
+  test('runs the binary that `npm run build` produces', () => {
+    assert.equal(pkg.bin['postiz-cli-auth'], 'dist/cli.js');
+    assert.ok(existsSync(join(ROOT, 'src/cli.ts')), 'src/cli.ts compiles to dist/cli.js');
+    const build = JSON.parse(read('tsconfig.build.json')) as {
+      compilerOptions: { rootDir: string; outDir: string };
+    };
+    assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
+    assert.match(dockerfile, /^CMD \["node", "dist\/cli\.js", "serve"\]$/m);
+    assert.match(dockerfile, /RUN npm run build/);
+    assert.ok(
+      pkg.scripts.build?.includes('tsconfig.build.json'),
+      'npm run build compiles tsconfig.build.json',
+    );
+  });
+
+  test('ships the migrations, runs as the node user and checks /health', () => {
+    assert.ok(existsSync(join(ROOT, 'migrations')), 'migrations/ exists');
+    assert.match(dockerfile, /^COPY[^\n]* migrations /m);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^HEALTHCHECK [\s\S]*\/health/m);
+  });
+
+  test('.dockerignore keeps what the build needs', () => {
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    for (const needed of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src',
+      'migrations',
+    ]) {
+      assert.ok(!ignored.includes(needed) && !ignored.includes(`/${needed}`), `${needed} is not ignored`);
+    }
+    for (const secret of ['.env', 'node_modules', '.data'])
+      assert.ok(ignored.includes(secret), `${secret} is ignored`);
+  });
+});
+
+describe('TRUST_PROXY as docs/deploy.md describes it', () => {
+  // Request from 127.0.0.1 (app.inject's address) through proxies that append to X-Forwarded-For:
+  // the client wrote the first entry itself, the proxy added the address it saw.
+  const FORWARDED = '198.51.100.66, 203.0.113.7';
+
+  /** The address the server recorded for a flow started with `FORWARDED` (shown on the confirmation page). */
+  async function recordedAddress(t: Parameters<typeof build>[0], trustProxy: string): Promise<string | null> {
+    const { app, store } = await build(t, { env: { TRUST_PROXY: trustProxy } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/device/code',
+      headers: { 'x-forwarded-for': FORWARDED },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const userCode = normalizeUserCode(JSON.parse(res.body).user_code)!;
+    const flow = await store.findByUserCode(hashSecret(userCode));
+    return flow?.clientIp ?? null;
+  }
+
+  test('false: the address of the connection, whatever the header says', async (t) => {
+    assert.equal(await recordedAddress(t, 'false'), '127.0.0.1');
+  });
+
+  test('a CIDR list or keyword naming the proxy: the address the proxy saw', async (t) => {
+    assert.equal(await recordedAddress(t, 'loopback'), '203.0.113.7');
+    assert.equal(await recordedAddress(t, '127.0.0.1/8'), '203.0.113.7');
+  });
+
+  test('true: the first entry, which the client can write itself', async (t) => {
+    assert.equal(await recordedAddress(t, 'true'), '198.51.100.66');
+  });
+
+  test('a hop count (1 proxy): the address that proxy saw', async (t) => {
+    // CONTRACT.md: "`true` (or a hop count / CIDR list)". Fastify 5.12 treats a numeric
+    // trustProxy as "trust nothing", so today this records 127.0.0.1 (the proxy) instead.
+    assert.equal(await recordedAddress(t, '1'), '203.0.113.7');
+  });
+});
