@@ -51,8 +51,6 @@ export interface PostizClient {
   exchangeCode(request: ExchangeRequest): Promise<PostizToken>;
 }
 
-const MAX_ERROR_DETAIL = 200;
-
 /** A `PostizClient` over `fetch`. */
 export function createPostizClient(options: PostizClientOptions): PostizClient {
   const endpoint = `${options.apiUrl}/oauth/token`;
@@ -76,6 +74,8 @@ export function createPostizClient(options: PostizClientOptions): PostizClient {
             redirect_uri: redirectUri,
           }),
           signal: AbortSignal.timeout(options.timeoutMs),
+          // The secret and the code go to POSTIZ_API_URL and nowhere else: a redirect is a failure.
+          redirect: 'error',
         });
         text = await response.text();
       } catch (err) {
@@ -104,7 +104,10 @@ export function interpret(status: number, text: string): PostizToken {
     typeof body === 'object' && body !== null && !Array.isArray(body)
       ? (body as Record<string, unknown>)
       : undefined;
-  const excerpt = text.slice(0, MAX_ERROR_DETAIL);
+  // Only Postiz's error code reaches the log: an error body may echo our request (code, secret).
+  const errorCode =
+    typeof fields?.error === 'string' ? fields.error.replace(/[^\w.-]/g, '').slice(0, 64) : undefined;
+  const summary = `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`;
 
   if (status === 200 || status === 201) {
     // Never log a success body: even a broken one may hold a token.
@@ -119,18 +122,15 @@ export function interpret(status: number, text: string): PostizToken {
     return { accessToken: token, organizationId };
   }
   if (status >= 500 || status === 429 || status === 408) {
-    throw new UpstreamError('unavailable', `HTTP ${status}: ${excerpt}`, status);
+    throw new UpstreamError('unavailable', summary, status);
   }
-  const error = typeof fields?.error === 'string' ? fields.error : undefined;
-  if (error === 'invalid_grant') {
-    throw new UpstreamError('rejected', `invalid_grant: ${String(fields?.error_description ?? '')}`, status);
-  }
-  if (error === 'invalid_client' || status === 401) {
+  if (errorCode === 'invalid_grant') throw new UpstreamError('rejected', summary, status);
+  if (errorCode === 'invalid_client' || status === 401) {
     throw new UpstreamError(
       'misconfigured',
       'invalid_client: check POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET, and that the app still exists in Postiz',
       status,
     );
   }
-  throw new UpstreamError('misconfigured', `HTTP ${status}: ${excerpt}`, status);
+  throw new UpstreamError('misconfigured', summary, status);
 }
