@@ -2,7 +2,6 @@
  * `buildApp(config, deps)`: the whole HTTP application, without a process around it. Tests
  * call it with `app.inject`; `server.ts` adds listening, timers and signals.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -41,6 +40,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A browser route: errors re-render a page instead of JSON. */
     page?: boolean;
+    /** Headers every answer of the route carries, errors included (routes without helmet). */
+    headers?: Record<string, string>;
   }
 }
 
@@ -89,11 +90,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics({ countPending: () => deps.store.countPending(new Date(now())) });
   const troubleLoggedAt = new Map<string, number>();
-  // The id of the request being served, so flow events logged from the domain carry it.
-  const requestIds = new AsyncLocalStorage<string>();
   const observer: FlowObserver = {
     flowEvent(event, flowId, fields) {
-      const line = { event: `flow.${event}`, flowId, reqId: requestIds.getStore(), ...fields };
+      const line = { event: `flow.${event}`, flowId, ...fields };
       if (fields?.operatorError) {
         app.log.error(
           line,
@@ -143,6 +142,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     now,
   });
   const secure = config.serverUrl.startsWith('https:');
+  const postizOrigin = new URL(config.postizFrontendUrl).origin;
   const browser = new Browser({ serverUrl: config.serverUrl, secure });
 
   await app.register(fastifyCookie);
@@ -159,7 +159,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
         connectSrc: ["'self'"],
         baseUri: ["'none'"],
         // The confirmation form redirects to Postiz; form-action applies to that redirect.
-        formAction: ["'self'", new URL(config.postizFrontendUrl).origin],
+        formAction: ["'self'", postizOrigin],
         frameAncestors: ["'none'"],
         ...(secure ? { upgradeInsecureRequests: [] } : {}),
       },
@@ -194,7 +194,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     },
   );
 
-  app.addHook('onRequest', (request, _reply, done) => requestIds.run(request.id, done));
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.httpDuration.observe(
@@ -205,6 +204,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   app.setErrorHandler(async (error: FastifyError | OAuthError | PageError, request, reply) => {
     const isPage = request.routeOptions.config?.page === true;
+    const routeHeaders = request.routeOptions.config?.headers;
+    if (routeHeaders) reply.headers(routeHeaders);
     if (error instanceof PageError) return renderPageError(request, reply, browser, error);
     const oauth =
       error instanceof OAuthError
@@ -215,7 +216,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     if (!oauth) request.log.error({ err: error }, 'unhandled error');
     if (isPage) {
       const reason = !oauth || oauth instanceof TemporarilyUnavailable ? 'server_error' : 'bad_request';
-      return renderPageError(request, reply, browser, new PageError(reason));
+      // Keep the status (413, 503, …): only the body becomes a page.
+      const statusCode = oauth?.statusCode ?? 500;
+      return renderPageError(request, reply, browser, new PageError(reason, { statusCode }));
     }
     const { statusCode, body, headers } = toOAuthBody(oauth ?? error);
     return reply.code(statusCode).headers(headers).header('cache-control', 'no-store').send(body);
@@ -230,7 +233,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   tokenRoute(
     app,
     flows,
-    { apiUrl: config.postizApiUrl, defaultWaitSeconds: config.pollWaitSeconds, secure },
+    {
+      apiUrl: config.postizApiUrl,
+      defaultWaitSeconds: config.pollWaitSeconds,
+      secure,
+      formAction: `'self' ${postizOrigin}`,
+    },
     (result) => observer.poll(result),
   );
   verifyRoutes(app, flows, browser, now);
@@ -242,8 +250,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  // Held polls answer at once when the server starts closing; in-flight requests then finish.
-  app.addHook('preClose', async () => flows.detach());
+  // Closing: held polls answer at once, in-flight requests finish, and every answer from now on
+  // says `Connection: close`, so keep-alive clients reconnect elsewhere instead of being cut off.
+  let closing = false;
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    await flows.detach();
+  });
   await flows.attach();
   await app.ready();
   return { app, flows, metrics };

@@ -160,9 +160,9 @@ export class PageError extends Error {
   readonly statusCode: number;
   constructor(
     readonly reason: PageErrorReason,
-    readonly options: { retryAfterSeconds?: number; flowId?: string } = {},
+    readonly options: { retryAfterSeconds?: number; flowId?: string; statusCode?: number } = {},
   ) {
     super(reason);
-    this.statusCode = PAGE_STATUS[reason];
+    this.statusCode = options.statusCode ?? PAGE_STATUS[reason];
   }
 }

@@ -51,6 +51,12 @@ export interface FlowServiceDeps {
   now?: () => number;
 }
 
+/** Who is asking: the client address (for limits and the confirmation page) and the request id (for logs). */
+export interface Caller {
+  ip: string;
+  reqId?: string;
+}
+
 /** The device authorization response (RFC 8628 §3.2), before serialization. */
 export interface StartedFlow {
   flowId: string;
@@ -86,7 +92,7 @@ export interface CallbackInput {
 }
 
 /** Allowance for network jitter: a poll this much early is still "on time" (RFC 8628 §3.5). */
-const POLL_TOLERANCE_MS = 1000;
+const POLL_TOLERANCE_MS = 2000;
 /** How often cached pending flows are re-checked against the database, in one batch. */
 const RECHECK_MS = 10_000;
 const RECHECK_BATCH = 5000;
@@ -113,6 +119,8 @@ export class FlowService {
   private listening = false;
   private unsubscribe: (() => Promise<void>) | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
+  /** The re-check under way, if any: `detach` waits for it before the store closes. */
+  private rechecking: Promise<void> | undefined;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -137,7 +145,12 @@ export class FlowService {
     });
     this.listening = true;
     this.recheckTimer = setInterval(() => {
-      this.recheck().catch((err) => observer.trouble('re-check of cached flows failed; will retry', err));
+      if (this.rechecking) return;
+      this.rechecking = this.recheck()
+        .catch((err) => observer.trouble('re-check of cached flows failed; will retry', err))
+        .finally(() => {
+          this.rechecking = undefined;
+        });
     }, RECHECK_MS);
     this.recheckTimer.unref();
   }
@@ -147,6 +160,7 @@ export class FlowService {
     this.view.close();
     this.listening = false;
     clearInterval(this.recheckTimer);
+    await this.rechecking;
     await this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
@@ -171,8 +185,9 @@ export class FlowService {
     }
   }
 
-  /** POST /device/code: a new flow for a device at `clientIp`. */
-  async start(clientIp: string, userAgent: string | undefined): Promise<StartedFlow> {
+  /** POST /device/code: a new flow for the device making this request. */
+  async start(caller: Caller, userAgent: string | undefined): Promise<StartedFlow> {
+    const clientIp = caller.ip;
     const { config, store, limits, observer } = this.deps;
     const now = new Date(this.now());
     const rule = limits.flowStart(clientIp);
@@ -187,7 +202,8 @@ export class FlowService {
           userCodeHash: hashSecret(userCode),
           publicKey: recipientKey(deviceCode),
           clientIp,
-          userAgent: userAgent?.slice(0, 512) ?? null,
+          // Printable text only: PostgreSQL text cannot hold NUL, and the page shows it.
+          userAgent: userAgent?.replace(/\p{Cc}/gu, '').slice(0, 512) ?? null,
           intervalSeconds: config.pollIntervalSeconds,
           createdAt: now,
           expiresAt: new Date(now.getTime() + config.deviceCodeTtlSeconds * 1000),
@@ -207,7 +223,7 @@ export class FlowService {
           lastPollAt: null,
           checkedAt: now.getTime(),
         });
-        observer.flowEvent('started', flowId, { clientIp });
+        this.event('started', flowId, caller, { clientIp });
         return {
           flowId,
           deviceCode,
@@ -225,7 +241,8 @@ export class FlowService {
    * The browser typed (or followed a link with) a user code: find its live flow. `entered`
    * marks the first lookup of a code (logged as `code_entered`), not the confirm/cancel that follow.
    */
-  async lookup(input: unknown, clientIp: string, entered = true): Promise<FoundFlow> {
+  async lookup(input: unknown, caller: Caller, entered = true): Promise<FoundFlow> {
+    const clientIp = caller.ip;
     const { store, limits, observer } = this.deps;
     const now = new Date(this.now());
     const refusal = await limits.userCodeAllowed(clientIp, now);
@@ -241,13 +258,13 @@ export class FlowService {
     }
     if (flow.expiresAt.getTime() <= now.getTime()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
-    if (entered) observer.flowEvent('code_entered', flow.flowId, { clientIp });
+    if (entered) this.event('code_entered', flow.flowId, caller, { clientIp });
     return { flow, userCode };
   }
 
   /** The user confirmed on our page: bind the browser, then send it to Postiz. */
-  async authorize(flow: Flow): Promise<Authorization> {
-    const { config, store, observer } = this.deps;
+  async authorize(flow: Flow, caller: Caller): Promise<Authorization> {
+    const { config, store } = this.deps;
     const state = newState();
     const binding = newToken(32);
     const confirmed = await store.confirm(
@@ -257,7 +274,7 @@ export class FlowService {
       new Date(this.now()),
     );
     if (!confirmed) throw new PageError('already_used');
-    observer.flowEvent('confirmed', flow.flowId);
+    this.event('confirmed', flow.flowId, caller);
     const url = new URL(`${config.postizFrontendUrl}/oauth/authorize`);
     url.searchParams.set('client_id', config.clientId);
     url.searchParams.set('response_type', 'code');
@@ -273,19 +290,25 @@ export class FlowService {
   }
 
   /** After a failed exchange, the same browser may try again without retyping the code. */
-  async retry(flowId: string, cookies: Record<string, string | undefined>): Promise<Authorization> {
+  async retry(
+    flowId: string,
+    cookies: Record<string, string | undefined>,
+    caller: Caller,
+  ): Promise<Authorization> {
+    // Flow ids are 16 base64url characters; anything else (e.g. a NUL byte) never reaches SQL.
+    if (!/^[A-Za-z0-9_-]{16}$/.test(flowId)) throw new PageError('unknown_state');
     const flow = await this.deps.store.findByFlowId(flowId);
     if (!flow) throw new PageError('unknown_state');
-    this.checkBrowser(flow, cookies);
+    this.checkBrowser(flow, cookies, caller);
     this.checkLive(flow);
-    return this.authorize(flow);
+    return this.authorize(flow, caller);
   }
 
   /** The user pressed Cancel on our confirmation page: the CLI learns `access_denied` at once. */
-  async cancel(flow: Flow): Promise<void> {
+  async cancel(flow: Flow, caller: Caller): Promise<void> {
     const ended = await this.deps.store.deny(flow.flowId, 'cancelled', new Date(this.now()));
     if (!ended) throw new PageError('already_used');
-    this.deps.observer.flowEvent('cancelled', flow.flowId);
+    this.event('cancelled', flow.flowId, caller);
   }
 
   /**
@@ -293,31 +316,36 @@ export class FlowService {
    * atomic claim of the `state`, so a refused callback leaves the flow usable, and a replayed
    * one never reaches Postiz twice.
    */
-  async callback(input: CallbackInput): Promise<{ outcome: 'approved' | 'denied'; flow: Flow }> {
-    const { store, observer } = this.deps;
+  async callback(
+    input: CallbackInput,
+    caller: Caller,
+  ): Promise<{ outcome: 'approved' | 'denied'; flow: Flow }> {
+    const { store } = this.deps;
     if (!input.state || input.state.length > 256 || (!input.code && !input.error)) {
       throw new PageError('bad_request');
     }
     const stateHash = hashSecret(input.state);
-    const flow = await store.findByState(stateHash);
+    // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
+    // browser is here now, and Postiz's code will not come back.
+    const flow = await this.retrying(() => store.findByState(stateHash));
     if (!flow) throw new PageError('unknown_state');
     this.checkLive(flow);
-    this.checkBrowser(flow, input.cookies);
+    this.checkBrowser(flow, input.cookies, caller);
 
     const now = new Date(this.now());
-    const claimed = await store.claimState(stateHash, now);
+    const claimed = await this.retrying(() => store.claimState(stateHash, now));
     if (!claimed) throw new PageError('unknown_state');
 
     if (input.error) {
       if (input.error !== 'access_denied') {
-        observer.flowEvent('failed', flow.flowId, {
+        this.event('failed', flow.flowId, caller, {
           reason: 'postiz_error',
           error: input.error.slice(0, 64),
         });
         throw new PageError('upstream_unavailable', { flowId: flow.flowId });
       }
-      await store.deny(flow.flowId, 'denied', now);
-      observer.flowEvent('denied', flow.flowId);
+      await this.retrying(() => store.deny(flow.flowId, 'denied', now));
+      this.event('denied', flow.flowId, caller);
       return { outcome: 'denied', flow };
     }
 
@@ -330,7 +358,7 @@ export class FlowService {
       });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      observer.flowEvent('failed', flow.flowId, {
+      this.event('failed', flow.flowId, caller, {
         reason: err.kind,
         detail: err.detail,
         status: err.status,
@@ -352,8 +380,11 @@ export class FlowService {
     // Postiz codes are single-use: this token cannot be fetched again, so hold it and keep
     // trying the write while the database is unreachable (CALLBACK_RETRY_MS).
     const approved = await this.retrying(() => store.approve(flow.flowId, sealed, new Date(this.now())));
-    if (!approved) throw new PageError('already_used');
-    observer.flowEvent('approved', flow.flowId, { organizationId: token.organizationId });
+    if (!approved) {
+      // The device stopped waiting (the flow expired while Postiz answered): say so, not "logged in".
+      throw new PageError(flow.expiresAt.getTime() <= this.now() ? 'expired' : 'already_used');
+    }
+    this.event('approved', flow.flowId, caller, { organizationId: token.organizationId });
     return { outcome: 'approved', flow: approved };
   }
 
@@ -366,27 +397,27 @@ export class FlowService {
    * unreachable, polls answer `authorization_pending`: waiting is the truth as far as we can
    * tell, and the postiz CLI gives up on any other error.
    */
-  async poll(deviceCode: string, clientIp: string, waitSeconds = 0): Promise<IssuedToken> {
+  async poll(deviceCode: string, caller: Caller, waitSeconds = 0): Promise<IssuedToken> {
     const now = this.now();
     const deviceCodeHash = hashSecret(deviceCode);
     const key = deviceCodeHash.toString('hex');
     const cached = this.listening ? this.view.get(key) : undefined;
     if (cached && cached.expiresAt > now) {
-      this.pace(cached, deviceCodeHash, now);
-      return this.holdPending(key, deviceCode, deviceCodeHash, cached.expiresAt, waitSeconds);
+      await this.pace(cached, deviceCodeHash, now);
+      return this.holdPending(key, deviceCode, deviceCodeHash, cached.expiresAt, waitSeconds, caller);
     }
 
     const record = await this.orPending(() =>
       this.deps.store.recordPoll(deviceCodeHash, new Date(now), POLL_TOLERANCE_MS),
     );
-    if (!record) return this.unknownDeviceCode(clientIp, now);
+    if (!record) return this.unknownDeviceCode(caller.ip, now);
     const { flow, slowDown } = record;
     if (flow.expiresAt.getTime() <= now) {
       this.view.invalidate(key);
       throw new ExpiredToken('The device code has expired: start again');
     }
     if (slowDown) throw new SlowDown(flow.intervalSeconds);
-    if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash);
+    if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash, caller);
     this.remember(key, {
       flowId: flow.flowId,
       expiresAt: flow.expiresAt.getTime(),
@@ -394,18 +425,18 @@ export class FlowService {
       lastPollAt: now,
       checkedAt: now,
     });
-    return this.holdPending(key, deviceCode, deviceCodeHash, flow.expiresAt.getTime(), waitSeconds);
+    return this.holdPending(key, deviceCode, deviceCodeHash, flow.expiresAt.getTime(), waitSeconds, caller);
   }
 
   /** `slow_down` from memory: a poll sooner than the interval (less jitter) raises it by 5 s (§3.5). */
-  private pace(entry: PendingEntry, deviceCodeHash: Buffer, now: number): void {
+  private async pace(entry: PendingEntry, deviceCodeHash: Buffer, now: number): Promise<void> {
     const tooSoon =
       entry.lastPollAt !== null && now < entry.lastPollAt + entry.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
     entry.lastPollAt = now;
     if (!tooSoon) return;
     entry.intervalSeconds += 5;
     // Rare, so written through: other instances learn the new interval at their next look.
-    this.deps.store
+    await this.deps.store
       .raiseInterval(deviceCodeHash, entry.intervalSeconds, new Date(now))
       .catch((err) => this.deps.observer.trouble('could not record slow_down', err));
     throw new SlowDown(entry.intervalSeconds);
@@ -418,22 +449,32 @@ export class FlowService {
     deviceCodeHash: Buffer,
     expiresAt: number,
     waitSeconds: number,
+    caller: Caller,
   ): Promise<IssuedToken> {
     const waitMs = Math.min(waitSeconds * 1000, expiresAt - this.now());
     const wake = this.listening ? await this.view.wait(key, waitMs) : 'timeout';
     if (wake === 'changed') {
       const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
       if (!flow) throw new InvalidGrant('Unknown or already used device_code');
-      return this.settle(flow, deviceCode, deviceCodeHash);
+      return this.settle(flow, deviceCode, deviceCodeHash, caller);
     }
     if (wake === 'timeout' && waitMs > 0 && expiresAt <= this.now()) {
       throw new ExpiredToken('The device code has expired: start again');
     }
+    // A client waits its interval after our answer: measure the next poll from the answer of a
+    // held one, so neither the hold nor a server running late ever looks like polling too fast.
+    const entry = waitMs > 0 ? this.view.get(key) : undefined;
+    if (entry) entry.lastPollAt = Math.max(entry.lastPollAt ?? 0, this.now());
     throw PENDING;
   }
 
   /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
-  private async settle(flow: Flow, deviceCode: string, deviceCodeHash: Buffer): Promise<IssuedToken> {
+  private async settle(
+    flow: Flow,
+    deviceCode: string,
+    deviceCodeHash: Buffer,
+    caller: Caller,
+  ): Promise<IssuedToken> {
     if (flow.expiresAt.getTime() <= this.now())
       throw new ExpiredToken('The device code has expired: start again');
     if (flow.status === 'denied' || flow.status === 'cancelled') {
@@ -448,7 +489,7 @@ export class FlowService {
       access_token: string;
       organization_id?: string;
     };
-    this.deps.observer.flowEvent('delivered', flow.flowId);
+    this.event('delivered', flow.flowId, caller);
     return { accessToken: opened.access_token, organizationId: opened.organization_id };
   }
 
@@ -502,16 +543,21 @@ export class FlowService {
     return purged.length;
   }
 
+  /** Report a flow event with the request it happened in (never a secret in `fields`). */
+  private event(name: FlowEventName, flowId: string, caller: Caller, fields?: Record<string, unknown>): void {
+    this.deps.observer.flowEvent(name, flowId, { reqId: caller.reqId, ...fields });
+  }
+
   private checkLive(flow: Flow): void {
     if (flow.expiresAt.getTime() <= this.now()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
   }
 
   /** The callback must come back to the browser that confirmed (constant-time compare). */
-  private checkBrowser(flow: Flow, cookies: Record<string, string | undefined>): void {
+  private checkBrowser(flow: Flow, cookies: Record<string, string | undefined>, caller: Caller): void {
     const value = cookies[bindingCookieName(flow.flowId, this.secureCookies)];
     if (!value || !flow.browserHash || !safeEqual(hashSecret(value), flow.browserHash)) {
-      this.deps.observer.flowEvent('rejected_callback', flow.flowId, { reason: 'wrong_browser' });
+      this.event('rejected_callback', flow.flowId, caller, { reason: 'wrong_browser' });
       throw new PageError('wrong_browser');
     }
   }

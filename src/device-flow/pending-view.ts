@@ -13,7 +13,10 @@ export interface PendingEntry {
   flowId: string;
   expiresAt: number;
   intervalSeconds: number;
-  /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`. */
+  /**
+   * For `slow_down` (ms): the arrival of the previous poll this instance saw, or the moment it
+   * answered it if that poll was held, whichever is later.
+   */
   lastPollAt: number | null;
   /** When this entry was last confirmed against the database (ms). */
   checkedAt: number;

@@ -7,7 +7,7 @@ import { deviceCodeSchema } from './schemas.js';
 export function deviceCodeRoute(app: FastifyInstance, flows: FlowService, serverUrl: string): void {
   const verificationUri = `${serverUrl}/device/verify`;
   app.post('/device/code', { schema: deviceCodeSchema }, async (request, reply) => {
-    const started = await flows.start(request.ip, request.headers['user-agent']);
+    const started = await flows.start({ ip: request.ip, reqId: request.id }, request.headers['user-agent']);
     const userCode = formatUserCode(started.userCode);
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return {

@@ -4,12 +4,15 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formatUserCode } from '../device-flow/codes.js';
-import type { Authorization, FlowService } from '../device-flow/flow-service.js';
+import type { Authorization, Caller, FlowService } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
+
+/** The request as the flow service sees it. */
+const caller = (request: FastifyRequest): Caller => ({ ip: request.ip, reqId: request.id });
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -55,12 +58,16 @@ export function verifyRoutes(
 
     if (fields.action === 'retry') {
       if (!fields.flow) throw new PageError('bad_request');
-      return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies));
+      return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, caller(request)));
     }
 
     let found: Awaited<ReturnType<FlowService['lookup']>>;
     try {
-      found = await flows.lookup(typed, request.ip, fields.action !== 'confirm' && fields.action !== 'deny');
+      found = await flows.lookup(
+        typed,
+        caller(request),
+        fields.action !== 'confirm' && fields.action !== 'deny',
+      );
     } catch (err) {
       // A wrong code re-renders the entry page with what was typed and why.
       if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
@@ -71,9 +78,10 @@ export function verifyRoutes(
       throw err;
     }
 
-    if (fields.action === 'confirm') return redirectToPostiz(reply, await flows.authorize(found.flow));
+    if (fields.action === 'confirm')
+      return redirectToPostiz(reply, await flows.authorize(found.flow, caller(request)));
     if (fields.action === 'deny') {
-      await flows.cancel(found.flow);
+      await flows.cancel(found.flow, caller(request));
       return sendPage(reply, 200, endingPage(ctx, 'cancelled'));
     }
     const t = translator(ctx.lang);
@@ -91,12 +99,15 @@ export function verifyRoutes(
 
   app.get('/device/callback', page, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const result = await flows.callback({
-      state: str(query.state),
-      code: str(query.code),
-      error: str(query.error),
-      cookies: request.cookies,
-    });
+    const result = await flows.callback(
+      {
+        state: str(query.state),
+        code: str(query.code),
+        error: str(query.error),
+        cookies: request.cookies,
+      },
+      caller(request),
+    );
     const ctx = browser.context(request, reply);
     return sendPage(reply, 200, endingPage(ctx, result.outcome));
   });

@@ -208,7 +208,7 @@ export class SqlStore implements Store {
     return first(
       await this.db.query(
         `UPDATE device_requests SET status = 'approved', sealed_token = $2, finished_at = $3, state_hash = NULL
-         WHERE flow_id = $1 AND status = 'pending' RETURNING ${FLOW_COLUMNS}`,
+         WHERE flow_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING ${FLOW_COLUMNS}`,
         [flowId, sealedToken, now],
       ),
     );

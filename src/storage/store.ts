@@ -103,7 +103,7 @@ export interface Store {
   confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean>;
   /** Atomically take an outstanding `state` (a callback is used once); the flow, if it was still pending. */
   claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined>;
-  /** Store the sealed token; false unless the flow was still pending. */
+  /** Store the sealed token; undefined unless the flow is still pending and not expired at `now`. */
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
   deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined>;
