@@ -1,0 +1,190 @@
+/**
+ * Guarantee 5: guessing is cut off. Wrong user codes, flow starts and polls with unknown
+ * device codes are limited per address (and wrong codes globally), in the store, so the
+ * limits hold across instances; only the offender is ever stopped.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { USER_CODE_ALPHABET } from '../../src/device-flow/codes.js';
+import { escapeHtml } from '../../src/views/html.js';
+import { en } from '../../src/views/i18n/en.js';
+import { build, manualClock, postgresStore, sharedPglite } from '../support/build.js';
+import { usePostgres } from '../support/postgres.js';
+import { type Answer, field, InjectBrowser, poll, startFlow } from './helpers.js';
+
+const cluster = await usePostgres();
+const PROXY = { TRUST_PROXY: 'true' };
+const xff = (ip: string) => ({ 'x-forwarded-for': ip });
+
+/** The `i`-th well-formed user code (distinct for distinct `i`), skipping `not`. */
+function wrongCode(not: string, i: number): string {
+  const digits = i.toString(20).padStart(8, '0');
+  const code = [...digits].map((d) => USER_CODE_ALPHABET[Number.parseInt(d, 20)]).join('');
+  const formatted = `${code.slice(0, 4)}-${code.slice(4)}`;
+  return formatted === not ? wrongCode(not, i + 1_000_000) : formatted;
+}
+
+/** Type `code` on the entry page from `browser`. */
+async function tryCode(browser: InjectBrowser, code: string): Promise<Answer> {
+  const entry = await browser.get('/device/verify');
+  return browser.post('/device/verify', {
+    _csrf: field(entry.body, '_csrf'),
+    user_code: code,
+    action: 'lookup',
+  });
+}
+
+/** A 429 with a sane Retry-After, as a friendly page. */
+function assertRateLimitedPage(answer: Answer, why: string): void {
+  assert.equal(answer.status, 429, `${why}: ${answer.status}`);
+  const retryAfter = Number(answer.headers['retry-after']);
+  assert.ok(
+    Number.isInteger(retryAfter) && retryAfter > 0,
+    `${why}: Retry-After ${answer.headers['retry-after']}`,
+  );
+  assert.match(String(answer.headers['content-type']), /^text\/html/);
+  assert.ok(answer.body.includes(escapeHtml(en['error.rate_limited.heading'])), `${why}: a friendly page`);
+  assert.ok(!answer.body.includes('value="confirm"'), `${why}: no confirmation`);
+}
+
+/** A 429 JSON answer of the API with a sane Retry-After. */
+function assertRateLimitedJson(answer: { status: number; headers: Answer['headers']; body: string }): void {
+  assert.equal(answer.status, 429, answer.body);
+  assert.ok(Number(answer.headers['retry-after']) > 0, 'Retry-After');
+  assert.match(String(answer.headers['content-type']), /^application\/json/);
+  assert.equal(typeof JSON.parse(answer.body).error, 'string');
+}
+
+/** POST /device/code from `ip` (behind the trusted proxy). */
+async function startFrom(app: FastifyInstance, ip: string) {
+  const res = await app.inject({ method: 'POST', url: '/device/code', headers: xff(ip) });
+  return { status: res.statusCode, headers: res.headers, body: res.body };
+}
+
+const unknownDeviceCode = () => randomBytes(32).toString('base64url');
+
+test('ten wrong codes from one address cut it off, even with the right code; a right code from elsewhere still works', async (t) => {
+  const { app, clock } = await build(t, { env: PROXY });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  const attacker = new InjectBrowser(app, undefined, xff('192.0.2.66'));
+  for (let i = 0; i < 10; i++) {
+    const answer = await tryCode(attacker, wrongCode(started.user_code, i));
+    assert.equal(answer.status, 400, `wrong code #${i + 1} is simply wrong`);
+  }
+  const cutOff = await tryCode(attacker, started.user_code);
+  assertRateLimitedPage(cutOff, 'the right code from the guessing address');
+  assert.ok(!cutOff.body.includes('203.0.113.7'), 'nothing about the flow');
+  assert.ok(Number(cutOff.headers['retry-after']) <= 15 * 60);
+
+  const owner = new InjectBrowser(app, undefined, xff('198.51.100.9'));
+  const confirmation = await tryCode(owner, started.user_code);
+  assert.equal(confirmation.status, 200);
+  assert.match(confirmation.body, /value="confirm"/);
+
+  // The window is 15 minutes: afterwards the address may try again.
+  clock.advance(15 * 60_000 + 1000);
+  assert.equal((await tryCode(attacker, wrongCode(started.user_code, 99))).status, 400);
+});
+
+test('forged X-Forwarded-For headers do not dodge the limit when no proxy is trusted', async (t) => {
+  const { app } = await build(t);
+  const started = await startFlow(app);
+  for (let i = 0; i < 10; i++) {
+    const rotating = new InjectBrowser(app, undefined, xff(`10.0.${i}.1`));
+    assert.equal((await tryCode(rotating, wrongCode(started.user_code, i))).status, 400);
+  }
+  assertRateLimitedPage(
+    await tryCode(new InjectBrowser(app, undefined, xff('10.9.9.9')), started.user_code),
+    'the same socket address',
+  );
+});
+
+test('past the global ceiling, addresses that guessed wrong are cut off but clean ones are not', async (t) => {
+  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '5' } });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  const guessers = Array.from(
+    { length: 5 },
+    (_, i) => new InjectBrowser(app, undefined, xff(`192.0.2.${i + 1}`)),
+  );
+  for (const [i, guesser] of guessers.entries()) {
+    assert.equal((await tryCode(guesser, wrongCode(started.user_code, i))).status, 400);
+  }
+  for (const guesser of guessers) {
+    assertRateLimitedPage(await tryCode(guesser, started.user_code), 'a guesser past the ceiling');
+  }
+  const clean = new InjectBrowser(app, undefined, xff('198.51.100.9'));
+  assert.equal((await tryCode(clean, started.user_code)).status, 200, 'a clean address is unaffected');
+});
+
+test('more than 30 flow starts from one address in 10 minutes get 429 JSON; other addresses are unaffected', async (t) => {
+  const { app, clock } = await build(t, { env: PROXY });
+  for (let i = 0; i < 30; i++)
+    assert.equal((await startFrom(app, '192.0.2.66')).status, 200, `start #${i + 1}`);
+  assertRateLimitedJson(await startFrom(app, '192.0.2.66'));
+  assert.equal((await startFrom(app, '198.51.100.9')).status, 200);
+  clock.advance(10 * 60_000 + 1000);
+  assert.equal((await startFrom(app, '192.0.2.66')).status, 200, 'the window ends');
+});
+
+test('polls with unknown device codes are limited per address; real polls from that address are not', async (t) => {
+  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_UNKNOWN_POLLS: '5' } });
+  const real = await startFlow(app, xff('192.0.2.66'));
+  for (let i = 0; i < 5; i++) {
+    const answer = await poll(app, unknownDeviceCode(), xff('192.0.2.66'));
+    assert.equal(answer.json.error, 'invalid_grant', `unknown poll #${i + 1}`);
+  }
+  assertRateLimitedJson(await poll(app, unknownDeviceCode(), xff('192.0.2.66')));
+  assert.equal((await poll(app, unknownDeviceCode(), xff('198.51.100.9'))).json.error, 'invalid_grant');
+  // A real CLI behind the same address (a shared NAT) goes on polling its own flow.
+  assert.equal((await poll(app, real.device_code, xff('192.0.2.66'))).json.error, 'authorization_pending');
+});
+
+const stores = [
+  { name: 'PGlite', skip: false as const, open: async () => ({ store: await sharedPglite(), close: false }) },
+  {
+    name: 'PostgreSQL',
+    skip: cluster ? (false as const) : 'no PostgreSQL available',
+    open: async () => ({ store: await postgresStore(await cluster!.createDatabase()), close: true }),
+  },
+];
+
+for (const backend of stores) {
+  test(`the limits hold across two instances sharing one database (${backend.name})`, {
+    skip: backend.skip,
+  }, async (t) => {
+    const { store, close } = await backend.open();
+    if (close) t.after(() => store.close());
+    const clock = manualClock();
+    const env = { ...PROXY, RATE_LIMIT_UNKNOWN_POLLS: '5' };
+    const a = await build(t, { env, store, clock });
+    const b = await build(t, { env, store, clock });
+    const apps = [a.app, b.app];
+
+    // Wrong codes, alternating between the instances.
+    const started = await startFlow(a.app, xff('203.0.113.7'));
+    const guessers = apps.map((app) => new InjectBrowser(app, undefined, xff('192.0.2.66')));
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await tryCode(guessers[i % 2]!, wrongCode(started.user_code, i))).status, 400);
+    }
+    for (const guesser of guessers) assertRateLimitedPage(await tryCode(guesser, started.user_code), 'both');
+    assert.equal(
+      (await tryCode(new InjectBrowser(b.app, undefined, xff('198.51.100.9')), started.user_code)).status,
+      200,
+    );
+
+    // Flow starts, alternating.
+    for (let i = 0; i < 30; i++) assert.equal((await startFrom(apps[i % 2]!, '192.0.2.77')).status, 200);
+    for (const app of apps) assertRateLimitedJson(await startFrom(app, '192.0.2.77'));
+
+    // Unknown device codes, alternating.
+    for (let i = 0; i < 5; i++) {
+      assert.equal(
+        (await poll(apps[i % 2]!, unknownDeviceCode(), xff('192.0.2.88'))).json.error,
+        'invalid_grant',
+      );
+    }
+    for (const app of apps) assertRateLimitedJson(await poll(app, unknownDeviceCode(), xff('192.0.2.88')));
+  });
+}
