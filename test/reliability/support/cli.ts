@@ -1,0 +1,51 @@
+/**
+ * The published `postiz` CLI (`auth:login`) as a child process, with a fake `xdg-open` that
+ * records the URL it was asked to open, so a test can play the browser.
+ */
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type Child, cleanEnv, ROOT, spawnNode, tempDir } from '../../e2e/support/harness.js';
+import { waitFor } from '../../support/postgres.js';
+
+const POSTIZ_CLI = join(ROOT, 'node_modules/postiz/dist/index.js');
+
+export interface CliLogin {
+  child: Child;
+  /** The CLI's HOME: credentials land in `<home>/.postiz/credentials.json`. */
+  home: string;
+  /** The URL the CLI "opened in the browser" (`verification_uri_complete`). */
+  opened: string;
+  /** The saved credentials, once the CLI succeeded. */
+  credentials(): Promise<{ accessToken: string; apiUrl: string; organizationId?: string }>;
+}
+
+/** Start `postiz auth:login` against `serverUrl` and wait until it has "opened the browser". */
+export async function startCliLogin(t: TestContext, serverUrl: string): Promise<CliLogin> {
+  const home = await tempDir(t, 'postiz-home-');
+  const bin = await tempDir(t, 'postiz-bin-');
+  const openedFile = join(bin, 'opened-url');
+  // Write then rename, so the test never reads a half-written file.
+  await writeFile(
+    join(bin, 'xdg-open'),
+    `#!/bin/sh\nprintf '%s' "$1" > "${openedFile}.tmp" && mv "${openedFile}.tmp" "${openedFile}"\n`,
+  );
+  await chmod(join(bin, 'xdg-open'), 0o755);
+  const child = spawnNode(t, [POSTIZ_CLI, 'auth:login'], {
+    env: cleanEnv({ POSTIZ_AUTH_SERVER: serverUrl, HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` }),
+  });
+  let opened: string;
+  try {
+    opened = await waitFor(() => readFile(openedFile, 'utf8'), { timeoutMs: 30_000 });
+  } catch {
+    throw new Error(
+      `the CLI never opened a browser\n--- stdout ---\n${child.stdout()}\n--- stderr ---\n${child.stderr()}`,
+    );
+  }
+  return {
+    child,
+    home,
+    opened,
+    credentials: async () => JSON.parse(await readFile(join(home, '.postiz', 'credentials.json'), 'utf8')),
+  };
+}
