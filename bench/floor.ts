@@ -1,0 +1,166 @@
+/**
+ * The floors the server is measured against, in their own process (run by bench/run.ts):
+ * a bare `node:http` server that answers
+ *
+ * - `POST /device/token` with one prepared primary-key `SELECT` on a table of 100k flows, and
+ *   400 `authorization_pending` (the one-round-trip floor of a pending poll);
+ * - `POST /device/code` with one `INSERT` of a fresh flow (the one-`INSERT` floor of a start).
+ *
+ * It does the least a real server must: read and parse the JSON body, hash the device code,
+ * one query. `POST /ceiling/device/token` does the same without the query: the most this
+ * machine and load generator can show at all. Over `pg` (pool of 10, like the server's default) with `--pg <url>`, or over an
+ * in-process PGlite with `--pglite` (the same floor for the embedded store).
+ * Prints `{"port":N,"rows":N}` on stdout once it listens on 127.0.0.1; SIGTERM stops it.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { FLOOR_PREFIX, FLOOR_ROWS, flowTableSql, seedFlowsSql } from './codes.js';
+
+type Query = (sql: string, params: unknown[], name?: string) => Promise<Record<string, unknown>[]>;
+
+interface Db {
+  query: Query;
+  close(): Promise<void>;
+}
+
+const SELECT_SQL =
+  'SELECT status, expires_at, interval_seconds, last_poll_at FROM floor_requests WHERE device_code_hash = $1';
+const INSERT_SQL = `INSERT INTO floor_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
+  user_agent, interval_seconds, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' };
+const PENDING = JSON.stringify({
+  error: 'authorization_pending',
+  error_description: 'The user has not approved yet',
+});
+const UNKNOWN = JSON.stringify({ error: 'invalid_grant' });
+
+async function openPg(url: string): Promise<Db> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', () => {});
+  return {
+    // A named query is prepared once per connection, then only executed.
+    query: async (text, values, name) => (await pool.query({ text, values, ...(name ? { name } : {}) })).rows,
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create();
+  return {
+    async query(text, values) {
+      if (values.length) return (await db.query<Record<string, unknown>>(text, values)).rows;
+      await db.exec(text); // several statements (the table and its index)
+      return [];
+    },
+    close: () => db.close(),
+  };
+}
+
+async function setUp(db: Db): Promise<void> {
+  await db.query('DROP TABLE IF EXISTS floor_requests', []);
+  await db.query(flowTableSql('floor_requests'), []);
+  await db.query(seedFlowsSql('floor_requests'), [FLOOR_PREFIX, FLOOR_ROWS, 5, 3600]);
+  // Nothing left for autovacuum to do during the runs.
+  await db.query('VACUUM ANALYZE floor_requests', []);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+async function poll(db: Db, body: Buffer, res: ServerResponse): Promise<void> {
+  const parsed = JSON.parse(body.toString('utf8')) as { device_code?: unknown };
+  const hash = sha256(String(parsed.device_code));
+  const rows = await db.query(SELECT_SQL, [hash], 'floor_poll');
+  res.writeHead(400, JSON_HEADERS).end(rows.length ? PENDING : UNKNOWN);
+}
+
+function ceiling(body: Buffer, res: ServerResponse): void {
+  const parsed = JSON.parse(body.toString('utf8')) as { device_code?: unknown };
+  sha256(String(parsed.device_code));
+  res.writeHead(400, JSON_HEADERS).end(PENDING);
+}
+
+async function start(db: Db, res: ServerResponse, serverUrl: string): Promise<void> {
+  const deviceCode = randomBytes(32).toString('base64url');
+  let userCode = '';
+  for (let i = 0; i < 8; i++) userCode += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
+  const now = Date.now();
+  await db.query(
+    INSERT_SQL,
+    [
+      sha256(deviceCode),
+      randomBytes(12).toString('base64url'),
+      sha256(userCode),
+      randomBytes(32),
+      '127.0.0.1',
+      'bench',
+      5,
+      new Date(now),
+      new Date(now + 900_000),
+    ],
+    'floor_start',
+  );
+  const formatted = `${userCode.slice(0, 4)}-${userCode.slice(4)}`;
+  res.writeHead(200, JSON_HEADERS).end(
+    JSON.stringify({
+      device_code: deviceCode,
+      user_code: formatted,
+      verification_uri: `${serverUrl}/device/verify`,
+      verification_uri_complete: `${serverUrl}/device/verify?code=${formatted}`,
+      expires_in: 900,
+      interval: 5,
+    }),
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const pgUrl = argv[argv.indexOf('--pg') + 1];
+  const db = argv.includes('--pglite') ? await openPglite() : await openPg(pgUrl ?? '');
+  await setUp(db);
+  let serverUrl = '';
+  const server = createServer((req, res) => {
+    readBody(req)
+      .then((body) => {
+        if (req.method === 'POST' && req.url === '/device/token') return poll(db, body, res);
+        if (req.method === 'POST' && req.url === '/ceiling/device/token') return ceiling(body, res);
+        if (req.method === 'POST' && req.url === '/device/code') return start(db, res, serverUrl);
+        res.writeHead(404).end();
+      })
+      .catch((err: unknown) => {
+        res.writeHead(500, JSON_HEADERS).end(JSON.stringify({ error: 'server_error', detail: String(err) }));
+      });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    serverUrl = `http://127.0.0.1:${port}`;
+    process.stdout.write(`${JSON.stringify({ port, rows: FLOOR_ROWS })}\n`);
+  });
+  const stop = () => {
+    server.closeAllConnections();
+    server.close(() => db.close().finally(() => process.exit(0)));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // The orchestrator's end (or death) closes our stdin: never outlive it.
+  process.stdin.on('end', stop).resume();
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

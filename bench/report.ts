@@ -1,0 +1,173 @@
+/** The benchmark's table: each figure beside its floor, the ratio, the issue's target, ✓/✗. */
+import type { ApprovalResult } from './approval.js';
+import type { MemoryFigures, PollFigures, ServerPolls, StartFigures } from './measure.js';
+
+/** Everything measured on one store. */
+export interface StoreResult {
+  store: 'PostgreSQL' | 'PGlite';
+  floorKind: string;
+  polls?: ServerPolls;
+  floorPolls?: PollFigures;
+  /** The floor without its query: what this machine and load generator can show at most. */
+  ceiling?: PollFigures;
+  starts?: StartFigures;
+  floorStarts?: StartFigures;
+  approval?: ApprovalResult;
+  memory?: MemoryFigures;
+  /** ms from spawn to /ready 200; `bareNodeMs`: the same for a bare node:http process. */
+  ready?: { existingMs: number; freshMs: number; bareNodeMs: number };
+  seededFlows?: number;
+  error?: string;
+}
+
+/** One line of the table. */
+export interface Row {
+  store: string;
+  measure: string;
+  server: string;
+  floor: string;
+  ratio: string;
+  target: string;
+  /** true ✓, false ✗, undefined ? (the run could not decide), null: context, no target. */
+  met: boolean | undefined | null;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : int(n));
+const mb = (bytes: number) => `${bytes >= 0 ? '+' : ''}${(bytes / 1e6).toFixed(1)} MB`;
+
+function pollRows(r: StoreResult): Row[] {
+  const { polls: s, floorPolls: f, store } = r;
+  if (!s || !f) return [];
+  const ratio = s.perSecond / f.perSecond;
+  // A capped run only shows a lower bound: a ratio above the target still counts, one below does not decide.
+  const pollsMet = ratio >= 2 ? true : s.capped ? undefined : false;
+  const rows: Row[] = [
+    {
+      store,
+      measure: 'pending polls/s',
+      server: `${s.capped ? '≥ ' : ''}${int(s.perSecond)}`,
+      floor: int(f.perSecond),
+      ratio: `${ratio.toFixed(2)}×`,
+      target: '≥ 2× floor',
+      met: pollsMet,
+    },
+    {
+      store,
+      measure: 'pending poll latency p50 / p99 (ms)',
+      server: `${ms(s.p50)} / ${ms(s.p99)}`,
+      floor: `${ms(f.p50)} / ${ms(f.p99)}`,
+      ratio: `p99 ${(s.p99 / f.p99).toFixed(2)}×`,
+      target: 'p99 ≤ floor',
+      met: s.p99 <= f.p99,
+    },
+  ];
+  if (s.transactionsPerPoll !== undefined) {
+    rows.push({
+      store,
+      measure: 'database transactions per pending poll',
+      server: s.transactionsPerPoll.toFixed(3),
+      floor: f.transactionsPerPoll?.toFixed(3) ?? '',
+      ratio: '',
+      target: '< 0.05',
+      met: s.transactionsPerPoll < 0.05,
+    });
+  }
+  if (r.ceiling) {
+    rows.push({
+      store,
+      measure: 'ceiling: the floor without its query, polls/s (p50 / p99 ms)',
+      server: '',
+      floor: `${int(r.ceiling.perSecond)} (${ms(r.ceiling.p50)} / ${ms(r.ceiling.p99)})`,
+      ratio: `floor ${(f.perSecond / r.ceiling.perSecond).toFixed(2)}×`,
+      target: 'context: 2× floor shows only below it',
+      met: null,
+    });
+  }
+  const slowDown = s.results.slow_down ?? 0;
+  const polled = Object.values(s.results).reduce((a, b) => a + b, 0);
+  rows.push({
+    store,
+    measure: `slow_down answers (cycle of ${int(s.flows)} flows, cap ${int(s.cap)}/s)`,
+    server: `${int(slowDown)} of ${int(polled)}`,
+    floor: '',
+    ratio: '',
+    target: '0 (else the run is invalid)',
+    met: slowDown === 0,
+  });
+  return rows;
+}
+
+function otherRows(r: StoreResult): Row[] {
+  const rows: Row[] = [];
+  const { store } = r;
+  if (r.starts && r.floorStarts) {
+    const ratio = r.starts.perSecond / r.floorStarts.perSecond;
+    rows.push({
+      store,
+      measure: 'flows started/s',
+      server: int(r.starts.perSecond),
+      floor: int(r.floorStarts.perSecond),
+      ratio: `${ratio.toFixed(2)}×`,
+      target: '≥ 0.7× floor',
+      met: ratio >= 0.7,
+    });
+  }
+  if (r.approval) {
+    const a = r.approval;
+    const failed = a.failures.length ? `, ${a.failures.length} failed` : '';
+    rows.push({
+      store,
+      measure: `approval → token, p50 / max (ms; ${a.delaysMs.length} flows${a.held ? ', held polls' : ', polls not held'}${failed})`,
+      server: `${ms(a.p50)} / ${ms(a.max)}`,
+      floor: '',
+      ratio: '',
+      target: 'p50 ≤ 50 ms',
+      met: a.failures.length === 0 && a.p50 <= 50,
+    });
+  }
+  if (r.memory) {
+    rows.push({
+      store,
+      measure: 'memory per 10,000 pending flows (RSS; heap)',
+      server: `${mb(r.memory.rssPer10k)}; ${mb(r.memory.heapPer10k)}`,
+      floor: '',
+      ratio: '',
+      target: '< 20 MB',
+      met: r.memory.rssPer10k < 20e6,
+    });
+  }
+  if (r.ready) {
+    const pg = store === 'PostgreSQL';
+    rows.push({
+      store,
+      measure: `start → /ready (ms): existing ${pg ? 'database' : 'directory'} / fresh`,
+      server: `${int(r.ready.existingMs)} / ${int(r.ready.freshMs)}`,
+      floor: `${int(r.ready.bareNodeMs)} (bare node:http)`,
+      ratio: '',
+      target: pg ? 'existing ≤ 500 ms' : 'existing ≤ 2,000 ms',
+      met: r.ready.existingMs <= (pg ? 500 : 2000),
+    });
+  }
+  if (r.error)
+    rows.push({ store, measure: 'error', server: r.error, floor: '', ratio: '', target: '', met: false });
+  return rows;
+}
+
+/** Every row, PostgreSQL first. */
+export function rows(results: StoreResult[]): Row[] {
+  return results.flatMap((r) => [...pollRows(r), ...otherRows(r)]);
+}
+
+const mark = (met: boolean | undefined | null) =>
+  met === null ? '' : met === undefined ? '?' : met ? '✓' : '✗';
+
+/** The table as Markdown (it reads well in a terminal too). */
+export function markdownTable(results: StoreResult[]): string {
+  const header = '| store | measure | server | floor | ratio | target | |\n|---|---|---:|---:|---:|---|:-:|';
+  const lines = rows(results).map(
+    (r) =>
+      `| ${r.store} | ${r.measure} | ${r.server} | ${r.floor} | ${r.ratio} | ${r.target} | ${mark(r.met)} |`,
+  );
+  return [header, ...lines].join('\n');
+}

@@ -1,0 +1,384 @@
+/**
+ * `npm run bench [-- --json [file]] [--tsx] [--only postgres|pglite]`: the benchmark of
+ * CONTRACT.md ("Benchmark") and issue 5. In one run, on a throwaway PostgreSQL cluster and on
+ * PGlite, it measures the server (its own process, `node dist/cli.js serve`) beside floors
+ * measured in the same run (bench/floor.ts), with load from autocannon in another process
+ * (bench/load.ts), prints a Markdown table and stops everything it started.
+ * docs/performance.md explains the method and how to read the table.
+ */
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createStandIn, type StandIn } from '../src/postiz/stand-in.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../test/support/build.js';
+import { startPostgres } from '../test/support/postgres.js';
+import { measureApproval } from './approval.js';
+import { FLOOR_PREFIX, FLOOR_ROWS } from './codes.js';
+import {
+  ceilingPolls,
+  floorPolls,
+  INTERVAL_SECONDS,
+  LoadClient,
+  memoryPerFlows,
+  type PollFigures,
+  type StartFigures,
+  type StatsTarget,
+  serverPolls,
+  starts,
+  type Timing,
+  transactions,
+} from './measure.js';
+import { type Child, firstJsonLine, freePort, start, stopAll } from './processes.js';
+import {
+  bareNodeReadyMs,
+  chooseRunner,
+  type Product,
+  productEnv,
+  type Runner,
+  startProduct,
+} from './product.js';
+import { markdownTable, rows, type StoreResult } from './report.js';
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+/** The run aims to be done within this (issue 5: under 3 minutes), building included. */
+const BUDGET_SECONDS = 170;
+
+interface Options {
+  json: string | undefined;
+  tsx: boolean;
+  only: 'postgres' | 'pglite' | undefined;
+  timing: Timing;
+  topUp: number;
+  pgliteFloor: boolean;
+  budget: number;
+}
+
+const USAGE = `Usage: npm run bench -- [--json [file]] [--tsx] [--only postgres|pglite] [--pglite-floor]
+                        [--seconds N] [--warmup N] [--top-up N] [--budget N]
+
+  --json [file]  also write the results as JSON (default file: bench-results/bench-<date>.json)
+  --tsx          run the server from src/ through tsx instead of dist/ (start-up then includes compiling)
+  --only STORE   measure one store only
+  --seconds N    length of each measured run (default 8)
+  --warmup N     length of the warm-up before each measured run (default 2)
+  --top-up N     at most N seconds starting more flows when there are too few to poll (default 8)
+  --budget N     the top-ups give way so that the run ends within about N seconds (default 170)
+  --pglite-floor compare PGlite with a floor on an in-process PGlite (about 40 s more)
+                 instead of the PostgreSQL floor`;
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    json: undefined,
+    tsx: false,
+    only: undefined,
+    timing: { warmup: 2, measure: 8 },
+    topUp: 8,
+    pgliteFloor: false,
+    budget: BUDGET_SECONDS,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (arg === '--json') {
+      const file = next && !next.startsWith('--') ? next : undefined;
+      if (file) i++;
+      options.json = file ?? `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+    } else if (arg === '--tsx') options.tsx = true;
+    else if (arg === '--pglite-floor') options.pgliteFloor = true;
+    else if (arg === '--only' && (next === 'postgres' || next === 'pglite')) {
+      options.only = next;
+      i++;
+    } else if ((arg === '--top-up' || arg === '--budget') && next && Number(next) >= 0) {
+      options[arg === '--top-up' ? 'topUp' : 'budget'] = Number(next);
+      i++;
+    } else if ((arg === '--seconds' || arg === '--warmup') && next && Number(next) > 0) {
+      options.timing[arg === '--seconds' ? 'measure' : 'warmup'] = Number(next);
+      i++;
+    } else {
+      const help = arg === '--help' || arg === '-h';
+      if (help) console.log(USAGE);
+      else console.error(`Unknown argument "${arg}".\n\n${USAGE}`);
+      process.exit(help ? 0 : 2);
+    }
+  }
+  return options;
+}
+
+const t0 = performance.now();
+function log(message: string): void {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
+}
+
+/** A floor process (bench/floor.ts) and its URL. */
+async function startFloor(args: string[]): Promise<{ child: Child; url: string }> {
+  const child = start('floor', process.execPath, ['--import', 'tsx', join(HERE, 'floor.ts'), ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const { port } = await firstJsonLine<{ port: number }>(child);
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** The Postiz stand-in, in this process, with the server on `port` as its registered redirect. */
+async function startStandIn(port: number): Promise<StandIn> {
+  const standIn = createStandIn({
+    clients: [
+      {
+        clientId: TEST_CLIENT_ID,
+        clientSecret: TEST_CLIENT_SECRET,
+        redirectUri: `http://127.0.0.1:${port}/device/callback`,
+        name: 'Postiz CLI',
+      },
+    ],
+    user: { name: 'Bench User', organizationId: 'org_bench' },
+  });
+  await standIn.listen();
+  return standIn;
+}
+
+interface Context {
+  runner: Runner;
+  load: LoadClient;
+  timing: Timing;
+  scratch: string;
+  /** At most this long starting more flows when there are too few for the poll runs. */
+  topUpSeconds: number;
+  /** `performance.now()` by which the run means to be done (the top-up gives way to it). */
+  deadline: number;
+}
+
+/** The floor a store is compared with: its own process, or figures measured earlier in the run. */
+type FloorSource =
+  | { kind: 'own'; args: string[]; stats?: StatsTarget }
+  | { kind: 'shared'; polls: PollFigures; starts: StartFigures };
+
+/**
+ * One store, in an order that keeps what is compared close in time: start-up (fresh, then
+ * existing), memory, flows started (floor, server), pending polls (floor, then, after the
+ * approval measurement, server).
+ * Every flow the server starts is kept (load generator set "live-<store>"), and the poll runs
+ * cycle over them: flows this server started are flows it knows, as in a steady state.
+ */
+async function measureStore(
+  ctx: Context,
+  result: StoreResult,
+  store: { databaseUrl: string } | { pgliteDir: string },
+  floorSource: FloorSource,
+  serverStats?: { adminUrl: string; database: string },
+): Promise<void> {
+  const { load, timing, runner, scratch } = ctx;
+  const name = result.store;
+  let floor: { child: Child; url: string } | undefined;
+  if (floorSource.kind === 'own') {
+    log(`${name}: starting the floor (${result.floorKind}, ${FLOOR_ROWS.toLocaleString('en-US')} rows)`);
+    floor = await startFloor(floorSource.args);
+  }
+  const port = await freePort();
+  const standIn = await startStandIn(port);
+  let product: Product | undefined;
+  try {
+    const env = productEnv(port, standIn.url ?? '', store);
+    const what = 'databaseUrl' in store ? 'database' : 'directory';
+    log(`${name}: start-up on a fresh ${what}, then again on the same ${what}`);
+    const fresh = await startProduct(`server (${name}, fresh)`, runner, env, scratch);
+    await fresh.child.stop();
+    product = await startProduct(`server (${name})`, runner, env, scratch);
+    result.ready = {
+      existingMs: product.readyMs,
+      freshMs: fresh.readyMs,
+      bareNodeMs: await bareNodeReadyMs(await freePort()),
+    };
+    log(`${name}: memory for 10,000 pending flows`);
+    const live = `live-${name}`;
+    result.memory = await memoryPerFlows(load, product, live);
+    log(`${name}: flows started${floor ? ', floor then server' : ''}`);
+    result.floorStarts = floor
+      ? await starts(load, floor.url, timing, `floor-started-${name}`)
+      : floorSource.kind === 'shared'
+        ? floorSource.starts
+        : undefined;
+    result.starts = await starts(load, product.url, timing, live);
+    if (floor && floorSource.kind === 'own') {
+      log(`${name}: pending polls, floor`);
+      result.floorPolls = await floorPolls(load, floor.url, timing, floorSource.stats);
+      result.ceiling = await ceilingPolls(load, floor.url);
+    } else if (floorSource.kind === 'shared') {
+      result.floorPolls = floorSource.polls;
+    }
+    let flows = await load.size(live);
+    // Enough flows to see 2.5× the floor without polling any flow sooner than its interval.
+    const wanted = Math.ceil(2.5 * (result.floorPolls?.perSecond ?? 0) * INTERVAL_SECONDS);
+    // Within the run's time budget: what is left after this goes to the approval and poll runs.
+    const budget = (ctx.deadline - performance.now()) / 1000 - (timing.warmup + timing.measure + 12);
+    const seconds = Math.min(ctx.topUpSeconds, budget, (wanted - flows) / result.starts.perSecond);
+    if (seconds >= 1) {
+      log(`${name}: ${flows.toLocaleString('en-US')} live flows; starting more for ${seconds.toFixed(1)} s`);
+      await load.run({ url: product.url, kind: 'start', connections: 32, duration: seconds, capture: live });
+      flows = await load.size(live);
+    }
+    if (flows < wanted) {
+      log(
+        `${name}: ${flows.toLocaleString('en-US')} live flows allow ${Math.round(flows / INTERVAL_SECONDS)} polls/s`,
+      );
+    }
+    const busyUntil = performance.now();
+    // Light on the database, so it goes here, while late statistics from the starts come in.
+    log(`${name}: approval to token, 10 flows`);
+    result.approval = await measureApproval(product.url, standIn);
+    log(`${name}: pending polls, server (cycle of ${flows.toLocaleString('en-US')} flows)`);
+    const { polls, transactionsBefore } = await serverPolls(
+      load,
+      product,
+      { name: live, size: flows },
+      timing,
+      serverStats && { ...serverStats, busyUntil },
+    );
+    result.polls = polls;
+    await product.child.stop();
+    if (serverStats && transactionsBefore !== undefined) {
+      const after = await transactions(serverStats.adminUrl, serverStats.database, 'closed');
+      polls.transactionsPerPoll = (after - transactionsBefore) / polls.requests;
+    }
+  } finally {
+    await product?.child.stop();
+    await floor?.child.stop();
+    await standIn.close();
+  }
+}
+
+async function onPostgres(ctx: Context): Promise<StoreResult> {
+  const result: StoreResult = { store: 'PostgreSQL', floorKind: 'node:http + pg: prepared SELECT / INSERT' };
+  log('PostgreSQL: starting a throwaway cluster');
+  const cluster = await startPostgres();
+  if (!cluster) return { ...result, error: 'no PostgreSQL available (initdb/pg_ctl not found)' };
+  try {
+    const floorDb = await cluster.createDatabase('bench_floor');
+    const serverDb = await cluster.createDatabase('bench_server');
+    const floorStats = { adminUrl: cluster.url, database: 'bench_floor', how: 'terminate' as const };
+    await measureStore(
+      ctx,
+      result,
+      { databaseUrl: serverDb },
+      { kind: 'own', args: ['--pg', floorDb], stats: floorStats },
+      { adminUrl: cluster.url, database: 'bench_server' },
+    );
+  } catch (err) {
+    result.error = (err as Error).message;
+  } finally {
+    await cluster.stop();
+  }
+  return result;
+}
+
+/**
+ * PGlite, against the PostgreSQL floor measured earlier in the run (the floor CONTRACT.md
+ * names), or, with `--pglite-floor` or without that figure, against a floor on an in-process
+ * PGlite (which costs another ~40 s: PGlite takes seconds to open, and 100k rows to fill).
+ */
+async function onPglite(
+  ctx: Context,
+  pgResult: StoreResult | undefined,
+  ownFloor: boolean,
+): Promise<StoreResult> {
+  const shared = !ownFloor && pgResult?.floorPolls && pgResult.floorStarts;
+  const result: StoreResult = {
+    store: 'PGlite',
+    floorKind: shared
+      ? 'the PostgreSQL floor, measured above'
+      : 'node:http + in-process PGlite: SELECT / INSERT',
+  };
+  const floor: FloorSource =
+    shared && pgResult.floorPolls && pgResult.floorStarts
+      ? { kind: 'shared', polls: pgResult.floorPolls, starts: pgResult.floorStarts }
+      : { kind: 'own', args: ['--pglite'] };
+  try {
+    await measureStore(ctx, result, { pgliteDir: join(ctx.scratch, 'pglite') }, floor);
+  } catch (err) {
+    result.error = (err as Error).message;
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const load = LoadClient.start();
+  // Derived while the rest starts up (100k hashes take a second or two).
+  const derived = load.codes('floor', FLOOR_PREFIX, FLOOR_ROWS);
+  derived.catch(() => {});
+  const runner = await chooseRunner(options.tsx);
+  log(
+    `server runs as ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'}: ${runner.why}`,
+  );
+  const scratch = await mkdtemp(join(tmpdir(), 'postiz-bench-'));
+  process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  const ctx: Context = {
+    runner,
+    load,
+    timing: options.timing,
+    scratch,
+    topUpSeconds: options.topUp,
+    deadline: t0 + options.budget * 1000,
+  };
+  const load1 = loadavg()[0] ?? 0;
+  const results: StoreResult[] = [];
+  try {
+    await derived;
+    const pgResult = options.only === 'pglite' ? undefined : await onPostgres(ctx);
+    if (pgResult) results.push(pgResult);
+    if (options.only !== 'postgres') results.push(await onPglite(ctx, pgResult, options.pgliteFloor));
+  } finally {
+    await stopAll();
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const loadEnd = loadavg()[0] ?? 0;
+  const machine = `${cpus().length} cores, load average ${load1.toFixed(1)} at start and ${loadEnd.toFixed(1)} at the end, Node ${process.version}`;
+  const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s)`;
+  process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\n`);
+  for (const r of results) process.stdout.write(`Floor for ${r.store}: ${r.floorKind}.\n`);
+  process.stdout.write(
+    `Server: ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'} (${runner.why}).\n`,
+  );
+  for (const r of results) {
+    for (const f of r.approval?.failures ?? []) process.stdout.write(`${r.store} approval: ${f}\n`);
+  }
+  if (options.json) {
+    await mkdir(dirname(options.json), { recursive: true });
+    const json = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        loadAverageAtStart: load1,
+        loadAverageAtEnd: loadEnd,
+        node: process.version,
+      },
+      runner,
+      timing: options.timing,
+      seconds,
+      results,
+      rows: rows(results),
+    };
+    await writeFile(options.json, `${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`JSON written to ${options.json}\n`);
+  }
+  if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+let interrupted = false;
+const interrupt = () => {
+  // npm and tsx may both pass the signal on: the second one must not cut the clean-up short.
+  if (interrupted) return;
+  interrupted = true;
+  log('interrupted: stopping everything');
+  // A moment for the watchdogs to read their "done" before this process goes.
+  stopAll().finally(() => setTimeout(() => process.exit(130), 200));
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
+
+main().catch(async (err: unknown) => {
+  console.error(err);
+  await stopAll();
+  setTimeout(() => process.exit(1), 200);
+});
