@@ -216,8 +216,8 @@ describe('TRUST_PROXY as docs/deploy.md describes it', () => {
   });
 
   test('a hop count (1 proxy): the address that proxy saw', async (t) => {
-    // CONTRACT.md: "`true` (or a hop count / CIDR list)". Fastify 5.12 treats a numeric
-    // trustProxy as "trust nothing", so today this records 127.0.0.1 (the proxy) instead.
+    // CONTRACT.md: "`true` (or a hop count / CIDR list)". Fastify ignores a bare number, so
+    // src/app.ts turns the count into proxy-addr's function form.
     assert.equal(await recordedAddress(t, '1'), '203.0.113.7');
   });
 });
