@@ -461,10 +461,6 @@ export class FlowService {
     if (wake === 'timeout' && waitMs > 0 && expiresAt <= this.now()) {
       throw new ExpiredToken('The device code has expired: start again');
     }
-    // A client waits its interval after our answer: measure the next poll from the answer of a
-    // held one, so neither the hold nor a server running late ever looks like polling too fast.
-    const entry = waitMs > 0 ? this.view.get(key) : undefined;
-    if (entry) entry.lastPollAt = Math.max(entry.lastPollAt ?? 0, this.now());
     throw PENDING;
   }
 

@@ -13,10 +13,7 @@ export interface PendingEntry {
   flowId: string;
   expiresAt: number;
   intervalSeconds: number;
-  /**
-   * For `slow_down` (ms): the arrival of the previous poll this instance saw, or the moment it
-   * answered it if that poll was held, whichever is later.
-   */
+  /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`; held polls count by arrival (issue 4). */
   lastPollAt: number | null;
   /** When this entry was last confirmed against the database (ms). */
   checkedAt: number;
