@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SETTINGS } from '../src/config.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../test/support/build.js';
+import { INTERVAL_SECONDS } from './measure.js';
 import { type Child, sleep, start, waitFor200 } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -81,6 +82,7 @@ export function productEnv(
     SERVER_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: 'warn',
     POLL_WAIT_SECONDS: '0',
+    POLL_INTERVAL_SECONDS: String(INTERVAL_SECONDS),
     // Starts come from many addresses through X-Forwarded-For (bench/load.ts); the limit is
     // raised anyway, so that no start is refused whatever addresses it counts.
     TRUST_PROXY: 'true',

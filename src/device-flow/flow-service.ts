@@ -91,8 +91,12 @@ export interface CallbackInput {
   cookies: Record<string, string | undefined>;
 }
 
-/** Allowance for network jitter: a poll this much early is still "on time" (RFC 8628 §3.5). */
+/**
+ * Allowance for network jitter and a server running late: a poll this much early is still
+ * "on time" (RFC 8628 §3.5). At most 2 s, and never more than 40% of the interval.
+ */
 const POLL_TOLERANCE_MS = 2000;
+const POLL_TOLERANCE_SHARE = 0.4;
 /** How often cached pending flows are re-checked against the database, in one batch. */
 const RECHECK_MS = 10_000;
 const RECHECK_BATCH = 5000;
@@ -431,7 +435,9 @@ export class FlowService {
   /** `slow_down` from memory: a poll sooner than the interval (less jitter) raises it by 5 s (§3.5). */
   private async pace(entry: PendingEntry, deviceCodeHash: Buffer, now: number): Promise<void> {
     const tooSoon =
-      entry.lastPollAt !== null && now < entry.lastPollAt + entry.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
+      entry.lastPollAt !== null &&
+      now < entry.lastPollAt + entry.intervalSeconds * 1000 * (1 - POLL_TOLERANCE_SHARE) &&
+      now < entry.lastPollAt + entry.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
     entry.lastPollAt = now;
     if (!tooSoon) return;
     entry.intervalSeconds += 5;

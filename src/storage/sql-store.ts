@@ -234,7 +234,8 @@ export class SqlStore implements Store {
        FROM (
          SELECT device_code_hash, interval_seconds,
            (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2
-            AND $2::timestamptz < last_poll_at + (interval_seconds * 1000 - $3::int) * interval '1 millisecond') AS too_soon
+            AND $2::timestamptz < last_poll_at
+              + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 400)) * interval '1 millisecond') AS too_soon
          FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
        ) AS o
        WHERE d.device_code_hash = o.device_code_hash

@@ -107,7 +107,7 @@ export interface Store {
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
   deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined>;
-  /** Record a poll (for `slow_down`: a poll sooner than the interval less `toleranceMs` is too soon). */
+  /** Record a poll (for `slow_down`: a poll sooner than the interval less `toleranceMs`, at most 40% of it, is too soon). */
   recordPoll(deviceCodeHash: Buffer, now: Date, toleranceMs: number): Promise<PollRecord | undefined>;
   /** Read a flow by its device code hash without touching it. */
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
