@@ -68,6 +68,22 @@ function toFlow(row: Row): Flow {
   };
 }
 
+/** The columns of a new flow, in the order of `newFlowParams` ($1 … $9). */
+const NEW_FLOW_COLUMNS =
+  'device_code_hash, flow_id, user_code_hash, public_key, client_ip, user_agent, interval_seconds, created_at, expires_at';
+
+const newFlowParams = (flow: NewFlow): unknown[] => [
+  flow.deviceCodeHash,
+  flow.flowId,
+  flow.userCodeHash,
+  flow.publicKey,
+  flow.clientIp,
+  flow.userAgent,
+  flow.intervalSeconds,
+  flow.createdAt,
+  flow.expiresAt,
+];
+
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
 /** Count a hit on window `key` at time `now`; the window restarts once older than `windowMs` (SQL parameters). */
@@ -104,20 +120,8 @@ export class SqlStore implements Store {
   async createFlow(flow: NewFlow): Promise<boolean> {
     try {
       await this.db.query(
-        `INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
-           user_agent, interval_seconds, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          flow.deviceCodeHash,
-          flow.flowId,
-          flow.userCodeHash,
-          flow.publicKey,
-          flow.clientIp,
-          flow.userAgent,
-          flow.intervalSeconds,
-          flow.createdAt,
-          flow.expiresAt,
-        ],
+        `INSERT INTO device_requests (${NEW_FLOW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        newFlowParams(flow),
       );
       return true;
     } catch (err) {
@@ -130,27 +134,13 @@ export class SqlStore implements Store {
     const rows = await this.db.query(
       `WITH hit AS (${hitSql('$10', '$8', '$11')}),
        inserted AS (
-         INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
-           user_agent, interval_seconds, created_at, expires_at)
+         INSERT INTO device_requests (${NEW_FLOW_COLUMNS})
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM hit WHERE hit.hits <= $12
          ON CONFLICT DO NOTHING
          RETURNING 1
        )
        SELECT hit.hits, hit.window_start, (SELECT count(*) FROM inserted)::int AS created FROM hit`,
-      [
-        flow.deviceCodeHash,
-        flow.flowId,
-        flow.userCodeHash,
-        flow.publicKey,
-        flow.clientIp,
-        flow.userAgent,
-        flow.intervalSeconds,
-        flow.createdAt,
-        flow.expiresAt,
-        limit.key,
-        limit.windowMs,
-        limit.max,
-      ],
+      [...newFlowParams(flow), limit.key, limit.windowMs, limit.max],
     );
     const row = rows[0]!;
     return { created: Number(row.created) === 1, count: toCount(row, limit.windowMs) };
