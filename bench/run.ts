@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStandIn, type StandIn } from '../src/postiz/stand-in.js';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../test/support/build.js';
+import type { StandIn } from '../src/postiz/stand-in.js';
+import { testStandIn } from '../test/support/build.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { measureApproval } from './approval.js';
 import { FLOOR_PREFIX, FLOOR_ROWS } from './codes.js';
@@ -122,16 +122,9 @@ async function startFloor(args: string[]): Promise<{ child: Child; url: string }
 
 /** The Postiz stand-in, in this process, with the server on `port` as its registered redirect. */
 async function startStandIn(port: number): Promise<StandIn> {
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `http://127.0.0.1:${port}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Bench User', organizationId: 'org_bench' },
+  const standIn = testStandIn(`http://127.0.0.1:${port}`, {
+    name: 'Bench User',
+    organizationId: 'org_bench',
   });
   await standIn.listen();
   return standIn;

@@ -1,17 +1,11 @@
 /** Operations and discovery: /health, /ready, /metrics, RFC 8414 metadata, static assets. */
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/store.js';
+import { ASSETS } from '../views/assets.js';
 import { healthSchema, metadataSchema, readySchema } from './schemas.js';
 import { DEVICE_CODE_GRANT } from './token.js';
-
-const ASSETS = new URL('../views/assets/', import.meta.url);
-const ASSET_TYPES: Record<string, string> = {
-  'style.css': 'text/css; charset=utf-8',
-  'verify.js': 'text/javascript; charset=utf-8',
-};
 
 export function opsRoutes(
   app: FastifyInstance,
@@ -53,15 +47,8 @@ export function opsRoutes(
   };
   app.get('/.well-known/oauth-authorization-server', { schema: metadataSchema }, async () => metadata);
 
-  // Read once at start-up: the assets are small and never change while the process runs.
-  const assets = new Map(
-    Object.entries(ASSET_TYPES).map(([name, type]) => [
-      name,
-      { type, body: readFileSync(new URL(name, ASSETS)) },
-    ]),
-  );
   app.get('/assets/:name', { ...quiet, schema: { hide: true } }, async (request, reply) => {
-    const asset = assets.get((request.params as { name: string }).name);
+    const asset = ASSETS.get((request.params as { name: string }).name);
     if (!asset) return reply.code(404).send({ error: 'not_found' });
     return reply
       .type(asset.type)

@@ -7,9 +7,8 @@
  * `Origin: null` with our own form posts, which the Origin check refuses. `same-origin` still
  * sends nothing (no code in a URL) to Postiz or anywhere else. The meta tag overrides the header.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { PageErrorReason } from '../errors.js';
+import { ASSETS } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 import { type MessageKey, type Translate, translator } from './i18n/index.js';
 
@@ -49,17 +48,8 @@ const FAVICON = `data:image/svg+xml,${encodeURIComponent(
   "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><path fill='#fff' fill-rule='evenodd' d='M10 7h8a7 7 0 0 1 0 14h-3v5h-5zm5 5v4h3a2 2 0 0 0 0-4z'/></svg>",
 )}`;
 
-/**
- * `/assets/<name>?v=<content hash>`: assets are cached for good (immutable), so a new release must not
- * reuse an old URL. The query is ignored by the asset route; it only changes the cache key.
- */
-function assetUrl(name: string): string {
-  const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
-  return `/assets/${name}?v=${createHash('sha256').update(body).digest('hex').slice(0, 10)}`;
-}
-
-const STYLE_URL = assetUrl('style.css');
-const SCRIPT_URL = assetUrl('verify.js');
+const STYLE_URL = ASSETS.get('style.css')!.url;
+const SCRIPT_URL = ASSETS.get('verify.js')!.url;
 
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
   return html`<!doctype html>

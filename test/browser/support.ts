@@ -11,15 +11,9 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createStandIn, type StandIn } from '../../src/postiz/stand-in.js';
+import type { StandIn } from '../../src/postiz/stand-in.js';
 import { startServer } from '../../src/server.js';
-import {
-  resetStore,
-  sharedPglite,
-  TEST_CLIENT_ID,
-  TEST_CLIENT_SECRET,
-  testConfig,
-} from '../support/build.js';
+import { resetStore, sharedPglite, testConfig, testStandIn } from '../support/build.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -75,17 +69,7 @@ export interface TestServer {
 
 /** A stand-in whose registered redirect is `serverUrl`'s callback, listening. */
 async function listeningStandIn(serverUrl: string): Promise<{ standIn: StandIn; postizUrl: string }> {
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${serverUrl}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Browser User', organizationId: 'org_browser' },
-  });
+  const standIn = testStandIn(serverUrl, { name: 'Browser User', organizationId: 'org_browser' });
   return { standIn, postizUrl: await standIn.listen() };
 }
 

@@ -10,14 +10,14 @@ import { type TestContext, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
-import { createStandIn, type StandIn, type StandInFault } from '../../src/postiz/stand-in.js';
+import type { StandIn, StandInFault } from '../../src/postiz/stand-in.js';
 import {
   manualClock,
   resetStore,
   sharedPglite,
-  TEST_CLIENT_ID,
   TEST_CLIENT_SECRET,
   testConfig,
+  testStandIn,
 } from '../support/build.js';
 import { field, Walker } from '../support/walker.js';
 
@@ -40,17 +40,7 @@ async function setup(
   prepare?: (standIn: StandIn, clock: ReturnType<typeof manualClock>) => void,
 ): Promise<Setup> {
   const clock = manualClock();
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${SERVER_URL}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Test User', organizationId: 'org_test' },
-  });
+  const standIn = testStandIn(SERVER_URL);
   prepare?.(standIn, clock);
   const postizUrl = await standIn.listen();
   const config = testConfig({

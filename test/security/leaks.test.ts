@@ -10,7 +10,6 @@ import { type TestContext, test } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { codeVerifier } from '../../src/device-flow/pkce.js';
 import { createLogger } from '../../src/logger.js';
-import { createStandIn } from '../../src/postiz/stand-in.js';
 import {
   build,
   manualClock,
@@ -19,6 +18,7 @@ import {
   TEST_CLIENT_ID,
   TEST_CLIENT_SECRET,
   testConfig,
+  testStandIn,
 } from '../support/build.js';
 import {
   consentAtPostiz,
@@ -43,17 +43,7 @@ async function buildLogged(t: TestContext, env: Record<string, string> = {}) {
     format: 'json',
     destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
   });
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${SERVER_URL}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Test User', organizationId: 'org_test' },
-  });
+  const standIn = testStandIn(SERVER_URL);
   const postizUrl = await standIn.listen();
   t.after(() => standIn.close());
   const config = testConfig({

@@ -26,6 +26,24 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
   });
 }
 
+/** The user every test stand-in has logged in unless told otherwise. */
+export const TEST_USER = { name: 'Test User', organizationId: 'org_test' };
+
+/** A Postiz stand-in (not yet listening) with the test OAuth app registered for `serverUrl`'s callback. */
+export function testStandIn(serverUrl: string, user = TEST_USER): StandIn {
+  return createStandIn({
+    clients: [
+      {
+        clientId: TEST_CLIENT_ID,
+        clientSecret: TEST_CLIENT_SECRET,
+        redirectUri: `${serverUrl}/device/callback`,
+        name: 'Postiz CLI',
+      },
+    ],
+    user,
+  });
+}
+
 let shared: Promise<Store> | undefined;
 
 /** One migrated in-memory PGlite store per test process (opening one costs seconds); emptied by `resetStore`. */
@@ -88,17 +106,7 @@ export async function build(
 ): Promise<Built> {
   const clock = options.clock ?? manualClock();
   const serverUrl = options.env?.SERVER_URL ?? 'http://localhost:3111';
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${serverUrl}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Test User', organizationId: 'org_test' },
-  });
+  const standIn = testStandIn(serverUrl);
   const postizUrl = await standIn.listen();
   // Registered at once, so a failure below cannot leave the stand-in listening.
   t.after(() => standIn.close());

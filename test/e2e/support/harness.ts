@@ -12,10 +12,10 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Config, SETTINGS } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
-import { createStandIn, type StandIn } from '../../../src/postiz/stand-in.js';
+import type { StandIn } from '../../../src/postiz/stand-in.js';
 import { type RunningServer, startServer } from '../../../src/server.js';
 import type { Store } from '../../../src/storage/store.js';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testConfig } from '../../support/build.js';
+import { testConfig, testStandIn } from '../../support/build.js';
 import { waitFor } from '../../support/postgres.js';
 
 /** The repository root (where package.json and src/ are). */
@@ -86,17 +86,7 @@ export interface E2eServer {
 export async function startE2eServer(t: TestContext, store: Store): Promise<E2eServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${url}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'E2E User', organizationId: STAND_IN_ORG },
-  });
+  const standIn = testStandIn(url, { name: 'E2E User', organizationId: STAND_IN_ORG });
   const postizUrl = await standIn.listen();
   defer(t, () => standIn.close());
   const config = testConfig({

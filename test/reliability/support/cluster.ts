@@ -9,9 +9,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createStandIn, type StandIn } from '../../../src/postiz/stand-in.js';
+import type { StandIn } from '../../../src/postiz/stand-in.js';
 import { cleanEnv, freePort, ROOT, TSX } from '../../e2e/support/harness.js';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../support/build.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn } from '../../support/build.js';
 import { waitFor } from '../../support/postgres.js';
 
 /** The organisation of the stand-in's user (returned to the CLI as `organization_id`). */
@@ -117,17 +117,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const instances: Instance[] = [];
   const proxy = await startProxy(instances, options.keepLog ?? true);
   const standInRequests: string[] = [];
-  const standIn = createStandIn({
-    clients: [
-      {
-        clientId: TEST_CLIENT_ID,
-        clientSecret: TEST_CLIENT_SECRET,
-        redirectUri: `${proxy.url}/device/callback`,
-        name: 'Postiz CLI',
-      },
-    ],
-    user: { name: 'Cluster User', organizationId: CLUSTER_ORG },
-  });
+  const standIn = testStandIn(proxy.url, { name: 'Cluster User', organizationId: CLUSTER_ORG });
   standIn.app.addHook('onRequest', async (request) => {
     standInRequests.push(`${request.method} ${request.url.split('?')[0]}`);
   });
