@@ -1,4 +1,4 @@
-# Postiz CLI Auth Server. Two stages: compile TypeScript with every dependency, then run
+# Postiz CLI Auth Server. Two stages: type-check and bundle with every dependency, then run
 # dist/ with production dependencies only, as the unprivileged `node` user.
 #
 #   docker build -t postiz-cli-auth .
@@ -13,6 +13,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 

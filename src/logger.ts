@@ -3,6 +3,7 @@
  * query strings, headers and bodies out of the log, and redaction as a second line of
  * defence for anything secret that a field might still carry.
  */
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 /** Field paths that may never reach a log line. */
@@ -56,13 +57,10 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: 'postiz-cli-auth' },
   };
   if (options.format === 'pretty' && !options.destination) {
-    return pino({
-      ...base,
-      transport: {
-        target: 'pino-pretty',
-        options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
-      },
-    });
+    // A stream in this thread rather than a worker transport: it is for a developer's terminal,
+    // and it is loaded only when asked for (it stays out of the bundle, see scripts/build.mjs).
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+    return pino(base, pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   }
   return options.destination ? pino(base, options.destination) : pino(base);
 }

@@ -3,7 +3,7 @@
  * timer, and shut down gracefully on SIGTERM/SIGINT.
  */
 import type { Logger } from 'pino';
-import { type App, buildApp } from './app.js';
+import type { App } from './app.js';
 import type { Config } from './config.js';
 import type { PostizClient } from './postiz/client.js';
 import { openStore } from './storage/open.js';
@@ -28,7 +28,12 @@ export interface StartOptions {
 /** Start a server for `config`; resolves once it listens. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
-  const store = options.store ?? (await openStore(config, logger));
+  // Opening PGlite is mostly waiting for its WASM to compile, off this thread: load the app's
+  // modules meanwhile (docs/performance.md, start-up).
+  const [store, { buildApp }] = await Promise.all([
+    options.store ?? openStore(config, logger),
+    import('./app.js'),
+  ]);
   const applied = await store.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 

@@ -150,10 +150,11 @@ describe('Dockerfile', () => {
     assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
     assert.match(dockerfile, /^CMD \["node", "dist\/cli\.js", "serve"\]$/m);
     assert.match(dockerfile, /RUN npm run build/);
-    assert.ok(
-      pkg.scripts.build?.includes('tsconfig.build.json'),
-      'npm run build compiles tsconfig.build.json',
-    );
+    assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
+    const script = read('scripts/build.mjs');
+    assert.match(script, /tsconfig\.build\.json/, 'the build type-checks tsconfig.build.json');
+    assert.match(script, /entryPoints: \['src\/cli\.ts'\]/, 'the build bundles src/cli.ts');
+    assert.match(dockerfile, /^COPY[^\n]* scripts /m, 'the image copies the build script');
   });
 
   test('ships the migrations, runs as the node user and checks /health', () => {
@@ -174,10 +175,13 @@ describe('Dockerfile', () => {
       'tsconfig.json',
       'tsconfig.build.json',
       'src',
+      'scripts',
       'migrations',
     ]) {
       assert.ok(!ignored.includes(needed) && !ignored.includes(`/${needed}`), `${needed} is not ignored`);
     }
+    const scriptsIgnored = ignored.includes('scripts/*') || ignored.includes('scripts/**');
+    assert.ok(!scriptsIgnored || ignored.includes('!scripts/build.mjs'), 'scripts/build.mjs is not ignored');
     for (const secret of ['.env', 'node_modules', '.data'])
       assert.ok(ignored.includes(secret), `${secret} is ignored`);
   });

@@ -4,13 +4,13 @@
  * starting together take turns instead of racing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { MIGRATIONS_DIR } from '../paths.js';
 import type { Row } from './sql-store.js';
 
-type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
+export { MIGRATIONS_DIR };
 
-/** `migrations/` at the package root, from `src/storage` and from `dist/storage` alike. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
 
 // An arbitrary constant naming this application's lock (pg_advisory_lock takes a bigint).
 const LOCK_ID = 7_368_297_114;
@@ -28,7 +28,7 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .map((file) => ({
       version: Number.parseInt(file, 10),
       name: file.replace(/\.sql$/, ''),
-      sql: readFileSync(new URL(file, `file://${dir.endsWith('/') ? dir : `${dir}/`}`), 'utf8'),
+      sql: readFileSync(join(dir, file), 'utf8'),
     }))
     .sort((a, b) => a.version - b.version);
 }

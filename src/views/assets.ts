@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ASSETS_DIR } from '../paths.js';
 
 export interface Asset {
   type: string;
@@ -21,7 +23,7 @@ const TYPES: Record<string, string> = {
 /** Every asset by file name. */
 export const ASSETS: ReadonlyMap<string, Asset> = new Map(
   Object.entries(TYPES).map(([name, type]) => {
-    const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+    const body = readFileSync(join(ASSETS_DIR, name));
     const version = createHash('sha256').update(body).digest('hex').slice(0, 10);
     return [name, { type, body, url: `/assets/${name}?v=${version}` }];
   }),
