@@ -231,7 +231,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     return reply.code(statusCode).header('cache-control', 'no-store').send(body);
   });
 
-  deviceCodeRoute(app, flows, config.serverUrl);
+  deviceCodeRoute(app, flows, { serverUrl: config.serverUrl, secure, formAction: `'self' ${postizOrigin}` });
   tokenRoute(
     app,
     flows,

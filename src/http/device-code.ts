@@ -2,14 +2,23 @@
 import type { FastifyInstance } from 'fastify';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { FlowService } from '../device-flow/flow-service.js';
+import { apiHeaders } from './api-headers.js';
 import { deviceCodeSchema } from './schemas.js';
 
-export function deviceCodeRoute(app: FastifyInstance, flows: FlowService, serverUrl: string): void {
-  const verificationUri = `${serverUrl}/device/verify`;
-  app.post('/device/code', { schema: deviceCodeSchema }, async (request, reply) => {
+export function deviceCodeRoute(
+  app: FastifyInstance,
+  flows: FlowService,
+  options: { serverUrl: string; secure: boolean; formAction: string },
+): void {
+  const verificationUri = `${options.serverUrl}/device/verify`;
+  // Fixed headers instead of helmet's per-request work (see api-headers.ts); `config.headers`
+  // reaches the app's error handler too (a 429, a bad body).
+  const headers = apiHeaders(options);
+  const routeOptions = { schema: deviceCodeSchema, helmet: false, config: { headers } } as const;
+  app.post('/device/code', routeOptions, async (request, reply) => {
     const started = await flows.start({ ip: request.ip, reqId: request.id }, request.headers['user-agent']);
     const userCode = formatUserCode(started.userCode);
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    reply.headers(headers);
     return {
       device_code: started.deviceCode,
       user_code: userCode,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isWellFormedDeviceCode } from '../device-flow/codes.js';
 import type { FlowService } from '../device-flow/flow-service.js';
 import { InvalidGrant, InvalidRequest, OAuthError, toOAuthBody, UnsupportedGrantType } from '../errors.js';
+import { apiHeaders } from './api-headers.js';
 import { tokenSchema } from './schemas.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -42,11 +43,7 @@ export function tokenRoute(
   onResult: (result: string) => void,
 ): void {
   const { apiUrl } = options;
-  const headers = {
-    ...API_HEADERS,
-    'content-security-policy': `default-src 'none'; base-uri 'none'; form-action ${options.formAction}; frame-ancestors 'none'`,
-    ...(options.secure ? { 'strict-transport-security': HSTS } : {}),
-  };
+  const headers = apiHeaders(options);
   // The hot path. Fixed headers instead of helmet's per-request CSP nonce work, and OAuth
   // errors sent from here rather than through Fastify's error machinery: both showed in the
   // profile. `config.headers` also reaches the app's error handler, for answers Fastify gives
@@ -79,14 +76,3 @@ export function tokenRoute(
     },
   );
 }
-
-/** The same HSTS value helmet sends on every other response over https (src/app.ts). */
-export const HSTS = 'max-age=31536000; includeSubDomains';
-
-/** RFC 6749 §5.1 no-store, and fixed security headers in place of helmet's per-request work. */
-const API_HEADERS = {
-  'cache-control': 'no-store',
-  pragma: 'no-cache',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
