@@ -2,6 +2,8 @@
  * The `Store` in SQL, shared by both drivers: every method is one statement, so one round trip,
  * and every state change is a conditional UPDATE/DELETE that only one caller can win.
  */
+
+import { Batcher } from './batcher.js';
 import { runMigrations } from './migrate.js';
 import type {
   Flow,
@@ -105,9 +107,67 @@ const UNIQUE_VIOLATION = '23505';
 /** The channel migrations/002 notifies on. */
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 
+type StartInput = { flow: NewFlow; limit: RateRule };
+type StartOutput = { created: boolean; count: RateCount };
+
+/**
+ * Flow starts, batched (see `Batcher`): $1 is a JSON array of flows with their rate-limit
+ * keys, $2 the window in ms, $3 the limit. Per flow: its position `n`, the count of its key
+ * once it is counted (`hits`, `window_start`), and whether it was inserted.
+ */
+const START_BATCH_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
+    n int, d text, f text, u text, k text, ip text, ua text, iv int, c timestamptz, e timestamptz, key text)
+),
+per_key AS (
+  SELECT key, max(c) AS now, count(*)::int AS hits FROM input GROUP BY key
+),
+hit AS (
+  INSERT INTO rate_limits AS r (key, window_start, hits)
+  SELECT key, now, hits FROM per_key ORDER BY key
+  ON CONFLICT (key) DO UPDATE SET
+    window_start = CASE WHEN r.window_start <= EXCLUDED.window_start - $2::int * interval '1 millisecond'
+      THEN EXCLUDED.window_start ELSE r.window_start END,
+    hits = CASE WHEN r.window_start <= EXCLUDED.window_start - $2::int * interval '1 millisecond'
+      THEN EXCLUDED.hits ELSE r.hits + EXCLUDED.hits END
+  RETURNING key, window_start, hits
+),
+ranked AS (
+  SELECT input.*, hit.window_start,
+    hit.hits - count(*) OVER (PARTITION BY input.key)
+      + row_number() OVER (PARTITION BY input.key ORDER BY input.n) AS hits_now
+  FROM input JOIN hit ON hit.key = input.key
+),
+inserted AS (
+  INSERT INTO device_requests (${NEW_FLOW_COLUMNS})
+  SELECT decode(d, 'hex'), f, decode(u, 'hex'), decode(k, 'hex'), ip, ua, iv, c, e
+  FROM ranked WHERE hits_now <= $3::int
+  ON CONFLICT DO NOTHING
+  RETURNING flow_id
+)
+SELECT ranked.n, ranked.hits_now AS hits, ranked.window_start,
+  EXISTS (SELECT 1 FROM inserted WHERE inserted.flow_id = ranked.f) AS created
+FROM ranked`;
+
+export interface SqlStoreOptions {
+  /** Batches of flow starts in flight at once (default: 2 on PostgreSQL, 1 on PGlite's one connection). */
+  startBatches?: number;
+}
+
 /** `Store` over any `Db`. */
 export class SqlStore implements Store {
-  constructor(private readonly db: Db) {}
+  private readonly starts: Batcher<StartInput, StartOutput>;
+
+  constructor(
+    private readonly db: Db,
+    options: SqlStoreOptions = {},
+  ) {
+    this.starts = new Batcher((inputs) => this.createFlowsWithin(inputs), {
+      maxInFlight: options.startBatches ?? (db.kind === 'pglite' ? 1 : 2),
+      maxBatch: 100,
+    });
+  }
 
   get kind(): 'postgres' | 'pglite' {
     return this.db.kind;
@@ -130,20 +190,50 @@ export class SqlStore implements Store {
     }
   }
 
-  async createFlowWithin(flow: NewFlow, limit: RateRule): Promise<{ created: boolean; count: RateCount }> {
-    const rows = await this.db.query(
-      `WITH hit AS (${hitSql('$10', '$8', '$11')}),
-       inserted AS (
-         INSERT INTO device_requests (${NEW_FLOW_COLUMNS})
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM hit WHERE hit.hits <= $12
-         ON CONFLICT DO NOTHING
-         RETURNING 1
-       )
-       SELECT hit.hits, hit.window_start, (SELECT count(*) FROM inserted)::int AS created FROM hit`,
-      [...newFlowParams(flow), limit.key, limit.windowMs, limit.max],
-    );
-    const row = rows[0]!;
-    return { created: Number(row.created) === 1, count: toCount(row, limit.windowMs) };
+  createFlowWithin(flow: NewFlow, limit: RateRule): Promise<{ created: boolean; count: RateCount }> {
+    return this.starts.add({ flow, limit });
+  }
+
+  /**
+   * `createFlowWithin` for a batch, in one statement per rule (in practice one): the
+   * rate-limit windows are counted per key in input order, exactly as one statement per
+   * flow would count them, and a flow is inserted only when its own count is within the
+   * limit. Keys are locked in sorted order, so concurrent batches cannot deadlock.
+   */
+  private async createFlowsWithin(starts: StartInput[]): Promise<StartOutput[]> {
+    const outputs: StartOutput[] = new Array(starts.length);
+    const byRule = new Map<string, number[]>();
+    starts.forEach(({ limit }, i) => {
+      const rule = `${limit.windowMs}:${limit.max}`;
+      byRule.set(rule, [...(byRule.get(rule) ?? []), i]);
+    });
+    for (const indexes of byRule.values()) {
+      const { windowMs, max } = starts[indexes[0]!]!.limit;
+      const rows = indexes.map((i, n) => {
+        const { flow, limit } = starts[i]!;
+        return {
+          n,
+          d: flow.deviceCodeHash.toString('hex'),
+          f: flow.flowId,
+          u: flow.userCodeHash.toString('hex'),
+          k: flow.publicKey.toString('hex'),
+          ip: flow.clientIp,
+          ua: flow.userAgent,
+          iv: flow.intervalSeconds,
+          c: flow.createdAt.toISOString(),
+          e: flow.expiresAt.toISOString(),
+          key: limit.key,
+        };
+      });
+      const result = await this.db.query(START_BATCH_SQL, [JSON.stringify(rows), windowMs, max]);
+      for (const row of result) {
+        outputs[indexes[Number(row.n)]!] = {
+          created: row.created === true,
+          count: toCount(row, windowMs),
+        };
+      }
+    }
+    return outputs;
   }
 
   async findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined> {

@@ -187,6 +187,55 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal((await store.createFlowWithin(clash, rule(10))).created, false);
         assert.equal(await store.findByFlowId(clash.flowId), undefined);
       });
+
+      // Starts arriving together go to the database in batches: each must still be counted
+      // once, in its own place, and exactly `max` of them stored.
+      test('race: 40 starts at once from one address, limit 25: exactly 25 stored, counts 1…40', async () => {
+        const flows = Array.from({ length: 40 }, () => newFlow(now));
+        const results = await all(40, (i) => store.createFlowWithin(flows[i]!, rule(25)));
+        assert.deepEqual(
+          results.map((r) => r.count.hits).sort((a, b) => a - b),
+          Array.from({ length: 40 }, (_, i) => i + 1),
+        );
+        for (const [i, r] of results.entries()) {
+          assert.equal(r.created, r.count.hits <= 25, `start ${i}: ${r.count.hits} hits`);
+          assert.equal((await store.findByFlowId(flows[i]!.flowId)) !== undefined, r.created);
+        }
+      });
+
+      test('race: starts at once from many addresses and a collision among them', async () => {
+        const flows = Array.from({ length: 30 }, (_, i) => newFlow(now, { clientIp: `198.51.100.${i % 3}` }));
+        const clash = newFlow(now, { userCodeHash: flows[0]!.userCodeHash, clientIp: '198.51.100.0' });
+        const keyed = (ip: string | null) => ({ ...rule(100), key: `flow-start:${ip}` });
+        const results = await Promise.all(
+          [...flows, clash].map((flow) => store.createFlowWithin(flow, keyed(flow.clientIp))),
+        );
+        // Each address counted its own ten (and the clash counts against the first address).
+        const byAddress = new Map<string, number[]>();
+        [...flows, clash].forEach((flow, i) => {
+          const hits = byAddress.get(flow.clientIp!) ?? [];
+          byAddress.set(flow.clientIp!, [...hits, results[i]!.count.hits]);
+        });
+        assert.deepEqual(
+          [...byAddress.values()].map((hits) => hits.sort((a, b) => a - b).join(',')),
+          ['1,2,3,4,5,6,7,8,9,10,11', '1,2,3,4,5,6,7,8,9,10', '1,2,3,4,5,6,7,8,9,10'],
+        );
+        // The flows with the shared user code: one of the two is stored, never both.
+        assert.equal(results.filter((r) => r.created).length, 30);
+      });
+
+      test('a window that has run out starts again at the batch', async () => {
+        await store.createFlowWithin(newFlow(now), rule(2));
+        await store.createFlowWithin(newFlow(now), rule(2));
+        const later = at(now, 61 * SECOND);
+        const results = await all(3, () => store.createFlowWithin(newFlow(later), rule(2)));
+        assert.deepEqual(results.map((r) => r.count.hits).sort(), [1, 2, 3]);
+        assert.deepEqual(
+          results.map((r) => r.count.resetAt.getTime()),
+          [0, 1, 2].map(() => later.getTime() + 60 * SECOND),
+        );
+        assert.equal(results.filter((r) => r.created).length, 2);
+      });
     });
 
     describe('flowStates and raiseInterval', () => {
