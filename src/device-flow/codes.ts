@@ -2,20 +2,40 @@
  * The secrets of a flow and how they are compared and stored: device codes (RFC 8628 §5.2),
  * user codes (§6.1), and the one-way hashes kept in the database instead of them.
  */
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** RFC 8628 §6.1: base-20, no vowels (no words), no look-alike digits. */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 export const USER_CODE_LENGTH = 8;
 
+// Bytes from the CSPRNG are drawn 4 KiB at a time: each call to it costs about 5 µs whatever
+// the size, and a flow start needs three draws (docs/performance.md). Node's randomUUID keeps
+// a cache the same way. Bytes handed out are wiped from the pool.
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+/** `bytes` fresh random bytes (at most 4096), from the pool. */
+export function randomFromPool(bytes: number): Buffer {
+  if (bytes > POOL_BYTES) return randomBytes(bytes);
+  if (poolOffset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + bytes));
+  pool.fill(0, poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return out;
+}
+
 /** A fresh device code: 256 bits from the CSPRNG, base64url (43 characters). */
 export function newDeviceCode(): string {
-  return randomBytes(32).toString('base64url');
+  return randomFromPool(32).toString('base64url');
 }
 
 /** A fresh opaque random token (OAuth `state`, cookies, flow ids): `bytes` of entropy, base64url. */
 export function newToken(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
+  return randomFromPool(bytes).toString('base64url');
 }
 
 /** A fresh user code, 8 characters of the base-20 alphabet without the dash (≈ 34.6 bits). */

@@ -17,10 +17,10 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
-  hkdfSync,
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
+import { hkdf32 } from './hkdf.js';
 
 const VERSION = 1;
 const KEY_INFO = 'postiz-cli-auth/v1/x25519-key';
@@ -28,13 +28,14 @@ const SEAL_INFO = 'postiz-cli-auth/v1/seal';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
+const EMPTY = Buffer.alloc(0);
 // JWK import needs an `x`; OpenSSL derives the public key from `d` and ignores this one
 // (JWK is ~10× faster to import than PKCS#8 DER, see MEASURED.md). The round-trip tests
 // would fail if that ever changed.
 const PLACEHOLDER_X = Buffer.alloc(KEY_BYTES).toString('base64url');
 
 function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
-  const d = Buffer.from(hkdfSync('sha256', deviceCode, '', KEY_INFO, KEY_BYTES));
+  const d = hkdf32(deviceCode, EMPTY, KEY_INFO);
   return createPrivateKey({
     key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: PLACEHOLDER_X },
     format: 'jwk',
@@ -55,7 +56,7 @@ function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 
 function sealingKey(shared: Buffer, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
   const salt = Buffer.concat([ephemeral, recipient]);
-  return Buffer.from(hkdfSync('sha256', shared, salt, SEAL_INFO, KEY_BYTES));
+  return hkdf32(shared, salt, SEAL_INFO);
 }
 
 /** The 32-byte X25519 public key that tokens for this device code are sealed to. */

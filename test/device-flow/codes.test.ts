@@ -8,6 +8,7 @@ import {
   newToken,
   newUserCode,
   normalizeUserCode,
+  randomFromPool,
   safeEqual,
   USER_CODE_ALPHABET,
   USER_CODE_LENGTH,
@@ -158,5 +159,26 @@ describe('hashing and comparing', () => {
     assert.equal(safeEqual(Buffer.from('abc'), Buffer.from('abd')), false);
     assert.equal(safeEqual(Buffer.from('abc'), Buffer.from('abcd')), false);
     assert.equal(safeEqual(Buffer.alloc(0), Buffer.from('a')), false);
+  });
+});
+
+describe('randomFromPool', () => {
+  test('gives fresh bytes of the asked length across pool refills, and never the same twice', () => {
+    const seen = new Set<string>();
+    // 300 × 32 bytes crosses the 4 KiB pool twice.
+    for (let i = 0; i < 300; i++) {
+      const bytes = randomFromPool(32);
+      assert.equal(bytes.length, 32);
+      const hex = bytes.toString('hex');
+      assert.ok(!seen.has(hex), 'a repeat');
+      seen.add(hex);
+    }
+    assert.equal(randomFromPool(5000).length, 5000);
+  });
+
+  test('what it gave is a copy: changing it changes nothing that comes later', () => {
+    const a = randomFromPool(16);
+    a.fill(0);
+    assert.notDeepEqual(randomFromPool(16), Buffer.alloc(16));
   });
 });
