@@ -263,8 +263,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     closing = true;
     await flows.detach();
   });
-  await flows.attach();
-  await app.ready();
+  // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
+  await Promise.all([flows.attach(), app.ready()]);
   return { app, flows, metrics };
 }
 

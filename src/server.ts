@@ -28,13 +28,18 @@ export interface StartOptions {
 /** Start a server for `config`; resolves once it listens. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
-  // Opening PGlite is mostly waiting for its WASM to compile, off this thread: load the app's
-  // modules meanwhile (docs/performance.md, start-up).
-  const [store, { buildApp }] = await Promise.all([
-    options.store ?? openStore(config, logger),
-    import('./app.js'),
-  ]);
-  const applied = await store.migrate();
+  // Opening the database is mostly waiting (PGlite's WASM compiling off this thread, or
+  // PostgreSQL's round trips): load the app's modules meanwhile (docs/performance.md, start-up).
+  const opened = (async () => {
+    const store = options.store ?? (await openStore(config, logger));
+    try {
+      return { store, applied: await store.migrate() };
+    } catch (err) {
+      if (!options.store) await store.close().catch(() => {});
+      throw err;
+    }
+  })();
+  const [{ store, applied }, { buildApp }] = await Promise.all([opened, import('./app.js')]);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
   const built = await buildApp(config, { store, postiz: options.postiz, logger });
