@@ -11,6 +11,7 @@ declare module 'autocannon' {
   export interface Options {
     url: string;
     connections?: number;
+    pipelining?: number;
     duration?: number;
     amount?: number;
     overallRate?: number;

@@ -22,6 +22,8 @@ export interface RunSpec {
   amount?: number;
   /** Cap on requests per second over all connections. */
   overallRate?: number;
+  /** Requests each connection sends before waiting for answers (HTTP/1.1 pipelining; default 1). */
+  pipelining?: number;
   /** poll: the path (default `/device/token`). */
   path?: string;
   /** poll: the code set, the first `limit` codes of which are cycled over (default: all). */
@@ -146,6 +148,7 @@ function run(spec: RunSpec): Promise<RunResult> {
       {
         url: spec.url,
         connections: spec.connections,
+        pipelining: spec.pipelining ?? 1,
         ...(spec.amount ? { amount: spec.amount } : { duration: spec.duration ?? 8 }),
         // autocannon's correction of paced runs assumes 1 ms between requests: record what really happened.
         ...(spec.overallRate

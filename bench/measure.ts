@@ -12,6 +12,14 @@ import { memory, type Product, pollCounts, scrape } from './product.js';
 export interface Timing {
   warmup: number;
   measure: number;
+  /**
+   * HTTP/1.1 pipelining depth of the poll runs (floor, ceiling and server alike). One
+   * autocannon process tops out near 12,000 requests/s at depth 1 on this machine; deeper
+   * pipelines cost it less per request, so the ceiling moves up and a server faster than the
+   * floor can show it. Node's HTTP server still answers one request per connection at a time,
+   * so the floor gains nothing from it (docs/performance.md).
+   */
+  pipelining: number;
 }
 
 /** The load generator process (bench/load.ts), one request at a time. */
@@ -171,19 +179,26 @@ async function measured(load: LoadClient, spec: RunSpec, timing: Timing, stats?:
 
 /** The floor's pending polls: cycle over its 100k flows (warm-up, then the measured run). */
 export async function floorPolls(load: LoadClient, url: string, timing: Timing, stats?: StatsTarget) {
-  const spec: RunSpec = { url, kind: 'poll', set: 'floor', connections: CONNECTIONS };
+  const spec: RunSpec = {
+    url,
+    kind: 'poll',
+    set: 'floor',
+    connections: CONNECTIONS,
+    pipelining: timing.pipelining,
+  };
   await load.run({ ...spec, cursor: 0, duration: timing.warmup });
   return (await measured(load, spec, timing, stats)).figures;
 }
 
 /** The ceiling: the floor's polls without the query (a short run; it is context, not a target). */
-export async function ceilingPolls(load: LoadClient, url: string): Promise<PollFigures> {
+export async function ceilingPolls(load: LoadClient, url: string, timing: Timing): Promise<PollFigures> {
   const spec: RunSpec = {
     url,
     path: '/ceiling/device/token',
     kind: 'poll',
     set: 'floor',
     connections: CONNECTIONS,
+    pipelining: timing.pipelining,
   };
   await load.run({ ...spec, cursor: 0, duration: 1 });
   return figures(await load.run({ ...spec, duration: 4 }));
@@ -241,6 +256,7 @@ export async function serverPolls(
     kind: 'poll',
     set: set.name,
     connections: CONNECTIONS,
+    pipelining: timing.pipelining,
     overallRate: cap,
   };
   await load.run({ ...cycle, cursor: 0, duration: timing.warmup });
@@ -322,8 +338,11 @@ export async function memoryPerFlows(
   set: string,
   count = 10_000,
 ): Promise<MemoryFigures> {
-  // A first batch warms the code paths up, so the baseline is not taken on a cold process.
-  const warmup = 500;
+  // A first batch of the same size and load brings the process to its working size under this
+  // load before the baseline: V8's young generation and the allocator's arenas grow to fit 32
+  // concurrent requests once (about 20 MB of RSS on this machine, measured), whether the flows
+  // stay or not. What the second batch adds is what flows hold.
+  const warmup = count;
   await startAndPollOnce(load, product.url, set, 0, warmup);
   const before = await memory(product);
   await startAndPollOnce(load, product.url, set, warmup, count);

@@ -56,13 +56,14 @@ interface Options {
 }
 
 const USAGE = `Usage: npm run bench -- [--json [file]] [--tsx] [--only postgres|pglite] [--pglite-floor]
-                        [--seconds N] [--warmup N] [--top-up N] [--budget N]
+                        [--seconds N] [--warmup N] [--pipelining N] [--top-up N] [--budget N]
 
   --json [file]  also write the results as JSON (default file: bench-results/bench-<date>.json)
   --tsx          run the server from src/ through tsx instead of dist/ (start-up then includes compiling)
   --only STORE   measure one store only
   --seconds N    length of each measured run (default 8)
   --warmup N     length of the warm-up before each measured run (default 2)
+  --pipelining N requests each connection sends ahead in the poll runs (default 10; 1 = none)
   --top-up N     at most N seconds starting more flows when there are too few to poll (default 8)
   --budget N     the top-ups give way so that the run ends within about N seconds (default 170)
   --pglite-floor compare PGlite with a floor on an in-process PGlite (about 40 s more)
@@ -73,7 +74,7 @@ function parseArgs(argv: string[]): Options {
     json: undefined,
     tsx: false,
     only: undefined,
-    timing: { warmup: 2, measure: 8 },
+    timing: { warmup: 2, measure: 8, pipelining: 10 },
     topUp: 8,
     pgliteFloor: false,
     budget: BUDGET_SECONDS,
@@ -92,6 +93,9 @@ function parseArgs(argv: string[]): Options {
       i++;
     } else if ((arg === '--top-up' || arg === '--budget') && next && Number(next) >= 0) {
       options[arg === '--top-up' ? 'topUp' : 'budget'] = Number(next);
+      i++;
+    } else if (arg === '--pipelining' && next && Number.isInteger(Number(next)) && Number(next) >= 1) {
+      options.timing.pipelining = Number(next);
       i++;
     } else if ((arg === '--seconds' || arg === '--warmup') && next && Number(next) > 0) {
       options.timing[arg === '--seconds' ? 'measure' : 'warmup'] = Number(next);
@@ -195,7 +199,7 @@ async function measureStore(
     if (floor && floorSource.kind === 'own') {
       log(`${name}: pending polls, floor`);
       result.floorPolls = await floorPolls(load, floor.url, timing, floorSource.stats);
-      result.ceiling = await ceilingPolls(load, floor.url);
+      result.ceiling = await ceilingPolls(load, floor.url, timing);
     } else if (floorSource.kind === 'shared') {
       result.floorPolls = floorSource.polls;
     }
@@ -327,7 +331,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const loadEnd = loadavg()[0] ?? 0;
   const machine = `${cpus().length} cores, load average ${load1.toFixed(1)} at start and ${loadEnd.toFixed(1)} at the end, Node ${process.version}`;
-  const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s)`;
+  const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s; poll runs: 32 connections, pipelining ${options.timing.pipelining})`;
   process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\n`);
   for (const r of results) process.stdout.write(`Floor for ${r.store}: ${r.floorKind}.\n`);
   process.stdout.write(
