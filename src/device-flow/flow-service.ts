@@ -169,10 +169,17 @@ export class FlowService {
     this.unsubscribe = undefined;
   }
 
-  /** One round trip for every cached flow: drop those that changed while a notification was missed. */
+  /**
+   * Drop expired entries, then, on PostgreSQL, one round trip per 5,000 cached flows: drop
+   * those that changed while a notification was missed. PGlite is this process's own
+   * database: every change is made here and notified here, so there is nothing to miss, and
+   * the queries would run on this thread (at 50,000 flows they held it for a measurable
+   * share of every 10 s, docs/performance.md).
+   */
   async recheck(): Promise<void> {
     const now = this.now();
     this.view.sweep(now);
+    if (this.deps.store.kind === 'pglite') return;
     const keys = this.view.keys();
     for (let i = 0; i < keys.length; i += RECHECK_BATCH) {
       const chunk = keys.slice(i, i + RECHECK_BATCH);

@@ -1,0 +1,82 @@
+/**
+ * Issue 5: the pending view answers polls from memory, so a notification that never arrives
+ * must not leave a changed flow "pending" for long. On PostgreSQL the periodic re-check finds
+ * it; on PGlite every change is made and notified in this process, so there is none to miss
+ * and the re-check asks the database nothing.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
+import type { Store } from '../../src/storage/store.js';
+import { build, postgresStore } from '../support/build.js';
+import { usePostgres } from '../support/postgres.js';
+
+const cluster = await usePostgres();
+
+type App = Awaited<ReturnType<typeof build>>['app'];
+
+async function startFlow(app: App): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/device/code' });
+  assert.equal(res.statusCode, 200, res.body);
+  return JSON.parse(res.body).device_code;
+}
+
+async function pollError(app: App, deviceCode: string): Promise<string> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/device/token',
+    headers: { 'content-type': 'application/json' },
+    payload: { device_code: deviceCode },
+  });
+  return JSON.parse(res.body).error;
+}
+
+test('PostgreSQL: a denial whose notification was lost is found by the next re-check', {
+  skip: cluster ? false : 'no PostgreSQL available',
+}, async (t) => {
+  const url = await cluster!.createDatabase();
+  const store = await postgresStore(url);
+  t.after(() => store.close());
+  const { app, flows, clock } = await build(t, { store, env: { POLL_WAIT_SECONDS: '0' } });
+  const deviceCode = await startFlow(app);
+  assert.equal(await pollError(app, deviceCode), 'authorization_pending');
+
+  // Deny it with the triggers off (session_replication_role = replica): no NOTIFY is sent,
+  // as if the listener had missed it.
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  t.after(() => admin.end());
+  await admin.query('BEGIN');
+  await admin.query('SET LOCAL session_replication_role = replica');
+  const { rowCount } = await admin.query(
+    "UPDATE device_requests SET status = 'denied', finished_at = now() WHERE status = 'pending'",
+  );
+  await admin.query('COMMIT');
+  assert.equal(rowCount, 1);
+
+  clock.advance(5_000);
+  assert.equal(await pollError(app, deviceCode), 'authorization_pending', 'still answered from memory');
+  await flows.recheck();
+  clock.advance(5_000);
+  assert.equal(await pollError(app, deviceCode), 'access_denied');
+});
+
+test('PGlite: the re-check drops expired entries and asks the database nothing', async (t) => {
+  const { app, flows, store, clock } = await build(t, { env: { POLL_WAIT_SECONDS: '0' } });
+  const deviceCode = await startFlow(app);
+  assert.equal(await pollError(app, deviceCode), 'authorization_pending');
+  let asked = 0;
+  const flowStates = store.flowStates.bind(store);
+  (store as Store).flowStates = (keys) => {
+    asked++;
+    return flowStates(keys);
+  };
+  // The shared store's own method comes back from its prototype.
+  t.after(() => delete (store as { flowStates?: unknown }).flowStates);
+  await flows.recheck();
+  assert.equal(asked, 0);
+  clock.advance(16 * 60_000);
+  await flows.recheck();
+  assert.equal(asked, 0);
+  assert.equal(await pollError(app, deviceCode), 'expired_token');
+});
