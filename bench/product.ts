@@ -110,7 +110,8 @@ export async function startProduct(
       ? [join(ROOT, 'dist/cli.js')]
       : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts')];
   const began = performance.now();
-  const child = start(name, process.execPath, ['--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'], {
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const child = start(name, process.execPath, [...prof, '--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'], {
     cwd,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

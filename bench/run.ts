@@ -22,8 +22,6 @@ import {
   INTERVAL_SECONDS,
   LoadClient,
   memoryPerFlows,
-  type PollFigures,
-  type StartFigures,
   type StatsTarget,
   serverPolls,
   starts,
@@ -145,10 +143,15 @@ interface Context {
   deadline: number;
 }
 
-/** The floor a store is compared with: its own process, or figures measured earlier in the run. */
-type FloorSource =
-  | { kind: 'own'; args: string[]; stats?: StatsTarget }
-  | { kind: 'shared'; polls: PollFigures; starts: StartFigures };
+/** A floor process and its URL. */
+interface Floor {
+  child: Child;
+  url: string;
+  stats?: StatsTarget;
+}
+
+/** The floor a store is compared with: its own process, or one already running (left running). */
+type FloorSource = { kind: 'own'; args: string[]; stats?: StatsTarget } | { kind: 'running'; floor: Floor };
 
 /**
  * One store, in an order that keeps what is compared close in time: start-up (fresh, then
@@ -166,10 +169,12 @@ async function measureStore(
 ): Promise<void> {
   const { load, timing, runner, scratch } = ctx;
   const name = result.store;
-  let floor: { child: Child; url: string } | undefined;
+  let floor: Floor;
   if (floorSource.kind === 'own') {
     log(`${name}: starting the floor (${result.floorKind}, ${FLOOR_ROWS.toLocaleString('en-US')} rows)`);
-    floor = await startFloor(floorSource.args);
+    floor = { ...(await startFloor(floorSource.args)), stats: floorSource.stats };
+  } else {
+    floor = floorSource.floor;
   }
   const port = await freePort();
   const standIn = await startStandIn(port);
@@ -189,20 +194,12 @@ async function measureStore(
     log(`${name}: memory for 10,000 pending flows`);
     const live = `live-${name}`;
     result.memory = await memoryPerFlows(load, product, live);
-    log(`${name}: flows started${floor ? ', floor then server' : ''}`);
-    result.floorStarts = floor
-      ? await starts(load, floor.url, timing, `floor-started-${name}`)
-      : floorSource.kind === 'shared'
-        ? floorSource.starts
-        : undefined;
+    log(`${name}: flows started, floor then server`);
+    result.floorStarts = await starts(load, floor.url, timing, `floor-started-${name}`);
     result.starts = await starts(load, product.url, timing, live);
-    if (floor && floorSource.kind === 'own') {
-      log(`${name}: pending polls, floor`);
-      result.floorPolls = await floorPolls(load, floor.url, timing, floorSource.stats);
-      result.ceiling = await ceilingPolls(load, floor.url, timing);
-    } else if (floorSource.kind === 'shared') {
-      result.floorPolls = floorSource.polls;
-    }
+    log(`${name}: pending polls, floor`);
+    result.floorPolls = await floorPolls(load, floor.url, timing, floor.stats);
+    result.ceiling = await ceilingPolls(load, floor.url, timing);
     let flows = await load.size(live);
     // Enough flows to see 2.5× the floor without polling any flow sooner than its interval.
     const wanted = Math.ceil(2.5 * (result.floorPolls?.perSecond ?? 0) * INTERVAL_SECONDS);
@@ -239,56 +236,70 @@ async function measureStore(
     }
   } finally {
     await product?.child.stop();
-    await floor?.child.stop();
+    if (floorSource.kind === 'own') await floor.child.stop();
     await standIn.close();
   }
 }
 
-async function onPostgres(ctx: Context): Promise<StoreResult> {
+/**
+ * PostgreSQL: a throwaway cluster with the floor's database and the server's. The floor is
+ * left running (`floor`), so that PGlite is compared with it measured again minutes later,
+ * side by side with PGlite's own runs; the caller stops it and the cluster (`stop`).
+ */
+async function onPostgres(
+  ctx: Context,
+): Promise<{ result: StoreResult; floor?: Floor; stop: () => Promise<void> }> {
   const result: StoreResult = { store: 'PostgreSQL', floorKind: 'node:http + pg: prepared SELECT / INSERT' };
   log('PostgreSQL: starting a throwaway cluster');
   const cluster = await startPostgres();
-  if (!cluster) return { ...result, error: 'no PostgreSQL available (initdb/pg_ctl not found)' };
+  if (!cluster) {
+    return {
+      result: { ...result, error: 'no PostgreSQL available (initdb/pg_ctl not found)' },
+      stop: async () => {},
+    };
+  }
+  let floor: Floor | undefined;
+  const stop = async () => {
+    await floor?.child.stop();
+    await cluster.stop();
+  };
   try {
     const floorDb = await cluster.createDatabase('bench_floor');
     const serverDb = await cluster.createDatabase('bench_server');
-    const floorStats = { adminUrl: cluster.url, database: 'bench_floor', how: 'terminate' as const };
+    log(`PostgreSQL: starting the floor (${result.floorKind}, ${FLOOR_ROWS.toLocaleString('en-US')} rows)`);
+    floor = {
+      ...(await startFloor(['--pg', floorDb])),
+      stats: { adminUrl: cluster.url, database: 'bench_floor', how: 'terminate' },
+    };
     await measureStore(
       ctx,
       result,
       { databaseUrl: serverDb },
-      { kind: 'own', args: ['--pg', floorDb], stats: floorStats },
+      { kind: 'running', floor },
       { adminUrl: cluster.url, database: 'bench_server' },
     );
   } catch (err) {
     result.error = (err as Error).message;
-  } finally {
-    await cluster.stop();
   }
-  return result;
+  return { result, floor, stop };
 }
 
 /**
- * PGlite, against the PostgreSQL floor measured earlier in the run (the floor CONTRACT.md
- * names), or, with `--pglite-floor` or without that figure, against a floor on an in-process
- * PGlite (which costs another ~40 s: PGlite takes seconds to open, and 100k rows to fill).
+ * PGlite, against the PostgreSQL floor (the floor CONTRACT.md names), measured again just
+ * before PGlite's own runs; or, with `--pglite-floor` or without PostgreSQL, against a floor
+ * on an in-process PGlite (which costs another ~40 s: PGlite takes seconds to open, and 100k
+ * rows to fill).
  */
-async function onPglite(
-  ctx: Context,
-  pgResult: StoreResult | undefined,
-  ownFloor: boolean,
-): Promise<StoreResult> {
-  const shared = !ownFloor && pgResult?.floorPolls && pgResult.floorStarts;
+async function onPglite(ctx: Context, pgFloor: Floor | undefined): Promise<StoreResult> {
   const result: StoreResult = {
     store: 'PGlite',
-    floorKind: shared
-      ? 'the PostgreSQL floor, measured above'
+    floorKind: pgFloor
+      ? 'the PostgreSQL floor, measured again beside PGlite'
       : 'node:http + in-process PGlite: SELECT / INSERT',
   };
-  const floor: FloorSource =
-    shared && pgResult.floorPolls && pgResult.floorStarts
-      ? { kind: 'shared', polls: pgResult.floorPolls, starts: pgResult.floorStarts }
-      : { kind: 'own', args: ['--pglite'] };
+  const floor: FloorSource = pgFloor
+    ? { kind: 'running', floor: pgFloor }
+    : { kind: 'own', args: ['--pglite'] };
   try {
     await measureStore(ctx, result, { pgliteDir: join(ctx.scratch, 'pglite') }, floor);
   } catch (err) {
@@ -321,9 +332,15 @@ async function main(): Promise<void> {
   const results: StoreResult[] = [];
   try {
     await derived;
-    const pgResult = options.only === 'pglite' ? undefined : await onPostgres(ctx);
-    if (pgResult) results.push(pgResult);
-    if (options.only !== 'postgres') results.push(await onPglite(ctx, pgResult, options.pgliteFloor));
+    const pg = options.only === 'pglite' ? undefined : await onPostgres(ctx);
+    try {
+      if (pg) results.push(pg.result);
+      if (options.only !== 'postgres') {
+        results.push(await onPglite(ctx, options.pgliteFloor || pg?.result.error ? undefined : pg?.floor));
+      }
+    } finally {
+      await pg?.stop();
+    }
   } finally {
     await stopAll();
     await rm(scratch, { recursive: true, force: true });
