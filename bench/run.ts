@@ -155,8 +155,8 @@ type FloorSource = { kind: 'own'; args: string[]; stats?: StatsTarget } | { kind
 
 /**
  * One store, in an order that keeps what is compared close in time: start-up (fresh, then
- * existing), memory, flows started (floor, server), pending polls (floor, then, after the
- * approval measurement, server).
+ * existing), memory, flows started (floor, server), approval, pending polls (floor, server),
+ * then the ceiling.
  * Every flow the server starts is kept (load generator set "live-<store>"), and the poll runs
  * cycle over them: flows this server started are flows it knows, as in a steady state.
  */
@@ -197,29 +197,32 @@ async function measureStore(
     log(`${name}: flows started, floor then server`);
     result.floorStarts = await starts(load, floor.url, timing, `floor-started-${name}`);
     result.starts = await starts(load, product.url, timing, live);
+    let busyUntil = performance.now();
+    // Light on the database, so it goes here, while late statistics from the starts come in.
+    log(`${name}: approval to token, 10 flows`);
+    result.approval = await measureApproval(product.url, standIn);
+    // The floor's polls, then the server's straight after: on a shared machine, rates measured
+    // half a minute apart differ by more than the ratios being measured.
     log(`${name}: pending polls, floor`);
     result.floorPolls = await floorPolls(load, floor.url, timing, floor.stats);
-    result.ceiling = await ceilingPolls(load, floor.url, timing);
     let flows = await load.size(live);
-    // Enough flows to see 2.5× the floor without polling any flow sooner than its interval.
-    const wanted = Math.ceil(2.5 * (result.floorPolls?.perSecond ?? 0) * INTERVAL_SECONDS);
-    // Within the run's time budget: what is left after this goes to the approval and poll runs.
-    const budget = (ctx.deadline - performance.now()) / 1000 - (timing.warmup + timing.measure + 12);
+    // Enough flows to see 2.5× the floor without polling any flow sooner than its interval
+    // (the memory and start runs usually leave more than enough).
+    const wanted = Math.ceil(2.5 * result.floorPolls.perSecond * INTERVAL_SECONDS);
+    // Within the run's time budget: what is left after this goes to the poll runs.
+    const budget = (ctx.deadline - performance.now()) / 1000 - (timing.warmup + timing.measure + 20);
     const seconds = Math.min(ctx.topUpSeconds, budget, (wanted - flows) / result.starts.perSecond);
     if (seconds >= 1) {
       log(`${name}: ${flows.toLocaleString('en-US')} live flows; starting more for ${seconds.toFixed(1)} s`);
       await load.run({ url: product.url, kind: 'start', connections: 32, duration: seconds, capture: live });
       flows = await load.size(live);
+      busyUntil = performance.now();
     }
     if (flows < wanted) {
       log(
         `${name}: ${flows.toLocaleString('en-US')} live flows allow ${Math.round(flows / INTERVAL_SECONDS)} polls/s`,
       );
     }
-    const busyUntil = performance.now();
-    // Light on the database, so it goes here, while late statistics from the starts come in.
-    log(`${name}: approval to token, 10 flows`);
-    result.approval = await measureApproval(product.url, standIn);
     log(`${name}: pending polls, server (cycle of ${flows.toLocaleString('en-US')} flows)`);
     const { polls, transactionsBefore } = await serverPolls(
       load,
@@ -228,6 +231,7 @@ async function measureStore(
       timing,
       serverStats && { ...serverStats, busyUntil },
     );
+    result.ceiling = await ceilingPolls(load, floor.url, timing);
     result.polls = polls;
     await product.child.stop();
     if (serverStats && transactionsBefore !== undefined) {
