@@ -111,11 +111,16 @@ export async function startProduct(
       : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts')];
   const began = performance.now();
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-  const child = start(name, process.execPath, [...prof, '--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'], {
-    cwd,
-    env: { ...cleanEnv(), ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = start(
+    name,
+    process.execPath,
+    [...prof, '--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'],
+    {
+      cwd,
+      env: { ...cleanEnv(), ...env },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${env.PORT}`;
   const readyAt = await waitFor200(`${url}/ready`, child);
   return { child, url, readyMs: readyAt - began };
