@@ -5,8 +5,10 @@
  */
 import { type ChildProcess, fork, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '../test/support/ports.js';
+
+export { freePort };
 
 /** A tracked child process. */
 export interface Child {
@@ -104,20 +106,6 @@ export function forkTs(name: string, modulePath: string, args: string[] = []): C
 /** Stop every child still running (the end of the run, or an interruption). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(5000)));
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Resolves after `ms`. */

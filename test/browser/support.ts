@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
@@ -14,6 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import type { StandIn } from '../../src/postiz/stand-in.js';
 import { startServer } from '../../src/server.js';
 import { resetStore, sharedPglite, testConfig, testStandIn } from '../support/build.js';
+import { freePort } from '../support/ports.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -45,18 +45,6 @@ export async function launchBrowser(): Promise<Browser> {
     throw new Error(`${CHROMIUM} not found and REQUIRE_BROWSER/CI is set: apt-get install -y chromium`);
   }
   return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (so SERVER_URL can be known before listening). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 export interface TestServer {

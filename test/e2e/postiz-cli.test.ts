@@ -4,68 +4,24 @@
  * every 5 s in real time, so each login takes several seconds.
  */
 import assert from 'node:assert/strict';
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import type { Store } from '../../src/storage/store.js';
 import { postgresStore, sharedPglite } from '../support/build.js';
-import { usePostgres, waitFor } from '../support/postgres.js';
+import { usePostgres } from '../support/postgres.js';
 import { approveInBrowser } from '../support/walker.js';
-import {
-  type Child,
-  cleanEnv,
-  defer,
-  ROOT,
-  STAND_IN_ORG,
-  spawnNode,
-  startE2eServer,
-  tempDir,
-} from './support/harness.js';
+import { defer, STAND_IN_ORG, startE2eServer } from './support/harness.js';
+import { startCliLogin } from './support/postiz-cli.js';
 
-const POSTIZ_CLI = join(ROOT, 'node_modules/postiz/dist/index.js');
 const TIMEOUT = 90_000;
 
 const pg = await usePostgres();
 
-interface Login {
-  child: Child;
-  home: string;
-  /** The URL the CLI "opened in the browser". */
-  opened: string;
-}
-
-/**
- * Run `postiz auth:login` against `serverUrl` with a fake `xdg-open` first in PATH, and wait
- * until the CLI has "opened the browser".
- */
-async function startLogin(t: TestContext, serverUrl: string): Promise<Login> {
-  const home = await tempDir(t, 'postiz-home-');
-  const bin = await tempDir(t, 'postiz-bin-');
-  const openedFile = join(bin, 'opened-url');
-  // Write then rename, so the test never reads a half-written file.
-  await writeFile(
-    join(bin, 'xdg-open'),
-    `#!/bin/sh\nprintf '%s' "$1" > "${openedFile}.tmp" && mv "${openedFile}.tmp" "${openedFile}"\n`,
-  );
-  await chmod(join(bin, 'xdg-open'), 0o755);
-  const child = spawnNode(t, [POSTIZ_CLI, 'auth:login'], {
-    env: cleanEnv({ POSTIZ_AUTH_SERVER: serverUrl, HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` }),
-  });
-  let opened: string;
-  try {
-    opened = await waitFor(() => readFile(openedFile, 'utf8'), { timeoutMs: 30_000 });
-  } catch {
-    throw new Error(
-      `the CLI never opened a browser\n--- stdout ---\n${child.stdout()}\n--- stderr ---\n${child.stderr()}`,
-    );
-  }
-  return { child, home, opened };
-}
-
 /** A full approved login; checks the saved credentials. */
 async function loginApproved(t: TestContext, store: Store): Promise<void> {
   const { url, config, standIn } = await startE2eServer(t, store);
-  const { child, home, opened } = await startLogin(t, url);
+  const { child, home, opened } = await startCliLogin(t, url);
   assert.match(opened, new RegExp(`^${url}/device/verify\\?code=[A-Z0-9]{4}-[A-Z0-9]{4}$`));
   // The CLI prints the code it asks the user to enter: the same as the one in the URL.
   assert.ok(child.stdout().includes(new URL(opened).searchParams.get('code') ?? '<none>'), child.stdout());
@@ -91,7 +47,7 @@ async function loginApproved(t: TestContext, store: Store): Promise<void> {
 /** A login the user denies at Postiz: the CLI fails with access_denied and saves nothing. */
 async function loginDenied(t: TestContext, store: Store): Promise<void> {
   const { url, standIn } = await startE2eServer(t, store);
-  const { child, home, opened } = await startLogin(t, url);
+  const { child, home, opened } = await startCliLogin(t, url);
   await approveInBrowser(opened, 'deny');
 
   const { code } = await child.waitForExit(TIMEOUT);

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { startCliLogin } from '../e2e/support/postiz-cli.js';
 import { usePostgres, waitFor } from '../support/postgres.js';
 import { approveInBrowser } from '../support/walker.js';
 import { walkToCallback } from './support/browser.js';
-import { startCliLogin } from './support/cli.js';
 import { type Cluster, type Instance, startCluster, statusOf, waitForReady } from './support/cluster.js';
 import { poll, pollUntilSettled, sleep, startFlow } from './support/device.js';
 

@@ -12,10 +12,10 @@ import pg from 'pg';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import type { Store } from '../../src/storage/store.js';
 import { defer } from '../e2e/support/harness.js';
+import { startCliLogin } from '../e2e/support/postiz-cli.js';
 import { postgresStore } from '../support/build.js';
 import { usePostgres } from '../support/postgres.js';
 import { approveInBrowser } from '../support/walker.js';
-import { startCliLogin } from './support/cli.js';
 import { CLUSTER_ORG, type Cluster, type ProxyRecord, startCluster } from './support/cluster.js';
 import { poll, pollUntilSettled, sleep, startFlow } from './support/device.js';
 

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -16,7 +15,10 @@ import type { StandIn } from '../../../src/postiz/stand-in.js';
 import { type RunningServer, startServer } from '../../../src/server.js';
 import type { Store } from '../../../src/storage/store.js';
 import { testConfig, testStandIn } from '../../support/build.js';
+import { freePort } from '../../support/ports.js';
 import { waitFor } from '../../support/postgres.js';
+
+export { freePort };
 
 /** The repository root (where package.json and src/ are). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -50,18 +52,6 @@ export function defer(t: TestContext, fn: () => unknown): void {
     });
   }
   stack.push(fn);
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A temporary directory removed after the test. */

@@ -1,12 +1,13 @@
 /**
  * The published `postiz` CLI (`auth:login`) as a child process, with a fake `xdg-open` that
- * records the URL it was asked to open, so a test can play the browser.
+ * records the URL it was asked to open, so a test can play the browser. Used by the
+ * compatibility tests (test/e2e) and the reliability suites.
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { type Child, cleanEnv, ROOT, spawnNode, tempDir } from '../../e2e/support/harness.js';
 import { waitFor } from '../../support/postgres.js';
+import { type Child, cleanEnv, ROOT, spawnNode, tempDir } from './harness.js';
 
 const POSTIZ_CLI = join(ROOT, 'node_modules/postiz/dist/index.js');
 
