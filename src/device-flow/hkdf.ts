@@ -10,9 +10,9 @@ const HASH_BYTES = 32;
 const EMPTY_SALT = Buffer.alloc(HASH_BYTES);
 const BLOCK_1 = Buffer.from([1]);
 
-/** 32 bytes of HKDF-SHA256 output; an empty salt means HashLen zero bytes (§2.2). */
-export function hkdf32(ikm: string | Uint8Array, salt: Uint8Array, info: string | Uint8Array): Buffer {
-  const prk = createHmac('sha256', salt.length > 0 ? salt : EMPTY_SALT)
+/** 32 bytes of HKDF-SHA256 output; no (or an empty) salt means HashLen zero bytes (§2.2). */
+export function hkdf32(ikm: string | Uint8Array, info: string | Uint8Array, salt?: Uint8Array): Buffer {
+  const prk = createHmac('sha256', salt && salt.length > 0 ? salt : EMPTY_SALT)
     .update(ikm)
     .digest();
   return createHmac('sha256', prk).update(info).update(BLOCK_1).digest();

@@ -4,11 +4,8 @@
  * only the state's hash (docs/security.md).
  */
 import { createHash } from 'node:crypto';
-import { hkdf32 } from './hkdf.js';
-
-const EMPTY = Buffer.alloc(0);
-
 import { newToken } from './codes.js';
+import { hkdf32 } from './hkdf.js';
 
 const VERIFIER_INFO = 'postiz-cli-auth/v1/pkce-verifier';
 
@@ -19,7 +16,7 @@ export function newState(): string {
 
 /** RFC 7636 §4.1 verifier for a state: 43 base64url characters. */
 export function codeVerifier(state: string): string {
-  return hkdf32(state, EMPTY, VERIFIER_INFO).toString('base64url');
+  return hkdf32(state, VERIFIER_INFO).toString('base64url');
 }
 
 /** RFC 7636 §4.2 S256 challenge of a verifier. */

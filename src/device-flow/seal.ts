@@ -28,14 +28,13 @@ const SEAL_INFO = 'postiz-cli-auth/v1/seal';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
-const EMPTY = Buffer.alloc(0);
 // JWK import needs an `x`; OpenSSL derives the public key from `d` and ignores this one
 // (JWK is ~10× faster to import than PKCS#8 DER, see MEASURED.md). The round-trip tests
 // would fail if that ever changed.
 const PLACEHOLDER_X = Buffer.alloc(KEY_BYTES).toString('base64url');
 
 function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
-  const d = hkdf32(deviceCode, EMPTY, KEY_INFO);
+  const d = hkdf32(deviceCode, KEY_INFO);
   return createPrivateKey({
     key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: PLACEHOLDER_X },
     format: 'jwk',
@@ -56,7 +55,7 @@ function publicKeyFromRaw(raw: Uint8Array): KeyObject {
 
 function sealingKey(shared: Buffer, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
   const salt = Buffer.concat([ephemeral, recipient]);
-  return hkdf32(shared, salt, SEAL_INFO);
+  return hkdf32(shared, SEAL_INFO, salt);
 }
 
 /** The 32-byte X25519 public key that tokens for this device code are sealed to. */

@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { MIGRATIONS_DIR } from '../paths.js';
 import type { Row } from './sql-store.js';
 
-export { MIGRATIONS_DIR };
-
 type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
 
 // An arbitrary constant naming this application's lock (pg_advisory_lock takes a bigint).

@@ -203,10 +203,12 @@ export class SqlStore implements Store {
   private async createFlowsWithin(starts: StartInput[]): Promise<StartOutput[]> {
     const outputs: StartOutput[] = new Array(starts.length);
     const byRule = new Map<string, number[]>();
-    starts.forEach(({ limit }, i) => {
+    for (const [i, { limit }] of starts.entries()) {
       const rule = `${limit.windowMs}:${limit.max}`;
-      byRule.set(rule, [...(byRule.get(rule) ?? []), i]);
-    });
+      const indexes = byRule.get(rule);
+      if (indexes) indexes.push(i);
+      else byRule.set(rule, [i]);
+    }
     for (const indexes of byRule.values()) {
       const { windowMs, max } = starts[indexes[0]!]!.limit;
       const rows = indexes.map((i, n) => {
