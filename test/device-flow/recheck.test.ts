@@ -8,27 +8,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import type { Store } from '../../src/storage/store.js';
+import { poll, startFlow } from '../security/helpers.js';
 import { build, postgresStore } from '../support/build.js';
 import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 
-type App = Awaited<ReturnType<typeof build>>['app'];
-
-async function startFlow(app: App): Promise<string> {
-  const res = await app.inject({ method: 'POST', url: '/device/code' });
-  assert.equal(res.statusCode, 200, res.body);
-  return JSON.parse(res.body).device_code;
-}
-
-async function pollError(app: App, deviceCode: string): Promise<string> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/device/token',
-    headers: { 'content-type': 'application/json' },
-    payload: { device_code: deviceCode },
-  });
-  return JSON.parse(res.body).error;
+/** The error a poll answers (the postiz CLI's JSON poll). */
+async function pollError(app: Parameters<typeof poll>[0], deviceCode: string): Promise<unknown> {
+  return (await poll(app, deviceCode)).json.error;
 }
 
 test('PostgreSQL: a denial whose notification was lost is found by the next re-check', {
@@ -38,7 +26,7 @@ test('PostgreSQL: a denial whose notification was lost is found by the next re-c
   const store = await postgresStore(url);
   t.after(() => store.close());
   const { app, flows, clock } = await build(t, { store, env: { POLL_WAIT_SECONDS: '0' } });
-  const deviceCode = await startFlow(app);
+  const { device_code: deviceCode } = await startFlow(app);
   assert.equal(await pollError(app, deviceCode), 'authorization_pending');
 
   // Deny it with the triggers off (session_replication_role = replica): no NOTIFY is sent,
@@ -63,7 +51,7 @@ test('PostgreSQL: a denial whose notification was lost is found by the next re-c
 
 test('PGlite: the re-check drops expired entries and asks the database nothing', async (t) => {
   const { app, flows, store, clock } = await build(t, { env: { POLL_WAIT_SECONDS: '0' } });
-  const deviceCode = await startFlow(app);
+  const { device_code: deviceCode } = await startFlow(app);
   assert.equal(await pollError(app, deviceCode), 'authorization_pending');
   let asked = 0;
   const flowStates = store.flowStates.bind(store);
