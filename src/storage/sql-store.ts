@@ -88,15 +88,22 @@ const newFlowParams = (flow: NewFlow): unknown[] => [
 
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
-/** Count a hit on window `key` at time `now`; the window restarts once older than `windowMs` (SQL parameters). */
-const hitSql = (key: string, now: string, windowMs: string): string => {
-  const stale = `r.window_start <= ${now}::timestamptz - ${windowMs}::int * interval '1 millisecond'`;
-  return `INSERT INTO rate_limits AS r (key, window_start, hits) VALUES (${key}, ${now}, 1)
+/**
+ * Count hits on fixed windows: `rows` yields `(key, now, hits)`; a window older than
+ * `windowMs` (an SQL expression) restarts at `now` with those hits, else they are added.
+ */
+const countHitsSql = (rows: string, windowMs: string): string => {
+  const stale = `r.window_start <= EXCLUDED.window_start - ${windowMs}::int * interval '1 millisecond'`;
+  return `INSERT INTO rate_limits AS r (key, window_start, hits) ${rows}
     ON CONFLICT (key) DO UPDATE SET
-      window_start = CASE WHEN ${stale} THEN ${now} ELSE r.window_start END,
-      hits = CASE WHEN ${stale} THEN 1 ELSE r.hits + 1 END
-    RETURNING window_start, hits`;
+      window_start = CASE WHEN ${stale} THEN EXCLUDED.window_start ELSE r.window_start END,
+      hits = CASE WHEN ${stale} THEN EXCLUDED.hits ELSE r.hits + EXCLUDED.hits END
+    RETURNING key, window_start, hits`;
 };
+
+/** Count a hit on window `key` at time `now`; the window restarts once older than `windowMs` (SQL parameters). */
+const hitSql = (key: string, now: string, windowMs: string): string =>
+  countHitsSql(`VALUES (${key}, ${now}::timestamptz, 1)`, windowMs);
 
 const toCount = (row: Row, windowMs: number): RateCount => ({
   hits: Number(row.hits),
@@ -123,16 +130,7 @@ WITH input AS (
 per_key AS (
   SELECT key, max(c) AS now, count(*)::int AS hits FROM input GROUP BY key
 ),
-hit AS (
-  INSERT INTO rate_limits AS r (key, window_start, hits)
-  SELECT key, now, hits FROM per_key ORDER BY key
-  ON CONFLICT (key) DO UPDATE SET
-    window_start = CASE WHEN r.window_start <= EXCLUDED.window_start - $2::int * interval '1 millisecond'
-      THEN EXCLUDED.window_start ELSE r.window_start END,
-    hits = CASE WHEN r.window_start <= EXCLUDED.window_start - $2::int * interval '1 millisecond'
-      THEN EXCLUDED.hits ELSE r.hits + EXCLUDED.hits END
-  RETURNING key, window_start, hits
-),
+hit AS (${countHitsSql('SELECT key, now, hits FROM per_key ORDER BY key', '$2')}),
 ranked AS (
   SELECT input.*, hit.window_start,
     hit.hits - count(*) OVER (PARTITION BY input.key)
