@@ -100,12 +100,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
           line,
           'Postiz refused this server (invalid_client or a bad request): check POSTIZ_OAUTH_CLIENT_ID, POSTIZ_OAUTH_CLIENT_SECRET and POSTIZ_API_URL',
         );
-      } else if (event === 'failed' || event === 'rejected_callback') {
+      } else if (
+        event === 'failed' ||
+        event === 'rejected_callback' ||
+        (event === 'code_burned' && fields?.result === 'burned')
+      ) {
+        // A burned code was live: someone's authorization reached a callback that refused it.
         app.log.warn(line, `flow ${event}`);
       } else {
         app.log.info(line, `flow ${event}`);
       }
       if (event === 'started') metrics.flowsStarted.inc();
+      if (event === 'code_burned') metrics.codesBurned.inc({ result: String(fields?.result) });
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
     },

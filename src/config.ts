@@ -35,6 +35,8 @@ export interface Config {
   flowStartWindowSeconds: number;
   unknownPollLimit: number;
   unknownPollWindowSeconds: number;
+  codeBurnLimit: number;
+  codeBurnWindowSeconds: number;
   metricsToken: string | undefined;
   databasePoolSize: number;
 }
@@ -297,6 +299,21 @@ export const SETTINGS: Setting<keyof Config>[] = [
     env: 'RATE_LIMIT_UNKNOWN_POLLS_WINDOW_SECONDS',
     description: 'The window for polls with unknown device codes.',
     default: '600',
+    parse: integer(1, 86400),
+  },
+  {
+    key: 'codeBurnLimit',
+    env: 'RATE_LIMIT_CODE_BURNS',
+    description:
+      'Refused callbacks per client address per window whose Postiz code this server redeems and discards, so that a leaked code is worthless; past it, codes are left alone.',
+    default: '10',
+    parse: integer(1, 100000),
+  },
+  {
+    key: 'codeBurnWindowSeconds',
+    env: 'RATE_LIMIT_CODE_BURNS_WINDOW_SECONDS',
+    description: 'The window for burned codes.',
+    default: '900',
     parse: integer(1, 86400),
   },
   {

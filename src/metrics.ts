@@ -15,6 +15,7 @@ export interface Metrics {
   upstreamDuration: Histogram;
   upstreamRequests: Counter<'status'>;
   rateLimited: Counter<'route'>;
+  codesBurned: Counter<'result'>;
   pendingFlows: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
@@ -62,6 +63,12 @@ export function createMetrics(options: {
       name: 'postiz_cli_auth_rate_limited_total',
       help: 'Requests refused by a rate limit, by route.',
       labelNames: ['route'],
+      registers,
+    }),
+    codesBurned: new Counter({
+      name: 'postiz_cli_auth_codes_burned_total',
+      help: 'Postiz codes that reached a refused callback, by what became of them ("burned": redeemed and discarded; "rejected", "failed", "limited", "repeated", "malformed").',
+      labelNames: ['result'],
       registers,
     }),
     pendingFlows: new Gauge({

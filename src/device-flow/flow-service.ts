@@ -8,6 +8,7 @@ import {
   ExpiredToken,
   InvalidGrant,
   PageError,
+  type PageErrorReason,
   PENDING,
   SlowDown,
   TooManyRequests,
@@ -15,6 +16,7 @@ import {
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { Flow, Store } from '../storage/store.js';
+import { CodeBurner } from './code-burner.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
 import { type PendingEntry, PendingView } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
@@ -32,10 +34,12 @@ export type FlowEventName =
   | 'expired'
   | 'delivered'
   | 'failed'
-  | 'rejected_callback';
+  | 'rejected_callback'
+  | 'code_burned';
 
 export interface FlowObserver {
-  flowEvent(event: FlowEventName, flowId: string, fields?: Record<string, unknown>): void;
+  /** `flowId` is absent when no flow is known (a callback with an unknown state). */
+  flowEvent(event: FlowEventName, flowId: string | undefined, fields?: Record<string, unknown>): void;
   /** Something outside the flow failed (database, listener) and was survived. */
   trouble(message: string, err: unknown): void;
   rateLimited(route: 'device_code' | 'verify' | 'token'): void;
@@ -125,11 +129,18 @@ export class FlowService {
   private recheckTimer: NodeJS.Timeout | undefined;
   /** The re-check under way, if any: `detach` waits for it before the store closes. */
   private rechecking: Promise<void> | undefined;
+  private readonly burner: CodeBurner;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.secureCookies = deps.config.serverUrl.startsWith('https:');
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
+    this.burner = new CodeBurner({
+      postiz: deps.postiz,
+      limits: deps.limits,
+      redirectUri: this.redirectUri,
+      now: this.now,
+    });
   }
 
   /** Start hearing flow changes from every instance, and re-checking the cache. */
@@ -291,7 +302,7 @@ export class FlowService {
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('redirect_uri', this.redirectUri);
     url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', codeChallenge(codeVerifier(state)));
+    url.searchParams.set('code_challenge', codeChallenge(codeVerifier(binding, state)));
     url.searchParams.set('code_challenge_method', 'S256');
     const maxAgeSeconds = Math.max(1, Math.ceil((flow.expiresAt.getTime() - this.now()) / 1000));
     return {
@@ -325,29 +336,41 @@ export class FlowService {
   /**
    * GET /device/callback. Order matters: every check that can fail comes before the one
    * atomic claim of the `state`, so a refused callback leaves the flow usable, and a replayed
-   * one never reaches Postiz twice.
+   * one never reaches Postiz twice. A refused callback's code is burned before the refusal
+   * page is shown (`CodeBurner`): unused, it could be exchanged inside someone else's flow.
    */
   async callback(
     input: CallbackInput,
     caller: Caller,
   ): Promise<{ outcome: 'approved' | 'denied'; flow: Flow }> {
     const { store } = this.deps;
-    if (!input.state || input.state.length > 256 || (!input.code && !input.error)) {
-      throw new PageError('bad_request');
-    }
+    const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
+      await this.burnUnused(input.code, caller, reason, flow);
+      throw new PageError(reason);
+    };
+    if (!input.state || input.state.length > 256 || (!input.code && !input.error))
+      return refuse('bad_request');
     const stateHash = hashSecret(input.state);
     // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
     // browser is here now, and Postiz's code will not come back.
     const flow = await this.retrying(() => store.findByState(stateHash));
-    if (!flow) throw new PageError('unknown_state');
-    this.checkLive(flow);
-    this.checkBrowser(flow, input.cookies, caller);
+    if (!flow) return refuse('unknown_state');
+    const ended = this.endedReason(flow);
+    if (ended) return refuse(ended, flow);
+    const binding = this.confirmingBrowser(flow, input.cookies, caller);
+    if (!binding) return refuse('wrong_browser', flow);
 
+    // The confirming browser sent this callback twice (a reload, a double request, perhaps to
+    // another instance): the first copy holds the state and is using the code. Burning it
+    // here would make that copy's exchange fail, so this copy only says so.
+    if (flow.stateClaimed) throw new PageError('already_used');
     const now = new Date(this.now());
     const claimed = await this.retrying(() => store.claimState(stateHash, now));
-    if (!claimed) throw new PageError('unknown_state');
+    if (!claimed) throw new PageError('already_used');
 
     if (input.error) {
+      // Postiz sends no code with an error; should one come along, it is not used either.
+      await this.burnUnused(input.code, caller, 'unknown_state', flow);
       if (input.error !== 'access_denied') {
         this.event('failed', flow.flowId, caller, {
           reason: 'postiz_error',
@@ -364,7 +387,7 @@ export class FlowService {
     try {
       token = await this.deps.postiz.exchangeCode({
         code: input.code!,
-        codeVerifier: codeVerifier(input.state),
+        codeVerifier: codeVerifier(binding, input.state),
         redirectUri: this.redirectUri,
       });
     } catch (err) {
@@ -397,6 +420,18 @@ export class FlowService {
     }
     this.event('approved', flow.flowId, caller, { organizationId: token.organizationId });
     return { outcome: 'approved', flow: approved };
+  }
+
+  /** Burn a callback's code that will not be used for its own flow, and report what became of it. */
+  private async burnUnused(
+    code: string | undefined,
+    caller: Caller,
+    refused: PageErrorReason,
+    flow: Flow | undefined,
+  ): Promise<void> {
+    if (code === undefined || code === '') return;
+    const result = await this.burner.burn(code, caller.ip);
+    this.event('code_burned', flow?.flowId, caller, { result, refused });
   }
 
   /**
@@ -553,21 +588,44 @@ export class FlowService {
   }
 
   /** Report a flow event with the request it happened in (never a secret in `fields`). */
-  private event(name: FlowEventName, flowId: string, caller: Caller, fields?: Record<string, unknown>): void {
+  private event(
+    name: FlowEventName,
+    flowId: string | undefined,
+    caller: Caller,
+    fields?: Record<string, unknown>,
+  ): void {
     this.deps.observer.flowEvent(name, flowId, { reqId: caller.reqId, ...fields });
   }
 
-  private checkLive(flow: Flow): void {
-    if (flow.expiresAt.getTime() <= this.now()) throw new PageError('expired');
-    if (flow.status !== 'pending') throw new PageError('already_used');
+  /** Why a flow can no longer be continued from the browser, if it cannot. */
+  private endedReason(flow: Flow): PageErrorReason | undefined {
+    if (flow.expiresAt.getTime() <= this.now()) return 'expired';
+    if (flow.status !== 'pending') return 'already_used';
+    return undefined;
   }
 
-  /** The callback must come back to the browser that confirmed (constant-time compare). */
-  private checkBrowser(flow: Flow, cookies: Record<string, string | undefined>, caller: Caller): void {
+  private checkLive(flow: Flow): void {
+    const ended = this.endedReason(flow);
+    if (ended) throw new PageError(ended);
+  }
+
+  /**
+   * The binding cookie's value when this request comes from the browser that confirmed the
+   * flow (constant-time compare), else undefined (logged as a rejected callback).
+   */
+  private confirmingBrowser(
+    flow: Flow,
+    cookies: Record<string, string | undefined>,
+    caller: Caller,
+  ): string | undefined {
     const value = cookies[bindingCookieName(flow.flowId, this.secureCookies)];
-    if (!value || !flow.browserHash || !safeEqual(hashSecret(value), flow.browserHash)) {
-      this.event('rejected_callback', flow.flowId, caller, { reason: 'wrong_browser' });
-      throw new PageError('wrong_browser');
-    }
+    if (value && flow.browserHash && safeEqual(hashSecret(value), flow.browserHash)) return value;
+    this.event('rejected_callback', flow.flowId, caller, { reason: 'wrong_browser' });
+    return undefined;
+  }
+
+  /** The request must come from the browser that confirmed the flow. */
+  private checkBrowser(flow: Flow, cookies: Record<string, string | undefined>, caller: Caller): void {
+    if (!this.confirmingBrowser(flow, cookies, caller)) throw new PageError('wrong_browser');
   }
 }

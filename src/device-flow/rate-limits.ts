@@ -23,6 +23,8 @@ export interface RateLimits {
   wrongUserCode(ip: string, now: Date): Promise<void>;
   /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
+  /** Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its budget. */
+  codeBurn(ip: string, now: Date): Promise<Refusal | undefined>;
 }
 
 /**
@@ -90,6 +92,13 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
         config.unknownPollWindowSeconds * 1000,
       );
       return count.hits > config.unknownPollLimit
+        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
+        : undefined;
+    },
+
+    async codeBurn(ip, now) {
+      const count = await store.hit(`code-burn:${addressKey(ip)}`, now, config.codeBurnWindowSeconds * 1000);
+      return count.hits > config.codeBurnLimit
         ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
         : undefined;
     },

@@ -47,7 +47,8 @@ export interface ListenHandlers {
 const flowColumns = (t = ''): string =>
   `${t}flow_id, ${t}device_code_hash, ${t}status, ${t}public_key, ${t}client_ip, ${t}user_agent,
    ${t}interval_seconds, ${t}created_at, ${t}expires_at, ${t}last_poll_at, ${t}browser_hash,
-   ${t}state_hash IS NOT NULL AS awaiting_callback`;
+   ${t}state_hash IS NOT NULL AND ${t}state_claimed_at IS NULL AS awaiting_callback,
+   ${t}state_claimed_at IS NOT NULL AS state_claimed`;
 const FLOW_COLUMNS = flowColumns();
 
 const bytes = (value: unknown): Buffer => Buffer.from(value as Uint8Array);
@@ -67,6 +68,7 @@ function toFlow(row: Row): Flow {
     lastPollAt: row.last_poll_at == null ? null : date(row.last_poll_at),
     browserHash: row.browser_hash == null ? null : bytes(row.browser_hash),
     awaitingCallback: Boolean(row.awaiting_callback),
+    stateClaimed: Boolean(row.state_claimed),
   };
 }
 
@@ -266,7 +268,7 @@ export class SqlStore implements Store {
 
   async confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE device_requests SET state_hash = $2, browser_hash = $3
+      `UPDATE device_requests SET state_hash = $2, browser_hash = $3, state_claimed_at = NULL
        WHERE flow_id = $1 AND status = 'pending' AND expires_at > $4 RETURNING flow_id`,
       [flowId, stateHash, browserHash, now],
     );
@@ -276,8 +278,8 @@ export class SqlStore implements Store {
   async claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined> {
     return first(
       await this.db.query(
-        `UPDATE device_requests SET state_hash = NULL
-         WHERE state_hash = $1 AND status = 'pending' AND expires_at > $2
+        `UPDATE device_requests SET state_claimed_at = $2
+         WHERE state_hash = $1 AND state_claimed_at IS NULL AND status = 'pending' AND expires_at > $2
          RETURNING ${FLOW_COLUMNS}`,
         [stateHash, now],
       ),
@@ -287,7 +289,8 @@ export class SqlStore implements Store {
   async approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined> {
     return first(
       await this.db.query(
-        `UPDATE device_requests SET status = 'approved', sealed_token = $2, finished_at = $3, state_hash = NULL
+        `UPDATE device_requests SET status = 'approved', sealed_token = $2, finished_at = $3,
+           state_hash = NULL, state_claimed_at = NULL
          WHERE flow_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING ${FLOW_COLUMNS}`,
         [flowId, sealedToken, now],
       ),
@@ -297,7 +300,7 @@ export class SqlStore implements Store {
   async deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined> {
     return first(
       await this.db.query(
-        `UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL
+        `UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL, state_claimed_at = NULL
          WHERE flow_id = $1 AND status = 'pending' RETURNING ${FLOW_COLUMNS}`,
         [flowId, status, now],
       ),

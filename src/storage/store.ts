@@ -21,6 +21,8 @@ export interface Flow {
   browserHash: Buffer | null;
   /** Whether a confirmed browser is on its way to Postiz (a `state` is outstanding). */
   awaitingCallback: boolean;
+  /** Whether the flow's `state` has been claimed by a callback (which is using its code). */
+  stateClaimed: boolean;
 }
 
 export interface NewFlow {
@@ -101,7 +103,10 @@ export interface Store {
   findByFlowId(flowId: string): Promise<Flow | undefined>;
   /** Record the confirming browser and the outstanding `state`; false unless still pending. */
   confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean>;
-  /** Atomically take an outstanding `state` (a callback is used once); the flow, if it was still pending. */
+  /**
+   * Atomically take an outstanding `state` (a callback is used once); the flow, if it was still
+   * pending. The state stays findable, marked claimed, until the flow is approved or denied.
+   */
   claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined>;
   /** Store the sealed token; undefined unless the flow is still pending and not expired at `now`. */
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { newToken } from '../../src/device-flow/codes.js';
+import { hkdf32 } from '../../src/device-flow/hkdf.js';
 import { codeChallenge, codeVerifier, newState } from '../../src/device-flow/pkce.js';
+
+const binding = () => newToken(32);
 
 describe('codeChallenge (S256)', () => {
   test('matches RFC 7636 appendix B', () => {
@@ -15,25 +19,32 @@ describe('codeChallenge (S256)', () => {
   });
 
   test('is 43 characters of unpadded base64url', () => {
-    assert.match(codeChallenge(codeVerifier(newState())), /^[A-Za-z0-9_-]{43}$/);
+    assert.match(codeChallenge(codeVerifier(binding(), newState())), /^[A-Za-z0-9_-]{43}$/);
   });
 });
 
 describe('codeVerifier', () => {
   test('is 43 characters of base64url (RFC 7636 §4.1: 43–128 unreserved characters)', () => {
-    for (let i = 0; i < 50; i++) assert.match(codeVerifier(newState()), /^[A-Za-z0-9_-]{43}$/);
+    for (let i = 0; i < 50; i++) assert.match(codeVerifier(binding(), newState()), /^[A-Za-z0-9_-]{43}$/);
   });
 
-  test('is deterministic per state, and differs between states', () => {
-    const state = newState();
-    assert.equal(codeVerifier(state), codeVerifier(state));
-    assert.notEqual(codeVerifier(state), codeVerifier(newState()));
+  test('is deterministic per binding and state, and differs when either differs', () => {
+    const [b, state] = [binding(), newState()];
+    assert.equal(codeVerifier(b, state), codeVerifier(b, state));
+    assert.notEqual(codeVerifier(b, state), codeVerifier(b, newState()));
+    assert.notEqual(codeVerifier(b, state), codeVerifier(binding(), state));
   });
 
-  test('is not the state itself, nor its challenge', () => {
-    const state = newState();
-    assert.notEqual(codeVerifier(state), state);
-    assert.notEqual(codeChallenge(codeVerifier(state)), codeChallenge(state));
+  test('cannot be computed from what a URL shows: the state alone, or the state as key, gives another value', () => {
+    const [b, state] = [binding(), newState()];
+    const verifier = codeVerifier(b, state);
+    assert.notEqual(verifier, state);
+    assert.notEqual(codeChallenge(verifier), codeChallenge(state));
+    // The former derivation (from the state alone) and the obvious variants of it.
+    for (const info of ['postiz-cli-auth/v1/pkce-verifier', 'postiz-cli-auth/v2/pkce-verifier']) {
+      assert.notEqual(verifier, hkdf32(state, info).toString('base64url'));
+      assert.notEqual(verifier, hkdf32(state, info, Buffer.from(state)).toString('base64url'));
+    }
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Guarantee 2: the authorization is bound to the browser that confirmed it. A callback
- * without that browser's cookie, with another flow's cookie, or replayed, never reaches
- * Postiz's token endpoint, and leaves the flow usable by the right browser.
+ * without that browser's cookie, with another flow's cookie, or replayed, is never exchanged
+ * for its own flow, and leaves the flow usable by the right browser. (Its code is burned, so
+ * the right browser finishes with one retry: code-injection.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import {
   type Answer,
   consentAtPostiz,
   enterCode,
+  field,
   InjectBrowser,
   pathOf,
   poll,
@@ -25,13 +27,31 @@ function bindingCookie(browser: InjectBrowser): { name: string; value: string } 
   return { name: found[0], value: found[1] };
 }
 
+/**
+ * The right browser comes back with a code that a refused callback burned: Postiz did not
+ * accept it, the page offers Try again, and the retry (a new trip to Postiz) logs in.
+ */
+async function finishAfterBurn(browser: InjectBrowser, callbackUrl: URL): Promise<void> {
+  const refused = await browser.get(pathOf(callbackUrl));
+  assert.equal(refused.status, 502, 'Postiz did not accept the burned code');
+  const retried = await browser.post('/device/verify', {
+    _csrf: field(refused.body, '_csrf'),
+    flow: field(refused.body, 'flow'),
+    action: 'retry',
+  });
+  assert.ok(retried.location, `retry answered ${retried.status}`);
+  const again = await consentAtPostiz(retried.location, 'approve');
+  const done = await browser.get(pathOf(again));
+  assert.equal(done.status, 200, done.body);
+}
+
 /** A refusal is a 4xx HTML page. */
 function assertRefusedPage(answer: Answer, why: string): void {
   assert.ok(answer.status >= 400 && answer.status < 500, `${why}: answered ${answer.status}`);
   assert.match(String(answer.headers['content-type']), /^text\/html/, why);
 }
 
-test('a callback from a browser without the binding cookie is refused before any code exchange, and the flow still completes from the right browser', async (t) => {
+test('a callback from a browser without the binding cookie is refused and its code burned; the right browser still logs in, with one retry', async (t) => {
   const { app, standIn, clock } = await build(t);
   const walked = await walkToCallback(app);
   const exchanged = standIn.issuedTokens().length;
@@ -45,12 +65,12 @@ test('a callback from a browser without the binding cookie is refused before any
   const forged = new InjectBrowser(app);
   forged.cookies.set(bindingCookie(walked.browser).name, 'A'.repeat(43));
   assertRefusedPage(await forged.get(pathOf(walked.callbackUrl)), 'a forged binding cookie');
-  assert.equal(standIn.issuedTokens().length, exchanged, 'no code was exchanged');
+  // The code was burned by the first refusal: Postiz issued one token, which nobody received.
+  assert.equal(standIn.issuedTokens().length, exchanged + 1, 'the code was redeemed once, by burning');
   assert.equal((await poll(app, walked.started.device_code)).json.error, 'authorization_pending');
 
-  const done = await walked.browser.get(pathOf(walked.callbackUrl));
-  assert.equal(done.status, 200, done.body);
-  assert.equal(standIn.issuedTokens().length, exchanged + 1);
+  await finishAfterBurn(walked.browser, walked.callbackUrl);
+  assert.equal(standIn.issuedTokens().length, exchanged + 2);
   clock.advance(5000);
   const delivered = await poll(app, walked.started.device_code);
   assert.equal(delivered.status, 200);
@@ -73,9 +93,10 @@ test("a callback carrying another flow's binding cookie is refused", async (t) =
   const renamed = new InjectBrowser(app);
   renamed.cookies.set(victimCookie.name, attackerCookie.value);
   assertRefusedPage(await renamed.get(pathOf(victim.callbackUrl)), "another flow's cookie value");
-  assert.equal(standIn.issuedTokens().length, exchanged, 'no code was exchanged');
+  assert.equal(standIn.issuedTokens().length, exchanged + 1, 'redeemed once, by burning, for nobody');
+  assert.equal((await poll(app, attacker.started.device_code)).json.access_token, undefined);
 
-  assert.equal((await victim.browser.get(pathOf(victim.callbackUrl))).status, 200);
+  await finishAfterBurn(victim.browser, victim.callbackUrl);
 });
 
 test('a replayed callback is refused and never exchanges a code twice', async (t) => {
@@ -92,16 +113,22 @@ test('a replayed callback is refused and never exchanges a code twice', async (t
   assert.equal(standIn.issuedTokens().length, before + 1, 'one exchange only');
 });
 
-test('two copies of one callback arriving at once exchange the code once', async (t) => {
-  const { app, standIn } = await build(t);
-  const walked = await walkToCallback(app);
-  const before = standIn.issuedTokens().length;
-  const answers = await Promise.all(
-    Array.from({ length: 4 }, () => walked.browser.get(pathOf(walked.callbackUrl))),
-  );
-  assert.equal(answers.filter((a) => a.status === 200).length, 1, answers.map((a) => a.status).join());
-  for (const a of answers) if (a.status !== 200) assertRefusedPage(a, 'a concurrent copy');
-  assert.equal(standIn.issuedTokens().length, before + 1);
+test('copies of one callback arriving at once exchange the code once, and never burn it under the copy that uses it', async (t) => {
+  const { app, standIn, clock } = await build(t);
+  for (let round = 0; round < 5; round++) {
+    const walked = await walkToCallback(app);
+    const before = standIn.issuedTokens().length;
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => walked.browser.get(pathOf(walked.callbackUrl))),
+    );
+    const statuses = answers.map((a) => a.status).join();
+    assert.equal(answers.filter((a) => a.status === 200).length, 1, statuses);
+    for (const a of answers)
+      if (a.status !== 200) assert.equal(a.status, 400, `a concurrent copy: ${statuses}`);
+    assert.equal(standIn.issuedTokens().length, before + 1, 'one exchange, no burn racing it');
+    clock.advance(5000);
+    assert.equal((await poll(app, walked.started.device_code)).status, 200);
+  }
 });
 
 test("a forged denial callback cannot end someone else's flow", async (t) => {
@@ -197,6 +224,6 @@ test('on https the cookies are Secure, __Host- prefixed, and the flow completes 
   const callbackUrl = await consentAtPostiz(redirect.location, 'approve');
   const exchanged = standIn.issuedTokens().length;
   assertRefusedPage(await planted.get(pathOf(callbackUrl)), 'an unprefixed cookie');
-  assert.equal(standIn.issuedTokens().length, exchanged);
-  assert.equal((await browser.get(pathOf(callbackUrl))).status, 200);
+  assert.equal(standIn.issuedTokens().length, exchanged + 1, 'redeemed once, by burning, for nobody');
+  await finishAfterBurn(browser, callbackUrl);
 });

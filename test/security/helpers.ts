@@ -109,6 +109,13 @@ export class InjectBrowser {
   }
 }
 
+/** The value of the browser-binding cookie `browser` holds (the one of its only, or latest, flow). */
+export function bindingOf(browser: InjectBrowser): string {
+  const values = [...browser.cookies].filter(([name]) => name.includes('pca_bind_')).map(([, v]) => v);
+  assert.ok(values.length > 0, 'the browser holds a binding cookie');
+  return values.at(-1)!;
+}
+
 /** The value of a form field in a page (an `<input>` with `name="…"` and `value="…"`). */
 export function field(body: string, name: string): string {
   const match = body.match(new RegExp(`<input[^>]*\\bname="${name}"[^>]*\\bvalue="([^"]*)"`));

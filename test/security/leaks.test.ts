@@ -21,6 +21,7 @@ import {
   testStandIn,
 } from '../support/build.js';
 import {
+  bindingOf,
   consentAtPostiz,
   enterCode,
   field,
@@ -91,12 +92,12 @@ test('the debug log of whole flows (approved, failed, denied, cancelled, attacke
     secrets.set(`${label}: user code`, walked.started.user_code);
     secrets.set(`${label}: user code (plain)`, walked.started.user_code.replace('-', ''));
     secrets.set(`${label}: state`, walked.state);
-    secrets.set(`${label}: PKCE verifier`, codeVerifier(walked.state));
+    secrets.set(`${label}: PKCE verifier`, codeVerifier(bindingOf(walked.browser), walked.state));
     if (walked.code) secrets.set(`${label}: Postiz code`, walked.code);
     rememberCookies(secrets, walked.browser);
   };
 
-  // 1. Approved, with a wrong code typed first, fast polls, an attacker's callback and a replay.
+  // 1. Approved, with a wrong code typed first, fast polls, then an attacker's callback and a replay.
   const browser = new InjectBrowser(app);
   const entry = await browser.get('/device/verify');
   secrets.set('CSRF token', field(entry.body, '_csrf'));
@@ -109,8 +110,8 @@ test('the debug log of whole flows (approved, failed, denied, cancelled, attacke
   remember('approved', approved);
   await poll(app, approved.started.device_code);
   await poll(app, approved.started.device_code); // slow_down
-  await new InjectBrowser(app).get(pathOf(approved.callbackUrl)); // wrong browser
   assert.equal((await browser.get(pathOf(approved.callbackUrl))).status, 200);
+  await new InjectBrowser(app).get(pathOf(approved.callbackUrl)); // wrong browser (its code is burned)
   await browser.get(pathOf(approved.callbackUrl)); // replay
   clock.advance(10_000);
   const delivered = await poll(app, approved.started.device_code);
@@ -132,7 +133,7 @@ test('the debug log of whole flows (approved, failed, denied, cancelled, attacke
     assert.ok(retried.location, `retry after ${fault}`);
     const state = new URL(retried.location).searchParams.get('state')!;
     secrets.set(`retry ${fault}: state`, state);
-    secrets.set(`retry ${fault}: PKCE verifier`, codeVerifier(state));
+    secrets.set(`retry ${fault}: PKCE verifier`, codeVerifier(bindingOf(failing.browser), state));
     const callbackUrl = await consentAtPostiz(retried.location, 'approve');
     secrets.set(`retry ${fault}: Postiz code`, callbackUrl.searchParams.get('code')!);
     standIn.failNext(fault);
@@ -298,7 +299,10 @@ test('an upstream error that echoes our request puts neither the client secret n
   let callbackUrl = walked.callbackUrl;
   for (const status of [400, 500, 422]) {
     secrets.set(`Postiz code (${status})`, callbackUrl.searchParams.get('code')!);
-    secrets.set(`PKCE verifier (${status})`, codeVerifier(callbackUrl.searchParams.get('state')!));
+    secrets.set(
+      `PKCE verifier (${status})`,
+      codeVerifier(bindingOf(walked.browser), callbackUrl.searchParams.get('state')!),
+    );
     api.answers.push(echo(status));
     const page = await walked.browser.get(pathOf(callbackUrl));
     assert.ok(page.status >= 400);

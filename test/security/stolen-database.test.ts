@@ -14,6 +14,7 @@ import { type Db, SqlStore } from '../../src/storage/sql-store.js';
 import { build } from '../support/build.js';
 import { usePostgres } from '../support/postgres.js';
 import {
+  bindingOf,
   byteForms,
   consentAtPostiz,
   dumpText,
@@ -146,7 +147,7 @@ for (const backend of backends) {
     assert.ok(redirect.location);
     const state = new URL(redirect.location).searchParams.get('state')!;
     secrets.set('OAuth state', state);
-    secrets.set('PKCE verifier', codeVerifier(state));
+    secrets.set('PKCE verifier', codeVerifier(bindingOf(browser), state));
     for (const [name, value] of browser.cookies) {
       if (name.includes('pca_bind_')) secrets.set('browser-binding cookie', value);
     }

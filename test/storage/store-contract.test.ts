@@ -304,20 +304,27 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(await store.confirm('nope', hashSecret('s'), hashSecret('b'), now), false);
       });
 
-      test('claimState takes the state only once', async () => {
+      test('claimState takes the state only once; the claimed state is found, marked claimed, until the flow ends', async () => {
         const flow = await created();
         const state = hashSecret('state');
         await store.confirm(flow.flowId, state, hashSecret('browser'), now);
+        assert.equal((await store.findByState(state))?.stateClaimed, false);
         const claimed = await store.claimState(state, now);
         assertSameFlow(claimed, flow);
         assert.equal(claimed.awaitingCallback, false);
+        assert.equal(claimed.stateClaimed, true);
         assert.equal(await store.claimState(state, now), undefined);
-        assert.equal(await store.findByState(state), undefined);
+        const found = await store.findByState(state);
+        assertSameFlow(found, flow);
+        assert.equal(found.stateClaimed, true);
+        assert.equal(found.awaitingCallback, false);
         assert.equal(
           (await store.findByFlowId(flow.flowId))?.status,
           'pending',
           'still pending after the claim',
         );
+        await store.approve(flow.flowId, Buffer.from('sealed'), now);
+        assert.equal(await store.findByState(state), undefined, 'gone once the flow is approved');
       });
 
       test('claimState refuses an expired flow and an unknown state', async () => {
