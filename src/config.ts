@@ -269,7 +269,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'userCodeGlobalAttempts',
     env: 'RATE_LIMIT_USER_CODE_GLOBAL',
     description:
-      'Wrong user codes allowed from all addresses together per window; past it, an address that has already guessed wrong is refused.',
+      'Wrong user codes allowed from all addresses together per window; past it, every address is refused until the window ends (right codes do not count).',
     default: '1000',
     parse: integer(1, 10000000),
   },

@@ -267,17 +267,16 @@ export class FlowService {
     const clientIp = caller.ip;
     const { store, limits, observer } = this.deps;
     const now = new Date(this.now());
-    const refusal = await limits.userCodeAllowed(clientIp, now);
-    if (refusal) {
+    const attempt = await limits.userCodeAttempt(clientIp, now);
+    if (attempt.refusal) {
       observer.rateLimited('verify');
-      throw new PageError('rate_limited', { retryAfterSeconds: refusal.retryAfterSeconds });
+      throw new PageError('rate_limited', { retryAfterSeconds: attempt.refusal.retryAfterSeconds });
     }
     const userCode = normalizeUserCode(input);
     const flow = userCode ? await store.findByUserCode(hashSecret(userCode)) : undefined;
-    if (!userCode || !flow) {
-      await limits.wrongUserCode(clientIp, now);
-      throw new PageError('invalid_code');
-    }
+    if (!userCode || !flow) throw new PageError('invalid_code');
+    // A right code does not use the allowance (a failure to give it back only costs one attempt).
+    await attempt.forgive().catch((err) => observer.trouble('could not give back a user-code attempt', err));
     if (flow.expiresAt.getTime() <= now.getTime()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
     if (entered) this.event('code_entered', flow.flowId, caller, { clientIp });

@@ -12,15 +12,22 @@ export interface Refusal {
   retryAfterSeconds: number;
 }
 
+/** A user-code attempt, counted before its lookup: refused, or allowed with a way to give it back. */
+export type UserCodeAttempt =
+  | { refusal: Refusal; forgive?: undefined }
+  | { refusal?: undefined; forgive: () => Promise<void> };
+
 export interface RateLimits {
   /** The limit on flow starts from `ip` (counted by the store as it inserts the flow). */
   flowStart(ip: string): RateRule;
   /** A refusal when a count is over its rule's limit. */
   refusal(count: RateCount, rule: RateRule, now: Date): Refusal | undefined;
-  /** Before looking a user code up: is `ip` already cut off? */
-  userCodeAllowed(ip: string, now: Date): Promise<Refusal | undefined>;
-  /** After a wrong user code from `ip`. */
-  wrongUserCode(ip: string, now: Date): Promise<void>;
+  /**
+   * Count a user-code attempt from `ip` before looking the code up, for the address and for
+   * the global ceiling in one statement: a refusal past either limit. A right code is given
+   * back (`forgive`), so only wrong codes use the allowance.
+   */
+  userCodeAttempt(ip: string, now: Date): Promise<UserCodeAttempt>;
   /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
   /** Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its budget. */
@@ -65,24 +72,23 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
     refusal: (count, rule, now) =>
       count.hits > rule.max ? { retryAfterSeconds: secondsUntil(count.resetAt, now) } : undefined,
 
-    async userCodeAllowed(ip, now) {
-      const mine = await store.peek(`user-code:${addressKey(ip)}`, now, userCodeWindow);
-      if (!mine) return undefined;
-      if (mine.hits >= config.userCodeAttempts) return { retryAfterSeconds: secondsUntil(mine.resetAt, now) };
-      // Past the global ceiling, any address that has guessed wrong at all is cut off; clean
-      // addresses, where real users are, go on as before.
-      const all = await store.peek(GLOBAL, now, userCodeWindow);
-      if (all && all.hits >= config.userCodeGlobalAttempts) {
-        return { retryAfterSeconds: secondsUntil(mine.resetAt, now) };
+    async userCodeAttempt(ip, now) {
+      // Counted before the lookup, atomically: simultaneous guesses each see their own count,
+      // so no burst gets more lookups than the limits allow (docs/security.md).
+      const mine = `user-code:${addressKey(ip)}`;
+      const [own, all] = await store.hitAll([mine, GLOBAL], now, userCodeWindow);
+      if (own!.hits > config.userCodeAttempts)
+        return { refusal: { retryAfterSeconds: secondsUntil(own!.resetAt, now) } };
+      if (all!.hits > config.userCodeGlobalAttempts) {
+        return { refusal: { retryAfterSeconds: secondsUntil(all!.resetAt, now) } };
       }
-      return undefined;
-    },
-
-    async wrongUserCode(ip, now) {
-      await Promise.all([
-        store.hit(`user-code:${addressKey(ip)}`, now, userCodeWindow),
-        store.hit(GLOBAL, now, userCodeWindow),
-      ]);
+      return {
+        forgive: () =>
+          store.forgive([
+            { key: mine, windowStart: own!.windowStart },
+            { key: GLOBAL, windowStart: all!.windowStart },
+          ]),
+      };
     },
 
     async unknownDeviceCode(ip, now) {

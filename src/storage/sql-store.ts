@@ -103,14 +103,19 @@ const countHitsSql = (rows: string, windowMs: string): string => {
     RETURNING key, window_start, hits`;
 };
 
-/** Count a hit on window `key` at time `now`; the window restarts once older than `windowMs` (SQL parameters). */
-const hitSql = (key: string, now: string, windowMs: string): string =>
-  countHitsSql(`VALUES (${key}, ${now}::timestamptz, 1)`, windowMs);
+/**
+ * Count a hit on each key of the text array $1 at time $2, the window $3 ms. Rows are upserted
+ * in key order, so concurrent statements lock shared keys in the same order and cannot deadlock.
+ */
+const HIT_ALL_SQL = countHitsSql(
+  'SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS u(k) ORDER BY k',
+  '$3',
+);
 
-const toCount = (row: Row, windowMs: number): RateCount => ({
-  hits: Number(row.hits),
-  resetAt: new Date(date(row.window_start).getTime() + windowMs),
-});
+const toCount = (row: Row, windowMs: number): RateCount => {
+  const windowStart = date(row.window_start);
+  return { hits: Number(row.hits), windowStart, resetAt: new Date(windowStart.getTime() + windowMs) };
+};
 
 const UNIQUE_VIOLATION = '23505';
 /** The channel migrations/002 notifies on. */
@@ -350,19 +355,24 @@ export class SqlStore implements Store {
   }
 
   async hit(key: string, now: Date, windowMs: number): Promise<RateCount> {
-    const rows = await this.db.query(hitSql('$1', '$2', '$3'), [key, now, windowMs]);
-    return toCount(rows[0]!, windowMs);
+    const [count] = await this.hitAll([key], now, windowMs);
+    return count!;
   }
 
-  async peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined> {
-    const rows = await this.db.query(
-      `SELECT window_start, hits FROM rate_limits WHERE key = $1 AND window_start > $2::timestamptz - $3::int * interval '1 millisecond'`,
-      [key, now, windowMs],
+  async hitAll(keys: string[], now: Date, windowMs: number): Promise<RateCount[]> {
+    const rows = await this.db.query(HIT_ALL_SQL, [keys, now, windowMs]);
+    const byKey = new Map(rows.map((row) => [row.key as string, toCount(row, windowMs)]));
+    return keys.map((key) => byKey.get(key)!);
+  }
+
+  async forgive(windows: { key: string; windowStart: Date }[]): Promise<void> {
+    if (windows.length === 0) return;
+    await this.db.query(
+      `UPDATE rate_limits AS r SET hits = r.hits - 1
+       FROM unnest($1::text[], $2::text[]) AS w(key, window_start)
+       WHERE r.key = w.key AND r.window_start = w.window_start::timestamptz AND r.hits > 0`,
+      [windows.map((w) => w.key), windows.map((w) => w.windowStart.toISOString())],
     );
-    const row = rows[0];
-    return row
-      ? { hits: Number(row.hits), resetAt: new Date(date(row.window_start).getTime() + windowMs) }
-      : undefined;
   }
 
   async raiseInterval(deviceCodeHash: Buffer, intervalSeconds: number, now: Date): Promise<void> {

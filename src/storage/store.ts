@@ -59,6 +59,7 @@ export interface RateRule {
 /** A fixed-window counter after a hit (or a look). */
 export interface RateCount {
   hits: number;
+  windowStart: Date;
   resetAt: Date;
 }
 
@@ -122,8 +123,14 @@ export interface Store {
   purge(before: Date, now: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
-  /** The current count of `key` without counting, or undefined when its window is over. */
-  peek(key: string, now: Date, windowMs: number): Promise<RateCount | undefined>;
+  /**
+   * Count one hit on each of `keys` (distinct) at once, in one statement; the counts in the
+   * order of `keys`. Concurrent callers each see a different count, so a limit checked on the
+   * result holds under any burst.
+   */
+  hitAll(keys: string[], now: Date, windowMs: number): Promise<RateCount[]>;
+  /** Take back one hit from each window (key and start), if that window is still the current one. */
+  forgive(windows: { key: string; windowStart: Date }[]): Promise<void>;
   /** Record a `slow_down` decided from memory: the flow's interval becomes at least `intervalSeconds`. */
   raiseInterval(deviceCodeHash: Buffer, intervalSeconds: number, now: Date): Promise<void>;
   /** The states of many flows at once (hex keys); absent keys are gone. One round trip. */

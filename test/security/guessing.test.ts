@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { USER_CODE_ALPHABET } from '../../src/device-flow/codes.js';
+import type { Store } from '../../src/storage/store.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
 import { build, manualClock, postgresStore, sharedPglite } from '../support/build.js';
@@ -101,9 +102,12 @@ test('forged X-Forwarded-For headers do not dodge the limit when no proxy is tru
   );
 });
 
-test('past the global ceiling, addresses that guessed wrong are cut off but clean ones are not', async (t) => {
-  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '5' } });
+test('past the global ceiling every address is refused until the window ends; right codes do not use it up', async (t) => {
+  const { app, clock } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '5' } });
   const started = await startFlow(app, xff('203.0.113.7'));
+  // Right codes, many times over, from the owner: given back, so the ceiling is untouched.
+  const owner = new InjectBrowser(app, undefined, xff('198.51.100.9'));
+  for (let i = 0; i < 8; i++) assert.equal((await tryCode(owner, started.user_code)).status, 200);
   const guessers = Array.from(
     { length: 5 },
     (_, i) => new InjectBrowser(app, undefined, xff(`192.0.2.${i + 1}`)),
@@ -111,11 +115,14 @@ test('past the global ceiling, addresses that guessed wrong are cut off but clea
   for (const [i, guesser] of guessers.entries()) {
     assert.equal((await tryCode(guesser, wrongCode(started.user_code, i))).status, 400);
   }
+  // The ceiling is the bound on guessing from everywhere: a fresh address is refused too.
   for (const guesser of guessers) {
     assertRateLimitedPage(await tryCode(guesser, started.user_code), 'a guesser past the ceiling');
   }
-  const clean = new InjectBrowser(app, undefined, xff('198.51.100.9'));
-  assert.equal((await tryCode(clean, started.user_code)).status, 200, 'a clean address is unaffected');
+  const fresh = new InjectBrowser(app, undefined, xff('198.51.100.77'));
+  assertRateLimitedPage(await tryCode(fresh, started.user_code), 'a fresh address past the ceiling');
+  clock.advance(15 * 60_000 + 1000);
+  assert.equal((await tryCode(fresh, wrongCode(started.user_code, 50))).status, 400, 'the window ends');
 });
 
 test('more than 30 flow starts from one address in 10 minutes get 429 JSON; other addresses are unaffected', async (t) => {
@@ -139,6 +146,65 @@ test('polls with unknown device codes are limited per address; real polls from t
   assert.equal((await poll(app, unknownDeviceCode(), xff('198.51.100.9'))).json.error, 'invalid_grant');
   // A real CLI behind the same address (a shared NAT) goes on polling its own flow.
   assert.equal((await poll(app, real.device_code, xff('192.0.2.66'))).json.error, 'authorization_pending');
+});
+
+/** `store`, counting the user-code lookups made through it. */
+function countingLookups(store: Store): { store: Store; lookups: () => number } {
+  let lookups = 0;
+  const counted = new Proxy(store, {
+    get(target, name, receiver) {
+      if (name === 'findByUserCode') {
+        return (hash: Buffer) => {
+          lookups++;
+          return target.findByUserCode(hash);
+        };
+      }
+      const value = Reflect.get(target, name, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store: counted, lookups: () => lookups };
+}
+
+/** The form fields of a code-entry post from `browser`'s session (fetched once, reused by every guess). */
+async function entryForm(browser: InjectBrowser): Promise<(code: string) => Promise<Answer>> {
+  const entry = await browser.get('/device/verify');
+  const csrf = field(entry.body, '_csrf');
+  return (code) => browser.post('/device/verify', { _csrf: csrf, user_code: code, action: 'lookup' });
+}
+
+test('a burst of 100 simultaneous wrong codes from one address is looked up at most 10 times (PostgreSQL)', {
+  skip: cluster ? false : 'no PostgreSQL available',
+}, async (t) => {
+  const real = await postgresStore(await cluster!.createDatabase());
+  t.after(() => real.close());
+  const { store, lookups } = countingLookups(real);
+  const { app } = await build(t, { env: PROXY, store });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  const guess = await entryForm(new InjectBrowser(app, undefined, xff('192.0.2.66')));
+  const answers = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => guess(wrongCode(started.user_code, i))),
+  );
+  assert.ok(lookups() <= 10, `${lookups()} lookups for a limit of 10`);
+  assert.equal(answers.filter((a) => a.status === 429).length, 100 - lookups());
+  assert.equal(answers.filter((a) => a.status === 400).length, lookups());
+  assertRateLimitedPage(await guess(started.user_code), 'the right code after the burst');
+});
+
+test('a burst of wrong codes from 100 fresh addresses is looked up at most the global ceiling (PostgreSQL)', {
+  skip: cluster ? false : 'no PostgreSQL available',
+}, async (t) => {
+  const real = await postgresStore(await cluster!.createDatabase());
+  t.after(() => real.close());
+  const { store, lookups } = countingLookups(real);
+  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '20' }, store });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  const guessers = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => entryForm(new InjectBrowser(app, undefined, xff(`10.1.${i}.1`)))),
+  );
+  const answers = await Promise.all(guessers.map((guess, i) => guess(wrongCode(started.user_code, i))));
+  assert.ok(lookups() <= 20, `${lookups()} lookups for a global ceiling of 20`);
+  assert.equal(answers.filter((a) => a.status === 429).length, 100 - lookups());
 });
 
 const stores = [

@@ -165,7 +165,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         const first = newFlow(now);
         assert.deepEqual(await store.createFlowWithin(first, rule(2)), {
           created: true,
-          count: { hits: 1, resetAt: at(now, 60 * SECOND) },
+          count: { hits: 1, windowStart: now, resetAt: at(now, 60 * SECOND) },
         });
         const second = newFlow(now);
         assert.equal((await store.createFlowWithin(second, rule(2))).created, true);
@@ -549,47 +549,71 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         const later = at(now, day + SECOND);
         await store.hit('recent', at(later, -SECOND), 2 * day);
         await store.purge(now, later);
-        assert.equal(await store.peek('stale', at(now, SECOND), 2 * day), undefined);
-        assert.equal((await store.peek('recent', later, 2 * day))?.hits, 1);
+        assert.equal((await store.hit('stale', at(now, SECOND), 2 * day)).hits, 1, 'stale window gone');
+        assert.equal((await store.hit('recent', later, 2 * day)).hits, 2, 'recent window kept');
       });
     });
 
-    describe('hit and peek (fixed windows)', () => {
+    describe('hit, hitAll and forgive (fixed windows)', () => {
       const WINDOW = 60 * SECOND;
+      const count = (hits: number, start: Date) => ({ hits, windowStart: start, resetAt: at(start, WINDOW) });
 
       test('hit counts within a window and restarts after it', async () => {
-        assert.deepEqual(await store.hit('k', now, WINDOW), { hits: 1, resetAt: at(now, WINDOW) });
-        assert.deepEqual(await store.hit('k', at(now, 10 * SECOND), WINDOW), {
-          hits: 2,
-          resetAt: at(now, WINDOW),
-        });
+        assert.deepEqual(await store.hit('k', now, WINDOW), count(1, now));
+        assert.deepEqual(await store.hit('k', at(now, 10 * SECOND), WINDOW), count(2, now));
         assert.equal((await store.hit('k', at(now, WINDOW - 1), WINDOW)).hits, 3);
         const next = at(now, WINDOW);
-        assert.deepEqual(await store.hit('k', next, WINDOW), { hits: 1, resetAt: at(next, WINDOW) });
+        assert.deepEqual(await store.hit('k', next, WINDOW), count(1, next));
       });
 
       test('keys are counted separately', async () => {
         await store.hit('a', now, WINDOW);
         await store.hit('a', now, WINDOW);
         assert.equal((await store.hit('b', now, WINDOW)).hits, 1);
-        assert.equal((await store.peek('a', now, WINDOW))?.hits, 2);
+        assert.equal((await store.hit('a', now, WINDOW)).hits, 3);
       });
 
-      test('peek reads the count without counting, and nothing once the window is over', async () => {
-        assert.equal(await store.peek('k', now, WINDOW), undefined);
-        await store.hit('k', now, WINDOW);
-        await store.hit('k', now, WINDOW);
-        assert.deepEqual(await store.peek('k', at(now, SECOND), WINDOW), {
-          hits: 2,
-          resetAt: at(now, WINDOW),
-        });
-        assert.equal((await store.peek('k', at(now, SECOND), WINDOW))?.hits, 2, 'peek does not count');
-        assert.equal(await store.peek('k', at(now, WINDOW), WINDOW), undefined);
+      test('concurrent hits are all counted, each seeing its own count', async () => {
+        const counts = await all(25, () => store.hit('busy', now, WINDOW));
+        assert.deepEqual(
+          counts.map((c) => c.hits).sort((x, y) => x - y),
+          Array.from({ length: 25 }, (_, i) => i + 1),
+        );
       });
 
-      test('concurrent hits are all counted', async () => {
-        await all(25, () => store.hit('busy', now, WINDOW));
-        assert.equal((await store.peek('busy', now, WINDOW))?.hits, 25);
+      test('hitAll counts one hit on each key and answers in the order asked', async () => {
+        await store.hit('z', now, WINDOW);
+        const [z, a] = await store.hitAll(['z', 'a'], at(now, SECOND), WINDOW);
+        assert.deepEqual(z, count(2, now));
+        assert.deepEqual(a, count(1, at(now, SECOND)));
+      });
+
+      test('race: concurrent hitAll on shared keys in either order neither deadlocks nor loses a hit', async () => {
+        const results = await all(40, (i) => store.hitAll(i % 2 ? ['p', 'q'] : ['q', 'p'], now, WINDOW));
+        for (const key of ['p', 'q']) {
+          const seen = results.map((r, i) => r[(i % 2 ? ['p', 'q'] : ['q', 'p']).indexOf(key)]!.hits);
+          assert.deepEqual(
+            seen.sort((x, y) => x - y),
+            Array.from({ length: 40 }, (_, i) => i + 1),
+            key,
+          );
+        }
+      });
+
+      test('forgive takes one hit back from the current window only, never below zero', async () => {
+        const first = await store.hit('f', now, WINDOW);
+        await store.hit('f', now, WINDOW);
+        await store.forgive([{ key: 'f', windowStart: first.windowStart }]);
+        assert.equal((await store.hit('f', now, WINDOW)).hits, 2, 'two hits, one forgiven, one more');
+        const next = at(now, WINDOW);
+        const restarted = await store.hit('f', next, WINDOW);
+        await store.forgive([{ key: 'f', windowStart: first.windowStart }]);
+        assert.equal((await store.hit('f', next, WINDOW)).hits, 2, 'an old window is not forgiven');
+        await store.forgive([{ key: 'f', windowStart: restarted.windowStart }]);
+        await store.forgive([{ key: 'f', windowStart: restarted.windowStart }]);
+        await store.forgive([{ key: 'f', windowStart: restarted.windowStart }]);
+        assert.equal((await store.hit('f', next, WINDOW)).hits, 1, 'never below zero');
+        await store.forgive([]);
       });
     });
 
