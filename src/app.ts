@@ -3,6 +3,7 @@
  * call it with `app.inject`; `server.ts` adds listening, timers and signals.
  */
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -10,8 +11,8 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
+  type FastifyHttpOptions,
   type FastifyInstance,
-  type FastifyServerOptions,
 } from 'fastify';
 import type { Config } from './config.js';
 import { type FlowEventName, type FlowObserver, FlowService } from './device-flow/flow-service.js';
@@ -61,6 +62,9 @@ export interface App {
   metrics: Metrics;
 }
 
+/** A client's `X-Request-Id` is kept only when it is a short token (it reaches the logs). */
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
 /** Largest request body accepted; a device flow never needs more than a few hundred bytes. */
 export const BODY_LIMIT = 16 * 1024;
 
@@ -75,13 +79,28 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
 /** Build the application. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const now = deps.now ?? Date.now;
-  const options: FastifyServerOptions = {
+  const options: FastifyHttpOptions<Server> = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // Fastify ignores a bare number, so a hop count becomes "trust the nearest n hops".
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     bodyLimit: BODY_LIMIT,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's X-Request-Id reaches every log line of its request: only a short token is taken.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Slow clients (docs/security.md, "Denial of service"): the whole request must arrive within
+    // requestTimeout, its headers within headersTimeout, and a connection with a request open may
+    // stay silent for connectionTimeout (longer than any held poll). Node checks the first two
+    // every connectionsCheckingInterval, 30 s by default: far too late for a trickling client.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2),
+    },
     // validateSchema: the route schemas are ours and tested; checking them against the
     // meta-schema means compiling it first, about 90 ms of every start-up (docs/performance.md).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, validateSchema: false } },
@@ -90,7 +109,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   };
   const app = Fastify(options) as unknown as FastifyInstance;
 
-  const metrics = createMetrics({ countPending: () => deps.store.countPending(new Date(now())) });
+  const metrics = createMetrics({
+    countPending: () => deps.store.countPending(new Date(now())),
+    countHeld: () => flows.view.held,
+  });
   const troubleLoggedAt = new Map<string, number>();
   const observer: FlowObserver = {
     flowEvent(event, flowId, fields) {

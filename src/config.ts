@@ -37,6 +37,11 @@ export interface Config {
   unknownPollWindowSeconds: number;
   codeBurnLimit: number;
   codeBurnWindowSeconds: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  connectionTimeoutMs: number;
+  maxHeldPollsPerAddress: number;
+  maxPendingFlows: number;
   metricsToken: string | undefined;
   databasePoolSize: number;
 }
@@ -317,6 +322,45 @@ export const SETTINGS: Setting<keyof Config>[] = [
     parse: integer(1, 86400),
   },
   {
+    key: 'requestTimeoutMs',
+    env: 'REQUEST_TIMEOUT_MS',
+    description:
+      'How long a client may take to send a whole request (headers and body); past it, 408 and the connection is closed. Answers are not limited by it: a held poll may take up to 20 s.',
+    default: '10000',
+    parse: integer(1000, 120000),
+  },
+  {
+    key: 'headersTimeoutMs',
+    env: 'HEADERS_TIMEOUT_MS',
+    description: 'How long a client may take to send the request headers (at most `REQUEST_TIMEOUT_MS`).',
+    default: '5000',
+    parse: integer(1000, 120000),
+  },
+  {
+    key: 'connectionTimeoutMs',
+    env: 'CONNECTION_TIMEOUT_MS',
+    description:
+      'How long a connection may stay silent while a request is open before it is closed. Above 20 s, the longest a poll is ever held.',
+    default: '30000',
+    parse: integer(21000, 600000),
+  },
+  {
+    key: 'maxHeldPollsPerAddress',
+    env: 'MAX_HELD_POLLS_PER_ADDRESS',
+    description:
+      'Polls held open at once per client address; further polls from it are answered at once (0 holds none). A second poll of the same device code answers the held one.',
+    default: '20',
+    parse: integer(0, 100000),
+  },
+  {
+    key: 'maxPendingFlows',
+    env: 'MAX_PENDING_FLOWS',
+    description:
+      'Live flows waiting for their user, from all addresses; past it, new flows get 503 with `Retry-After`. Exact on one instance; across instances it may be passed by the starts of about a second.',
+    default: '100000',
+    parse: integer(1, 100000000),
+  },
+  {
     key: 'metricsToken',
     env: 'METRICS_TOKEN',
     description: 'When set, `/metrics` requires `Authorization: Bearer <token>`.',
@@ -350,7 +394,13 @@ export function loadConfig(env: Env = process.env, options: { requireCredentials
     }
     out[setting.key] = setting.parse(value, setting.env);
   }
-  return out as Config;
+  const config = out as Config;
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    fail(
+      `HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be greater than REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`,
+    );
+  }
+  return config;
 }
 
 /** Read `.env` from the working directory into `process.env` (existing variables win). */

@@ -90,10 +90,14 @@ export class NotFound extends OAuthError {
   override readonly statusCode = 404;
 }
 
-/** The server cannot do its job right now (e.g. the database is unreachable). */
+/** The server cannot do its job right now (e.g. the database is unreachable, or too many flows are live). */
 export class TemporarilyUnavailable extends OAuthError {
   readonly error = 'temporarily_unavailable';
   override readonly statusCode = 503;
+  constructor(description?: string, retryAfterSeconds?: number) {
+    super(description);
+    if (retryAfterSeconds !== undefined) this.headers['retry-after'] = String(retryAfterSeconds);
+  }
 }
 
 /** The single JSON shape of every error body: `{error, error_description?, …extra}`. */

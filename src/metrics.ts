@@ -17,12 +17,15 @@ export interface Metrics {
   rateLimited: Counter<'route'>;
   codesBurned: Counter<'result'>;
   pendingFlows: Gauge;
+  heldPolls: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
 export function createMetrics(options: {
   countPending: () => Promise<number>;
+  /** Polls held open on this instance right now. */
+  countHeld: () => number;
   defaultMetrics?: boolean;
 }): Metrics {
   const registry = new Registry();
@@ -81,6 +84,14 @@ export function createMetrics(options: {
         } catch {
           // The database is down: /ready says so; keep the last value rather than fail the scrape.
         }
+      },
+    }),
+    heldPolls: new Gauge({
+      name: 'postiz_cli_auth_held_polls',
+      help: 'Polls held open on this instance right now (Prefer: wait, POLL_WAIT_SECONDS).',
+      registers,
+      collect() {
+        this.set(options.countHeld());
       },
     }),
     httpDuration: new Histogram({

@@ -143,6 +143,20 @@ describe('loadConfig refuses malformed values with one line naming the variable'
     });
   }
 
+  test('a held poll must fit in a connection: CONNECTION_TIMEOUT_MS stays above the 20 s maximum wait', () => {
+    assert.match(assertRefused('CONNECTION_TIMEOUT_MS', '20000').message, /between 21000 and/);
+  });
+
+  test('HEADERS_TIMEOUT_MS may not exceed REQUEST_TIMEOUT_MS', () => {
+    const err = configError({
+      POSTIZ_OAUTH_CLIENT_ID: 'pca_0123456789',
+      POSTIZ_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
+      REQUEST_TIMEOUT_MS: '3000',
+      HEADERS_TIMEOUT_MS: '4000',
+    });
+    assert.match(err.message, /^HEADERS_TIMEOUT_MS \(4000\) must not be greater than REQUEST_TIMEOUT_MS \(3000\)$/);
+  });
+
   test('range errors say the allowed range', () => {
     assert.match(assertRefused('DEVICE_CODE_TTL_SECONDS', '10').message, /between 60 and 3600/);
   });

@@ -11,16 +11,18 @@ import {
   type PageErrorReason,
   PENDING,
   SlowDown,
+  TemporarilyUnavailable,
   TooManyRequests,
 } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
-import type { Flow, Store } from '../storage/store.js';
+import type { Flow, RateRule, Store } from '../storage/store.js';
 import { CodeBurner } from './code-burner.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import { PendingCap } from './pending-cap.js';
 import { type PendingEntry, PendingView } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import type { RateLimits } from './rate-limits.js';
+import { addressKey, type RateLimits } from './rate-limits.js';
 import { open, recipientKey, seal } from './seal.js';
 
 /** What happened to a flow, for logs and metrics (never carries a secret). */
@@ -109,6 +111,8 @@ const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
+/** `Retry-After` when the cap on live flows is reached: a few of them end every second. */
+const FULL_RETRY_AFTER_SECONDS = 30;
 
 /** The name of the cookie binding a flow's callback to the browser that confirmed it. */
 export function bindingCookieName(flowId: string, secure: boolean): string {
@@ -130,6 +134,7 @@ export class FlowService {
   /** The re-check under way, if any: `detach` waits for it before the store closes. */
   private rechecking: Promise<void> | undefined;
   private readonly burner: CodeBurner;
+  private readonly cap: PendingCap;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -139,6 +144,11 @@ export class FlowService {
       postiz: deps.postiz,
       limits: deps.limits,
       redirectUri: this.redirectUri,
+      now: this.now,
+    });
+    this.cap = new PendingCap({
+      max: deps.config.maxPendingFlows,
+      count: (now) => deps.store.countPending(now),
       now: this.now,
     });
   }
@@ -207,12 +217,44 @@ export class FlowService {
     }
   }
 
-  /** POST /device/code: a new flow for the device making this request. */
+  /**
+   * POST /device/code: a new flow for the device making this request. What can refuse it
+   * without the database does so first (a known rate-limit refusal, the cap on live flows).
+   */
   async start(caller: Caller, userAgent: string | undefined): Promise<StartedFlow> {
+    const { limits, observer } = this.deps;
+    const now = new Date(this.now());
+    const rule = limits.flowStart(caller.ip);
+    const known = limits.knownRefusal(rule, now);
+    if (known) {
+      observer.rateLimited('device_code');
+      throw new TooManyRequests(known.retryAfterSeconds);
+    }
+    if (!(await this.cap.reserve())) {
+      observer.rateLimited('device_code');
+      throw new TemporarilyUnavailable(
+        'Too many logins are in progress; try again shortly',
+        FULL_RETRY_AFTER_SECONDS,
+      );
+    }
+    let started: StartedFlow | undefined;
+    try {
+      started = await this.insertFlow(caller, userAgent, rule, now);
+      return started;
+    } finally {
+      if (started) this.cap.created();
+      else this.cap.release();
+    }
+  }
+
+  private async insertFlow(
+    caller: Caller,
+    userAgent: string | undefined,
+    rule: RateRule,
+    now: Date,
+  ): Promise<StartedFlow> {
     const clientIp = caller.ip;
     const { config, store, limits, observer } = this.deps;
-    const now = new Date(this.now());
-    const rule = limits.flowStart(clientIp);
     for (let attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++) {
       const deviceCode = newDeviceCode();
       const userCode = newUserCode();
@@ -499,7 +541,9 @@ export class FlowService {
     caller: Caller,
   ): Promise<IssuedToken> {
     const waitMs = Math.min(waitSeconds * 1000, expiresAt - this.now());
-    const wake = this.listening ? await this.view.wait(key, waitMs) : 'timeout';
+    const wake = this.listening
+      ? await this.view.wait(key, waitMs, addressKey(caller.ip), this.deps.config.maxHeldPollsPerAddress)
+      : 'timeout';
     if (wake === 'changed') {
       const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
       if (!flow) throw new InvalidGrant('Unknown or already used device_code');

@@ -19,29 +19,28 @@ export interface PendingEntry {
   checkedAt: number;
 }
 
-/** Why a held poll woke up. */
-export type Wake = 'changed' | 'timeout' | 'shutdown';
+/** Why a held poll woke up (`superseded`: a newer poll of the same device code took its place). */
+export type Wake = 'changed' | 'timeout' | 'shutdown' | 'superseded';
 
 interface Waiter {
   resolve: (wake: Wake) => void;
   timer: NodeJS.Timeout;
+  /** Who holds it (the client's address), for the per-address cap. */
+  holder: string;
 }
 
 /** Pending flows by device-code hash (hex), and the polls waiting on them. */
 export class PendingView {
   private readonly entries = new Map<string, PendingEntry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Held polls per holder; a holder with none has no entry. */
+  private readonly heldBy = new Map<string, number>();
+  private heldCount = 0;
   private closed = false;
-
-  get size(): number {
-    return this.entries.size;
-  }
 
   /** Number of polls being held open right now. */
   get held(): number {
-    let n = 0;
-    for (const set of this.waiters.values()) n += set.size;
-    return n;
+    return this.heldCount;
   }
 
   get(key: string): PendingEntry | undefined {
@@ -73,22 +72,43 @@ export class PendingView {
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.invalidate(key);
   }
 
-  /** Hold a poll until its flow changes, `ms` pass, or the server shuts down. */
-  wait(key: string, ms: number): Promise<Wake> {
+  /**
+   * Hold a poll until its flow changes, `ms` pass, or the server shuts down. A poll of a
+   * device code that already has one held takes its place (the earlier one wakes as
+   * `superseded`), so one device code never holds more than one connection. A `holder`
+   * already holding `maxPerHolder` polls is not held at all (`timeout` at once).
+   */
+  wait(key: string, ms: number, holder = '', maxPerHolder = Number.POSITIVE_INFINITY): Promise<Wake> {
     if (this.closed || ms <= 0) return Promise.resolve(this.closed ? 'shutdown' : 'timeout');
+    this.wake(key, 'superseded');
+    const holding = this.heldBy.get(holder) ?? 0;
+    if (holding >= maxPerHolder) return Promise.resolve('timeout');
+    this.heldBy.set(holder, holding + 1);
+    this.heldCount++;
     return new Promise((resolve) => {
       const set = this.waiters.get(key) ?? new Set<Waiter>();
       const waiter: Waiter = {
-        resolve,
+        resolve: (wake) => {
+          this.release(holder);
+          resolve(wake);
+        },
+        holder,
         timer: setTimeout(() => {
           set.delete(waiter);
           if (set.size === 0) this.waiters.delete(key);
-          resolve('timeout');
+          waiter.resolve('timeout');
         }, ms),
       };
       set.add(waiter);
       this.waiters.set(key, set);
     });
+  }
+
+  private release(holder: string): void {
+    this.heldCount--;
+    const holding = (this.heldBy.get(holder) ?? 1) - 1;
+    if (holding > 0) this.heldBy.set(holder, holding);
+    else this.heldBy.delete(holder);
   }
 
   /** Shutting down: answer every held poll now, and hold no more. */

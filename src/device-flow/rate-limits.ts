@@ -1,7 +1,10 @@
 /**
  * Guessing and flooding limits (RFC 8628 §5.1), kept in the store so they hold across
- * instances. Each limit stops only the offender: a right code from a clean address is never
- * refused (docs/security.md).
+ * instances. Every attempt is counted before the work it limits, by one statement that
+ * increments and returns the count, so no burst gets past a limit (docs/security.md).
+ *
+ * A refusal is remembered in this process until its window ends: a refused address keeps
+ * being refused without any database round trip, so hammering costs the database nothing.
  */
 import { isIP } from 'node:net';
 import type { Config } from '../config.js';
@@ -20,7 +23,9 @@ export type UserCodeAttempt =
 export interface RateLimits {
   /** The limit on flow starts from `ip` (counted by the store as it inserts the flow). */
   flowStart(ip: string): RateRule;
-  /** A refusal when a count is over its rule's limit. */
+  /** A refusal already known for `rule` (no database round trip), e.g. before starting a flow. */
+  knownRefusal(rule: RateRule, now: Date): Refusal | undefined;
+  /** A refusal when a count is over its rule's limit (remembered until the window ends). */
   refusal(count: RateCount, rule: RateRule, now: Date): Refusal | undefined;
   /**
    * Count a user-code attempt from `ip` before looking the code up, for the address and for
@@ -36,77 +41,125 @@ export interface RateLimits {
 
 /**
  * The address a limit counts against. One IPv6 host usually holds a whole /64, so IPv6
- * addresses count per /64 prefix; IPv4-mapped IPv6 addresses count as their IPv4 address.
+ * addresses count per prefix (`v6Bits`, /64 unless told otherwise); IPv4-mapped IPv6
+ * addresses count as their IPv4 address.
  */
-export function addressKey(ip: string): string {
+export function addressKey(ip: string, v6Bits: 48 | 64 = 64): string {
   const mapped = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
   if (mapped) return mapped[1]!;
   if (isIP(ip) !== 6) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::')
     ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
     : left;
   return `${groups
-    .slice(0, 4)
+    .slice(0, v6Bits / 16)
     .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+    .join(':')}::/${v6Bits}`;
 }
 
 const secondsUntil = (resetAt: Date, now: Date): number =>
   Math.max(1, Math.ceil((resetAt.getTime() - now.getTime()) / 1000));
 
+/** How many refusals are remembered at most; the oldest are forgotten first. */
+const REMEMBERED_REFUSALS = 10_000;
+
+/** Refusals by rule key, until their window resets. Bounded; a forgotten one is asked of the database again. */
+class RefusalMemo {
+  private readonly until = new Map<string, number>();
+
+  get(key: string, now: Date): Refusal | undefined {
+    const resetAt = this.until.get(key);
+    if (resetAt === undefined) return undefined;
+    if (resetAt <= now.getTime()) {
+      this.until.delete(key);
+      return undefined;
+    }
+    return { retryAfterSeconds: secondsUntil(new Date(resetAt), now) };
+  }
+
+  set(key: string, resetAt: Date): void {
+    this.until.delete(key);
+    this.until.set(key, resetAt.getTime());
+    if (this.until.size > REMEMBERED_REFUSALS) this.until.delete(this.until.keys().next().value!);
+  }
+}
+
 /** Limits from the configured numbers, counted in `store`. */
 export function createRateLimits(store: Store, config: Config): RateLimits {
+  const memo = new RefusalMemo();
   const userCodeWindow = config.userCodeWindowSeconds * 1000;
-  const GLOBAL = 'user-code:*';
+  const globalUserCodes: RateRule = {
+    key: 'user-code:*',
+    windowMs: userCodeWindow,
+    max: config.userCodeGlobalAttempts,
+  };
+
+  const refusal = (count: RateCount, rule: RateRule, now: Date): Refusal | undefined => {
+    if (count.hits <= rule.max) return undefined;
+    memo.set(rule.key, count.resetAt);
+    return { retryAfterSeconds: secondsUntil(count.resetAt, now) };
+  };
+
+  /** Count one hit on `rule` unless it is already known to be refused. */
+  const count = async (rule: RateRule, now: Date): Promise<Refusal | undefined> =>
+    memo.get(rule.key, now) ?? refusal(await store.hit(rule.key, now, rule.windowMs), rule, now);
 
   return {
     flowStart: (ip) => ({
-      key: `flow-start:${addressKey(ip)}`,
+      // Per /48 for IPv6: one allocation (a site's usual /48) could otherwise start 65,536
+      // times the limit from its /64s.
+      key: `flow-start:${addressKey(ip, 48)}`,
       windowMs: config.flowStartWindowSeconds * 1000,
       max: config.flowStartLimit,
     }),
 
-    refusal: (count, rule, now) =>
-      count.hits > rule.max ? { retryAfterSeconds: secondsUntil(count.resetAt, now) } : undefined,
+    knownRefusal: (rule, now) => memo.get(rule.key, now),
+
+    refusal,
 
     async userCodeAttempt(ip, now) {
+      const own: RateRule = {
+        key: `user-code:${addressKey(ip)}`,
+        windowMs: userCodeWindow,
+        max: config.userCodeAttempts,
+      };
+      const known = memo.get(own.key, now) ?? memo.get(globalUserCodes.key, now);
+      if (known) return { refusal: known };
       // Counted before the lookup, atomically: simultaneous guesses each see their own count,
       // so no burst gets more lookups than the limits allow (docs/security.md).
-      const mine = `user-code:${addressKey(ip)}`;
-      const [own, all] = await store.hitAll([mine, GLOBAL], now, userCodeWindow);
-      if (own!.hits > config.userCodeAttempts)
-        return { refusal: { retryAfterSeconds: secondsUntil(own!.resetAt, now) } };
-      if (all!.hits > config.userCodeGlobalAttempts) {
-        return { refusal: { retryAfterSeconds: secondsUntil(all!.resetAt, now) } };
-      }
+      const [mine, all] = await store.hitAll([own.key, globalUserCodes.key], now, userCodeWindow);
+      const refused = refusal(mine!, own, now) ?? refusal(all!, globalUserCodes, now);
+      if (refused) return { refusal: refused };
       return {
         forgive: () =>
           store.forgive([
-            { key: mine, windowStart: own!.windowStart },
-            { key: GLOBAL, windowStart: all!.windowStart },
+            { key: own.key, windowStart: mine!.windowStart },
+            { key: globalUserCodes.key, windowStart: all!.windowStart },
           ]),
       };
     },
 
-    async unknownDeviceCode(ip, now) {
-      const count = await store.hit(
-        `unknown-poll:${addressKey(ip)}`,
+    unknownDeviceCode: (ip, now) =>
+      count(
+        {
+          key: `unknown-poll:${addressKey(ip)}`,
+          windowMs: config.unknownPollWindowSeconds * 1000,
+          max: config.unknownPollLimit,
+        },
         now,
-        config.unknownPollWindowSeconds * 1000,
-      );
-      return count.hits > config.unknownPollLimit
-        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
-        : undefined;
-    },
+      ),
 
-    async codeBurn(ip, now) {
-      const count = await store.hit(`code-burn:${addressKey(ip)}`, now, config.codeBurnWindowSeconds * 1000);
-      return count.hits > config.codeBurnLimit
-        ? { retryAfterSeconds: secondsUntil(count.resetAt, now) }
-        : undefined;
-    },
+    codeBurn: (ip, now) =>
+      count(
+        {
+          key: `code-burn:${addressKey(ip)}`,
+          windowMs: config.codeBurnWindowSeconds * 1000,
+          max: config.codeBurnLimit,
+        },
+        now,
+      ),
   };
 }

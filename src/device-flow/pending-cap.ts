@@ -1,0 +1,81 @@
+/**
+ * The global cap on live pending flows (`MAX_PENDING_FLOWS`): each one costs memory on every
+ * instance that polls it and a row in the database, and without a cap many addresses could
+ * start flows until something runs out.
+ *
+ * Counting live flows is a scan of the table, too dear for every start. So the count is read
+ * from the database at most once a second while near the cap (every 10 s while under half of
+ * it), and the starts this instance makes in between are added to it. On one instance the cap
+ * is exact, even under a burst: a place is reserved synchronously before the flow is inserted.
+ * Across instances it may be passed by what the others start within one refresh.
+ */
+
+/** How often the count is read again, near the cap and far below it. */
+const NEAR_REFRESH_MS = 1000;
+const FAR_REFRESH_MS = 10_000;
+
+export interface PendingCapDeps {
+  max: number;
+  /** Live pending flows in the database, at `now`. */
+  count: (now: Date) => Promise<number>;
+  now: () => number;
+}
+
+/** Places for new flows under the cap. */
+export class PendingCap {
+  private counted = 0;
+  private countedAt = Number.NEGATIVE_INFINITY;
+  /** Places reserved whose flows are still being inserted. */
+  private inFlight = 0;
+  /** Flows inserted here since the last count began (so possibly not in it). */
+  private inserted = 0;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(private readonly deps: PendingCapDeps) {}
+
+  private get estimate(): number {
+    return this.counted + this.inFlight + this.inserted;
+  }
+
+  /**
+   * Reserve a place for a new flow; false when the cap is reached. Then call `created` once
+   * the flow is stored, or `release` if it is not.
+   */
+  async reserve(): Promise<boolean> {
+    const age = this.deps.now() - this.countedAt;
+    if (age >= (this.estimate * 2 >= this.deps.max ? NEAR_REFRESH_MS : FAR_REFRESH_MS)) await this.refresh();
+    if (this.estimate >= this.deps.max) return false;
+    this.inFlight++;
+    return true;
+  }
+
+  /** The reserved flow was stored. */
+  created(): void {
+    this.inFlight--;
+    this.inserted++;
+  }
+
+  /** The reserved flow was not stored: its place is free again. */
+  release(): void {
+    this.inFlight--;
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      try {
+        const at = this.deps.now();
+        // Flows inserted before the count begins are in it. Those inserted while it runs may
+        // or may not be, and those still in flight are not: both stay added (an estimate that
+        // errs towards refusing).
+        const insertedBefore = this.inserted;
+        const counted = await this.deps.count(new Date(at));
+        this.inserted -= insertedBefore;
+        this.counted = counted;
+        this.countedAt = at;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+}
