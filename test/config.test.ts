@@ -154,7 +154,10 @@ describe('loadConfig refuses malformed values with one line naming the variable'
       REQUEST_TIMEOUT_MS: '3000',
       HEADERS_TIMEOUT_MS: '4000',
     });
-    assert.match(err.message, /^HEADERS_TIMEOUT_MS \(4000\) must not be greater than REQUEST_TIMEOUT_MS \(3000\)$/);
+    assert.match(
+      err.message,
+      /^HEADERS_TIMEOUT_MS \(4000\) must not be greater than REQUEST_TIMEOUT_MS \(3000\)$/,
+    );
   });
 
   test('range errors say the allowed range', () => {

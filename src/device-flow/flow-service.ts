@@ -17,12 +17,13 @@ import {
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { Flow, RateRule, Store } from '../storage/store.js';
+import { addressKey } from './addresses.js';
 import { CodeBurner } from './code-burner.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
 import { PendingCap } from './pending-cap.js';
 import { type PendingEntry, PendingView } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import { addressKey, type RateLimits } from './rate-limits.js';
+import type { RateLimits } from './rate-limits.js';
 import { open, recipientKey, seal } from './seal.js';
 
 /** What happened to a flow, for logs and metrics (never carries a secret). */

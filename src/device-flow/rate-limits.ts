@@ -6,9 +6,9 @@
  * A refusal is remembered in this process until its window ends: a refused address keeps
  * being refused without any database round trip, so hammering costs the database nothing.
  */
-import { isIP } from 'node:net';
 import type { Config } from '../config.js';
 import type { RateCount, RateRule, Store } from '../storage/store.js';
+import { addressKey } from './addresses.js';
 
 /** A refusal: how long until the window resets. */
 export interface Refusal {
@@ -37,27 +37,6 @@ export interface RateLimits {
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
   /** Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its budget. */
   codeBurn(ip: string, now: Date): Promise<Refusal | undefined>;
-}
-
-/**
- * The address a limit counts against. One IPv6 host usually holds a whole /64, so IPv6
- * addresses count per prefix (`v6Bits`, /64 unless told otherwise); IPv4-mapped IPv6
- * addresses count as their IPv4 address.
- */
-export function addressKey(ip: string, v6Bits: 48 | 64 = 64): string {
-  const mapped = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
-  if (mapped) return mapped[1]!;
-  if (isIP(ip) !== 6) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, v6Bits / 16)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/${v6Bits}`;
 }
 
 const secondsUntil = (resetAt: Date, now: Date): number =>

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { FlowService } from '../device-flow/flow-service.js';
 import { apiHeaders } from './api-headers.js';
+import { callerOf } from './caller.js';
 import { deviceCodeSchema } from './schemas.js';
 
 export function deviceCodeRoute(
@@ -16,7 +17,7 @@ export function deviceCodeRoute(
   const headers = apiHeaders(options);
   const routeOptions = { schema: deviceCodeSchema, helmet: false, config: { headers } } as const;
   app.post('/device/code', routeOptions, async (request, reply) => {
-    const started = await flows.start({ ip: request.ip, reqId: request.id }, request.headers['user-agent']);
+    const started = await flows.start(callerOf(request), request.headers['user-agent']);
     const userCode = formatUserCode(started.userCode);
     reply.headers(headers);
     return {

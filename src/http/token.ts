@@ -4,6 +4,7 @@ import { isWellFormedDeviceCode } from '../device-flow/codes.js';
 import type { FlowService } from '../device-flow/flow-service.js';
 import { InvalidGrant, InvalidRequest, OAuthError, toOAuthBody, UnsupportedGrantType } from '../errors.js';
 import { apiHeaders } from './api-headers.js';
+import { callerOf } from './caller.js';
 import { tokenSchema } from './schemas.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -56,7 +57,7 @@ export function tokenRoute(
       let token: Awaited<ReturnType<FlowService['poll']>>;
       try {
         const wait = preferredWait(request.headers.prefer, options.defaultWaitSeconds);
-        token = await flows.poll(parsePoll(request), { ip: request.ip, reqId: request.id }, wait);
+        token = await flows.poll(parsePoll(request), callerOf(request), wait);
       } catch (err) {
         if (!(err instanceof OAuthError)) {
           onResult('server_error');

@@ -3,16 +3,15 @@
  * retry) and GET /device/callback (Postiz comes back). Errors re-render a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sameNetwork, UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
 import { formatUserCode } from '../device-flow/codes.js';
-import type { Authorization, Caller, FlowService } from '../device-flow/flow-service.js';
+import type { Authorization, FlowService } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
-
-/** The request as the flow service sees it. */
-const caller = (request: FastifyRequest): Caller => ({ ip: request.ip, reqId: request.id });
+import { callerOf as caller } from './caller.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -85,14 +84,22 @@ export function verifyRoutes(
       return sendPage(reply, 200, endingPage(ctx, 'cancelled'));
     }
     const t = translator(ctx.lang);
+    const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
+    const browserAddress = caller(request).ip;
     return sendPage(
       reply,
       200,
       confirmPage(ctx, {
         userCode: formatUserCode(found.userCode),
         device: describeUserAgent(found.flow.userAgent, t),
-        address: found.flow.clientIp ?? '?',
+        address: device === UNKNOWN_ADDRESS ? undefined : device,
         requested: describeAge(found.flow.createdAt, now(), t),
+        network:
+          device === UNKNOWN_ADDRESS || browserAddress === UNKNOWN_ADDRESS
+            ? 'unknown'
+            : sameNetwork(device, browserAddress)
+              ? 'same'
+              : 'different',
       }),
     );
   });

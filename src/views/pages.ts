@@ -115,12 +115,36 @@ ${csrfField(ctx)}
   return layout(ctx, t, title, body);
 }
 
+/** Whether the device asked from the confirming browser's network (`unknown`: an address is not known). */
+export type NetworkMatch = 'same' | 'different' | 'unknown';
+
 /** What the confirmation page shows about the requesting device (RFC 8628 §5.4). */
 export interface ConfirmDetails {
   userCode: string;
+  /** What the device says it is, in plain words. */
   device: string;
-  address: string;
+  /** The device's IP address, or undefined when it is not known. */
+  address: string | undefined;
   requested: string;
+  network: NetworkMatch;
+}
+
+/**
+ * The warning, led by the network comparison when the device asked from elsewhere (the sign
+ * of remote phishing, announced); otherwise the comparison follows it as a note.
+ */
+function warning(t: Translate, network: NetworkMatch): SafeHtml {
+  const note = network === 'same' ? t('confirm.network_same') : t('confirm.network_unknown');
+  return html`<div class="warning">${
+    network === 'different'
+      ? html`<p class="network-warning" role="alert">${t('confirm.network_different')}</p>`
+      : ''
+  }<p>${t('confirm.warning')}</p></div>${
+    network === 'different'
+      ? ''
+      : html`
+<p class="note network-note">${note}</p>`
+  }`;
 }
 
 /** The confirmation page: the code to compare, the device, the warning, Continue / Cancel. */
@@ -136,10 +160,11 @@ export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
 </div>
 <dl class="details">
 <div><dt>${t('confirm.device')}</dt><dd>${details.device}</dd></div>
-<div><dt>${t('confirm.address')}</dt><dd>${details.address}</dd></div>
+<div><dt>${t('confirm.address')}</dt><dd>${details.address ?? t('confirm.address_unknown')}</dd></div>
 <div><dt>${t('confirm.requested')}</dt><dd>${details.requested}</dd></div>
 </dl>
-<p class="warning">${t('confirm.warning')}</p>
+${warning(t, details.network)}
+<p class="note">${t('confirm.consequences')}</p>
 <p class="note">${t('confirm.next')}</p>
 <form method="post" action="/device/verify" class="actions">
 ${csrfField(ctx)}

@@ -83,6 +83,13 @@ describe('approving in a real browser', { skip: browserSkipReason() }, () => {
         assert.equal(await page.locator('.code').textContent(), flow.user_code);
         assert.match((await page.locator('.details').textContent()) ?? '', /postiz CLI 2\.1\.0 on Linux/);
         assert.equal(await overflowsSideways(page), false);
+        // Cancel is as easy to reach as Continue: the same size, side by side or stacked.
+        const go = await page.getByRole('button', { name: 'Continue to Postiz' }).boundingBox();
+        const cancel = await page.getByRole('button', { name: 'Cancel' }).boundingBox();
+        assert.ok(go && cancel);
+        assert.ok(Math.abs(go.width - cancel.width) < 1, `widths ${go.width} and ${cancel.width}`);
+        assert.ok(Math.abs(go.height - cancel.height) < 1, `heights ${go.height} and ${cancel.height}`);
+        assert.ok(cancel.height >= 44, 'a comfortable touch target');
         await screenshot(page, `${size}-2-confirm`);
 
         await page.getByRole('button', { name: 'Continue to Postiz' }).click();

@@ -158,3 +158,70 @@ test('a CLI whose first poll comes after the cancel learns access_denied on that
   await pressOnConfirmation(browser, await enterCode(browser, started.user_code), 'deny');
   assert.equal((await poll(app, started.device_code)).json.error, 'access_denied');
 });
+
+test('an X-Forwarded-For that is not an address is shown as unknown, never as text', async (t) => {
+  const { app } = await build(t, { env: { TRUST_PROXY: 'true' } });
+  for (const forged of [
+    'Postiz-verified-device',
+    '<b>your IT team</b>',
+    `1.2.3.4${'9'.repeat(300)}`,
+    '203.0.113.7 (your office)',
+  ]) {
+    const started = await startFlow(app, { 'x-forwarded-for': forged });
+    const page = (await enterCode(new InjectBrowser(app), started.user_code)).body;
+    assert.ok(
+      !page.includes(escapeHtml(forged)),
+      `the forged text is not on the page: ${forged.slice(0, 30)}`,
+    );
+    assert.ok(!page.includes('your IT team') && !page.includes('your office'), forged.slice(0, 30));
+    assert.ok(!page.includes('9'.repeat(50)), 'nothing long');
+    assert.ok(page.includes(escapeHtml(en['confirm.address_unknown'])), 'shown as unknown');
+  }
+});
+
+/** The confirmation page of a flow started from `deviceIp`, seen from a browser at `browserIp`. */
+async function confirmationFrom(app: Parameters<typeof startFlow>[0], deviceIp: string, browserIp: string) {
+  const started = await startFlow(app, { 'x-forwarded-for': deviceIp, 'user-agent': CLI_AGENT });
+  return (
+    await enterCode(new InjectBrowser(app, undefined, { 'x-forwarded-for': browserIp }), started.user_code)
+  ).body;
+}
+
+test("the confirmation page says whether the request came from this browser's network", async (t) => {
+  const { app } = await build(t, { env: { TRUST_PROXY: 'true' } });
+  const same = escapeHtml(en['confirm.network_same']);
+  const different = escapeHtml(en['confirm.network_different']);
+  for (const [device, browser, expected] of [
+    ['203.0.113.7', '203.0.113.7', same],
+    ['203.0.113.7', '203.0.113.200', same],
+    ['203.0.113.7', '::ffff:203.0.113.9', same],
+    ['2001:db8:1:2::7', '2001:db8:1:2:aaaa::1', same],
+    ['203.0.113.7', '198.51.100.9', different],
+    ['203.0.113.7', '203.0.114.7', different],
+    ['2001:db8:1:2::7', '2001:db8:1:3::7', different],
+    ['203.0.113.7', '2001:db8::1', different],
+  ] as const) {
+    const page = await confirmationFrom(app, device, browser);
+    assert.ok(page.includes(expected), `${device} seen from ${browser}`);
+    assert.ok(
+      !page.includes(expected === same ? different : same),
+      `${device} seen from ${browser}: not both`,
+    );
+  }
+  // A different network is a warning, announced, not a footnote.
+  const page = await confirmationFrom(app, '203.0.113.7', '198.51.100.9');
+  assert.ok(
+    page.includes(`<div class="warning"><p class="network-warning" role="alert">${different}</p>`),
+    'it leads the warning, as an alert',
+  );
+});
+
+test('the confirmation page presents the user agent as what the device says, and what approving does', async (t) => {
+  const { app } = await build(t, { env: { TRUST_PROXY: 'true' } });
+  const page = await confirmationFrom(app, '203.0.113.7', '203.0.113.8');
+  assert.ok(page.includes(escapeHtml(en['confirm.device'])));
+  assert.match(en['confirm.device'], /says/i, 'the label says it is what the device says');
+  assert.ok(page.includes(escapeHtml(en['confirm.consequences'])), 'what approving does');
+  assert.match(en['confirm.consequences'], /replaces/);
+  assert.match(en['confirm.consequences'], /organi[sz]ation currently selected/);
+});

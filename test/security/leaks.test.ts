@@ -393,3 +393,21 @@ test('nothing the user sends picks a redirect target', async (t) => {
   assert.equal(target.searchParams.get('client_id'), TEST_CLIENT_ID);
   assert.ok(!redirect.location.includes('evil'), redirect.location);
 });
+
+test("a client's X-Request-Id reaches the log only when it is a short token", async (t) => {
+  const { app, lines } = await buildLogged(t);
+  const sent = [
+    'trace-42.abc:1',
+    `${'a'.repeat(300)}`,
+    'id with spaces',
+    '<script>x</script>',
+    'ok\nforged line',
+  ];
+  for (const id of sent) {
+    await app.inject({ method: 'POST', url: '/device/code', headers: { 'x-request-id': id } });
+  }
+  const ids = lines.map((line) => JSON.parse(line) as { reqId?: string }).map((l) => l.reqId);
+  assert.ok(ids.includes('trace-42.abc:1'), 'a short token is kept, so logs join up with the proxy');
+  for (const id of sent.slice(1)) assert.ok(!ids.includes(id), `refused: ${JSON.stringify(id.slice(0, 20))}`);
+  for (const line of lines) assert.ok(!line.includes('a'.repeat(100)) && !line.includes('<script>'), line);
+});

@@ -38,6 +38,7 @@ const details: ConfirmDetails = {
   device: 'postiz CLI 2.1.0 on Linux',
   address: '203.0.113.7',
   requested: 'just now',
+  network: 'different',
 };
 
 /** Every page there is, by name, in one language. */
@@ -222,7 +223,13 @@ describe('hostile input is escaped', () => {
   });
 
   test('in every detail of the confirmation page', () => {
-    const page = confirmPage(ctx('en'), { userCode: evil, device: evil, address: evil, requested: evil });
+    const page = confirmPage(ctx('en'), {
+      userCode: evil,
+      device: evil,
+      address: evil,
+      requested: evil,
+      network: 'same',
+    });
     assert.ok(!page.includes('<script>alert'));
     assert.ok(!page.includes('<img'));
     assert.equal(page.match(/&lt;script&gt;/g)?.length, 5); // shown four times, plus the hidden field

@@ -20,9 +20,16 @@ export const de: Catalog = {
   'confirm.lead': 'Ein Gerät bittet über die Postiz CLI um Zugriff auf Ihr Postiz-Konto.',
   'confirm.code': 'Code',
   'confirm.compare': 'Prüfen Sie, ob dies der Code ist, der in Ihrem Terminal angezeigt wird.',
-  'confirm.device': 'Gerät',
+  'confirm.device': 'Das Gerät gibt sich aus als',
   'confirm.address': 'IP-Adresse',
   'confirm.requested': 'Angefragt',
+  'confirm.address_unknown': 'Unbekannt',
+  'confirm.network_same': 'Diese Anfrage kam aus demselben Netzwerk wie dieser Browser.',
+  'confirm.network_different': 'Diese Anfrage kam aus einem anderen Netzwerk als dieser Browser.',
+  'confirm.network_unknown':
+    'Ob diese Anfrage aus demselben Netzwerk wie dieser Browser kam, lässt sich nicht feststellen.',
+  'confirm.consequences':
+    'Die Freigabe ersetzt jede andere Anmeldung der Postiz CLI bei Ihrem Konto, und Postiz autorisiert die Organisation, die in Postiz gerade ausgewählt ist.',
   'confirm.warning':
     'Fahren Sie nur fort, wenn Sie dies gerade eben selbst in Ihrem eigenen Terminal gestartet haben. Wenn Ihnen jemand diesen Link oder Code geschickt hat, brechen Sie ab: Diese Person versucht, auf Ihr Konto zuzugreifen.',
   'confirm.next':

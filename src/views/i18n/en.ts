@@ -21,9 +21,16 @@ export const en = {
   'confirm.lead': 'A device is asking for access to your Postiz account through the Postiz CLI.',
   'confirm.code': 'Code',
   'confirm.compare': 'Check that this is the code shown in your terminal.',
-  'confirm.device': 'Device',
+  'confirm.device': 'The device says it is',
   'confirm.address': 'IP address',
   'confirm.requested': 'Requested',
+  'confirm.address_unknown': 'Unknown',
+  'confirm.network_same': 'This request came from the same network as this browser.',
+  'confirm.network_different': 'This request came from a different network than this browser.',
+  'confirm.network_unknown':
+    'Whether this request came from the same network as this browser cannot be told.',
+  'confirm.consequences':
+    'Approving replaces any other Postiz CLI login of your account, and Postiz will authorize the organisation currently selected in Postiz.',
   'confirm.warning':
     'Continue only if you started this yourself, in your own terminal, just now. If someone sent you this link or code, cancel: they are trying to get into your account.',
   'confirm.next':

@@ -19,9 +19,15 @@ export const es: Catalog = {
   'confirm.lead': 'Un dispositivo solicita acceso a tu cuenta de Postiz a través del CLI de Postiz.',
   'confirm.code': 'Código',
   'confirm.compare': 'Comprueba que es el código que aparece en tu terminal.',
-  'confirm.device': 'Dispositivo',
+  'confirm.device': 'El dispositivo dice ser',
   'confirm.address': 'Dirección IP',
   'confirm.requested': 'Solicitado',
+  'confirm.address_unknown': 'Desconocida',
+  'confirm.network_same': 'Esta solicitud viene de la misma red que este navegador.',
+  'confirm.network_different': 'Esta solicitud viene de una red distinta a la de este navegador.',
+  'confirm.network_unknown': 'No se puede saber si esta solicitud viene de la misma red que este navegador.',
+  'confirm.consequences':
+    'Aprobarla sustituye cualquier otro inicio de sesión del CLI de Postiz en tu cuenta, y Postiz autorizará la organización seleccionada ahora en Postiz.',
   'confirm.warning':
     'Continúa solo si has iniciado esto tú mismo, en tu propio terminal, hace un momento. Si alguien te ha enviado este enlace o este código, cancela: está intentando entrar en tu cuenta.',
   'confirm.next':

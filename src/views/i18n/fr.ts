@@ -19,9 +19,15 @@ export const fr: Catalog = {
   'confirm.lead': 'Un appareil demande l’accès à votre compte Postiz par l’intermédiaire du CLI Postiz.',
   'confirm.code': 'Code',
   'confirm.compare': 'Vérifiez que c’est bien le code affiché dans votre terminal.',
-  'confirm.device': 'Appareil',
+  'confirm.device': 'L’appareil se présente comme',
   'confirm.address': 'Adresse IP',
   'confirm.requested': 'Demandé',
+  'confirm.address_unknown': 'Inconnue',
+  'confirm.network_same': 'Cette demande vient du même réseau que ce navigateur.',
+  'confirm.network_different': 'Cette demande vient d’un autre réseau que ce navigateur.',
+  'confirm.network_unknown': 'Impossible de dire si cette demande vient du même réseau que ce navigateur.',
+  'confirm.consequences':
+    'Approuver remplace toute autre connexion du CLI Postiz à votre compte, et Postiz autorisera l’organisation actuellement sélectionnée dans Postiz.',
   'confirm.warning':
     'Ne continuez que si vous avez lancé cette connexion vous-même, dans votre propre terminal, à l’instant. Si quelqu’un vous a envoyé ce lien ou ce code, annulez : cette personne essaie d’accéder à votre compte.',
   'confirm.next':

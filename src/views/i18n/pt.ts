@@ -22,9 +22,15 @@ export const pt: Catalog = {
   'confirm.lead': 'Um dispositivo está pedindo acesso à sua conta do Postiz por meio do CLI do Postiz.',
   'confirm.code': 'Código',
   'confirm.compare': 'Confira se este é o código mostrado no seu terminal.',
-  'confirm.device': 'Dispositivo',
+  'confirm.device': 'O dispositivo diz ser',
   'confirm.address': 'Endereço IP',
   'confirm.requested': 'Solicitado',
+  'confirm.address_unknown': 'Desconhecido',
+  'confirm.network_same': 'Este pedido veio da mesma rede que este navegador.',
+  'confirm.network_different': 'Este pedido veio de uma rede diferente da deste navegador.',
+  'confirm.network_unknown': 'Não é possível saber se este pedido veio da mesma rede que este navegador.',
+  'confirm.consequences':
+    'Aprovar substitui qualquer outro login do CLI do Postiz na sua conta, e o Postiz vai autorizar a organização selecionada agora no Postiz.',
   'confirm.warning':
     'Continue somente se foi você quem iniciou isto, no seu próprio terminal, agora há pouco. Se alguém enviou este link ou este código para você, cancele: essa pessoa está tentando entrar na sua conta.',
   'confirm.next':
