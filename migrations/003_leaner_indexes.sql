@@ -1,5 +1,5 @@
--- Fewer indexes to maintain on the hot path of starting a flow (issue 5, measured with
--- `npm run bench`): each insert touched six indexes, for lookups that do not need them.
+-- Fewer indexes to maintain on the hot path of starting a flow (measured with `npm run bench`,
+-- docs/performance.md): each insert touched six indexes, for lookups that do not need them.
 -- - `state_hash` is set only between confirmation and callback: index the set values only.
 -- - Purging expired flows and stale rate-limit windows runs once a minute per instance over
 --   tables that hold only live rows; a sequential scan serves it.

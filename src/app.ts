@@ -212,7 +212,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
   app.addSchema(errorBody);
 
-  // The postiz CLI sends `Content-Type: application/json` with no body at all (POSTIZ.md §2).
+  // The postiz CLI sends `Content-Type: application/json` with no body at all (docs/postiz.md).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(

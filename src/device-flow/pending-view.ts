@@ -13,7 +13,7 @@ export interface PendingEntry {
   flowId: string;
   expiresAt: number;
   intervalSeconds: number;
-  /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`; held polls count by arrival (issue 4). */
+  /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`; held polls count by arrival (docs/security.md, slow_down). */
   lastPollAt: number | null;
   /** When this entry was last confirmed against the database (ms). */
   checkedAt: number;

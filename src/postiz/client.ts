@@ -1,6 +1,6 @@
 /**
  * The upstream client: exchanging an authorization code at `{POSTIZ_API_URL}/oauth/token`
- * (reference/POSTIZ.md §1). Every field of the answer is checked; every failure becomes an
+ * (docs/postiz.md). Every field of the answer is checked; every failure becomes an
  * `UpstreamError` whose `kind` says what the user and the operator should do about it.
  * Postiz's own error text is kept for the log only, never shown to a user.
  */
@@ -69,7 +69,7 @@ export function createPostizClient(options: PostizClientOptions): PostizClient {
             code,
             client_id: options.clientId,
             client_secret: options.clientSecret,
-            // Ignored by Postiz for pca_ apps, required for pcd_ apps (POSTIZ.md).
+            // Ignored by Postiz for pca_ apps, required for pcd_ apps (docs/postiz.md).
             code_verifier: codeVerifier,
             redirect_uri: redirectUri,
           }),

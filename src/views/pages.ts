@@ -1,7 +1,7 @@
 /**
  * Every HTML page of the flow. Each is a function of plain data; all text comes from the
  * catalogs and is escaped by `html`. Buttons that refuse carry `value="deny"` and come after
- * the button that goes on (CONTRACT.md). No inline styles or scripts: the CSP allows neither.
+ * the button that goes on (docs/compatibility.md). No inline styles or scripts: the CSP allows neither.
  *
  * Referrer policy `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends
  * `Origin: null` with our own form posts, which the Origin check refuses. `same-origin` still

@@ -1,5 +1,5 @@
 /**
- * Issue 5: the pending view answers polls from memory, so a notification that never arrives
+ * The pending view answers polls from memory, so a notification that never arrives
  * must not leave a changed flow "pending" for long. On PostgreSQL the periodic re-check finds
  * it; on PGlite every change is made and notified in this process, so there is none to miss
  * and the re-check asks the database nothing.

@@ -1,6 +1,6 @@
 /**
  * A standard RFC 8628 client, `openid-client` v6, logs in through the server using only its
- * RFC 8414 metadata (CONTRACT.md, "Compatibility promises").
+ * RFC 8414 metadata (docs/compatibility.md).
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';

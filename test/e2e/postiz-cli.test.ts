@@ -1,6 +1,6 @@
 /**
  * The published `postiz` CLI (2.1.0) logs in through a listening server, unchanged, on the
- * embedded database and on PostgreSQL (CONTRACT.md, "Compatibility promises"). The CLI polls
+ * embedded database and on PostgreSQL (docs/compatibility.md). The CLI polls
  * every 5 s in real time, so each login takes several seconds.
  */
 import assert from 'node:assert/strict';

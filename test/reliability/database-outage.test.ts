@@ -1,5 +1,5 @@
 /**
- * Issue 4, property 3: PostgreSQL killed (`kill -9`) mid-flow and restarted seconds later
+ * PostgreSQL killed (`kill -9`) mid-flow and restarted seconds later
  * loses no login. Two server processes behind the round-robin proxy stay up, say so on
  * /ready, answer polls `authorization_pending` throughout, reconnect pool and listener by
  * themselves, and the real `postiz` CLI, polling all along, ends up logged in. A callback

@@ -1,5 +1,5 @@
 /**
- * Issue 4, property 4: Postiz failing the token exchange (5xx, hanging, malformed JSON, no
+ * Postiz failing the token exchange (5xx, hanging, malformed JSON, no
  * access_token) leads to a page that says Postiz had a problem and offers to try again; the
  * flow stays pending, and trying again from that page once Postiz is back completes the login.
  * `invalid_client` (a misconfigured server) is logged for the operator with a clear hint.

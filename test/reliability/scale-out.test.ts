@@ -1,5 +1,5 @@
 /**
- * Issue 4, properties 1 and 2: three server processes on one PostgreSQL behind a round-robin
+ * Three server processes on one PostgreSQL behind a round-robin
  * proxy. They start together on an empty database, the real `postiz` CLI logs in with every
  * step on another instance, a poll held on one instance wakes when another handles the
  * callback, a killed instance loses no login, and purging from several instances at once is

@@ -1,5 +1,5 @@
 /**
- * Issue 4, property 5: on SIGTERM or SIGINT a real server process answers its held polls at
+ * On SIGTERM or SIGINT a real server process answers its held polls at
  * once (`authorization_pending`), stops accepting connections, lets an in-flight request
  * finish, and exits 0 within SHUTDOWN_TIMEOUT_MS (10 s), with no client seeing a reset.
  */

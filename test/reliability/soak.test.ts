@@ -1,5 +1,5 @@
 /**
- * Issue 4, property 6, in CI: `scripts/soak.ts --short` (three instances, a throwaway
+ * In CI, `scripts/soak.ts --short` (three instances, a throwaway
  * PostgreSQL, a few hundred logins) exits 0. It exits 2 when no PostgreSQL is available:
  * skipped then, unless REQUIRE_POSTGRES=1 (where the soak fails by itself).
  */

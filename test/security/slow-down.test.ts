@@ -119,8 +119,8 @@ for (const backend of stores) {
   });
 
   // slow_down is enforced per instance (docs/security.md, "slow_down"): pending polls are
-  // answered from each instance's memory so that they cost no database round trip (issue 5
-  // allows this trade). What must hold: any instance a fast poller reaches slows it down,
+  // answered from each instance's memory so that they cost no database round trip (the trade
+  // docs/security.md describes). What must hold: any instance a fast poller reaches slows it down,
   // whichever instance started the flow, and the slower interval is shared through the store.
   test(`polling too fast on any instance gets slow_down, whichever instance started the flow (${backend.name})`, {
     skip: backend.skip,

@@ -1,5 +1,5 @@
 /**
- * The drop-in upgrade (CONTRACT.md, "Compatibility promises"): a database last used by the
+ * The drop-in upgrade (docs/compatibility.md): a database last used by the
  * seed's original server, with its plain-text `device_requests` table, is upgraded by
  * `migrate()` alone, and no readable token survives it. Run on PGlite and on PostgreSQL.
  */
@@ -15,7 +15,7 @@ import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 
-// Exactly the seed's table (reference/SEED.md, section Database).
+// Exactly the seed's table (docs/compatibility.md, Databases).
 const SEED_TABLE = `CREATE TABLE device_requests (
   device_code TEXT PRIMARY KEY,
   user_code TEXT NOT NULL,
