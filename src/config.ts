@@ -5,12 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { parseDatabaseUrl, redactDatabaseUrl } from './storage/connection.js';
 
 /** How `TRUST_PROXY` is handed to Fastify: off, a hop count, or a list of addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
 
 export interface Config {
   databaseUrl: string | undefined;
+  databaseDirectUrl: string | undefined;
+  databaseCaFile: string | undefined;
+  databaseStartupTimeoutSeconds: number;
   pgliteDataDir: string;
   clientId: string;
   clientSecret: string;
@@ -98,6 +102,16 @@ const url =
     return parsed.href.replace(/\/+$/, '');
   };
 
+/** A PostgreSQL connection URL, checked (libpq parameters); errors never show its password. */
+const databaseUrl: Parser<string> = (raw, name) => {
+  try {
+    parseDatabaseUrl(raw.trim(), name);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  return raw.trim();
+};
+
 const prefixed =
   (prefixes: string[], what: string): Parser<string> =>
   (raw, name) => {
@@ -143,8 +157,31 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'databaseUrl',
     env: 'DATABASE_URL',
-    description: '`postgres://…` connection string; unset → the embedded database (PGlite).',
-    parse: url(['postgres:', 'postgresql:']),
+    description:
+      '`postgres://…` connection string, with libpq parameters (`sslmode`, `sslrootcert`, `application_name`, `options`, …); may point at a connection pooler. Unset → the embedded database (PGlite).',
+    parse: databaseUrl,
+  },
+  {
+    key: 'databaseDirectUrl',
+    env: 'DATABASE_DIRECT_URL',
+    description:
+      'A direct (unpooled) connection for what a transaction pooler cannot carry: LISTEN and migrations. Unset → `DATABASE_URL`.',
+    parse: databaseUrl,
+  },
+  {
+    key: 'databaseCaFile',
+    env: 'DATABASE_CA_FILE',
+    description:
+      "Root certificate (PEM file) the database server's certificate must chain to, for `sslmode=verify-ca` or `verify-full`, when the URL has no `sslrootcert`.",
+    parse: string,
+  },
+  {
+    key: 'databaseStartupTimeoutSeconds',
+    env: 'DATABASE_STARTUP_TIMEOUT_SECONDS',
+    description:
+      'At start-up, how long to wait for an unreachable database before giving up (0 gives up at once). A server started a moment before its database still comes up.',
+    default: '30',
+    parse: integer(0, 3600),
   },
   {
     key: 'pgliteDataDir',
@@ -414,12 +451,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     clientSecret: '[set]',
     metricsToken: config.metricsToken ? '[set]' : undefined,
-    databaseUrl: config.databaseUrl ? redactUrl(config.databaseUrl) : undefined,
+    databaseUrl: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : undefined,
+    databaseDirectUrl: config.databaseDirectUrl ? redactDatabaseUrl(config.databaseDirectUrl) : undefined,
   };
-}
-
-function redactUrl(raw: string): string {
-  const u = new URL(raw);
-  if (u.password) u.password = '***';
-  return u.href;
 }

@@ -1,7 +1,7 @@
 /**
  * Versioned migrations: plain `.sql` files in `migrations/`, named `NNN_what.sql`, applied in
- * order, each in its own transaction, under a PostgreSQL advisory lock so that instances
- * starting together take turns instead of racing.
+ * order, in one transaction under a PostgreSQL advisory lock, so that instances starting
+ * together take turns instead of racing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,10 +31,17 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
 }
 
-/** Apply what is missing, on one session; returns the versions applied by this call. */
+/**
+ * Apply what is missing; returns the versions applied by this call. Everything happens in one
+ * transaction holding a transaction-level advisory lock: instances starting together queue on
+ * the lock, the later ones find nothing left to do, and the lock is released by the COMMIT on
+ * the connection that took it, whatever pooler (PgBouncer in transaction mode included) sits
+ * in between. A failed migration rolls back all of this call's work.
+ */
 export async function runMigrations(query: Query, migrations = loadMigrations()): Promise<number[]> {
-  await query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+  await query('BEGIN');
   try {
+    await query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
     await query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set(
@@ -43,22 +50,21 @@ export async function runMigrations(query: Query, migrations = loadMigrations())
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
-      await query('BEGIN');
       try {
         await query(migration.sql);
-        await query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
-          migration.version,
-          migration.name,
-        ]);
-        await query('COMMIT');
       } catch (err) {
-        await query('ROLLBACK');
         throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
       }
+      await query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
       applied.push(migration.version);
     }
+    await query('COMMIT');
     return applied;
-  } finally {
-    await query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);
+  } catch (err) {
+    await query('ROLLBACK').catch(() => {});
+    throw err;
   }
 }

@@ -11,7 +11,15 @@
  * handler sees (SIGKILL, crash).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,9 +30,23 @@ import { freePort } from './ports.js';
 
 const execFileAsync = promisify(execFile);
 
+/** How to start a throwaway cluster. */
+export interface ClusterOptions {
+  /**
+   * TLS on (`ssl = on`) with a certificate for the host name `localhost` only (not 127.0.0.1),
+   * signed by a certificate authority made for this cluster. With `only`, pg_hba.conf accepts
+   * TLS connections only (`hostssl`).
+   */
+  tls?: { only?: boolean };
+}
+
 export interface PostgresCluster {
   /** postgres://… of the default database (trust auth on 127.0.0.1). */
   url: string;
+  /** With `tls`: the certificate authority's certificate (PEM), and one of another authority. */
+  tls?: { caFile: string; otherCaFile: string };
+  /** The server's port on 127.0.0.1. */
+  port: number;
   /** Creates a fresh empty database (unique name when omitted) and returns its URL. */
   createDatabase(name?: string): Promise<string>;
   /** SIGKILL the postmaster and its backends (an outage); resolves once they are gone. */
@@ -229,7 +251,69 @@ rm -rf "$base"`;
 // ---------------------------------------------------------------------------------------------
 // Throwaway cluster
 
-async function startCluster(binDir: string): Promise<PostgresCluster> {
+/**
+ * A certificate authority and a server certificate it signed for `localhost`, plus an
+ * unrelated authority, made with openssl in `dir` (keys readable by the owner only).
+ */
+async function makeCertificates(
+  dir: string,
+): Promise<{ ca: string; other: string; cert: string; key: string }> {
+  const openssl = (...args: string[]) => execFileAsync('openssl', args, { cwd: dir, timeout: 30_000 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    '/CN=test CA',
+    '-days',
+    '2',
+  );
+  await openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other.key',
+    '-out',
+    'other.crt',
+    '-subj',
+    '/CN=other CA',
+    '-days',
+    '2',
+  );
+  await openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  appendFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  );
+  return {
+    ca: join(dir, 'ca.crt'),
+    other: join(dir, 'other.crt'),
+    cert: join(dir, 'server.crt'),
+    key: join(dir, 'server.key'),
+  };
+}
+
+async function startCluster(binDir: string, options: ClusterOptions = {}): Promise<PostgresCluster> {
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? postgresUser() : null;
   if (asRoot && !user)
@@ -276,6 +360,7 @@ async function startCluster(binDir: string): Promise<PostgresCluster> {
 
   let port = 0;
   let url = '';
+  let tlsFiles: PostgresCluster['tls'];
   let state: 'running' | 'killed' | 'stopped' = 'stopped';
 
   const stopSync = () => {
@@ -345,9 +430,22 @@ async function startCluster(binDir: string): Promise<PostgresCluster> {
         '',
       ].join('\n'),
     );
+    if (options.tls) {
+      const certs = await makeCertificates(base);
+      if (user) {
+        for (const file of [certs.cert, certs.key]) await chown(file, user.uid, user.gid);
+      }
+      appendFileSync(conf, `ssl = on\nssl_cert_file = '${certs.cert}'\nssl_key_file = '${certs.key}'\n`);
+      if (options.tls.only) {
+        const hba = join(data, 'pg_hba.conf');
+        writeFileSync(hba, readFileSync(hba, 'utf8').replace(/^host /gm, 'hostssl '));
+      }
+      tlsFiles = { caFile: certs.ca, otherCaFile: certs.other };
+    }
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      // (`no-verify`: pg's own reading of the URL, for the harness's plain pg clients.)
+      url = `postgres://postgres@127.0.0.1:${port}/postgres${options.tls?.only ? '?sslmode=no-verify' : ''}`;
       appendFileSync(conf, `port = ${port}\n`); // the last setting wins
       try {
         await pgStart();
@@ -373,6 +471,8 @@ async function startCluster(binDir: string): Promise<PostgresCluster> {
 
   return {
     url,
+    port,
+    tls: tlsFiles,
     async createDatabase(name?: string) {
       return (await createDatabaseOn(url, name)).url;
     },
@@ -424,6 +524,7 @@ async function useExisting(url: string): Promise<PostgresCluster> {
   const created: string[] = [];
   return {
     url,
+    port: Number(new URL(url).port || 5432),
     async createDatabase(name?: string) {
       const db = await createDatabaseOn(url, name);
       created.push(db.name);
@@ -448,9 +549,10 @@ async function useExisting(url: string): Promise<PostgresCluster> {
 // Entry points
 
 /** Start (or reuse via TEST_DATABASE_URL) a PostgreSQL; null when none is available and REQUIRE_POSTGRES is not "1"; throws a clear error when REQUIRE_POSTGRES=1 and none is available. */
-export async function startPostgres(): Promise<PostgresCluster | null> {
+export async function startPostgres(options: ClusterOptions = {}): Promise<PostgresCluster | null> {
   const external = process.env.TEST_DATABASE_URL;
-  if (external) return useExisting(external);
+  // An existing server's TLS is not ours to set up: a TLS cluster needs the binaries.
+  if (external && !options.tls) return useExisting(external);
 
   const binDir = findBinDir();
   const asRoot = process.getuid?.() === 0;
@@ -468,7 +570,7 @@ export async function startPostgres(): Promise<PostgresCluster | null> {
     return null;
   }
   // Binaries present but the cluster fails to start: a real error, thrown whatever REQUIRE_POSTGRES says.
-  return startCluster(binDir);
+  return startCluster(binDir, options);
 }
 
 let shared: Promise<PostgresCluster | null> | null = null;
