@@ -29,7 +29,7 @@ import {
 import { Browser } from './http/browser.js';
 import { deviceCodeRoute } from './http/device-code.js';
 import { opsRoutes } from './http/ops.js';
-import { errorBody } from './http/schemas.js';
+import { errorBody, readiness } from './http/schemas.js';
 import { tokenRoute } from './http/token.js';
 import { renderPageError, verifyRoutes } from './http/verify.js';
 import { createMetrics, type FlowOutcome, type Metrics } from './metrics.js';
@@ -147,6 +147,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     rateLimited(route) {
       metrics.rateLimited.inc({ route });
     },
+    notifications(state) {
+      metrics.notificationsWorking.set(state === 'working' ? 1 : 0);
+      if (state === 'lost') {
+        app.log.warn(
+          { notifications: state },
+          'flow notifications sent through DATABASE_URL do not come back on the LISTEN connection: a connection pooler in transaction mode (PgBouncer, for one) drops LISTEN. Set DATABASE_DIRECT_URL to a direct connection to PostgreSQL. Meanwhile changes are noticed by re-checking every second.',
+        );
+      } else {
+        app.log.info({ notifications: state }, 'flow notifications arrive');
+      }
+    },
     poll(result) {
       metrics.polls.inc({ result });
     },
@@ -211,6 +222,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   app.addSchema(errorBody);
+  app.addSchema(readiness);
 
   // The postiz CLI sends `Content-Type: application/json` with no body at all (docs/postiz.md).
   const defaultJson = app.getDefaultJsonParser('error', 'error');
@@ -274,6 +286,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   verifyRoutes(app, flows, browser, now);
   opsRoutes(app, {
     store: deps.store,
+    notifications: () => flows.notifications,
     metrics,
     serverUrl: config.serverUrl,
     metricsToken: config.metricsToken,

@@ -18,6 +18,7 @@ export interface Metrics {
   codesBurned: Counter<'result'>;
   pendingFlows: Gauge;
   heldPolls: Gauge;
+  notificationsWorking: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
 }
 
@@ -93,6 +94,11 @@ export function createMetrics(options: {
       collect() {
         this.set(options.countHeld());
       },
+    }),
+    notificationsWorking: new Gauge({
+      name: 'postiz_cli_auth_notifications_working',
+      help: 'Whether this instance hears flow changes through LISTEN/NOTIFY (1), or only by re-checking every second (0: a transaction pooler in the way, see DATABASE_DIRECT_URL).',
+      registers,
     }),
     httpDuration: new Histogram({
       name: 'postiz_cli_auth_http_request_duration_seconds',

@@ -40,7 +40,12 @@ export type FlowEventName =
   | 'rejected_callback'
   | 'code_burned';
 
+/** Whether flow changes sent through the database come back to this instance. */
+export type NotificationState = 'checking' | 'working' | 'lost';
+
 export interface FlowObserver {
+  /** The notification state changed (`lost`: the re-check every second is what notices changes). */
+  notifications(state: NotificationState): void;
   /** `flowId` is absent when no flow is known (a callback with an unknown state). */
   flowEvent(event: FlowEventName, flowId: string | undefined, fields?: Record<string, unknown>): void;
   /** Something outside the flow failed (database, listener) and was survived. */
@@ -106,6 +111,14 @@ const POLL_TOLERANCE_MS = 2000;
 const POLL_TOLERANCE_SHARE = 0.4;
 /** How often cached pending flows are re-checked against the database, in one batch. */
 const RECHECK_MS = 10_000;
+/**
+ * The same while notifications are not arriving (a transaction pooler drops LISTEN): the
+ * re-check is then what notices approvals, so it runs every second.
+ */
+const LOST_RECHECK_MS = 1000;
+/** How long a test notification may take to come back, and how often it is sent again while lost. */
+const PROBE_TIMEOUT_MS = 2000;
+const PROBE_AGAIN_MS = 30_000;
 const RECHECK_BATCH = 5000;
 /** How long the callback keeps retrying the database while it is unreachable. */
 const CALLBACK_RETRY_MS = 30_000;
@@ -132,6 +145,10 @@ export class FlowService {
   private listening = false;
   private unsubscribe: (() => Promise<void>) | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
+  private detached = false;
+  private probedAt = 0;
+  /** Whether this instance's test notifications come back (`checking` until the first answer). */
+  notifications: NotificationState = 'checking';
   /** The re-check under way, if any: `detach` waits for it before the store closes. */
   private rechecking: Promise<void> | undefined;
   private readonly burner: CodeBurner;
@@ -166,26 +183,62 @@ export class FlowService {
       onRestored: () => {
         this.view.reset();
         this.listening = true;
+        void this.checkNotifications();
       },
       onError: (err) => observer.trouble('flow notifications: connection problem, reconnecting', err),
     });
     this.listening = true;
-    this.recheckTimer = setInterval(() => {
-      if (this.rechecking) return;
+    // In the background: a working LISTEN answers in milliseconds, a lost one only by timing out.
+    void this.checkNotifications();
+    this.scheduleRecheck();
+  }
+
+  /** The next re-check, sooner while notifications are lost (and a new test of them now and then). */
+  private scheduleRecheck(): void {
+    if (this.detached) return;
+    const ms = this.notifications === 'lost' ? LOST_RECHECK_MS : RECHECK_MS;
+    this.recheckTimer = setTimeout(() => {
+      if (this.notifications === 'lost' && performance.now() - this.probedAt >= PROBE_AGAIN_MS) {
+        void this.checkNotifications();
+      }
       this.rechecking = this.recheck()
-        .catch((err) => observer.trouble('re-check of cached flows failed; will retry', err))
+        .catch((err) => this.deps.observer.trouble('re-check of cached flows failed; will retry', err))
         .finally(() => {
           this.rechecking = undefined;
+          this.scheduleRecheck();
         });
-    }, RECHECK_MS);
+    }, ms);
     this.recheckTimer.unref();
+  }
+
+  /** Send a test notification and record whether it came back; tell the observer of a change. */
+  private async checkNotifications(): Promise<void> {
+    this.probedAt = performance.now();
+    let arrived: boolean;
+    try {
+      arrived = await this.deps.store.notificationsArrive(PROBE_TIMEOUT_MS);
+    } catch (err) {
+      this.deps.observer.trouble('could not send a test notification; will retry', err);
+      return;
+    }
+    const state = arrived ? 'working' : 'lost';
+    if (this.detached || state === this.notifications) return;
+    this.notifications = state;
+    this.deps.observer.notifications(state);
+    // The pace of the re-check depends on the state: start the new one now, unless one runs
+    // (it schedules the next itself).
+    if (!this.rechecking) {
+      clearTimeout(this.recheckTimer);
+      this.scheduleRecheck();
+    }
   }
 
   /** Answer every held poll now (`authorization_pending`), and stop listening. */
   async detach(): Promise<void> {
+    this.detached = true;
     this.view.close();
     this.listening = false;
-    clearInterval(this.recheckTimer);
+    clearTimeout(this.recheckTimer);
     await this.rechecking;
     await this.unsubscribe?.();
     this.unsubscribe = undefined;

@@ -1,6 +1,7 @@
 /** Operations and discovery: /health, /ready, /metrics, RFC 8414 metadata, static assets. */
 import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
+import type { NotificationState } from '../device-flow/flow-service.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/store.js';
 import { ASSETS } from '../views/assets.js';
@@ -9,7 +10,14 @@ import { DEVICE_CODE_GRANT } from './token.js';
 
 export function opsRoutes(
   app: FastifyInstance,
-  deps: { store: Store; metrics: Metrics; serverUrl: string; metricsToken: string | undefined },
+  deps: {
+    store: Store;
+    metrics: Metrics;
+    serverUrl: string;
+    metricsToken: string | undefined;
+    /** Whether flow changes are heard (LISTEN/NOTIFY), for /ready's details. */
+    notifications: () => NotificationState;
+  },
 ): void {
   // Hot or noisy paths: no per-request info lines (they are counted in metrics).
   const quiet = { logLevel: 'warn' } as const;
@@ -19,10 +27,12 @@ export function opsRoutes(
   app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
     try {
       await deps.store.ping();
-      return { status: 'ready', database: deps.store.kind };
+      return { status: 'ready', database: deps.store.kind, notifications: deps.notifications() };
     } catch (err) {
       request.log.warn({ err }, 'readiness check: database unreachable');
-      return reply.code(503).send({ status: 'unavailable', database: deps.store.kind });
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', database: deps.store.kind, notifications: deps.notifications() });
     }
   });
 

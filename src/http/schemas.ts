@@ -92,12 +92,27 @@ export const healthSchema = {
   response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
 } as const;
 
+/** /ready's body: the database kind, and whether flow changes are heard (LISTEN/NOTIFY). */
+export const readiness = {
+  $id: 'readiness',
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    database: { type: 'string', enum: ['postgres', 'pglite'] },
+    notifications: {
+      type: 'string',
+      enum: ['checking', 'working', 'lost'],
+      description: '`lost`: changes are noticed by a re-check every second only (set DATABASE_DIRECT_URL)',
+    },
+  },
+} as const;
+
 export const readySchema = {
   summary: 'Readiness: 200 when the database answers, 503 otherwise',
   tags: ['operations'],
   response: {
-    200: { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } } },
-    503: { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } } },
+    200: { $ref: 'readiness#' },
+    503: { $ref: 'readiness#' },
   },
 } as const;
 

@@ -3,6 +3,7 @@
  * and every state change is a conditional UPDATE/DELETE that only one caller can win.
  */
 
+import { randomUUID } from 'node:crypto';
 import { Batcher } from './batcher.js';
 import { runMigrations } from './migrate.js';
 import type {
@@ -120,6 +121,8 @@ const toCount = (row: Row, windowMs: number): RateCount => {
 const UNIQUE_VIOLATION = '23505';
 /** The channel migrations/002 notifies on. */
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
+/** Test notifications (`notificationsArrive`) on the same channel; other instances ignore them. */
+const PROBE_PREFIX = 'probe:';
 
 type StartInput = { flow: NewFlow; limit: RateRule };
 type StartOutput = { created: boolean; count: RateCount };
@@ -163,6 +166,8 @@ export interface SqlStoreOptions {
 /** `Store` over any `Db`. */
 export class SqlStore implements Store {
   private readonly starts: Batcher<StartInput, StartOutput>;
+  /** Test notifications sent by this store and not yet heard back, by payload. */
+  private readonly probes = new Map<string, () => void>();
 
   constructor(
     private readonly db: Db,
@@ -404,7 +409,11 @@ export class SqlStore implements Store {
 
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>> {
     return this.db.listen(FLOW_CHANNEL, {
-      onNotify(payload) {
+      onNotify: (payload) => {
+        if (payload.startsWith(PROBE_PREFIX)) {
+          this.probes.get(payload)?.();
+          return;
+        }
         const [key, status] = payload.split(':');
         if (key && status) subscriber.onEvent({ key, status: status as FlowEvent['status'] });
       },
@@ -412,6 +421,23 @@ export class SqlStore implements Store {
       onRestored: () => subscriber.onRestored(),
       onError: (err) => subscriber.onError(err),
     });
+  }
+
+  async notificationsArrive(timeoutMs: number): Promise<boolean> {
+    const payload = `${PROBE_PREFIX}${randomUUID()}`;
+    const heard = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.probes.delete(payload);
+        resolve(false);
+      }, timeoutMs);
+      this.probes.set(payload, () => {
+        clearTimeout(timer);
+        this.probes.delete(payload);
+        resolve(true);
+      });
+    });
+    await this.db.query('SELECT pg_notify($1, $2)', [FLOW_CHANNEL, payload]);
+    return heard;
   }
 
   async countPending(now: Date): Promise<number> {

@@ -137,6 +137,12 @@ export interface Store {
   flowStates(keys: string[]): Promise<Map<string, FlowState>>;
   /** Be told of every flow change, on every instance; returns the unsubscribe function. */
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>>;
+  /**
+   * Send a test notification through the query connections and say whether it came back on
+   * the subscription within `timeoutMs`. A transaction pooler between the two (PgBouncer in
+   * transaction mode) silently drops LISTEN: this is how the server notices.
+   */
+  notificationsArrive(timeoutMs: number): Promise<boolean>;
   /** Live flows waiting for their user (for the pending-flows gauge). */
   countPending(now: Date): Promise<number>;
   /** A cheap round trip, for readiness. */

@@ -617,6 +617,28 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       });
     });
 
+    describe('notificationsArrive', () => {
+      test('a test notification comes back on the subscription, and is not taken for a flow change', async () => {
+        const events: string[] = [];
+        const unsubscribe = await store.subscribe({
+          onEvent: (event) => events.push(event.key),
+          onLost: () => {},
+          onRestored: () => {},
+          onError: () => {},
+        });
+        try {
+          assert.equal(await store.notificationsArrive(5000), true);
+          assert.deepEqual(events, []);
+        } finally {
+          await unsubscribe();
+        }
+      });
+
+      test('without a subscription it never comes back', async () => {
+        assert.equal(await store.notificationsArrive(300), false);
+      });
+    });
+
     describe('countPending', () => {
       test('counts live pending flows only', async () => {
         assert.equal(await store.countPending(now), 0);
