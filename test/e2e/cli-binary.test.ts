@@ -23,7 +23,7 @@ import {
 
 const CLI = join(ROOT, 'src/cli.ts');
 
-/** The variables of CONTRACT.md's configuration table. */
+/** The variables promised to operators (docs/compatibility.md), the seed's among them. */
 const CONTRACT_VARIABLES = [
   'DATABASE_URL',
   'PGLITE_DATA_DIR',
@@ -154,6 +154,63 @@ test('serve on PostgreSQL answers /health and exits 0 on SIGTERM', {
   const { code, signal } = await child.waitForExit(30_000);
   assert.equal(signal, null, child.stderr());
   assert.equal(code, 0, child.stderr());
+});
+
+test('a second process on the same PGLITE_DATA_DIR refuses to start, naming the directory; a stale lock is taken over', async (t) => {
+  const data = await tempDir(t, 'cli-pglite-lock-');
+  const port = await freePort();
+  const settings = (p: number) => ({
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    PGLITE_DATA_DIR: data,
+    PORT: String(p),
+    HOST: '127.0.0.1',
+  });
+  const first = spawnNode(t, ['--import', TSX, CLI, 'serve'], { cwd: data, env: cleanEnv(settings(port)) });
+  await waitForHealth(`http://127.0.0.1:${port}`, first);
+
+  const second = await runCli(t, ['serve'], settings(await freePort()));
+  assert.equal(second.code, 1, shown(second));
+  const lines = second.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, shown(second));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `PGLITE_DATA_DIR ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another process \\(pid ${first.proc.pid}\\)`,
+    ),
+  );
+  assertNoStack(`${second.stdout}\n${second.stderr}`);
+
+  // The first one is killed outright: its lock stays behind, naming a pid that no longer runs.
+  first.proc.kill('SIGKILL');
+  await first.waitForExit(30_000);
+  const migrated = await runCli(t, ['migrate'], { PGLITE_DATA_DIR: data });
+  assert.equal(migrated.code, 0, shown(migrated));
+});
+
+test('an unusable PGLITE_DATA_DIR says which directory and why, in one line', async (t) => {
+  const file = join(await tempDir(t, 'cli-pglite-file-'), 'not-a-directory');
+  await writeFile(file, 'x');
+  const garbage = await tempDir(t, 'cli-pglite-garbage-');
+  await writeFile(join(garbage, 'PG_VERSION'), 'not a database\n');
+  const other = await tempDir(t, 'cli-pglite-other-');
+  await writeFile(join(other, 'notes.txt'), 'my files\n');
+  const older = await tempDir(t, 'cli-pglite-older-');
+  await writeFile(join(older, 'PG_VERSION'), '15\n');
+  for (const [dir, why] of [
+    [join(file, 'data'), /cannot be created \(ENOTDIR\)/],
+    [garbage, /names no PostgreSQL version/],
+    [other, /is not empty and holds no database/],
+    [older, /could not be opened as a database: .*\(it holds a PostgreSQL 15 database/],
+  ] as const) {
+    const run = await runCli(t, ['migrate'], { PGLITE_DATA_DIR: dir });
+    assert.equal(run.code, 1, shown(run));
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, shown(run));
+    assert.ok(lines[0]!.includes(`PGLITE_DATA_DIR ${dir}`), shown(run));
+    assert.match(lines[0]!, why);
+    assert.doesNotMatch(lines[0]!, /\[object Object\]|failed to initialize properly$/);
+  }
 });
 
 test('serve reads .env from the working directory', async (t) => {
