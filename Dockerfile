@@ -7,8 +7,11 @@
 # Without DATABASE_URL the server uses the embedded database in /app/.data: mount a volume
 # there (-v postiz-cli-auth-data:/app/.data) or it is lost with the container. Several
 # instances need PostgreSQL (DATABASE_URL). See docs/deploy.md.
+#
+# Node.js 24 (LTS until April 2028); 22 and 26 are supported and tested too (package.json
+# "engines", README).
 
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -17,7 +20,7 @@ COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3111
 WORKDIR /app

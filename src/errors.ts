@@ -137,6 +137,7 @@ export type PageErrorReason =
   | 'upstream_rejected'
   | 'misconfigured'
   | 'forbidden'
+  | 'wrong_origin'
   | 'cookies_required'
   | 'bad_request'
   | 'not_found'
@@ -153,6 +154,7 @@ const PAGE_STATUS: Record<PageErrorReason, number> = {
   upstream_rejected: 502,
   misconfigured: 502,
   forbidden: 403,
+  wrong_origin: 403,
   cookies_required: 400,
   bad_request: 400,
   not_found: 404,

@@ -15,11 +15,14 @@ export interface BrowserOptions {
 }
 
 const SESSION_MAX_AGE_SECONDS = 60 * 60;
+/** Foreign origins warned about at most once each; past this many, no more (a flood stays bounded). */
+const WARNED_ORIGINS_MAX = 100;
 
 /** Browser-session helpers bound to the server's public URL. */
 export class Browser {
   readonly sessionCookie: string;
   private readonly origin: string;
+  private readonly warnedOrigins = new Set<string>();
 
   constructor(private readonly options: BrowserOptions) {
     this.sessionCookie = options.secure ? '__Host-pca_session' : 'pca_session';
@@ -66,12 +69,31 @@ export class Browser {
    */
   checkForm(request: FastifyRequest, token: unknown): void {
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== this.origin) throw new PageError('forbidden');
+    if (origin !== undefined && origin !== this.origin) {
+      this.warnOrigin(request, origin);
+      throw new PageError('wrong_origin');
+    }
     const session = request.cookies[this.sessionCookie];
     if (!session) throw new PageError('cookies_required');
     const expected = Buffer.from(this.csrfToken(session));
     if (typeof token !== 'string' || !safeEqual(Buffer.from(token), expected))
       throw new PageError('forbidden');
+  }
+
+  /**
+   * A form posted from another origin is most often this server reached at another address
+   * than SERVER_URL's (127.0.0.1 for localhost, a bare IP, http for https): something only the
+   * operator can fix. Said once per origin, so neither a user reloading nor a forging site
+   * floods the log.
+   */
+  private warnOrigin(request: FastifyRequest, origin: string): void {
+    const seen = origin.slice(0, 200);
+    if (this.warnedOrigins.has(seen) || this.warnedOrigins.size >= WARNED_ORIGINS_MAX) return;
+    this.warnedOrigins.add(seen);
+    request.log.warn(
+      { origin: seen, expected: this.origin },
+      `a form was posted from ${seen}, not from SERVER_URL's origin ${this.origin}: refused. If users reach this server at that address, set SERVER_URL to it (or send them to ${this.origin}); a site other than this server is a forgery attempt`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for Postiz's OAuth provider (frontend consent page and API), used by the demo and
- * the tests. It follows reference/POSTIZ.md section 1 and, where that is silent, the Postiz sources:
+ * the tests. It follows docs/postiz.md and, where that is silent, the Postiz sources:
  * one authorization per (app, user, organisation) holding at most one live code and one live token,
  * so approving again replaces both.
  */
@@ -25,10 +25,23 @@ export interface StandInOptions {
   user?: { name: string; organizationId: string };
   /** Lifetime of authorization codes; 10 minutes by default, as at Postiz. */
   codeTtlMs?: number;
+  /** The organisation's channels, as `GET /public/v1/integrations` lists them; one demo channel by default. */
+  integrations?: StandInIntegration[];
   /** Clock used for code expiry; Date.now by default. */
   now?: () => number;
   /** Fastify's logger option; off by default. */
   logger?: boolean | object;
+}
+
+/** A connected channel of the organisation, as Postiz's public API lists it. */
+export interface StandInIntegration {
+  id: string;
+  name: string;
+  identifier: string;
+  picture: string;
+  disabled: boolean;
+  profile: string;
+  customer: { id: string; name: string } | null;
 }
 
 /** A failure the next token exchange(s) answer with, to exercise the caller's error handling. */
@@ -298,6 +311,17 @@ export function createStandIn(options: StandInOptions): StandIn {
   // Postiz keys authorizations by user id, which the options do not expose: one fixed id stands for the user.
   const userId = randomUUID();
   const codeTtlMs = options.codeTtlMs ?? DEFAULT_CODE_TTL_MS;
+  const integrations = options.integrations ?? [
+    {
+      id: randomUUID(),
+      name: `${user.name}'s channel`,
+      identifier: 'x',
+      picture: '',
+      disabled: false,
+      profile: 'demo',
+      customer: null,
+    },
+  ];
   const now = options.now ?? Date.now;
 
   const authorizations = new Map<string, Authorization>(); // by client, user and organisation
@@ -474,13 +498,31 @@ export function createStandIn(options: StandInOptions): StandIn {
     return reply.code(result.status).send(result.body);
   });
 
-  // Postiz's public API takes the token raw; with a "Bearer " prefix it is looked up as an API key and fails.
+  /**
+   * The public API's authentication: the token raw in `Authorization`; with a "Bearer " prefix
+   * it is looked up as an API key and fails. Answers 401 (and returns false) when it fails.
+   */
+  function authenticated(authorization: string | undefined, reply: FastifyReply): boolean {
+    const refusal = !authorization
+      ? 'No API Key found'
+      : !authorization.startsWith('pos_')
+        ? 'Invalid API key'
+        : !byToken.has(authorization)
+          ? 'Invalid OAuth token'
+          : undefined;
+    if (refusal) reply.code(401).send({ msg: refusal });
+    return refusal === undefined;
+  }
+
   app.get('/public/v1/is-connected', async (request, reply) => {
-    const auth = request.headers.authorization;
-    if (!auth) return reply.code(401).send({ msg: 'No API Key found' });
-    if (!auth.startsWith('pos_')) return reply.code(401).send({ msg: 'Invalid API key' });
-    if (!byToken.has(auth)) return reply.code(401).send({ msg: 'Invalid OAuth token' });
+    if (!authenticated(request.headers.authorization, reply)) return reply;
     return reply.send({ connected: true });
+  });
+
+  // What `postiz auth:status` asks to check its credentials: the organisation's channels.
+  app.get('/public/v1/integrations', async (request, reply) => {
+    if (!authenticated(request.headers.authorization, reply)) return reply;
+    return reply.send(integrations);
   });
 
   async function close(): Promise<void> {

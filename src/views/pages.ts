@@ -48,8 +48,14 @@ const FAVICON = `data:image/svg+xml,${encodeURIComponent(
   "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><path fill='#fff' fill-rule='evenodd' d='M10 7h8a7 7 0 0 1 0 14h-3v5h-5zm5 5v4h3a2 2 0 0 0 0-4z'/></svg>",
 )}`;
 
-const STYLE_URL = ASSETS.get('style.css')!.url;
-const SCRIPT_URL = ASSETS.get('verify.js')!.url;
+/**
+ * Every page is served under `/device/` (verify and callback), so links are relative to it:
+ * they stay under SERVER_URL's path behind a proxy that strips it (`https://example.com/cli-auth`
+ * serves `/cli-auth/device/verify`), with nothing to configure (docs/deploy.md).
+ */
+const VERIFY = 'verify';
+const STYLE_URL = `..${ASSETS.get('style.css')!.url}`;
+const SCRIPT_URL = `..${ASSETS.get('verify.js')!.url}`;
 
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
   return html`<!doctype html>
@@ -91,7 +97,7 @@ export function entryPage(
   const body = html`
 <h1>${t('entry.heading')}</h1>
 <p class="lead">${t('entry.lead')}</p>
-<form method="post" action="/device/verify" class="stack">
+<form method="post" action="${VERIFY}" class="stack">
 ${csrfField(ctx)}
 <label for="user_code">${t('entry.label')}</label>
 <input id="user_code" name="user_code" type="text" class="code-input" value="${options.code ?? ''}"
@@ -166,7 +172,7 @@ export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
 ${warning(t, details.network)}
 <p class="note">${t('confirm.consequences')}</p>
 <p class="note">${t('confirm.next')}</p>
-<form method="post" action="/device/verify" class="actions">
+<form method="post" action="${VERIFY}" class="actions">
 ${csrfField(ctx)}
 <input type="hidden" name="user_code" value="${details.userCode}">
 <button type="submit" name="action" value="confirm" class="primary">${t('confirm.continue')}</button>
@@ -223,12 +229,12 @@ export function errorPage(
   const { heading, body: text } = errorText(t, reason, options.retryAfterSeconds);
   const action =
     options.flowId && RETRYABLE.includes(reason)
-      ? html`<form method="post" action="/device/verify" class="actions">
+      ? html`<form method="post" action="${VERIFY}" class="actions">
 ${csrfField(ctx)}
 <input type="hidden" name="flow" value="${options.flowId}">
 <button type="submit" name="action" value="retry" class="primary">${t('action.retry')}</button>
 </form>`
-      : html`<p class="actions"><a class="button secondary" href="/device/verify">${t('action.start_over')}</a></p>`;
+      : html`<p class="actions"><a class="button secondary" href="${VERIFY}">${t('action.start_over')}</a></p>`;
   const body = html`
 ${icon(ERROR_ICONS[reason] ?? 'alert')}
 <h1>${heading}</h1>

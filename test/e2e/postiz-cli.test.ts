@@ -12,7 +12,7 @@ import { postgresStore, sharedPglite } from '../support/build.js';
 import { usePostgres } from '../support/postgres.js';
 import { approveInBrowser } from '../support/walker.js';
 import { defer, STAND_IN_ORG, startE2eServer } from './support/harness.js';
-import { startCliLogin } from './support/postiz-cli.js';
+import { cliStatus, startCliLogin } from './support/postiz-cli.js';
 
 const TIMEOUT = 90_000;
 
@@ -42,6 +42,11 @@ async function loginApproved(t: TestContext, store: Store): Promise<void> {
   assert.equal(credentials.apiUrl, config.postizApiUrl);
   assert.equal(credentials.organizationId, STAND_IN_ORG);
   assert.equal((await stat(file)).mode & 0o777, 0o600);
+
+  // The saved token works at Postiz's public API, as `postiz auth:status` checks it.
+  const status = await cliStatus(t, home);
+  assert.equal(status.code, 0, status.output);
+  assert.match(status.output, /Credentials are valid\. 1 integration\(s\) connected\./);
 }
 
 /** A login the user denies at Postiz: the CLI fails with access_denied and saves nothing. */

@@ -547,6 +547,26 @@ describe('tokens', () => {
     assert.equal(missing.statusCode, 401);
     assert.equal(typeof missing.json(), 'object');
   });
+
+  test("integrations lists the organisation's channels for the raw token only (what postiz auth:status asks)", async () => {
+    const standIn = makeStandIn();
+    const token = (await exchange(standIn, tokenBody(await approve(standIn)))).json().access_token;
+    const list = (authorization?: string) =>
+      standIn.app.inject({
+        method: 'GET',
+        url: '/public/v1/integrations',
+        headers: authorization ? { authorization } : {},
+      });
+    const ok = await list(token);
+    assert.equal(ok.statusCode, 200);
+    const channels = ok.json() as { id: string; name: string; identifier: string; disabled: boolean }[];
+    assert.equal(channels.length, 1);
+    assert.equal(typeof channels[0]!.id, 'string');
+    assert.equal(channels[0]!.disabled, false);
+    for (const refused of [`Bearer ${token}`, `pos_${'z'.repeat(40)}`, undefined]) {
+      assert.equal((await list(refused)).statusCode, 401, String(refused));
+    }
+  });
 });
 
 describe('options', () => {

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
+import { createLogger } from '../../src/logger.js';
+import { escapeHtml } from '../../src/views/html.js';
+import { en } from '../../src/views/i18n/en.js';
 import { type Built, build } from '../support/build.js';
 import {
   type Answer,
@@ -159,4 +162,39 @@ test('a forged retry (after a failed exchange) is refused and never reaches Post
   const retried = await browser.post('/device/verify', { _csrf: csrf, flow: flowId, action: 'retry' });
   assert.equal(retried.status, 303);
   assert.ok(retried.location?.includes('/oauth/authorize'));
+});
+
+test('a form posted from another address of this server says to open the address from the terminal, and warns the operator once per origin', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'warn',
+    format: 'json',
+    destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
+  });
+  const built = await build(t, { logger });
+  const { started } = await victimOnConfirmation(built);
+  const browser = new InjectBrowser(built.app, 'http://127.0.0.1:3111');
+  const entry = await browser.get('/device/verify');
+  for (let i = 0; i < 3; i++) {
+    const answer = await browser.post('/device/verify', {
+      _csrf: field(entry.body, '_csrf'),
+      user_code: started.user_code,
+      action: 'lookup',
+    });
+    assertRefused(answer, 403, 'another origin');
+    assert.ok(answer.body.includes(escapeHtml(en['error.wrong_origin.heading'])), answer.body.slice(0, 500));
+    assert.ok(answer.body.includes(escapeHtml(en['error.wrong_origin.body'])));
+  }
+  const warnings = lines.filter((line) => line.includes('http://127.0.0.1:3111'));
+  assert.equal(warnings.length, 1, lines.join('\n'));
+  const warning = JSON.parse(warnings[0]!) as { origin: string; expected: string; msg: string };
+  assert.equal(warning.origin, 'http://127.0.0.1:3111');
+  assert.equal(warning.expected, 'http://localhost:3111');
+  assert.match(warning.msg, /SERVER_URL/);
+  // Another origin gets its own warning.
+  await new InjectBrowser(built.app, 'http://10.0.0.5:3111').post('/device/verify', {
+    _csrf: 'x',
+    action: 'lookup',
+  });
+  assert.equal(lines.filter((line) => line.includes('http://10.0.0.5:3111')).length, 1);
 });

@@ -3,6 +3,7 @@
  * and `build(t)`, an app wired to a Postiz stand-in with a controllable clock.
  */
 import type { TestContext } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
 import { type App, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { createStandIn, type StandIn } from '../../src/postiz/stand-in.js';
@@ -102,7 +103,13 @@ export interface Built extends App {
  */
 export async function build(
   t: TestContext,
-  options: { env?: Record<string, string>; store?: Store; clock?: ReturnType<typeof manualClock> } = {},
+  options: {
+    env?: Record<string, string>;
+    store?: Store;
+    clock?: ReturnType<typeof manualClock>;
+    /** A pino logger to capture what the app logs (none by default). */
+    logger?: FastifyBaseLogger;
+  } = {},
 ): Promise<Built> {
   const clock = options.clock ?? manualClock();
   const serverUrl = options.env?.SERVER_URL ?? 'http://localhost:3111';
@@ -113,7 +120,7 @@ export async function build(
   const config = testConfig({ POSTIZ_FRONTEND_URL: postizUrl, POSTIZ_API_URL: postizUrl, ...options.env });
   const store = options.store ?? (await sharedPglite());
   await resetStore(store);
-  const app = await buildApp(config, { store, now: clock.now });
+  const app = await buildApp(config, { store, now: clock.now, logger: options.logger });
   t.after(() => app.app.close());
   return { ...app, config, store, standIn, clock };
 }

@@ -25,6 +25,7 @@ const REASONS: PageErrorReason[] = [
   'upstream_rejected',
   'misconfigured',
   'forbidden',
+  'wrong_origin',
   'cookies_required',
   'bad_request',
   'not_found',
@@ -96,10 +97,10 @@ describe('the CSP allows no inline code, so pages carry none', () => {
       assert.equal(scripts.length, 1, name);
       assert.match(
         scripts[0]!,
-        /^<script nonce="n0nce" src="\/assets\/verify\.js\?v=[0-9a-f]{10}" defer>$/,
+        /^<script nonce="n0nce" src="\.\.\/assets\/verify\.js\?v=[0-9a-f]{10}" defer>$/,
         name,
       );
-      assert.match(page, /<link rel="stylesheet" href="\/assets\/style\.css\?v=[0-9a-f]{10}">/, name);
+      assert.match(page, /<link rel="stylesheet" href="\.\.\/assets\/style\.css\?v=[0-9a-f]{10}">/, name);
       assert.doesNotMatch(page, /(?:src|href)="(?:https?:)?\/\//, `${name}: no external resource`);
     }
   });
@@ -134,7 +135,8 @@ describe('buttons: the first of a form goes on, the refusing one says value="den
     assert.match(retry, /name="_csrf" value="csrf-token"/);
     const expired = errorPage(ctx('en'), 'expired', { flowId: 'flow_1' });
     assert.deepEqual(formButtons(expired), []);
-    assert.match(expired, /href="\/device\/verify"/);
+    // Relative: pages live under /device/, and stay under SERVER_URL's path behind a proxy.
+    assert.match(expired, /href="verify"/);
   });
 });
 
@@ -251,7 +253,11 @@ describe('served pages', () => {
   test('the asset URLs a page names are served, whatever their version query', async (t) => {
     const { app } = await build(t);
     const page = await app.inject({ method: 'GET', url: '/device/verify' });
-    const urls = [...page.body.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    // Relative, as a browser resolves them from the page's URL.
+    const urls = [...page.body.matchAll(/(?:href|src)="(\.\.\/assets\/[^"]+)"/g)].map((m) => {
+      const resolved = new URL(m[1]!, 'http://localhost:3111/device/verify');
+      return `${resolved.pathname}${resolved.search}`;
+    });
     assert.equal(urls.length, 2);
     for (const url of urls) {
       const asset = await app.inject({ method: 'GET', url });

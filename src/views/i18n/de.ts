@@ -89,6 +89,9 @@ export const de: Catalog = {
   'error.forbidden.heading': 'Anfrage abgelehnt',
   'error.forbidden.body':
     'Dieses Formular wurde von einer anderen Website gesendet oder ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.',
+  'error.wrong_origin.heading': 'Öffnen Sie die Adresse aus Ihrem Terminal',
+  'error.wrong_origin.body':
+    'Diese Seite wurde unter einer anderen Adresse dieses Servers geöffnet als der, unter der er läuft. Öffnen Sie die in Ihrem Terminal angezeigte Adresse in diesem Browser und geben Sie dort den Code ein.',
   'error.cookies_required.heading': 'Cookies werden benötigt',
   'error.cookies_required.body':
     'Diese Seite verwendet ein Cookie, um Ihre Anmeldung zu schützen. Erlauben Sie Cookies für diese Website, laden Sie die Seite neu und versuchen Sie es erneut.',

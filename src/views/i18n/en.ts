@@ -88,6 +88,9 @@ export const en = {
   'error.forbidden.heading': 'Request refused',
   'error.forbidden.body':
     'This form was sent from another site or has expired. Reload the page and try again.',
+  'error.wrong_origin.heading': 'Open the address from your terminal',
+  'error.wrong_origin.body':
+    'This page was opened at another address of this server than the one it runs under. Open the address shown in your terminal, in this browser, and enter the code there.',
   'error.cookies_required.heading': 'Cookies are needed',
   'error.cookies_required.body':
     'This page uses a cookie to keep your login safe. Allow cookies for this site, reload the page and try again.',

@@ -86,6 +86,9 @@ export const es: Catalog = {
   'error.forbidden.heading': 'Solicitud rechazada',
   'error.forbidden.body':
     'Este formulario se envió desde otro sitio o ha caducado. Vuelve a cargar la página e inténtalo de nuevo.',
+  'error.wrong_origin.heading': 'Abre la dirección de tu terminal',
+  'error.wrong_origin.body':
+    'Esta página se abrió en otra dirección de este servidor distinta de la suya. Abre la dirección que muestra tu terminal, en este navegador, e introduce allí el código.',
   'error.cookies_required.heading': 'Se necesitan cookies',
   'error.cookies_required.body':
     'Esta página usa una cookie para proteger tu inicio de sesión. Permite las cookies para este sitio, vuelve a cargar la página e inténtalo de nuevo.',

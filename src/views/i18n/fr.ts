@@ -87,6 +87,9 @@ export const fr: Catalog = {
   'error.forbidden.heading': 'Requête refusée',
   'error.forbidden.body':
     'Ce formulaire a été envoyé depuis un autre site ou a expiré. Rechargez la page et réessayez.',
+  'error.wrong_origin.heading': 'Ouvrez l’adresse de votre terminal',
+  'error.wrong_origin.body':
+    'Cette page a été ouverte à une autre adresse de ce serveur que la sienne. Ouvrez l’adresse affichée dans votre terminal, dans ce navigateur, et saisissez-y le code.',
   'error.cookies_required.heading': 'Les cookies sont nécessaires',
   'error.cookies_required.body':
     'Cette page utilise un cookie pour protéger votre connexion. Autorisez les cookies pour ce site, rechargez la page et réessayez.',

@@ -90,6 +90,9 @@ export const pt: Catalog = {
   'error.forbidden.heading': 'Solicitação recusada',
   'error.forbidden.body':
     'Este formulário foi enviado de outro site ou expirou. Recarregue a página e tente de novo.',
+  'error.wrong_origin.heading': 'Abra o endereço do seu terminal',
+  'error.wrong_origin.body':
+    'Esta página foi aberta em outro endereço deste servidor, diferente do dele. Abra o endereço mostrado no seu terminal, neste navegador, e digite o código lá.',
   'error.cookies_required.heading': 'Cookies são necessários',
   'error.cookies_required.body':
     'Esta página usa um cookie para proteger o seu login. Permita cookies para este site, recarregue a página e tente de novo.',

@@ -1,5 +1,5 @@
 /**
- * The published `postiz` CLI (`auth:login`) as a child process, with a fake `xdg-open` that
+ * The published `postiz` CLI (`auth:login`, `auth:status`) as a child process, with a fake `xdg-open` that
  * records the URL it was asked to open, so a test can play the browser. Used by the
  * compatibility tests (test/e2e) and the reliability suites.
  */
@@ -19,6 +19,16 @@ export interface CliLogin {
   opened: string;
   /** The saved credentials, once the CLI succeeded. */
   credentials(): Promise<{ accessToken: string; apiUrl: string; organizationId?: string }>;
+}
+
+/** Run `postiz auth:status` with the credentials saved in `home`: its exit code and output. */
+export async function cliStatus(
+  t: TestContext,
+  home: string,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawnNode(t, [POSTIZ_CLI, 'auth:status'], { env: cleanEnv({ HOME: home }) });
+  const { code } = await child.waitForExit(30_000);
+  return { code, output: `${child.stdout()}\n${child.stderr()}` };
 }
 
 /** Start `postiz auth:login` against `serverUrl` and wait until it has "opened the browser". */
