@@ -28,18 +28,17 @@ const SEAL_INFO = 'postiz-cli-auth/v1/seal';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
-// JWK import needs an `x`; OpenSSL derives the public key from `d` and ignores this one
-// (JWK imports about 24,000/s against about 3,100/s for PKCS#8 DER on OpenSSL 3, see
-// docs/security.md, Sealed tokens). The round-trip tests
-// would fail if that ever changed.
-const PLACEHOLDER_X = Buffer.alloc(KEY_BYTES).toString('base64url');
+/**
+ * An X25519 private key in PKCS#8 DER is this fixed 16-byte header and the 32-byte key
+ * (RFC 8410 §7). Importing it is as fast as a JWK on the supported Node.js majors (about
+ * 21,000/s; OpenSSL's DER decoder was ten times slower on Node 20), and it needs no public key,
+ * which a JWK import must carry and Node 24 checks against the private one.
+ */
+const PKCS8_X25519_HEADER = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
   const d = hkdf32(deviceCode, KEY_INFO);
-  return createPrivateKey({
-    key: { kty: 'OKP', crv: 'X25519', d: d.toString('base64url'), x: PLACEHOLDER_X },
-    format: 'jwk',
-  });
+  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_HEADER, d]), format: 'der', type: 'pkcs8' });
 }
 
 function rawPublicKey(key: KeyObject): Buffer {
