@@ -2,7 +2,7 @@
  * The secrets of a flow and how they are compared and stored: device codes (RFC 8628 §5.2),
  * user codes (§6.1), and the one-way hashes kept in the database instead of them.
  */
-import { createHash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** RFC 8628 §6.1: base-20, no vowels (no words), no look-alike digits. */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
@@ -60,6 +60,15 @@ export function normalizeUserCode(input: unknown): string | undefined {
   if (code.length !== USER_CODE_LENGTH) return undefined;
   for (const ch of code) if (!USER_CODE_ALPHABET.includes(ch)) return undefined;
   return code;
+}
+
+/**
+ * SHA-256 of a secret in hex: the key of a flow in memory (`PendingView`), computed on every
+ * poll, in one call (node:crypto's `hash`, about twice as fast as `createHash` for a short
+ * input). `Buffer.from(key, 'hex')` is `hashSecret(secret)`.
+ */
+export function hashKey(secret: string): string {
+  return hash('sha256', secret, 'hex');
 }
 
 /** SHA-256 of a secret: what the database stores in its place. */

@@ -7,6 +7,7 @@ import {
   AccessDenied,
   ExpiredToken,
   InvalidGrant,
+  OAuthError,
   PageError,
   type PageErrorReason,
   PENDING,
@@ -19,7 +20,16 @@ import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { Flow, RateRule, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { CodeBurner } from './code-burner.js';
-import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import {
+  hashKey,
+  hashSecret,
+  newDeviceCode,
+  newToken,
+  newUserCode,
+  normalizeUserCode,
+  safeEqual,
+} from './codes.js';
+import { POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS, tooSoon } from './pacing.js';
 import { PendingCap } from './pending-cap.js';
 import { type PendingEntry, PendingView } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
@@ -103,12 +113,6 @@ export interface CallbackInput {
   cookies: Record<string, string | undefined>;
 }
 
-/**
- * Allowance for network jitter and a server running late: a poll this much early is still
- * "on time" (RFC 8628 §3.5). At most 2 s, and never more than 40% of the interval.
- */
-const POLL_TOLERANCE_MS = 2000;
-const POLL_TOLERANCE_SHARE = 0.4;
 /** How often cached pending flows are re-checked against the database, in one batch. */
 const RECHECK_MS = 10_000;
 /**
@@ -127,6 +131,17 @@ const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
 /** `Retry-After` when the cap on live flows is reached: a few of them end every second. */
 const FULL_RETRY_AFTER_SECONDS = 30;
+
+/** What a poll is answered with: the token, or the RFC error (most often `authorization_pending`). */
+export type PollAnswer = IssuedToken | OAuthError;
+
+/** A poll's outcome as an answer: the RFC errors it throws become values; anything else stays a failure. */
+function answer(outcome: Promise<IssuedToken>): Promise<PollAnswer> {
+  return outcome.catch((err: unknown) => {
+    if (err instanceof OAuthError) return err;
+    throw err;
+  });
+}
 
 /** The name of the cookie binding a flow's callback to the browser that confirmed it. */
 export function bindingCookieName(flowId: string, secure: boolean): string {
@@ -263,10 +278,7 @@ export class FlowService {
         const state = states.get(key);
         const entry = this.view.get(key);
         if (state?.status !== 'pending') this.view.invalidate(key);
-        else if (entry) {
-          entry.checkedAt = now;
-          entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);
-        }
+        else if (entry) entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);
       }
     }
   }
@@ -339,7 +351,6 @@ export class FlowService {
           expiresAt: now.getTime() + config.deviceCodeTtlSeconds * 1000,
           intervalSeconds: config.pollIntervalSeconds,
           lastPollAt: null,
-          checkedAt: now.getTime(),
         });
         this.event('started', flowId, caller, { clientIp });
         return {
@@ -537,19 +548,38 @@ export class FlowService {
    * open up to `waitSeconds` and answers the moment its flow changes. While the database is
    * unreachable, polls answer `authorization_pending`: waiting is the truth as far as we can
    * tell, and the postiz CLI gives up on any other error.
+   *
+   * The answer is the token or the RFC error, never thrown. The most common one, "still
+   * pending" from memory without holding, comes back as a value, not a promise: on the hot
+   * path each promise and microtask showed in the profile (docs/performance.md).
    */
-  async poll(deviceCode: string, caller: Caller, waitSeconds = 0): Promise<IssuedToken> {
+  poll(deviceCode: string, caller: Caller, waitSeconds = 0): PollAnswer | Promise<PollAnswer> {
     const now = this.now();
-    const deviceCodeHash = hashSecret(deviceCode);
-    const key = deviceCodeHash.toString('hex');
+    const key = hashKey(deviceCode);
     const cached = this.listening ? this.view.get(key) : undefined;
     if (cached && cached.expiresAt > now) {
-      await this.pace(cached, deviceCodeHash, now);
-      return this.holdPending(key, deviceCode, deviceCodeHash, cached.expiresAt, waitSeconds, caller);
+      if (tooSoon(cached.lastPollAt, cached.intervalSeconds, now)) return this.slowDown(cached, key, now);
+      cached.lastPollAt = now;
+      if (waitSeconds <= 0) return PENDING;
+      return answer(this.holdPending(key, deviceCode, cached.expiresAt, waitSeconds, caller));
     }
+    return answer(this.pollStored(deviceCode, key, caller, waitSeconds, now));
+  }
 
+  /** A poll of a flow not in memory: recorded in the database (paced there), then settled or held. */
+  private async pollStored(
+    deviceCode: string,
+    key: string,
+    caller: Caller,
+    waitSeconds: number,
+    now: number,
+  ): Promise<IssuedToken> {
+    const deviceCodeHash = Buffer.from(key, 'hex');
     const record = await this.orPending(() =>
-      this.deps.store.recordPoll(deviceCodeHash, new Date(now), POLL_TOLERANCE_MS),
+      this.deps.store.recordPoll(deviceCodeHash, new Date(now), {
+        ...POLL_TOLERANCE,
+        step: SLOW_DOWN_STEP_SECONDS,
+      }),
     );
     if (!record) return this.unknownDeviceCode(caller.ip, now);
     const { flow, slowDown } = record;
@@ -564,32 +594,27 @@ export class FlowService {
       expiresAt: flow.expiresAt.getTime(),
       intervalSeconds: flow.intervalSeconds,
       lastPollAt: now,
-      checkedAt: now,
     });
-    return this.holdPending(key, deviceCode, deviceCodeHash, flow.expiresAt.getTime(), waitSeconds, caller);
+    return this.holdPending(key, deviceCode, flow.expiresAt.getTime(), waitSeconds, caller);
   }
 
-  /** `slow_down` from memory: a poll sooner than the interval (less jitter) raises it by 5 s (§3.5). */
-  private async pace(entry: PendingEntry, deviceCodeHash: Buffer, now: number): Promise<void> {
-    const tooSoon =
-      entry.lastPollAt !== null &&
-      now < entry.lastPollAt + entry.intervalSeconds * 1000 * (1 - POLL_TOLERANCE_SHARE) &&
-      now < entry.lastPollAt + entry.intervalSeconds * 1000 - POLL_TOLERANCE_MS;
+  /**
+   * `slow_down` decided from memory: the interval grows by 5 s (§3.5). Rare, so written
+   * through: other instances learn the new interval at their next look.
+   */
+  private async slowDown(entry: PendingEntry, key: string, now: number): Promise<PollAnswer> {
     entry.lastPollAt = now;
-    if (!tooSoon) return;
-    entry.intervalSeconds += 5;
-    // Rare, so written through: other instances learn the new interval at their next look.
+    entry.intervalSeconds += SLOW_DOWN_STEP_SECONDS;
     await this.deps.store
-      .raiseInterval(deviceCodeHash, entry.intervalSeconds, new Date(now))
+      .raiseInterval(Buffer.from(key, 'hex'), entry.intervalSeconds, new Date(now))
       .catch((err) => this.deps.observer.trouble('could not record slow_down', err));
-    throw new SlowDown(entry.intervalSeconds);
+    return new SlowDown(entry.intervalSeconds);
   }
 
   /** Pending: answer now, or hold the poll until the flow changes, the wait ends, or it expires. */
   private async holdPending(
     key: string,
     deviceCode: string,
-    deviceCodeHash: Buffer,
     expiresAt: number,
     waitSeconds: number,
     caller: Caller,
@@ -599,6 +624,7 @@ export class FlowService {
       ? await this.view.wait(key, waitMs, addressKey(caller.ip), this.deps.config.maxHeldPollsPerAddress)
       : 'timeout';
     if (wake === 'changed') {
+      const deviceCodeHash = Buffer.from(key, 'hex');
       const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
       if (!flow) throw new InvalidGrant('Unknown or already used device_code');
       return this.settle(flow, deviceCode, deviceCodeHash, caller);

@@ -15,8 +15,6 @@ export interface PendingEntry {
   intervalSeconds: number;
   /** Arrival time of the previous poll seen by this instance (ms), for `slow_down`; held polls count by arrival (docs/security.md, slow_down). */
   lastPollAt: number | null;
-  /** When this entry was last confirmed against the database (ms). */
-  checkedAt: number;
 }
 
 /** Why a held poll woke up (`superseded`: a newer poll of the same device code took its place). */

@@ -3,7 +3,18 @@ import type { FastifyRequest } from 'fastify';
 import { clientAddress } from '../device-flow/addresses.js';
 import type { Caller } from '../device-flow/flow-service.js';
 
-/** The request's client address (an IP address or `unknown`, never header text) and its id. */
+/**
+ * The request's client address (an IP address or `unknown`, never header text) and its id.
+ * The address is worked out when first read: with `TRUST_PROXY` that means parsing
+ * `X-Forwarded-For`, which a poll answered from memory never needs.
+ */
 export function callerOf(request: FastifyRequest): Caller {
-  return { ip: clientAddress(request.ip), reqId: request.id };
+  let ip: string | undefined;
+  return {
+    get ip() {
+      ip ??= clientAddress(request.ip);
+      return ip;
+    },
+    reqId: request.id,
+  };
 }

@@ -2,20 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { FlowService } from '../device-flow/flow-service.js';
-import { apiHeaders } from './api-headers.js';
 import { callerOf } from './caller.js';
 import { deviceCodeSchema } from './schemas.js';
 
 export function deviceCodeRoute(
   app: FastifyInstance,
   flows: FlowService,
-  options: { serverUrl: string; secure: boolean; formAction: string },
+  options: { serverUrl: string; jsonHeaders: Record<string, string> },
 ): void {
   const verificationUri = `${options.serverUrl}/device/verify`;
-  // Fixed headers instead of helmet's per-request work (see api-headers.ts); `config.headers`
-  // reaches the app's error handler too (a 429, a bad body).
-  const headers = apiHeaders(options);
-  const routeOptions = { schema: deviceCodeSchema, helmet: false, config: { headers } } as const;
+  const headers = options.jsonHeaders;
+  const routeOptions = { schema: deviceCodeSchema } as const;
   app.post('/device/code', routeOptions, async (request, reply) => {
     const started = await flows.start(callerOf(request), request.headers['user-agent']);
     const userCode = formatUserCode(started.userCode);

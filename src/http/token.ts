@@ -1,26 +1,42 @@
-/** POST /device/token: the poll (RFC 8628 §3.4–3.5), for the postiz CLI's JSON and RFC form requests. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+/**
+ * POST /device/token: the poll (RFC 8628 §3.4–3.5), for the postiz CLI's JSON and RFC form
+ * requests. Reading a poll (`pollDeviceCode`, `preferredWait`) and writing its answer
+ * (`pollResponse`) are pure functions shared by this Fastify route and the fast path that
+ * answers JSON polls before Fastify sees them (`http/poll-fast-path.ts`), so both answer alike.
+ */
+import type { FastifyInstance } from 'fastify';
 import { isWellFormedDeviceCode } from '../device-flow/codes.js';
-import type { FlowService } from '../device-flow/flow-service.js';
-import { InvalidGrant, InvalidRequest, OAuthError, toOAuthBody, UnsupportedGrantType } from '../errors.js';
-import { apiHeaders } from './api-headers.js';
+import type { FlowService, PollAnswer } from '../device-flow/flow-service.js';
+import {
+  InvalidGrant,
+  InvalidRequest,
+  OAuthError,
+  PENDING,
+  toOAuthBody,
+  UnsupportedGrantType,
+} from '../errors.js';
 import { callerOf } from './caller.js';
 import { tokenSchema } from './schemas.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-/** The device code of a well-formed poll, or the RFC error for a malformed one. */
-export function parsePoll(request: FastifyRequest): string {
-  const body = request.body as Record<string, unknown> | undefined | null;
+/** The content type of every JSON answer. */
+export const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * The device code of a well-formed poll body (`undefined`: none was sent), or the RFC error
+ * for a malformed one. `isForm`: the body came form-encoded.
+ */
+export function pollDeviceCode(body: unknown, isForm: boolean): string {
   if (!body || typeof body !== 'object') throw new InvalidRequest('Send device_code as JSON or form-encoded');
-  const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-  const grantType = body.grant_type;
+  const fields = body as Record<string, unknown>;
+  const grantType = fields.grant_type;
   // RFC 6749 §3.2: form requests are standard OAuth and must name their grant; the postiz CLI's JSON omits it.
   if (grantType === undefined && isForm) throw new InvalidRequest('grant_type is required');
   if (grantType !== undefined && grantType !== DEVICE_CODE_GRANT) {
     throw new UnsupportedGrantType(`Only ${DEVICE_CODE_GRANT} is supported`);
   }
-  const deviceCode = body.device_code;
+  const deviceCode = fields.device_code;
   if (deviceCode === undefined || deviceCode === '') throw new InvalidRequest('device_code is required');
   if (!isWellFormedDeviceCode(deviceCode)) throw new InvalidGrant('Unknown or already used device_code');
   return deviceCode;
@@ -31,49 +47,79 @@ export const MAX_WAIT_SECONDS = 20;
 
 /** RFC 7240 `Prefer: wait=N`, capped; `fallback` when the client does not ask. */
 export function preferredWait(header: string | string[] | undefined, fallback: number): number {
+  if (header === undefined) return fallback;
   const value = Array.isArray(header) ? header.join(',') : header;
-  const match = value?.match(/(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i);
+  const match = value.match(/(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i);
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : fallback;
 }
 
-/** The route; `onResult` counts each poll by its result (`token` or the error code). */
+/** An answer ready to write: status, extra headers (`Retry-After`), the JSON text, and its result for metrics. */
+export interface PollResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  /** `token`, or the RFC error code. */
+  result: string;
+}
+
+/** The most common answer, serialized once. */
+const PENDING_RESPONSE: PollResponse = {
+  statusCode: 400,
+  headers: {},
+  body: JSON.stringify(toOAuthBody(PENDING).body),
+  result: PENDING.error,
+};
+
+/** Serialize a poll's answer (RFC 6749 §5.1 for the token, §5.2 / RFC 8628 §3.5 for errors). */
+export function pollResponse(answer: PollAnswer, apiUrl: string): PollResponse {
+  if (answer === PENDING) return PENDING_RESPONSE;
+  if (answer instanceof OAuthError) {
+    const { statusCode, body, headers } = toOAuthBody(answer);
+    return { statusCode, headers, body: JSON.stringify(body), result: answer.error };
+  }
+  return {
+    statusCode: 200,
+    headers: {},
+    // organization_id is left out when Postiz gave none (JSON.stringify drops undefined).
+    body: JSON.stringify({
+      access_token: answer.accessToken,
+      token_type: 'bearer',
+      api_url: apiUrl,
+      organization_id: answer.organizationId,
+    }),
+    result: 'token',
+  };
+}
+
+/**
+ * The route, for what the fast path leaves to Fastify (forms, and JSON it does not take:
+ * chunked or large bodies) and for `app.inject`. `onResult` counts each poll by its result.
+ * RFC answers are written here, not through Fastify's error machinery (it showed in the profile).
+ */
 export function tokenRoute(
   app: FastifyInstance,
   flows: FlowService,
-  options: { apiUrl: string; defaultWaitSeconds: number; secure: boolean; formAction: string },
+  options: { apiUrl: string; defaultWaitSeconds: number; jsonHeaders: Record<string, string> },
   onResult: (result: string) => void,
 ): void {
-  const { apiUrl } = options;
-  const headers = apiHeaders(options);
-  // The hot path. Fixed headers instead of helmet's per-request CSP nonce work, and OAuth
-  // errors sent from here rather than through Fastify's error machinery: both showed in the
-  // profile. `config.headers` also reaches the app's error handler, for answers Fastify gives
-  // before the handler runs (bad JSON, schema, 413).
-  app.post(
-    '/device/token',
-    { schema: tokenSchema, logLevel: 'warn', helmet: false, config: { headers } },
-    async (request, reply) => {
-      reply.headers(headers);
-      let token: Awaited<ReturnType<FlowService['poll']>>;
-      try {
-        const wait = preferredWait(request.headers.prefer, options.defaultWaitSeconds);
-        token = await flows.poll(parsePoll(request), callerOf(request), wait);
-      } catch (err) {
-        if (!(err instanceof OAuthError)) {
-          onResult('server_error');
-          throw err;
-        }
-        onResult(err.error);
-        const { statusCode, body, headers } = toOAuthBody(err);
-        return reply.code(statusCode).headers(headers).send(body);
+  const { apiUrl, jsonHeaders } = options;
+  app.post('/device/token', { schema: tokenSchema, logLevel: 'warn' }, async (request, reply) => {
+    reply.headers(jsonHeaders);
+    let answer: PollAnswer;
+    try {
+      const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      const deviceCode = pollDeviceCode(request.body, isForm);
+      const wait = preferredWait(request.headers.prefer, options.defaultWaitSeconds);
+      answer = await flows.poll(deviceCode, callerOf(request), wait);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) {
+        onResult('server_error');
+        throw err;
       }
-      onResult('token');
-      return {
-        access_token: token.accessToken,
-        token_type: 'bearer',
-        api_url: apiUrl,
-        organization_id: token.organizationId,
-      };
-    },
-  );
+      answer = err;
+    }
+    const response = pollResponse(answer, apiUrl);
+    onResult(response.result);
+    return reply.code(response.statusCode).headers(response.headers).type(JSON_TYPE).send(response.body);
+  });
 }

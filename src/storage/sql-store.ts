@@ -317,23 +317,27 @@ export class SqlStore implements Store {
     );
   }
 
-  async recordPoll(deviceCodeHash: Buffer, now: Date, toleranceMs: number): Promise<PollRecord | undefined> {
+  async recordPoll(
+    deviceCodeHash: Buffer,
+    now: Date,
+    tolerance: { ms: number; share: number; step: number },
+  ): Promise<PollRecord | undefined> {
     // The old row is read under FOR UPDATE in the same statement, so concurrent polls on any
     // number of instances are serialized and each sees the one before it (RFC 8628 §3.5).
     const rows = await this.db.query(
       `UPDATE device_requests AS d SET
          last_poll_at = $2,
-         interval_seconds = CASE WHEN o.too_soon THEN o.interval_seconds + 5 ELSE o.interval_seconds END
+         interval_seconds = CASE WHEN o.too_soon THEN o.interval_seconds + $5::int ELSE o.interval_seconds END
        FROM (
          SELECT device_code_hash, interval_seconds,
            (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2
             AND $2::timestamptz < last_poll_at
-              + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 400)) * interval '1 millisecond') AS too_soon
+              + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 1000 * $4::float8)) * interval '1 millisecond') AS too_soon
          FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
        ) AS o
        WHERE d.device_code_hash = o.device_code_hash
        RETURNING ${flowColumns('d.')}, o.too_soon`,
-      [deviceCodeHash, now, toleranceMs],
+      [deviceCodeHash, now, tolerance.ms, tolerance.share, tolerance.step],
     );
     const row = rows[0];
     return row ? { flow: toFlow(row), slowDown: Boolean(row.too_soon) } : undefined;

@@ -113,8 +113,16 @@ export interface Store {
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
   deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined>;
-  /** Record a poll (for `slow_down`: a poll sooner than the interval less `toleranceMs`, at most 40% of it, is too soon). */
-  recordPoll(deviceCodeHash: Buffer, now: Date, toleranceMs: number): Promise<PollRecord | undefined>;
+  /**
+   * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
+   * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
+   * interval grows by `step` seconds.
+   */
+  recordPoll(
+    deviceCodeHash: Buffer,
+    now: Date,
+    tolerance: { ms: number; share: number; step: number },
+  ): Promise<PollRecord | undefined>;
   /** Read a flow by its device code hash without touching it. */
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
   /** The atomic claim: delete an approved flow and return its sealed token, to exactly one caller. */

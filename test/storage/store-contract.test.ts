@@ -29,6 +29,8 @@ interface Harness {
 const SECOND = 1000;
 const INTERVAL = 5;
 const TOLERANCE_MS = 1000;
+/** A tolerance of 1 s (at most 40% of the interval), and the RFC's step of 5 s. */
+const TOLERANCE = { ms: TOLERANCE_MS, share: 0.4, step: 5 };
 
 /** A flow with fresh random secrets, created at `now`, living `ttlMs`. */
 function newFlow(now: Date, overrides: Partial<NewFlow> = {}): NewFlow & { deviceCode: string } {
@@ -378,12 +380,12 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
     describe('recordPoll', () => {
       test('unknown device code: undefined', async () => {
-        assert.equal(await store.recordPoll(hashSecret('nope'), now, TOLERANCE_MS), undefined);
+        assert.equal(await store.recordPoll(hashSecret('nope'), now, TOLERANCE), undefined);
       });
 
       test('the first poll is never too soon, and is recorded', async () => {
         const flow = await created();
-        const poll = await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
+        const poll = await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE);
         assert.equal(poll?.slowDown, false);
         assert.equal(poll?.flow.intervalSeconds, INTERVAL);
         assert.equal(poll?.flow.lastPollAt?.getTime(), now.getTime());
@@ -392,58 +394,74 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
       test('a poll too soon gets slow_down and the interval grows by 5', async () => {
         const flow = await created();
-        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
-        const soon = await store.recordPoll(flow.deviceCodeHash, at(now, 1 * SECOND), TOLERANCE_MS);
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE);
+        const soon = await store.recordPoll(flow.deviceCodeHash, at(now, 1 * SECOND), TOLERANCE);
         assert.equal(soon?.slowDown, true);
         assert.equal(soon?.flow.intervalSeconds, INTERVAL + 5);
         assert.equal((await store.findByFlowId(flow.flowId))?.intervalSeconds, INTERVAL + 5);
         // Measured from the too-soon poll, with the new interval (10 s): 8 s later is still too soon…
-        const again = await store.recordPoll(flow.deviceCodeHash, at(now, 9 * SECOND), TOLERANCE_MS);
+        const again = await store.recordPoll(flow.deviceCodeHash, at(now, 9 * SECOND), TOLERANCE);
         assert.equal(again?.slowDown, true);
         assert.equal(again?.flow.intervalSeconds, INTERVAL + 10);
         // …and a poll after the (grown) interval is fine and keeps it.
-        const later = await store.recordPoll(flow.deviceCodeHash, at(now, 25 * SECOND), TOLERANCE_MS);
+        const later = await store.recordPoll(flow.deviceCodeHash, at(now, 25 * SECOND), TOLERANCE);
         assert.equal(later?.slowDown, false);
         assert.equal(later?.flow.intervalSeconds, INTERVAL + 10);
       });
 
       test('a poll after the interval (less the tolerance) is not too soon', async () => {
         const flow = await created();
-        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
-        const onTime = await store.recordPoll(flow.deviceCodeHash, at(now, INTERVAL * SECOND), TOLERANCE_MS);
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE);
+        const onTime = await store.recordPoll(flow.deviceCodeHash, at(now, INTERVAL * SECOND), TOLERANCE);
         assert.equal(onTime?.slowDown, false);
         const edge = await store.recordPoll(
           flow.deviceCodeHash,
           at(now, 2 * INTERVAL * SECOND - TOLERANCE_MS),
-          TOLERANCE_MS,
+          TOLERANCE,
         );
         assert.equal(edge?.slowDown, false, 'exactly interval − tolerance is allowed');
         const early = await store.recordPoll(
           flow.deviceCodeHash,
           at(now, 3 * INTERVAL * SECOND - 2 * TOLERANCE_MS - 1),
-          TOLERANCE_MS,
+          TOLERANCE,
         );
         assert.equal(early?.slowDown, true, 'one millisecond earlier is too soon');
         assert.equal(early?.flow.intervalSeconds, INTERVAL + 5);
       });
 
+      test('the tolerance is at most its share of the interval', async () => {
+        const short = { ms: 2000, share: 0.4, step: 5 };
+        // A 1 s interval: 40% of it, 0.4 s, is the tolerance, not 2 s.
+        const fast = await created({ intervalSeconds: 1 });
+        await store.recordPoll(fast.deviceCodeHash, now, short);
+        assert.equal((await store.recordPoll(fast.deviceCodeHash, at(now, 599), short))?.slowDown, true);
+        const paced = await created({ intervalSeconds: 1 });
+        await store.recordPoll(paced.deviceCodeHash, now, short);
+        assert.equal((await store.recordPoll(paced.deviceCodeHash, at(now, 600), short))?.slowDown, false);
+        // A 5 s interval: 2 s. 3 s after is allowed; 2.9 s after (at 5.9 s, a poll after that one), too soon.
+        const other = await created();
+        await store.recordPoll(other.deviceCodeHash, now, short);
+        assert.equal((await store.recordPoll(other.deviceCodeHash, at(now, 3000), short))?.slowDown, false);
+        assert.equal((await store.recordPoll(other.deviceCodeHash, at(now, 5900), short))?.slowDown, true);
+      });
+
       test('only pending, live flows are slowed down', async () => {
         const { flow } = await approved();
-        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS);
-        const fast = await store.recordPoll(flow.deviceCodeHash, at(now, 10), TOLERANCE_MS);
+        await store.recordPoll(flow.deviceCodeHash, now, TOLERANCE);
+        const fast = await store.recordPoll(flow.deviceCodeHash, at(now, 10), TOLERANCE);
         assert.equal(fast?.slowDown, false);
         assert.equal(fast?.flow.status, 'approved');
 
         const old = await created();
-        await store.recordPoll(old.deviceCodeHash, old.expiresAt, TOLERANCE_MS);
-        const expired = await store.recordPoll(old.deviceCodeHash, at(old.expiresAt, 10), TOLERANCE_MS);
+        await store.recordPoll(old.deviceCodeHash, old.expiresAt, TOLERANCE);
+        const expired = await store.recordPoll(old.deviceCodeHash, at(old.expiresAt, 10), TOLERANCE);
         assert.equal(expired?.slowDown, false);
         assert.equal(expired?.flow.intervalSeconds, INTERVAL);
       });
 
       test('concurrent polls are serialized: exactly one of a burst is not too soon', async () => {
         const flow = await created();
-        const results = await all(10, () => store.recordPoll(flow.deviceCodeHash, now, TOLERANCE_MS));
+        const results = await all(10, () => store.recordPoll(flow.deviceCodeHash, now, TOLERANCE));
         assert.equal(results.filter((r) => r && !r.slowDown).length, 1);
         assert.equal((await store.findByFlowId(flow.flowId))?.intervalSeconds, INTERVAL + 9 * 5);
       });

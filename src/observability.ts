@@ -1,0 +1,106 @@
+/**
+ * What the flow and the HTTP layer report, turned into log lines and metrics: the flow
+ * service's observer, and the per-request duration histogram.
+ */
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FlowEventName, FlowObserver } from './device-flow/flow-service.js';
+import type { FlowOutcome, Metrics } from './metrics.js';
+
+const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
+  delivered: 'delivered',
+  denied: 'denied',
+  cancelled: 'cancelled',
+  expired: 'expired',
+  failed: 'failed',
+};
+
+/** An outage makes every request fail the same way: one line per kind of trouble this often. */
+const TROUBLE_EVERY_MS = 10_000;
+
+/** A labelled metric's children by label value, made once: prom-client hashes its labels on every call otherwise. */
+function children<T>(make: (label: string) => T): (label: string) => T {
+  const made = new Map<string, T>();
+  return (label) => {
+    let child = made.get(label);
+    if (!child) {
+      child = make(label);
+      made.set(label, child);
+    }
+    return child;
+  };
+}
+
+/** The flow service's observer: log lines (never a secret: events carry ids and codes of results) and metrics. */
+export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowObserver {
+  const troubleLoggedAt = new Map<string, number>();
+  const polls = children((result) => metrics.polls.labels(result));
+  return {
+    flowEvent(event, flowId, fields) {
+      const line = { event: `flow.${event}`, flowId, ...fields };
+      if (fields?.operatorError) {
+        log.error(
+          line,
+          'Postiz refused this server (invalid_client or a bad request): check POSTIZ_OAUTH_CLIENT_ID, POSTIZ_OAUTH_CLIENT_SECRET and POSTIZ_API_URL',
+        );
+      } else if (
+        event === 'failed' ||
+        event === 'rejected_callback' ||
+        (event === 'code_burned' && fields?.result === 'burned')
+      ) {
+        // A burned code was live: someone's authorization reached a callback that refused it.
+        log.warn(line, `flow ${event}`);
+      } else {
+        log.info(line, `flow ${event}`);
+      }
+      if (event === 'started') metrics.flowsStarted.inc();
+      if (event === 'code_burned') metrics.codesBurned.inc({ result: String(fields?.result) });
+      const outcome = FINAL_OUTCOMES[event];
+      if (outcome) metrics.flowsFinished.inc({ outcome });
+    },
+    trouble(message, err) {
+      const last = troubleLoggedAt.get(message) ?? 0;
+      if (Date.now() - last < TROUBLE_EVERY_MS) return;
+      troubleLoggedAt.set(message, Date.now());
+      log.warn({ err }, message);
+    },
+    rateLimited(route) {
+      metrics.rateLimited.inc({ route });
+    },
+    notifications(state) {
+      metrics.notificationsWorking.set(state === 'working' ? 1 : 0);
+      if (state === 'lost') {
+        log.warn(
+          { notifications: state },
+          'flow notifications sent through DATABASE_URL do not come back on the LISTEN connection: a connection pooler in transaction mode (PgBouncer, for one) drops LISTEN. Set DATABASE_DIRECT_URL to a direct connection to PostgreSQL. Meanwhile changes are noticed by re-checking every second.',
+        );
+      } else {
+        log.info({ notifications: state }, 'flow notifications arrive');
+      }
+    },
+    poll(result) {
+      polls(result).inc();
+    },
+  };
+}
+
+/**
+ * Every request's duration, by method, route and status
+ * (`postiz_cli_auth_http_request_duration_seconds`); returns the recorder, for requests
+ * answered outside Fastify (the poll's fast path).
+ */
+export function countRequests(
+  app: FastifyInstance,
+  metrics: Metrics,
+): (method: string, route: string, statusCode: number, seconds: number) => void {
+  const histogram = children((key) => {
+    const [method = '', status = '', route = ''] = key.split(' ');
+    return metrics.httpDuration.labels({ method, route, status_code: status });
+  });
+  const record = (method: string, route: string, statusCode: number, seconds: number) =>
+    histogram(`${method} ${statusCode} ${route}`).observe(seconds);
+  app.addHook('onResponse', (request, reply, done) => {
+    record(request.method, request.routeOptions.url ?? 'unknown', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+  return record;
+}
