@@ -29,10 +29,8 @@ const INSERT_SQL = `INSERT INTO floor_requests (device_code_hash, flow_id, user_
   user_agent, interval_seconds, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' };
-const PENDING = JSON.stringify({
-  error: 'authorization_pending',
-  error_description: 'The user has not approved yet',
-});
+// The server's answer to a pending poll, byte for byte.
+const PENDING = JSON.stringify({ error: 'authorization_pending' });
 const UNKNOWN = JSON.stringify({ error: 'invalid_grant' });
 
 async function openPg(url: string): Promise<Db> {

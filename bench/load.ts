@@ -4,9 +4,11 @@
  * runs, so a poll run can continue the cycle where the previous one stopped.
  *
  * Messages in: `{type:'codes', set, prefix, count}` (derive seeded codes), `{type:'size', set}`,
+ * `{type:'dump', set, file}` (write a set to a file, one code per line, for wrk),
  * `{type:'run', id, spec}`. Answers: `{type:'codes'|'size', set, result}`, `{type:'done', id, result}`
  * or `{type:'error', id, message}`.
  */
+import { writeFileSync } from 'node:fs';
 import autocannon, { type Request } from 'autocannon';
 import { codes } from './codes.js';
 
@@ -186,6 +188,7 @@ function run(spec: RunSpec): Promise<RunResult> {
 type Message =
   | { type: 'codes'; set: string; prefix: string; count: number }
   | { type: 'size'; set: string }
+  | { type: 'dump'; set: string; file: string }
   | { type: 'run'; id: number; spec: RunSpec };
 
 process.on('message', (message: Message) => {
@@ -193,6 +196,12 @@ process.on('message', (message: Message) => {
     sets.set(message.set, codes(message.prefix, message.count));
     cursors.delete(message.set);
     process.send?.({ type: 'codes', set: message.set });
+    return;
+  }
+  if (message.type === 'dump') {
+    // One code per line, for wrk (bench/wrk/poll.lua).
+    writeFileSync(message.file, `${(sets.get(message.set) ?? []).join('\n')}\n`);
+    process.send?.({ type: 'dump', set: message.set, result: sets.get(message.set)?.length ?? 0 });
     return;
   }
   if (message.type === 'size') {

@@ -4,20 +4,26 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { type CpuTarget, cpuDuring } from './cpu.js';
 import type { RunResult, RunSpec } from './load.js';
 import { type Child, forkTs, sleep } from './processes.js';
 import { memory, type Product, pollCounts, scrape } from './product.js';
+import { runWrk, type WrkResult } from './wrk.js';
 
-/** How long load runs last (seconds). */
+/** How load runs go. */
 export interface Timing {
+  /** Seconds of warm-up before each measured run, and of the measured run. */
   warmup: number;
   measure: number;
   /**
-   * HTTP/1.1 pipelining depth of the poll runs (floor, ceiling and server alike). One
-   * autocannon process tops out near 12,000 requests/s at depth 1 on this machine; deeper
-   * pipelines cost it less per request, so the ceiling moves up and a server faster than the
-   * floor can show it. Node's HTTP server still answers one request per connection at a time,
-   * so the floor gains nothing from it (docs/performance.md).
+   * `wrk` (the default when installed): one C thread, 32 connections, one request at a time
+   * per connection, as real CLIs send them. `autocannon`: the fallback, one Node process.
+   */
+  generator: 'wrk' | 'autocannon';
+  /**
+   * HTTP/1.1 pipelining depth of the autocannon poll runs (default 1, none). One autocannon
+   * process tops out near 12,000 requests/s at depth 1 here; deeper pipelines lift that
+   * ceiling, but real CLIs never pipeline (docs/performance.md, the earlier method).
    */
   pipelining: number;
 }
@@ -34,7 +40,8 @@ export class LoadClient {
     child.proc.on(
       'message',
       (m: { type: string; id?: number; set?: string; result?: unknown; message?: string }) => {
-        const key = m.type === 'codes' || m.type === 'size' ? `${m.type}:${m.set}` : (m.id ?? -1);
+        const key =
+          m.type === 'codes' || m.type === 'size' || m.type === 'dump' ? `${m.type}:${m.set}` : (m.id ?? -1);
         const w = this.waiting.get(key);
         this.waiting.delete(key);
         if (m.type === 'error') w?.reject(new Error(m.message));
@@ -61,6 +68,11 @@ export class LoadClient {
   /** Derive the seeded codes `prefix0…` in the load generator, as set `set`. */
   codes(set: string, prefix: string, count: number): Promise<void> {
     return this.ask(`codes:${set}`, { type: 'codes', set, prefix, count });
+  }
+
+  /** Write set `set` to `file`, one code per line (for wrk); resolves with how many. */
+  dump(set: string, file: string): Promise<number> {
+    return this.ask(`dump:${set}`, { type: 'dump', set, file });
   }
 
   /** How many codes set `set` holds. */
@@ -145,18 +157,21 @@ export interface StatsTarget {
   how?: 'settle' | 'terminate';
 }
 
-/** Pending polls: throughput and latency of the measured run, and transactions per poll. */
+/** Pending polls (or starts): throughput, latency and CPU of the measured run. */
 export interface PollFigures {
   perSecond: number;
   p50: number;
   p99: number;
   requests: number;
+  /** Answers by status (wrk only tells 2xx/3xx from the rest: `ok` and `4xx+`). */
   status: Record<string, number>;
   errors: number;
   transactionsPerPoll?: number;
+  /** CPU µs per answered request: the process, and its PostgreSQL backends when it has a database. */
+  cpuMicros?: number;
 }
 
-function figures(run: RunResult, tx?: number): PollFigures {
+function fromAutocannon(run: RunResult): PollFigures {
   return {
     perSecond: run.perSecond,
     p50: run.latency.p50,
@@ -164,44 +179,91 @@ function figures(run: RunResult, tx?: number): PollFigures {
     requests: run.requests,
     status: run.status,
     errors: run.errors + run.timeouts,
-    ...(tx === undefined ? {} : { transactionsPerPoll: tx / run.requests }),
   };
 }
 
-/** Run `spec` for the measured duration, counting the database's transactions around it. */
-async function measured(load: LoadClient, spec: RunSpec, timing: Timing, stats?: StatsTarget) {
+function fromWrk(run: WrkResult): PollFigures {
+  return {
+    perSecond: run.perSecond,
+    p50: run.latency.p50,
+    p99: run.latency.p99,
+    requests: run.requests,
+    status: { ok: run.requests - run.statusErrors, '4xx+': run.statusErrors },
+    errors: run.socketErrors,
+  };
+}
+
+/** Where a poll run goes and what it cycles over. */
+interface PollTarget {
+  url: string;
+  path?: string;
+  /** The load generator's code set (autocannon), and the same codes in a file (wrk). */
+  set: string;
+  codesFile: string;
+  /** Whose CPU the measured run is charged. */
+  cpu?: CpuTarget;
+}
+
+/** One poll run of `seconds` on the chosen generator, with the CPU it cost its target. */
+async function pollRun(
+  load: LoadClient,
+  timing: Timing,
+  target: PollTarget,
+  seconds: number,
+  cursor?: number,
+) {
+  const run = async (): Promise<PollFigures> => {
+    if (timing.generator === 'wrk') {
+      const args = [target.codesFile, ...(target.path ? [target.path] : [])];
+      return fromWrk(
+        await runWrk({ url: target.url, script: 'poll', seconds, connections: CONNECTIONS, args }),
+      );
+    }
+    return fromAutocannon(
+      await load.run({
+        url: target.url,
+        kind: 'poll',
+        ...(target.path ? { path: target.path } : {}),
+        set: target.set,
+        connections: CONNECTIONS,
+        pipelining: timing.pipelining,
+        duration: seconds,
+        ...(cursor === undefined ? {} : { cursor }),
+      }),
+    );
+  };
+  if (!target.cpu) return run();
+  const { result, cpu } = await cpuDuring(target.cpu, run);
+  return { ...result, cpuMicros: (cpu * 1e6) / Math.max(1, result.requests) };
+}
+
+/** A warm-up, then the measured run, counting the database's transactions around it. */
+async function measuredPolls(load: LoadClient, timing: Timing, target: PollTarget, stats?: StatsTarget) {
+  await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
   const count = () => (stats ? transactions(stats.adminUrl, stats.database, stats.how) : Promise.resolve(0));
   const before = await count();
-  const run = await load.run({ ...spec, duration: timing.measure });
-  const tx = stats ? (await count()) - before : undefined;
-  return { run, figures: figures(run, tx) };
+  const figures = await pollRun(load, timing, target, timing.measure);
+  if (!stats) return figures;
+  return { ...figures, transactionsPerPoll: ((await count()) - before) / figures.requests };
 }
 
 /** The floor's pending polls: cycle over its 100k flows (warm-up, then the measured run). */
-export async function floorPolls(load: LoadClient, url: string, timing: Timing, stats?: StatsTarget) {
-  const spec: RunSpec = {
-    url,
-    kind: 'poll',
-    set: 'floor',
-    connections: CONNECTIONS,
-    pipelining: timing.pipelining,
-  };
-  await load.run({ ...spec, cursor: 0, duration: timing.warmup });
-  return (await measured(load, spec, timing, stats)).figures;
+export function floorPolls(
+  load: LoadClient,
+  timing: Timing,
+  target: PollTarget,
+  stats?: StatsTarget,
+): Promise<PollFigures> {
+  return measuredPolls(load, timing, target, stats);
 }
 
-/** The ceiling: the floor's polls without the query (a short run; it is context, not a target). */
-export async function ceilingPolls(load: LoadClient, url: string, timing: Timing): Promise<PollFigures> {
-  const spec: RunSpec = {
-    url,
-    path: '/ceiling/device/token',
-    kind: 'poll',
-    set: 'floor',
-    connections: CONNECTIONS,
-    pipelining: timing.pipelining,
-  };
-  await load.run({ ...spec, cursor: 0, duration: 1 });
-  return figures(await load.run({ ...spec, duration: 4 }));
+/**
+ * The ceiling: the floor's polls answered by the same process without the query (a bare
+ * node:http answer). It bounds what the machine and the load generator can show at all, and
+ * its CPU per answer is the yardstick of the server's.
+ */
+export function ceilingPolls(load: LoadClient, timing: Timing, target: PollTarget): Promise<PollFigures> {
+  return measuredPolls(load, timing, { ...target, path: '/ceiling/device/token' });
 }
 
 /** The server's pending polls, and what it took to measure them honestly. */
@@ -245,31 +307,33 @@ export interface ServerStats {
 export async function serverPolls(
   load: LoadClient,
   product: Product,
-  set: { name: string; size: number },
+  set: { name: string; size: number; codesFile: string },
   timing: Timing,
   stats?: ServerStats,
 ): Promise<{ polls: ServerPolls; transactionsBefore?: number }> {
   const before = pollCounts(await scrape(product.url));
+  // With POLL_INTERVAL_SECONDS=1, a flow polled at most once a second never earns slow_down
+  // (the tolerance, 40% of the interval, is checked in the report: 0 slow_down answers).
   const cap = set.size / INTERVAL_SECONDS;
-  const cycle: RunSpec = {
+  const target: PollTarget = {
     url: product.url,
-    kind: 'poll',
     set: set.name,
-    connections: CONNECTIONS,
-    pipelining: timing.pipelining,
-    overallRate: cap,
+    codesFile: set.codesFile,
+    cpu: {
+      pid: product.child.proc.pid!,
+      ...(stats ? { database: { adminUrl: stats.adminUrl, name: stats.database } } : {}),
+    },
   };
-  await load.run({ ...cycle, cursor: 0, duration: timing.warmup });
+  await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
   let transactionsBefore: number | undefined;
   if (stats) {
     await sleep(stats.busyUntil + LATE_STATS_MS - performance.now());
     transactionsBefore = await transactions(stats.adminUrl, stats.database, 'now');
   }
-  const run = await load.run({ ...cycle, duration: timing.measure });
+  const f = await pollRun(load, timing, target, timing.measure);
   const after = pollCounts(await scrape(product.url));
   const results: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) results[k] = v - (before[k] ?? 0);
-  const f = figures(run);
   return {
     polls: { ...f, flows: set.size, cap, capped: f.perSecond >= 0.95 * cap, results },
     ...(transactionsBefore === undefined ? {} : { transactionsBefore }),
@@ -277,33 +341,29 @@ export async function serverPolls(
 }
 
 /** Flows started per second (POST /device/code), after a warm-up. */
-export interface StartFigures {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  status: Record<string, number>;
-  errors: number;
-}
+export type StartFigures = PollFigures;
 
-/** Flows started per second; the device codes answered are kept in the load generator's set `capture`. */
+/**
+ * Flows started per second, each from its own address (X-Forwarded-For), as CLIs behind a
+ * proxy start them; with autocannon, the device codes answered are kept in set `capture`.
+ */
 export async function starts(
   load: LoadClient,
   url: string,
   timing: Timing,
   capture: string,
+  cpu?: CpuTarget,
 ): Promise<StartFigures> {
-  const spec: RunSpec = { url, kind: 'start', connections: CONNECTIONS, capture };
-  await load.run({ ...spec, duration: timing.warmup });
-  const run = await load.run({ ...spec, duration: timing.measure });
-  return {
-    perSecond: run.perSecond,
-    p50: run.latency.p50,
-    p99: run.latency.p99,
-    requests: run.requests,
-    status: run.status,
-    errors: run.errors + run.timeouts,
-  };
+  const run = async (seconds: number): Promise<StartFigures> =>
+    timing.generator === 'wrk'
+      ? fromWrk(await runWrk({ url, script: 'start', seconds, connections: CONNECTIONS }))
+      : fromAutocannon(
+          await load.run({ url, kind: 'start', connections: CONNECTIONS, capture, duration: seconds }),
+        );
+  await run(timing.warmup);
+  if (!cpu) return run(timing.measure);
+  const { result, cpu: seconds } = await cpuDuring(cpu, () => run(timing.measure));
+  return { ...result, cpuMicros: (seconds * 1e6) / Math.max(1, result.requests) };
 }
 
 /** Memory growth of the server for 10,000 pending flows, each polled once. */

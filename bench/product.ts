@@ -87,6 +87,8 @@ export function productEnv(
     // raised anyway, so that no start is refused whatever addresses it counts.
     TRUST_PROXY: 'true',
     RATE_LIMIT_FLOW_STARTS: '1000000',
+    // The runs start far more flows than any real deployment keeps live (the cap is for those).
+    MAX_PENDING_FLOWS: '100000000',
   };
 }
 

@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --json [file]] [--tsx] [--only postgres|pglite]`: the benchmark of
- * CONTRACT.md ("Benchmark") and issue 5. In one run, on a throwaway PostgreSQL cluster and on
- * PGlite, it measures the server (its own process, `node dist/cli.js serve`) beside floors
- * measured in the same run (bench/floor.ts), with load from autocannon in another process
- * (bench/load.ts), prints a Markdown table and stops everything it started.
- * docs/performance.md explains the method and how to read the table.
+ * `npm run bench [-- --json [file]] [--tsx] [--only postgres|pglite]`: the benchmark the README
+ * promises. In one run, on a throwaway PostgreSQL cluster and on PGlite, it measures the server
+ * (its own process, `node dist/cli.js serve`) beside floors measured in the same run
+ * (bench/floor.ts), with load from wrk (bench/wrk.ts; autocannon in another process,
+ * bench/load.ts, when wrk is missing, and for the steps that keep device codes), prints a
+ * Markdown table and stops everything it started. docs/performance.md explains the method and
+ * how to read the table.
  */
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { testStandIn } from '../test/support/build.js';
 import { startPostgres } from '../test/support/postgres.js';
 import { measureApproval } from './approval.js';
 import { FLOOR_PREFIX, FLOOR_ROWS } from './codes.js';
+import type { CpuTarget } from './cpu.js';
 import {
   ceilingPolls,
   floorPolls,
@@ -38,9 +40,10 @@ import {
   startProduct,
 } from './product.js';
 import { markdownTable, rows, type StoreResult } from './report.js';
+import { wrkMissing } from './wrk.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
-/** The run aims to be done within this (issue 5: under 3 minutes), building included. */
+/** The run aims to be done within this (about 3 minutes), building included. */
 const BUDGET_SECONDS = 170;
 
 interface Options {
@@ -54,14 +57,17 @@ interface Options {
 }
 
 const USAGE = `Usage: npm run bench -- [--json [file]] [--tsx] [--only postgres|pglite] [--pglite-floor]
-                        [--seconds N] [--warmup N] [--pipelining N] [--top-up N] [--budget N]
+                        [--seconds N] [--warmup N] [--generator wrk|autocannon] [--pipelining N]
+                        [--top-up N] [--budget N]
 
   --json [file]  also write the results as JSON (default file: bench-results/bench-<date>.json)
   --tsx          run the server from src/ through tsx instead of dist/ (start-up then includes compiling)
   --only STORE   measure one store only
   --seconds N    length of each measured run (default 8)
   --warmup N     length of the warm-up before each measured run (default 2)
-  --pipelining N requests each connection sends ahead in the poll runs (default 10; 1 = none)
+  --generator G  the load generator of the measured runs: wrk (default when installed) or autocannon
+  --pipelining N autocannon only: requests each connection sends ahead in the poll runs (default 1,
+                 none, as real CLIs; the earlier method used 10)
   --top-up N     at most N seconds starting more flows when there are too few to poll (default 8)
   --budget N     the top-ups give way so that the run ends within about N seconds (default 170)
   --pglite-floor compare PGlite with a floor on an in-process PGlite (about 40 s more)
@@ -72,7 +78,7 @@ function parseArgs(argv: string[]): Options {
     json: undefined,
     tsx: false,
     only: undefined,
-    timing: { warmup: 2, measure: 8, pipelining: 10 },
+    timing: { warmup: 2, measure: 8, pipelining: 1, generator: wrkMissing() ? 'autocannon' : 'wrk' },
     topUp: 8,
     pgliteFloor: false,
     budget: BUDGET_SECONDS,
@@ -94,6 +100,11 @@ function parseArgs(argv: string[]): Options {
       i++;
     } else if (arg === '--pipelining' && next && Number.isInteger(Number(next)) && Number(next) >= 1) {
       options.timing.pipelining = Number(next);
+      // Only autocannon pipelines.
+      if (options.timing.pipelining > 1) options.timing.generator = 'autocannon';
+      i++;
+    } else if (arg === '--generator' && (next === 'wrk' || next === 'autocannon')) {
+      options.timing.generator = next;
       i++;
     } else if ((arg === '--seconds' || arg === '--warmup') && next && Number(next) > 0) {
       options.timing[arg === '--seconds' ? 'measure' : 'warmup'] = Number(next);
@@ -137,6 +148,8 @@ interface Context {
   load: LoadClient;
   timing: Timing;
   scratch: string;
+  /** The floors' seeded device codes, one per line (for wrk). */
+  floorCodes: string;
   /** At most this long starting more flows when there are too few for the poll runs. */
   topUpSeconds: number;
   /** `performance.now()` by which the run means to be done (the top-up gives way to it). */
@@ -149,6 +162,12 @@ interface Floor {
   url: string;
   stats?: StatsTarget;
 }
+
+/** The floor's CPU: its process, and its PostgreSQL backends when it has some. */
+const floorCpu = (floor: Floor): CpuTarget => ({
+  pid: floor.child.proc.pid!,
+  ...(floor.stats ? { database: { adminUrl: floor.stats.adminUrl, name: floor.stats.database } } : {}),
+});
 
 /** The floor a store is compared with: its own process, or one already running (left running). */
 type FloorSource = { kind: 'own'; args: string[]; stats?: StatsTarget } | { kind: 'running'; floor: Floor };
@@ -195,8 +214,12 @@ async function measureStore(
     const live = `live-${name}`;
     result.memory = await memoryPerFlows(load, product, live);
     log(`${name}: flows started, floor then server`);
-    result.floorStarts = await starts(load, floor.url, timing, `floor-started-${name}`);
-    result.starts = await starts(load, product.url, timing, live);
+    const serverCpu: CpuTarget = {
+      pid: product.child.proc.pid!,
+      ...(serverStats ? { database: { adminUrl: serverStats.adminUrl, name: serverStats.database } } : {}),
+    };
+    result.floorStarts = await starts(load, floor.url, timing, `floor-started-${name}`, floorCpu(floor));
+    result.starts = await starts(load, product.url, timing, live, serverCpu);
     let busyUntil = performance.now();
     // Light on the database, so it goes here, while late statistics from the starts come in.
     log(`${name}: approval to token, 10 flows`);
@@ -204,7 +227,8 @@ async function measureStore(
     // The floor's polls, then the server's straight after: on a shared machine, rates measured
     // half a minute apart differ by more than the ratios being measured.
     log(`${name}: pending polls, floor`);
-    result.floorPolls = await floorPolls(load, floor.url, timing, floor.stats);
+    const floorTarget = { url: floor.url, set: 'floor', codesFile: ctx.floorCodes, cpu: floorCpu(floor) };
+    result.floorPolls = await floorPolls(load, timing, floorTarget, floor.stats);
     let flows = await load.size(live);
     // Enough flows to see 2.5× the floor without polling any flow sooner than its interval
     // (the memory and start runs usually leave more than enough).
@@ -224,14 +248,20 @@ async function measureStore(
       );
     }
     log(`${name}: pending polls, server (cycle of ${flows.toLocaleString('en-US')} flows)`);
+    const codesFile = join(scratch, `${live}.txt`);
+    await load.dump(live, codesFile);
     const { polls, transactionsBefore } = await serverPolls(
       load,
       product,
-      { name: live, size: flows },
+      { name: live, size: flows, codesFile },
       timing,
       serverStats && { ...serverStats, busyUntil },
     );
-    result.ceiling = await ceilingPolls(load, floor.url, timing);
+    log(`${name}: the ceiling (a bare node:http answer)`);
+    result.ceiling = await ceilingPolls(load, timing, {
+      ...floorTarget,
+      cpu: { pid: floor.child.proc.pid! },
+    });
     result.polls = polls;
     await product.child.stop();
     if (serverStats && transactionsBefore !== undefined) {
@@ -289,7 +319,7 @@ async function onPostgres(
 }
 
 /**
- * PGlite, against the PostgreSQL floor (the floor CONTRACT.md names), measured again just
+ * PGlite, against the PostgreSQL floor (the floor the README names), measured again just
  * before PGlite's own runs; or, with `--pglite-floor` or without PostgreSQL, against a floor
  * on an in-process PGlite (which costs another ~40 s: PGlite takes seconds to open, and 100k
  * rows to fill).
@@ -329,6 +359,7 @@ async function main(): Promise<void> {
     load,
     timing: options.timing,
     scratch,
+    floorCodes: join(scratch, 'floor-codes.txt'),
     topUpSeconds: options.topUp,
     deadline: t0 + options.budget * 1000,
   };
@@ -336,6 +367,7 @@ async function main(): Promise<void> {
   const results: StoreResult[] = [];
   try {
     await derived;
+    await load.dump('floor', ctx.floorCodes);
     const pg = options.only === 'pglite' ? undefined : await onPostgres(ctx);
     try {
       if (pg) results.push(pg.result);
@@ -352,7 +384,11 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const loadEnd = loadavg()[0] ?? 0;
   const machine = `${cpus().length} cores, load average ${load1.toFixed(1)} at start and ${loadEnd.toFixed(1)} at the end, Node ${process.version}`;
-  const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s; poll runs: 32 connections, pipelining ${options.timing.pipelining})`;
+  const generator =
+    options.timing.generator === 'wrk'
+      ? 'wrk, 1 thread, 32 connections, no pipelining'
+      : `autocannon, 32 connections, pipelining ${options.timing.pipelining}${wrkMissing() ? `; ${wrkMissing()}` : ''}`;
+  const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s; load: ${generator})`;
   process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\n`);
   for (const r of results) process.stdout.write(`Floor for ${r.store}: ${r.floorKind}.\n`);
   process.stdout.write(

@@ -1,0 +1,27 @@
+-- wrk: the postiz CLI's poll, POST /device/token with {"device_code":"…"} (Content-Type
+-- application/json), cycling over the device codes in the file named after `--` (one per line),
+-- from a random place in it. An optional second argument is the path (the floor's ceiling).
+local codes = {}
+local i = 0
+local path = "/device/token"
+
+init = function(args)
+  for line in io.lines(args[1]) do codes[#codes + 1] = line end
+  if args[2] then path = args[2] end
+  math.randomseed(os.time())
+  i = math.random(#codes)
+end
+
+request = function()
+  i = i % #codes + 1
+  return wrk.format("POST", path, { ["Content-Type"] = "application/json" },
+    '{"device_code":"' .. codes[i] .. '"}')
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"max_us":%d,"status_errors":%d,"socket_errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
