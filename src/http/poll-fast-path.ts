@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { clientAddress } from '../device-flow/addresses.js';
 import type { Caller, FlowService } from '../device-flow/flow-service.js';
-import { InvalidRequest, OAuthError } from '../errors.js';
+import { InvalidRequest, OAuthError, PENDING } from '../errors.js';
 import { requestId } from './request-log.js';
 import { JSON_TYPE, type PollResponse, pollDeviceCode, pollResponse, preferredWait } from './token.js';
 import { remoteAddress, type TrustFunction } from './trust.js';
@@ -60,19 +60,52 @@ function schemaError(body: unknown): InvalidRequest | undefined {
   return undefined;
 }
 
+/** A poll's headers: the JSON answers' fixed ones, the answer's own, its type and length. */
+function headersOf(
+  jsonHeaders: Record<string, string>,
+  response: PollResponse,
+): Record<string, string | number> {
+  return {
+    ...jsonHeaders,
+    ...response.headers,
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(response.body),
+  };
+}
+
+/**
+ * Who polls, worked out only when asked: a poll answered from memory never needs the address
+ * (with `TRUST_PROXY`, parsing `X-Forwarded-For`) nor the request id.
+ */
+class RequestCaller implements Caller {
+  #ip: string | undefined;
+  #reqId: string | undefined;
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly trust: TrustFunction,
+  ) {}
+  get ip(): string {
+    this.#ip ??= clientAddress(remoteAddress(this.req, this.trust));
+    return this.#ip;
+  }
+  get reqId(): string {
+    this.#reqId ??= requestId(this.req);
+    return this.#reqId;
+  }
+}
+
 /** Build the fast path. */
 export function pollFastPath(deps: PollFastPathDeps): FastPath {
   const { flows, apiUrl, jsonHeaders } = deps;
 
+  // The answer to nearly every poll, "still pending", with its headers built once.
+  const pending = pollResponse(PENDING, apiUrl);
+  const pendingHeaders = headersOf(jsonHeaders, pending);
+
   const write = (res: ServerResponse, response: PollResponse, started: number): void => {
     deps.onResult(response.result);
-    res.writeHead(response.statusCode, {
-      ...jsonHeaders,
-      ...response.headers,
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(response.body),
-      ...(deps.closing() ? { connection: 'close' } : {}),
-    });
+    const headers = response === pending ? pendingHeaders : headersOf(jsonHeaders, response);
+    res.writeHead(response.statusCode, deps.closing() ? { ...headers, connection: 'close' } : headers);
     res.end(response.body);
     deps.onResponse(response.statusCode, (performance.now() - started) / 1000);
   };
@@ -112,18 +145,7 @@ export function pollFastPath(deps: PollFastPathDeps): FastPath {
       else fail(res, req, err, started);
       return;
     }
-    let ip: string | undefined;
-    let id: string | undefined;
-    const caller: Caller = {
-      get ip() {
-        ip ??= clientAddress(remoteAddress(req, deps.trust));
-        return ip;
-      },
-      get reqId() {
-        id ??= requestId(req);
-        return id;
-      },
-    };
+    const caller = new RequestCaller(req, deps.trust);
     const polled = flows.poll(deviceCode, caller, preferredWait(req.headers.prefer, deps.defaultWaitSeconds));
     if (!(polled instanceof Promise)) {
       write(res, pollResponse(polled, apiUrl), started);
