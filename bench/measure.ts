@@ -214,7 +214,7 @@ async function pollRun(
 ) {
   const run = async (): Promise<PollFigures> => {
     if (timing.generator === 'wrk') {
-      const args = [target.codesFile, ...(target.path ? [target.path] : [])];
+      const args = [target.codesFile, target.path ?? '-', ...(cursor === undefined ? [] : [String(cursor)])];
       return fromWrk(
         await runWrk({ url: target.url, script: 'poll', seconds, connections: CONNECTIONS, args }),
       );
@@ -237,12 +237,21 @@ async function pollRun(
   return { ...result, cpuMicros: (cpu * 1e6) / Math.max(1, result.requests) };
 }
 
+/**
+ * Where the measured run starts in the cycle: after the warm-up's last poll, past the ones it
+ * still had in flight (one per connection), so no flow is polled twice within an interval.
+ * autocannon continues its own cursor.
+ */
+function next(warm: PollFigures, timing: Timing): number | undefined {
+  return timing.generator === 'wrk' ? warm.requests + 2 * CONNECTIONS : undefined;
+}
+
 /** A warm-up, then the measured run, counting the database's transactions around it. */
 async function measuredPolls(load: LoadClient, timing: Timing, target: PollTarget, stats?: StatsTarget) {
-  await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
+  const warm = await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
   const count = () => (stats ? transactions(stats.adminUrl, stats.database, stats.how) : Promise.resolve(0));
   const before = await count();
-  const figures = await pollRun(load, timing, target, timing.measure);
+  const figures = await pollRun(load, timing, target, timing.measure, next(warm, timing));
   if (!stats) return figures;
   return { ...figures, transactionsPerPoll: ((await count()) - before) / figures.requests };
 }
@@ -324,13 +333,13 @@ export async function serverPolls(
       ...(stats ? { database: { adminUrl: stats.adminUrl, name: stats.database } } : {}),
     },
   };
-  await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
+  const warm = await pollRun(load, timing, { ...target, cpu: undefined }, timing.warmup, 0);
   let transactionsBefore: number | undefined;
   if (stats) {
     await sleep(stats.busyUntil + LATE_STATS_MS - performance.now());
     transactionsBefore = await transactions(stats.adminUrl, stats.database, 'now');
   }
-  const f = await pollRun(load, timing, target, timing.measure);
+  const f = await pollRun(load, timing, target, timing.measure, next(warm, timing));
   const after = pollCounts(await scrape(product.url));
   const results: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) results[k] = v - (before[k] ?? 0);

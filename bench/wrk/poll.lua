@@ -1,15 +1,21 @@
 -- wrk: the postiz CLI's poll, POST /device/token with {"device_code":"…"} (Content-Type
 -- application/json), cycling over the device codes in the file named after `--` (one per line),
--- from a random place in it. An optional second argument is the path (the floor's ceiling).
+-- from a random place in it. Optional arguments: the path ("-": /device/token; the floor's
+-- ceiling has its own), and the 0-based place to start at (a run that continues another starts
+-- where that one stopped, so no flow is polled twice within an interval).
 local codes = {}
 local i = 0
 local path = "/device/token"
 
 init = function(args)
   for line in io.lines(args[1]) do codes[#codes + 1] = line end
-  if args[2] then path = args[2] end
-  math.randomseed(os.time())
-  i = math.random(#codes)
+  if args[2] and args[2] ~= "-" then path = args[2] end
+  if args[3] then
+    i = tonumber(args[3]) % #codes
+  else
+    math.randomseed(os.time())
+    i = math.random(#codes)
+  end
 end
 
 request = function()
