@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --short] [--duration=S] [--rate=N]`: the exactly-once soak (issue 4, property 6).
+ * `npm run soak [-- --short] [--duration=S] [--rate=N]`: the exactly-once soak: every approved login's token reaches exactly one poll.
  *
  * On this machine only (loopback), bounded, and tidy: a throwaway PostgreSQL, three server
  * processes behind a round-robin proxy, a Postiz stand-in, and thousands of simulated logins

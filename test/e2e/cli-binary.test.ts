@@ -81,7 +81,7 @@ test('--help on the binary and on each command exits 0', async (t) => {
   }
 });
 
-test('serve --help lists every variable of the contract', async (t) => {
+test('serve --help lists every variable promised to operators', async (t) => {
   const run = await runCli(t, ['serve', '--help']);
   assert.equal(run.code, 0, shown(run));
   for (const variable of CONTRACT_VARIABLES)

@@ -1,5 +1,5 @@
 /**
- * Guarantee 2: the authorization is bound to the browser that confirmed it. A callback
+ * A guarantee of docs/security.md: the authorization is bound to the browser that confirmed it. A callback
  * without that browser's cookie, with another flow's cookie, or replayed, is never exchanged
  * for its own flow, and leaves the flow usable by the right browser. (Its code is burned, so
  * the right browser finishes with one retry: code-injection.test.ts.)

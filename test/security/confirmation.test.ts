@@ -1,5 +1,5 @@
 /**
- * Guarantee 3: remote phishing (RFC 8628 §5.4). Whoever sends a victim a code or a
+ * A guarantee of docs/security.md: remote phishing (RFC 8628 §5.4). Whoever sends a victim a code or a
  * `verification_uri_complete` link cannot skip the confirmation page, which tells the victim
  * what is asking; nothing about a flow shows before a valid code; Cancel ends it at once.
  */

@@ -1,5 +1,5 @@
 /**
- * Guarantee 4: CSRF. A form post forged by another site (foreign `Origin`, no token, a forged
+ * A guarantee of docs/security.md: CSRF. A form post forged by another site (foreign `Origin`, no token, a forged
  * token, another session's token) is refused, changes nothing, and never leads to Postiz.
  */
 import assert from 'node:assert/strict';

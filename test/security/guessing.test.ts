@@ -1,5 +1,5 @@
 /**
- * Guarantee 5: guessing is cut off. Wrong user codes, flow starts and polls with unknown
+ * A guarantee of docs/security.md: guessing is cut off. Wrong user codes, flow starts and polls with unknown
  * device codes are limited per address (and wrong codes globally), in the store, so the
  * limits hold across instances; only the offender is ever stopped.
  */

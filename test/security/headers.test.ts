@@ -1,5 +1,5 @@
 /**
- * Guarantee 7: headers. Every response carries a strict CSP (`frame-ancestors 'none'`,
+ * A guarantee of docs/security.md: headers. Every response carries a strict CSP (`frame-ancestors 'none'`,
  * `form-action 'self'` plus Postiz, no `unsafe-inline`; pages' scripts only by nonce),
  * `Referrer-Policy: no-referrer` and `nosniff`; HSTS exactly when SERVER_URL is https;
  * `Cache-Control: no-store` on everything that carries a code or a token.

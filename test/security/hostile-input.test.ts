@@ -1,5 +1,5 @@
 /**
- * Guarantee 9: input is hostile. Property-based fuzzing of every endpoint's parsers with
+ * A guarantee of docs/security.md: input is hostile. Property-based fuzzing of every endpoint's parsers with
  * random bodies, types, encodings, sizes, unicode and prototype-pollution keys: the only
  * answers are 2xx/3xx/4xx, JSON `{error}` from the API and HTML pages from the browser
  * routes, pages never reflect markup, and the server (and `Object.prototype`) stay healthy.

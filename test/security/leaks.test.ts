@@ -1,5 +1,5 @@
 /**
- * Guarantee 8: nothing leaks. The debug log of whole flows (approved, failed and retried,
+ * A guarantee of docs/security.md: nothing leaks. The debug log of whole flows (approved, failed and retried,
  * denied, cancelled, attacked) holds no secret; a hostile or broken Postiz never gets its
  * error text onto a page nor the client secret out of us; bodies are size-limited.
  */

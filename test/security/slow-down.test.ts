@@ -1,5 +1,5 @@
 /**
- * Guarantee 6: `slow_down`, done right. A device code polled faster than its interval gets
+ * A guarantee of docs/security.md: `slow_down`, done right. A device code polled faster than its interval gets
  * `slow_down` with the new interval (+5 s each time), across instances; a first poll and a
  * client that keeps to its interval (allowing for jitter) never do, because the postiz CLI
  * fails on `slow_down`.

@@ -1,5 +1,5 @@
 /**
- * Guarantee 1: a stolen database yields nothing usable. After every step of a flow, every
+ * A guarantee of docs/security.md: a stolen database yields nothing usable. After every step of a flow, every
  * row of every table (and, where reachable, the database's files: pages and WAL) is searched
  * for each secret of the flow, as text, hex, base64, base64url and raw bytes.
  */

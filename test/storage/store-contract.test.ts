@@ -16,7 +16,7 @@ import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 
-/** What a run of the contract needs from its database. */
+/** What a run of the store contract (the behaviour every Store must have) needs from its database. */
 interface Harness {
   store: Store;
   /** A second store instance on the same database (another server instance), when the database allows one. */

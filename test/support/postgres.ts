@@ -1,5 +1,5 @@
 /**
- * Real-PostgreSQL harness for tests (see CONTRACT.md, "Tests").
+ * Real-PostgreSQL harness for tests (README, "Tests").
  *
  * - `TEST_DATABASE_URL` set: reuse that server (createDatabase works, kill/restart don't).
  * - otherwise: start a throwaway cluster from the installed initdb/pg_ctl (as the `postgres`
