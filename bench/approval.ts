@@ -2,12 +2,12 @@
  * Approval-to-token delay for a waiting client: start flows, let a client poll each one the
  * way a patient CLI does (`Prefer: wait=20`, so a server that holds polls answers the moment
  * the flow changes; a server that answers at once gets the next poll one interval later), and
- * approve each in a browser (test/support/walker.ts).
+ * approve each in a browser (harness/walker.ts).
  * The delay runs from the callback page's answer to the token's.
  */
 import { performance } from 'node:perf_hooks';
+import { approveInBrowser, type Page, Walker } from '../harness/walker.js';
 import type { StandIn } from '../src/postiz/stand-in.js';
-import { approveInBrowser, type Page, Walker } from '../test/support/walker.js';
 import { sleep } from './processes.js';
 
 /** What the measurement found. */

@@ -6,7 +6,7 @@
 import { type ChildProcess, fork, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { freePort } from '../test/support/ports.js';
+import { freePort } from '../harness/ports.js';
 
 export { freePort };
 

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../test/support/build.js';
 import { INTERVAL_SECONDS } from './measure.js';
 import { type Child, sleep, start, waitFor200 } from './processes.js';
 

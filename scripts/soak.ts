@@ -11,11 +11,11 @@
  * PostgreSQL is available.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { CLUSTER_ORG, type Cluster, startCluster } from '../harness/cluster.js';
+import { startPostgres } from '../harness/postgres.js';
 import { hashSecret } from '../src/device-flow/codes.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
-import { CLUSTER_ORG, type Cluster, startCluster } from '../test/reliability/support/cluster.js';
-import { startPostgres } from '../test/support/postgres.js';
 import { type AbandonVariant, type FlowReport, type Plan, runFlow, type SoakContext } from './soak/flows.js';
 import { closeClient } from './soak/http.js';
 import { type PostizUsers, startPostizUsers } from './soak/postiz.js';

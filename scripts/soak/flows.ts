@@ -4,7 +4,8 @@
  * polls with several requests in flight at once (each arriving at least `interval` after the
  * one before, some held with `Prefer: wait`). Every answer is checked against what the user did.
  */
-import { Browser, field, hiddenFields, request } from './http.js';
+import { field, formOf } from '../../harness/forms.js';
+import { Browser, request } from './http.js';
 import { userOf } from './postiz.js';
 
 export type Plan = 'approve' | 'deny' | 'cancel' | 'abandon';
@@ -226,7 +227,7 @@ async function confirm(browser: Browser, flow: Started): Promise<string> {
 async function consentForm(browser: Browser, consentUrl: string): Promise<Record<string, string>> {
   const consent = await browser.get(consentUrl);
   if (consent.status !== 200) throw new Error(`consent page answered ${consent.status}`);
-  return hiddenFields(consent.body);
+  return formOf(consent.body, consentUrl).fields;
 }
 
 /** Answer Postiz's consent form and follow its redirect to our callback; returns the code (if any) and the last page. */

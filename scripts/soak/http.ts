@@ -1,9 +1,10 @@
 /**
  * A lean HTTP client for the soak (node:http over one keep-alive agent, no fetch overhead),
- * and a browser on top of it: a cookie jar per host and `X-Forwarded-For`, so each simulated
+ * and a browser on top of it: the harness's cookie jar (harness/forms.ts) per host and `X-Forwarded-For`, so each simulated
  * user comes from an address of its own behind the proxy.
  */
 import http from 'node:http';
+import { CookieJar } from '../../harness/forms.js';
 
 /** One keep-alive agent for every request the soak makes (held polls each take a socket). */
 const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: 512 });
@@ -60,24 +61,9 @@ export function closeClient(): void {
   agent.destroy();
 }
 
-/** The value of a form field in a page (`name="…" value="…"`). */
-export function field(body: string, name: string): string {
-  const match = body.match(new RegExp(`name="${name}" value="([^"]*)"`));
-  if (!match) throw new Error(`no field ${name} in the page`);
-  return match[1]!.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&');
-}
-
-/** The hidden fields of a page's first form. */
-export function hiddenFields(body: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const m of body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
-    fields[m[1]!] = m[2]!.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&');
-  return fields;
-}
-
 /** A simulated browser: cookies per host, `Origin` on form posts, a fixed client address. */
 export class Browser {
-  private readonly jars = new Map<string, Map<string, string>>();
+  private readonly jars = new Map<string, CookieJar>();
   constructor(private readonly clientIp: string) {}
 
   get(url: string): Promise<Answer> {
@@ -94,22 +80,14 @@ export class Browser {
 
   private async send(url: string, options: RequestOptions): Promise<Answer> {
     const host = new URL(url).host;
-    const jar = this.jars.get(host) ?? new Map<string, string>();
+    const jar = this.jars.get(host) ?? new CookieJar();
     this.jars.set(host, jar);
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const cookie = jar.header();
     const answer = await request(url, {
       ...options,
       headers: { ...options.headers, 'x-forwarded-for': this.clientIp, ...(cookie ? { cookie } : {}) },
     });
-    const setCookies = answer.headers['set-cookie'] ?? [];
-    for (const header of setCookies) {
-      const [pair = ''] = header.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(header) || value === '') jar.delete(name);
-      else jar.set(name, value);
-    }
+    jar.store(answer.headers['set-cookie'] ?? []);
     return answer;
   }
 }

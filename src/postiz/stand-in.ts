@@ -63,6 +63,13 @@ export interface StandIn {
   issuedTokens(): string[];
   /** Whether `token` is currently accepted by the public API. */
   isValid(token: string): boolean;
+  /**
+   * The user's answer on the consent page of `authorizeUrl` (an `/oauth/authorize?…` URL):
+   * the page must render, then Authorize (`approve`) or Deny is pressed. Returns where Postiz
+   * sends the browser back (the client's redirect URI with `code` or `error`, and `state`).
+   * For tests and scripts that drive a login without a browser.
+   */
+  decide(authorizeUrl: string | URL, decision: 'approve' | 'deny'): Promise<URL>;
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -554,5 +561,25 @@ export function createStandIn(options: StandInOptions): StandIn {
     },
     issuedTokens: () => [...issued],
     isValid: (token) => byToken.has(token),
+    async decide(authorizeUrl, decision) {
+      const url = new URL(authorizeUrl);
+      const page = await app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+      if (page.statusCode !== 200)
+        throw new Error(`the consent page answered ${page.statusCode}: ${page.body}`);
+      // The consent form carries the authorize parameters back, as hidden fields.
+      const form = new URLSearchParams(url.search);
+      form.set('action', decision);
+      const decided = await app.inject({
+        method: 'POST',
+        url: '/oauth/authorize',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: form.toString(),
+      });
+      const location = decided.headers.location;
+      if (decided.statusCode !== 302 || typeof location !== 'string') {
+        throw new Error(`the consent form answered ${decided.statusCode}: ${decided.body}`);
+      }
+      return new URL(location);
+    },
   };
 }

@@ -7,13 +7,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { resetStore, sharedPglite, testConfig, testStandIn } from '../../harness/build.js';
+import { freePort } from '../../harness/ports.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { StandIn } from '../../src/postiz/stand-in.js';
 import { startServer } from '../../src/server.js';
-import { resetStore, sharedPglite, testConfig, testStandIn } from '../support/build.js';
-import { freePort } from '../support/ports.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 

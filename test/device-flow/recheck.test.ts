@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
+import { build, postgresStore } from '../../harness/build.js';
+import { poll, startFlow } from '../../harness/inject-browser.js';
+import { usePostgres } from '../../harness/postgres.js';
 import type { Store } from '../../src/storage/store.js';
-import { poll, startFlow } from '../security/helpers.js';
-import { build, postgresStore } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
+import { usePostgres } from '../../harness/postgres.js';
 import {
   cleanEnv,
   freePort,
@@ -19,7 +19,7 @@ import {
   TSX,
   tempDir,
   waitForHealth,
-} from './support/harness.js';
+} from '../../harness/processes.js';
 
 const CLI = join(ROOT, 'src/cli.ts');
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { approveInBrowser } from '../support/walker.js';
-import { cleanEnv, freePort, spawnNode, TSX } from './support/harness.js';
+import { cleanEnv, freePort, spawnNode, TSX } from '../../harness/processes.js';
+import { approveInBrowser } from '../../harness/walker.js';
 
 test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, async (t) => {
   const port = await freePort();

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { postgresStore, sharedPglite } from '../../harness/build.js';
+import { usePostgres } from '../../harness/postgres.js';
+import { defer, STAND_IN_ORG, startE2eServer } from '../../harness/processes.js';
+import { approveInBrowser } from '../../harness/walker.js';
 import type { Store } from '../../src/storage/store.js';
-import { postgresStore, sharedPglite } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
-import { approveInBrowser } from '../support/walker.js';
-import { defer, STAND_IN_ORG, startE2eServer } from './support/harness.js';
 import { cliStatus, startCliLogin } from './support/postiz-cli.js';
 
 const TIMEOUT = 90_000;

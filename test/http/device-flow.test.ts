@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { type Built, build, TEST_CLIENT_ID } from '../support/build.js';
-import { field } from '../support/walker.js';
+import { type Built, build, TEST_CLIENT_ID } from '../../harness/build.js';
+import { type Answer, field, InjectBrowser } from '../../harness/inject-browser.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -55,42 +55,6 @@ async function pollLater(built: Built, deviceCode: string): Promise<LightMyReque
   return poll(built.app, deviceCode);
 }
 
-/** A browser over `app.inject`: a cookie jar, forms with the page's `_csrf`, our own `Origin`. */
-class InjectBrowser {
-  readonly cookies = new Map<string, string>();
-
-  constructor(
-    private readonly app: FastifyInstance,
-    private readonly origin: string,
-  ) {}
-
-  async get(url: string): Promise<LightMyRequestResponse> {
-    return this.send({ method: 'GET', url });
-  }
-
-  async post(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
-    return this.send({
-      method: 'POST',
-      url,
-      headers: { ...FORM_TYPE, origin: this.origin },
-      payload: new URLSearchParams(form).toString(),
-    });
-  }
-
-  private async send(options: InjectOptions): Promise<LightMyRequestResponse> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await this.app.inject({
-      ...options,
-      headers: { ...(options.headers ?? {}), ...(cookie ? { cookie } : {}) },
-    });
-    for (const c of res.cookies as Array<{ name: string; value: string; maxAge?: number }>) {
-      if (c.maxAge === 0 || c.value === '') this.cookies.delete(c.name);
-      else this.cookies.set(c.name, c.value);
-    }
-    return res;
-  }
-}
-
 /** A browser for `built`, sending SERVER_URL's origin like a real one. */
 function browserFor(built: Built): InjectBrowser {
   return new InjectBrowser(built.app, new URL(built.config.serverUrl).origin);
@@ -107,9 +71,9 @@ async function lookUp(
   browser: InjectBrowser,
   flow: DeviceAuthorization,
   typed = flow.user_code,
-): Promise<LightMyRequestResponse> {
+): Promise<Answer> {
   const entry = await browser.get(pathOf(flow.verification_uri_complete));
-  assert.equal(entry.statusCode, 200);
+  assert.equal(entry.status, 200);
   return browser.post('/device/verify', {
     _csrf: field(entry.body, '_csrf'),
     user_code: typed,
@@ -118,34 +82,15 @@ async function lookUp(
 }
 
 /** From the confirmation page, press Continue: the redirect to Postiz. */
-async function confirm(browser: InjectBrowser, page: LightMyRequestResponse): Promise<URL> {
-  assert.equal(page.statusCode, 200, page.body);
+async function confirm(browser: InjectBrowser, page: Answer): Promise<URL> {
+  assert.equal(page.status, 200, page.body);
   const res = await browser.post('/device/verify', {
     _csrf: field(page.body, '_csrf'),
     user_code: field(page.body, 'user_code'),
     action: 'confirm',
   });
-  assert.equal(res.statusCode, 303, res.body);
-  return new URL(String(res.headers.location));
-}
-
-/** Decide on the stand-in's consent page over real HTTP; returns Postiz's redirect back to our callback. */
-async function consent(authorizeUrl: URL, decision: 'approve' | 'deny'): Promise<URL> {
-  const page = await fetch(authorizeUrl);
-  assert.equal(page.status, 200);
-  const html = await page.text();
-  const fields: Record<string, string> = { action: decision };
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[m[1]!] = m[2]!.replaceAll('&quot;', '"').replaceAll('&#39;', "'").replaceAll('&amp;', '&');
-  }
-  const decided = await fetch(new URL('/oauth/authorize', authorizeUrl), {
-    method: 'POST',
-    redirect: 'manual',
-    headers: FORM_TYPE,
-    body: new URLSearchParams(fields).toString(),
-  });
-  assert.equal(decided.status, 302);
-  return new URL(String(decided.headers.get('location')));
+  assert.equal(res.status, 303, res.body);
+  return new URL(String(res.location));
 }
 
 /** The whole browser side: entry, confirmation, Postiz consent, callback. Returns the callback's page. */
@@ -153,10 +98,10 @@ async function walkBrowser(
   built: Built,
   flow: DeviceAuthorization,
   decision: 'approve' | 'deny',
-): Promise<LightMyRequestResponse> {
+): Promise<Answer> {
   const browser = browserFor(built);
   const toPostiz = await confirm(browser, await lookUp(browser, flow));
-  const back = await consent(toPostiz, decision);
+  const back = await built.standIn.decide(toPostiz, decision);
   assert.equal(back.origin + back.pathname, `${built.config.serverUrl}/device/callback`);
   return browser.get(pathOf(back.href));
 }
@@ -344,10 +289,10 @@ describe('the whole flow through the pages', () => {
     );
     assertOAuthError(await pollLater(built, flow.device_code), 'authorization_pending');
 
-    const back = await consent(toPostiz, 'approve');
+    const back = await standIn.decide(toPostiz, 'approve');
     assert.equal(back.searchParams.get('state'), state);
     const done = await browser.get(pathOf(back.href));
-    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.status, 200, done.body);
     assert.match(String(done.headers['content-type']), /^text\/html/);
 
     const res = await pollLater(built, flow.device_code);
@@ -372,9 +317,9 @@ describe('the whole flow through the pages', () => {
     const built = await build(t);
     const flow = await startFlow(built.app);
     const browser = browserFor(built);
-    const back = await consent(await confirm(browser, await lookUp(browser, flow)), 'approve');
+    const back = await built.standIn.decide(await confirm(browser, await lookUp(browser, flow)), 'approve');
     const stranger = await browserFor(built).get(pathOf(back.href));
-    assert.equal(stranger.statusCode, 403);
+    assert.equal(stranger.status, 403);
     assert.match(String(stranger.headers['content-type']), /^text\/html/);
     assertOAuthError(await pollLater(built, flow.device_code), 'authorization_pending');
   });
@@ -383,7 +328,7 @@ describe('the whole flow through the pages', () => {
     const built = await build(t);
     const flow = await startFlow(built.app);
     const page = await walkBrowser(built, flow, 'deny');
-    assert.equal(page.statusCode, 200, page.body);
+    assert.equal(page.status, 200, page.body);
     const res = await pollLater(built, flow.device_code);
     assertOAuthError(res, 'access_denied');
     assert.equal(built.standIn.issuedTokens().length, 0);
@@ -400,12 +345,12 @@ describe('the whole flow through the pages', () => {
       user_code: field(confirmation.body, 'user_code'),
       action: 'deny',
     });
-    assert.equal(cancelled.statusCode, 200);
+    assert.equal(cancelled.status, 200);
     assert.equal(cancelled.headers.location, undefined, 'no redirect to Postiz');
     assertOAuthError(await pollLater(built, flow.device_code), 'access_denied');
     // The code is used up: entering it again does not lead to a confirmation.
     const again = await lookUp(browserFor(built), flow);
-    assert.notEqual(again.statusCode, 200);
+    assert.notEqual(again.status, 200);
   });
 
   test('expiry on the manual clock: expired_token, stable on repeated polls', async (t) => {
@@ -425,7 +370,7 @@ describe('the whole flow through the pages', () => {
     const flow = await startFlow(built.app);
     built.clock.advance(flow.expires_in * SECOND + SECOND);
     const page = await lookUp(browserFor(built), flow);
-    assert.equal(page.statusCode, 400);
+    assert.equal(page.status, 400);
     assert.match(String(page.headers['content-type']), /^text\/html/);
   });
 });
@@ -441,7 +386,7 @@ describe('code entry', () => {
       const built = await build(t);
       const flow = await startFlow(built.app);
       const page = await lookUp(browserFor(built), flow, transform(flow.user_code));
-      assert.equal(page.statusCode, 200, page.body);
+      assert.equal(page.status, 200, page.body);
       assert.equal(
         field(page.body, 'user_code'),
         flow.user_code,
@@ -461,7 +406,7 @@ describe('code entry', () => {
       user_code: typed,
       action: 'lookup',
     });
-    assert.equal(res.statusCode, 400);
+    assert.equal(res.status, 400);
     assert.match(String(res.headers['content-type']), /^text\/html/);
     assert.equal(typedValue(res.body), typed);
     assert.match(res.body, /aria-invalid="true"/);
@@ -477,7 +422,7 @@ describe('code entry', () => {
       user_code: '"><script>x</script>',
       action: 'lookup',
     });
-    assert.equal(res.statusCode, 400);
+    assert.equal(res.status, 400);
     assert.ok(!res.body.includes('<script>x</script>'));
     assert.equal(typedValue(res.body), '&quot;&gt;&lt;script&gt;x&lt;/script&gt;');
   });
@@ -513,7 +458,7 @@ describe('code entry', () => {
       user_code: flow.user_code,
       action: 'lookup',
     });
-    assert.equal(badToken.statusCode, 403);
+    assert.equal(badToken.status, 403);
   });
 });
 

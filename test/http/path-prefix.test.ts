@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { build } from '../support/build.js';
-import { freePort } from '../support/ports.js';
-import { field, type Page, Walker } from '../support/walker.js';
+import { build } from '../../harness/build.js';
+import { field } from '../../harness/forms.js';
+import { freePort } from '../../harness/ports.js';
+import { type Page, Walker } from '../../harness/walker.js';
 
 const PREFIX = '/cli-auth';
 
@@ -86,12 +87,7 @@ test('behind a proxy that strips SERVER_URL’s path, every link, form and asset
     action: 'confirm',
   });
   assert.equal(toPostiz.status, 303, toPostiz.body.slice(0, 300));
-  const consent = await walker.get(toPostiz.location!);
-  const fields: Record<string, string> = { action: 'approve' };
-  for (const m of consent.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[m[1]!] = m[2]!.replaceAll('&amp;', '&');
-  }
-  const back = await walker.post(new URL('/oauth/authorize', toPostiz.location).href, fields);
+  const back = await walker.decideAtPostiz(toPostiz.location!, 'approve');
   assert.ok(back.location?.startsWith(`${serverUrl}/device/callback?`), back.location);
   const done = await walker.get(back.location!);
   assert.equal(done.status, 200, done.body.slice(0, 300));

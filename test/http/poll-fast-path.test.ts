@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { type Built, build } from '../../harness/build.js';
 import {
   consentAtPostiz,
   enterCode,
@@ -15,8 +16,7 @@ import {
   pathOf,
   pressOnConfirmation,
   startFlow,
-} from '../security/helpers.js';
-import { type Built, build } from '../support/build.js';
+} from '../../harness/inject-browser.js';
 
 interface Seen {
   status: number;

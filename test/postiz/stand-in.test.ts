@@ -49,7 +49,8 @@ function pkcePair() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-async function decide(standIn: StandIn, form: Record<string, string>) {
+/** The consent form's POST, with the fields given (a test may send what no page would). */
+async function postDecision(standIn: StandIn, form: Record<string, string>) {
   return standIn.app.inject({
     method: 'POST',
     url: '/oauth/authorize',
@@ -64,7 +65,7 @@ async function approve(
   client: StandInClient = STATIC_CLIENT,
   extra: Record<string, string> = {},
 ) {
-  const response = await decide(standIn, {
+  const response = await postDecision(standIn, {
     client_id: client.clientId,
     state: 'st',
     action: 'approve',
@@ -147,7 +148,7 @@ describe('consent page', () => {
 
   test('a decision for an unknown client is an error page, not a redirect', async () => {
     const standIn = makeStandIn();
-    const response = await decide(standIn, { client_id: 'pca_nope', state: 's', action: 'approve' });
+    const response = await postDecision(standIn, { client_id: 'pca_nope', state: 's', action: 'approve' });
     assert.equal(response.statusCode, 400);
     assert.equal(response.headers.location, undefined);
   });
@@ -156,7 +157,7 @@ describe('consent page', () => {
 describe('decision redirects', () => {
   test('approve goes to the registered URL, keeping its query, with a 32-character code and the state', async () => {
     const standIn = makeStandIn();
-    const response = await decide(standIn, {
+    const response = await postDecision(standIn, {
       client_id: STATIC_CLIENT.clientId,
       response_type: 'code',
       state: 'a b&c',
@@ -175,7 +176,7 @@ describe('decision redirects', () => {
 
   test('deny sends error=access_denied with the state', async () => {
     const standIn = makeStandIn();
-    const response = await decide(standIn, {
+    const response = await postDecision(standIn, {
       client_id: STATIC_CLIENT.clientId,
       state: 'xyz',
       action: 'deny',
@@ -191,10 +192,41 @@ describe('decision redirects', () => {
   test('an empty state is left out of both redirects', async () => {
     const standIn = makeStandIn();
     for (const action of ['approve', 'deny']) {
-      const response = await decide(standIn, { client_id: STATIC_CLIENT.clientId, state: '', action });
+      const response = await postDecision(standIn, { client_id: STATIC_CLIENT.clientId, state: '', action });
       const location = new URL(String(response.headers.location));
       assert.equal(location.searchParams.has('state'), false, action);
     }
+  });
+});
+
+describe('decide(): the consent page answered without a browser', () => {
+  const authorizeUrl = (state: string, client = STATIC_CLIENT) =>
+    `http://postiz.example/oauth/authorize?${new URLSearchParams({ client_id: client.clientId, response_type: 'code', state })}`;
+
+  test('approve: the redirect to the registered URL with a code that exchanges once', async () => {
+    const standIn = makeStandIn();
+    const back = await standIn.decide(authorizeUrl('s1'), 'approve');
+    assert.equal(`${back.origin}${back.pathname}`, 'http://localhost:3111/device/callback');
+    assert.equal(back.searchParams.get('state'), 's1');
+    const code = back.searchParams.get('code') ?? '';
+    assert.match(code, /^[A-Za-z0-9]{32}$/);
+    assert.equal((await exchange(standIn, tokenBody(code))).statusCode, 201);
+    assert.equal((await exchange(standIn, tokenBody(code))).statusCode, 400);
+  });
+
+  test('deny: error=access_denied with the state, and no code', async () => {
+    const back = await makeStandIn().decide(new URL(authorizeUrl('s2')), 'deny');
+    assert.equal(back.searchParams.get('error'), 'access_denied');
+    assert.equal(back.searchParams.get('state'), 's2');
+    assert.equal(back.searchParams.get('code'), null);
+  });
+
+  test('a URL whose consent page would not render (unknown client) is an error, not a redirect', async () => {
+    const unknown = { ...STATIC_CLIENT, clientId: 'pca_unknown0000000000000000000000000' };
+    await assert.rejects(
+      makeStandIn().decide(authorizeUrl('s3', unknown), 'approve'),
+      /consent page answered 400/,
+    );
   });
 });
 
@@ -371,7 +403,7 @@ describe('pcd_ apps (PKCE)', () => {
     for (const params of bad) {
       const page = await standIn.app.inject({ method: 'GET', url: authorizeUrl(params) });
       assert.equal(page.statusCode, 400, JSON.stringify(params));
-      const decision = await decide(standIn, {
+      const decision = await postDecision(standIn, {
         client_id: DYNAMIC_CLIENT.clientId,
         state: 's',
         action: 'approve',

@@ -7,12 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { type Cluster, type Instance, startCluster, statusOf, waitForReady } from '../../harness/cluster.js';
+import { poll, pollUntilSettled, sleep, startFlow } from '../../harness/device.js';
+import { usePostgres, waitFor } from '../../harness/postgres.js';
+import { approveInBrowser, walkToCallback } from '../../harness/walker.js';
 import { startCliLogin } from '../e2e/support/postiz-cli.js';
-import { usePostgres, waitFor } from '../support/postgres.js';
-import { approveInBrowser } from '../support/walker.js';
-import { walkToCallback } from './support/browser.js';
-import { type Cluster, type Instance, startCluster, statusOf, waitForReady } from './support/cluster.js';
-import { poll, pollUntilSettled, sleep, startFlow } from './support/device.js';
 
 let cluster: Cluster | undefined;
 // Registered before usePostgres's own hook, so the instances stop before their database does.

@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pg from 'pg';
+import { type Cluster, startCluster } from '../../harness/cluster.js';
+import { poll, sleep, startFlow } from '../../harness/device.js';
+import { type PgBouncer, pgbouncerMissing, startPgBouncer } from '../../harness/pgbouncer.js';
+import { usePostgres, waitFor } from '../../harness/postgres.js';
+import { approveInBrowser } from '../../harness/walker.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
-import { type PgBouncer, pgbouncerMissing, startPgBouncer } from '../support/pgbouncer.js';
-import { usePostgres, waitFor } from '../support/postgres.js';
-import { approveInBrowser } from '../support/walker.js';
-import { type Cluster, startCluster } from './support/cluster.js';
-import { poll, sleep, startFlow } from './support/device.js';
 
 const running: { cluster?: Cluster; bouncer?: PgBouncer }[] = [];
 // Registered before usePostgres's own hook, so instances and poolers stop before their database.

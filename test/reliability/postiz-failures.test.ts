@@ -7,10 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
-import type { StandIn, StandInFault } from '../../src/postiz/stand-in.js';
+import type { FastifyInstance } from 'fastify';
 import {
   manualClock,
   resetStore,
@@ -18,8 +15,11 @@ import {
   TEST_CLIENT_SECRET,
   testConfig,
   testStandIn,
-} from '../support/build.js';
-import { field, Walker } from '../support/walker.js';
+} from '../../harness/build.js';
+import { field, InjectBrowser } from '../../harness/inject-browser.js';
+import { buildApp } from '../../src/app.js';
+import { createLogger } from '../../src/logger.js';
+import type { StandIn, StandInFault } from '../../src/postiz/stand-in.js';
 
 const SERVER_URL = 'http://localhost:3111';
 const UPSTREAM_TIMEOUT_MS = 1000;
@@ -74,39 +74,6 @@ async function setup(
   return setupResult;
 }
 
-/** A browser over `inject`: a cookie jar and `Origin` like a real one. */
-class InjectBrowser {
-  private readonly cookies = new Map<string, string>();
-  constructor(private readonly app: FastifyInstance) {}
-
-  get(url: string): Promise<LightMyRequestResponse> {
-    return this.send({ method: 'GET', url });
-  }
-
-  post(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
-    return this.send({
-      method: 'POST',
-      url,
-      headers: { origin: SERVER_URL, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams(form).toString(),
-    });
-  }
-
-  private async send(options: {
-    method: 'GET' | 'POST';
-    url: string;
-    headers?: Record<string, string>;
-    payload?: string;
-  }): Promise<LightMyRequestResponse> {
-    const response = await this.app.inject({ ...options, cookies: Object.fromEntries(this.cookies) });
-    for (const cookie of response.cookies as Array<{ name: string; value: string; maxAge?: number }>) {
-      if (cookie.maxAge === 0 || cookie.value === '') this.cookies.delete(cookie.name);
-      else this.cookies.set(cookie.name, cookie.value);
-    }
-    return response;
-  }
-}
-
 /** Path and query of an absolute URL on this server (what `inject` takes). */
 const local = (url: string) => {
   const u = new URL(url, SERVER_URL);
@@ -114,16 +81,10 @@ const local = (url: string) => {
 };
 
 /** Postiz's consent page: approve, and return where Postiz sends the browser back (our callback). */
-async function approveAtPostiz(authorizeUrl: string): Promise<string> {
-  const walker = new Walker();
-  const consent = await walker.get(authorizeUrl);
-  assert.equal(consent.status, 200, consent.body);
-  const fields: Record<string, string> = { action: 'approve' };
-  for (const m of consent.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
-    fields[m[1]!] = m[2]!.replaceAll('&quot;', '"').replaceAll('&amp;', '&');
-  const back = await walker.post(new URL('/oauth/authorize', authorizeUrl).href, fields);
-  assert.match(back.location ?? '', /^http:\/\/localhost:3111\/device\/callback\?code=/);
-  return local(back.location!);
+async function approveAtPostiz(s: Setup, authorizeUrl: string): Promise<string> {
+  const back = await s.standIn.decide(authorizeUrl, 'approve');
+  assert.match(back.href, /^http:\/\/localhost:3111\/device\/callback\?code=/);
+  return local(back.href);
 }
 
 /** Start a flow and walk the browser to Postiz's redirect back to us. */
@@ -132,7 +93,7 @@ async function startLogin(
 ): Promise<{ deviceCode: string; browser: InjectBrowser; callback: string }> {
   const started = await s.app.inject({ method: 'POST', url: '/device/code' });
   const { device_code: deviceCode, user_code: userCode } = started.json();
-  const browser = new InjectBrowser(s.app);
+  const browser = new InjectBrowser(s.app, SERVER_URL);
   const entry = await browser.get(`/device/verify?code=${userCode}`);
   const confirm = await browser.post('/device/verify', {
     _csrf: field(entry.body, '_csrf'),
@@ -144,8 +105,8 @@ async function startLogin(
     user_code: field(confirm.body, 'user_code'),
     action: 'confirm',
   });
-  assert.equal(toPostiz.statusCode, 303, toPostiz.body);
-  return { deviceCode, browser, callback: await approveAtPostiz(toPostiz.headers.location as string) };
+  assert.equal(toPostiz.status, 303, toPostiz.body);
+  return { deviceCode, browser, callback: await approveAtPostiz(s, toPostiz.location!) };
 }
 
 /** One poll, as the postiz CLI sends it. */
@@ -176,7 +137,7 @@ async function failThenRetry(
   const failed = await browser.get(callback);
   const ms = performance.now() - started;
   t.diagnostic(`the callback answered after ${Math.round(ms)} ms`);
-  assert.equal(failed.statusCode, 502);
+  assert.equal(failed.status, 502);
   assert.match(failed.body, heading);
   assert.match(failed.body, /<button type="submit" name="action" value="retry"/);
 
@@ -191,9 +152,9 @@ async function failThenRetry(
     flow: field(failed.body, 'flow'),
     action: 'retry',
   });
-  assert.equal(retried.statusCode, 303, retried.body);
-  const done = await browser.get(await approveAtPostiz(retried.headers.location as string));
-  assert.equal(done.statusCode, 200, done.body);
+  assert.equal(retried.status, 303, retried.body);
+  const done = await browser.get(await approveAtPostiz(s, retried.location!));
+  assert.equal(done.status, 200, done.body);
   assert.match(done.body, /You are logged in/);
 
   s.clock.advance(6000);
@@ -238,7 +199,7 @@ test('Postiz answering only after the flow expired: the page and the device agre
   slow = true;
   const page = await browser.get(callback);
   const answer = await poll(s, deviceCode);
-  t.diagnostic(`callback page: ${page.statusCode}; poll: ${answer.status} ${answer.body.error ?? 'token'}`);
+  t.diagnostic(`callback page: ${page.status}; poll: ${answer.status} ${answer.body.error ?? 'token'}`);
   // Telling the user "You are logged in" while the device is told `expired_token` strands both.
   if (/You are logged in/.test(page.body))
     assert.equal(

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, test } from 'node:test';
-import { usePostgres, waitFor } from '../support/postgres.js';
-import { walkToCallback } from './support/browser.js';
-import { type Cluster, startCluster } from './support/cluster.js';
-import { poll, sleep, startFlow } from './support/device.js';
+import { type Cluster, startCluster } from '../../harness/cluster.js';
+import { poll, sleep, startFlow } from '../../harness/device.js';
+import { usePostgres, waitFor } from '../../harness/postgres.js';
+import { walkToCallback } from '../../harness/walker.js';
 
 let cluster: Cluster | undefined;
 // Registered before usePostgres's own hook, so the instances stop before their database does.
@@ -74,7 +74,7 @@ for (const [index, signal] of [
     const exchanges = c.standInRequests.length;
     const callbackUrl = new URL(redirect.location!);
     const callback = fetch(`${instance.url}${callbackUrl.pathname}${callbackUrl.search}`, {
-      headers: { cookie: walker.jar.header(c.url) },
+      headers: { cookie: walker.jar(c.url).header() },
     }).finally(() => done.push('callback'));
     await waitFor(() => c.standInRequests.slice(exchanges).includes('POST /oauth/token'));
     await sleep(200); // the polls are held by now (they were sent long before)

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cleanEnv, ROOT, spawnNode, TSX } from '../e2e/support/harness.js';
+import { cleanEnv, ROOT, spawnNode, TSX } from '../../harness/processes.js';
 
 const TIMEOUT_MS = 300_000;
 

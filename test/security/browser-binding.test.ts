@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from '../support/build.js';
+import { build } from '../../harness/build.js';
 import {
   type Answer,
   consentAtPostiz,
@@ -18,7 +18,7 @@ import {
   pressOnConfirmation,
   startFlow,
   walkToCallback,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
 
 /** The browser's binding cookie for a flow: its name and value. */
 function bindingCookie(browser: InjectBrowser): { name: string; value: string } {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { build, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../support/build.js';
+import { build, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
 import {
   type Answer,
   consentAtPostiz,
@@ -20,7 +20,7 @@ import {
   pressOnConfirmation,
   startFlow,
   walkToCallback,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
 
 /** Redeem `code` at Postiz as this server would (with its secret): the HTTP status Postiz answers. */
 async function redeemAtPostiz(postizUrl: string, code: string): Promise<number> {

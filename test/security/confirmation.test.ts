@@ -5,11 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { build } from '../../harness/build.js';
+import {
+  enterCode,
+  field,
+  InjectBrowser,
+  poll,
+  pressOnConfirmation,
+  startFlow,
+} from '../../harness/inject-browser.js';
 import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
-import { build } from '../support/build.js';
-import { enterCode, field, InjectBrowser, poll, pressOnConfirmation, startFlow } from './helpers.js';
 
 const DEVICE_IP = '203.0.113.7';
 const BROWSER_IP = '198.51.100.9';

@@ -4,11 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
-import { createLogger } from '../../src/logger.js';
-import { escapeHtml } from '../../src/views/html.js';
-import { en } from '../../src/views/i18n/en.js';
-import { type Built, build } from '../support/build.js';
+import { type Built, build } from '../../harness/build.js';
 import {
   type Answer,
   consentAtPostiz,
@@ -19,7 +15,11 @@ import {
   poll,
   pressOnConfirmation,
   startFlow,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
+import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
+import { createLogger } from '../../src/logger.js';
+import { escapeHtml } from '../../src/views/html.js';
+import { en } from '../../src/views/i18n/en.js';
 
 /** The stored state of the flow of `userCode`. */
 async function flowState(built: Built, userCode: string) {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { build, sharedPglite } from '../../harness/build.js';
+import { field, InjectBrowser, poll, startFlow } from '../../harness/inject-browser.js';
 import type { Store } from '../../src/storage/store.js';
-import { build, sharedPglite } from '../support/build.js';
-import { field, InjectBrowser, poll, startFlow } from './helpers.js';
 
 const PROXY = { TRUST_PROXY: 'true' };
 const xff = (ip: string) => ({ 'x-forwarded-for': ip });

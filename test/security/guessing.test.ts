@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { build, manualClock, postgresStore, sharedPglite } from '../../harness/build.js';
+import { type Answer, field, InjectBrowser, poll, startFlow } from '../../harness/inject-browser.js';
+import { usePostgres } from '../../harness/postgres.js';
 import { USER_CODE_ALPHABET } from '../../src/device-flow/codes.js';
 import type { Store } from '../../src/storage/store.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
-import { build, manualClock, postgresStore, sharedPglite } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
-import { type Answer, field, InjectBrowser, poll, startFlow } from './helpers.js';
 
 const cluster = await usePostgres();
 const PROXY = { TRUST_PROXY: 'true' };

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import { type Built, build } from '../support/build.js';
+import { type Built, build } from '../../harness/build.js';
 import {
   type Answer,
   consentAtPostiz,
@@ -18,7 +18,7 @@ import {
   poll,
   pressOnConfirmation,
   startFlow,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
 
 interface Seen {
   what: string;

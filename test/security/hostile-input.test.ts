@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { build } from '../support/build.js';
-import { field, InjectBrowser, startFlow, walkToCallback } from './helpers.js';
+import { build } from '../../harness/build.js';
+import { field, InjectBrowser, startFlow, walkToCallback } from '../../harness/inject-browser.js';
 
 const RUNS = 200;
 /** Limits out of the way, so the fuzzer reaches past them (being limited is a fine answer too). */

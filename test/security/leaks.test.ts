@@ -7,9 +7,6 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { buildApp } from '../../src/app.js';
-import { codeVerifier } from '../../src/device-flow/pkce.js';
-import { createLogger } from '../../src/logger.js';
 import {
   build,
   manualClock,
@@ -19,7 +16,7 @@ import {
   TEST_CLIENT_SECRET,
   testConfig,
   testStandIn,
-} from '../support/build.js';
+} from '../../harness/build.js';
 import {
   bindingOf,
   consentAtPostiz,
@@ -30,9 +27,12 @@ import {
   poll,
   pressOnConfirmation,
   startFlow,
-  textForms,
   walkToCallback,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
+import { buildApp } from '../../src/app.js';
+import { codeVerifier } from '../../src/device-flow/pkce.js';
+import { createLogger } from '../../src/logger.js';
+import { textForms } from './helpers.js';
 
 const SERVER_URL = 'http://localhost:3111';
 

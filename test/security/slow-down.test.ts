@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { build, manualClock, postgresStore, sharedPglite } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
-import { pathOf, poll, startFlow, walkToCallback } from './helpers.js';
+import { build, manualClock, postgresStore, sharedPglite } from '../../harness/build.js';
+import { pathOf, poll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
+import { usePostgres } from '../../harness/postgres.js';
 
 const cluster = await usePostgres();
 

@@ -7,27 +7,23 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { codeVerifier } from '../../src/device-flow/pkce.js';
-import { pgliteDb } from '../../src/storage/pglite.js';
-import { postgresDb } from '../../src/storage/postgres.js';
-import { type Db, SqlStore } from '../../src/storage/sql-store.js';
-import { build } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
+import { build } from '../../harness/build.js';
 import {
   bindingOf,
-  byteForms,
   consentAtPostiz,
-  dumpText,
-  dumpValues,
   enterCode,
-  findSecret,
   InjectBrowser,
   pathOf,
   poll,
   pressOnConfirmation,
   startFlow,
-  textForms,
-} from './helpers.js';
+} from '../../harness/inject-browser.js';
+import { usePostgres } from '../../harness/postgres.js';
+import { codeVerifier } from '../../src/device-flow/pkce.js';
+import { pgliteDb } from '../../src/storage/pglite.js';
+import { postgresDb } from '../../src/storage/postgres.js';
+import { type Db, SqlStore } from '../../src/storage/sql-store.js';
+import { byteForms, dumpText, dumpValues, findSecret, textForms } from './helpers.js';
 
 const cluster = await usePostgres();
 

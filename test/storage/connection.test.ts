@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { startPostgres } from '../../harness/postgres.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseDatabaseUrl } from '../../src/storage/connection.js';
 import { openStore } from '../../src/storage/open.js';
-import { startPostgres } from '../support/postgres.js';
 
 const CREDENTIALS = {
   POSTIZ_OAUTH_CLIENT_ID: 'pca_0123456789',

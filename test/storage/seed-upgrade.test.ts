@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { usePostgres } from '../../harness/postgres.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { recipientKey } from '../../src/device-flow/seal.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { pgliteDb } from '../../src/storage/pglite.js';
 import { postgresDb } from '../../src/storage/postgres.js';
 import { type Db, SqlStore } from '../../src/storage/sql-store.js';
-import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 

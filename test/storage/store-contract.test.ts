@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
+import { usePostgres } from '../../harness/postgres.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { postgresDb } from '../../src/storage/postgres.js';
 import { SqlStore } from '../../src/storage/sql-store.js';
 import type { Flow, NewFlow, Store } from '../../src/storage/store.js';
-import { postgresStore, resetStore, sharedPglite } from '../support/build.js';
-import { usePostgres } from '../support/postgres.js';
 
 const cluster = await usePostgres();
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { build } from '../../harness/build.js';
 import type { PageErrorReason } from '../../src/errors.js';
 import { translator } from '../../src/views/i18n/index.js';
 import {
@@ -11,7 +12,6 @@ import {
   errorPage,
   type PageContext,
 } from '../../src/views/pages.js';
-import { build } from '../support/build.js';
 
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'pt'];
 const REASONS: PageErrorReason[] = [

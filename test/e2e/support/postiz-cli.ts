@@ -6,8 +6,8 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { waitFor } from '../../support/postgres.js';
-import { type Child, cleanEnv, ROOT, spawnNode, tempDir } from './harness.js';
+import { waitFor } from '../../../harness/postgres.js';
+import { type Child, cleanEnv, ROOT, spawnNode, tempDir } from '../../../harness/processes.js';
 
 const POSTIZ_CLI = join(ROOT, 'node_modules/postiz/dist/index.js');
 

@@ -9,10 +9,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StandIn } from '../../../src/postiz/stand-in.js';
-import { cleanEnv, freePort, ROOT, TSX } from '../../e2e/support/harness.js';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn } from '../../support/build.js';
-import { waitFor } from '../../support/postgres.js';
+import type { StandIn } from '../src/postiz/stand-in.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn } from './build.js';
+import { waitFor } from './postgres.js';
+import { cleanEnv, freePort, ROOT, TSX } from './processes.js';
 
 /** The organisation of the stand-in's user (returned to the CLI as `organization_id`). */
 export const CLUSTER_ORG = 'org_cluster';

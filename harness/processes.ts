@@ -9,19 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Config, SETTINGS } from '../../../src/config.js';
-import { createLogger } from '../../../src/logger.js';
-import type { StandIn } from '../../../src/postiz/stand-in.js';
-import { type RunningServer, startServer } from '../../../src/server.js';
-import type { Store } from '../../../src/storage/store.js';
-import { testConfig, testStandIn } from '../../support/build.js';
-import { freePort } from '../../support/ports.js';
-import { waitFor } from '../../support/postgres.js';
+import { type Config, SETTINGS } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import type { StandIn } from '../src/postiz/stand-in.js';
+import { type RunningServer, startServer } from '../src/server.js';
+import type { Store } from '../src/storage/store.js';
+import { testConfig, testStandIn } from './build.js';
+import { freePort } from './ports.js';
+import { waitFor } from './postgres.js';
 
 export { freePort };
 
 /** The repository root (where package.json and src/ are). */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** tsx's loader as a file URL, so `node --import` finds it from any working directory. */
 export const TSX = import.meta.resolve('tsx');

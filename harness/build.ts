@@ -4,13 +4,13 @@
  */
 import type { TestContext } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
-import { type App, buildApp } from '../../src/app.js';
-import { type Config, loadConfig } from '../../src/config.js';
-import { createStandIn, type StandIn } from '../../src/postiz/stand-in.js';
-import { pgliteDb } from '../../src/storage/pglite.js';
-import { postgresDb } from '../../src/storage/postgres.js';
-import { SqlStore } from '../../src/storage/sql-store.js';
-import type { Store } from '../../src/storage/store.js';
+import { type App, buildApp } from '../src/app.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { createStandIn, type StandIn } from '../src/postiz/stand-in.js';
+import { pgliteDb } from '../src/storage/pglite.js';
+import { postgresDb } from '../src/storage/postgres.js';
+import { SqlStore } from '../src/storage/sql-store.js';
+import type { Store } from '../src/storage/store.js';
 
 export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
 export const TEST_CLIENT_SECRET = 'pcs_test0000000000000000000000000000000000000000000';

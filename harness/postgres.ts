@@ -419,7 +419,7 @@ async function startCluster(binDir: string, options: ClusterOptions = {}): Promi
       conf,
       [
         '',
-        '# test harness (test/support/postgres.ts)',
+        '# test harness (harness/postgres.ts)',
         "listen_addresses = '127.0.0.1'",
         `unix_socket_directories = '${sock}'`,
         'fsync = off',

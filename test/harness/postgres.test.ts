@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startPostgres, usePostgres, waitFor } from './postgres.js';
+import { startPostgres, usePostgres, waitFor } from '../../harness/postgres.js';
 
 const external = process.env.TEST_DATABASE_URL;
 const shared = await usePostgres();
@@ -119,7 +119,7 @@ test('TEST_DATABASE_URL: reuses the server, createDatabase works, kill/restart r
 });
 
 test('an unreachable TEST_DATABASE_URL fails loudly', async () => {
-  const script = `import { startPostgres } from ${JSON.stringify(join(here, 'postgres.ts'))};
+  const script = `import { startPostgres } from ${JSON.stringify(join(here, '../../harness/postgres.ts'))};
 		await startPostgres();`;
   const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     env: { ...process.env, TEST_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
@@ -135,7 +135,7 @@ test('an unreachable TEST_DATABASE_URL fails loudly', async () => {
 
 for (const how of ['exits without stop()', 'is SIGKILLed'] as const) {
   test(`no leak when the process ${how}`, { skip: ownCluster }, async () => {
-    const script = `import { startPostgres } from ${JSON.stringify(join(here, 'postgres.ts'))};
+    const script = `import { startPostgres } from ${JSON.stringify(join(here, '../../harness/postgres.ts'))};
 			import pg from "pg";
 			const c = await startPostgres();
 			const client = new pg.Client(c.url); await client.connect();
