@@ -7,7 +7,7 @@ import pg from 'pg';
 import { type CpuTarget, cpuDuring } from './cpu.js';
 import type { RunResult, RunSpec } from './load.js';
 import { type Child, forkTs, sleep } from './processes.js';
-import { memory, type Product, pollCounts, scrape } from './product.js';
+import { INTERVAL_SECONDS, memory, type Product, pollCounts, scrape } from './product.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
 /** How load runs go. */
@@ -286,13 +286,6 @@ export interface ServerPolls extends PollFigures {
   /** Answers by result over the warm-up and the run (from the server's metrics). */
   results: Record<string, number>;
 }
-
-/**
- * The interval the bench's server gives (POLL_INTERVAL_SECONDS=1): no flow is polled more often.
- * The pending path is the same at any interval; a short one lets fewer live flows (started at
- * the server's real rate, within the time budget) load the server without earning `slow_down`.
- */
-export const INTERVAL_SECONDS = 1;
 
 /** Reading the server's database transactions around its poll run (PostgreSQL only). */
 export interface ServerStats {

@@ -10,11 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
-import { INTERVAL_SECONDS } from './measure.js';
 import { type Child, sleep, start, waitFor200 } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GC_PRELOAD = fileURLToPath(new URL('./gc-on-signal.mjs', import.meta.url));
+
+/**
+ * The interval the bench's server gives (POLL_INTERVAL_SECONDS=1): no flow is polled more often.
+ * The pending path is the same at any interval; a short one lets fewer live flows (started at
+ * the server's real rate, within the time budget) load the server without earning `slow_down`.
+ */
+export const INTERVAL_SECONDS = 1;
 
 /** How the server is run: the compiled build (as in production) or the sources through tsx. */
 export interface Runner {

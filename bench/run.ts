@@ -21,7 +21,6 @@ import type { CpuTarget } from './cpu.js';
 import {
   ceilingPolls,
   floorPolls,
-  INTERVAL_SECONDS,
   LoadClient,
   memoryPerFlows,
   type StatsTarget,
@@ -34,6 +33,7 @@ import { type Child, firstJsonLine, freePort, start, stopAll } from './processes
 import {
   bareNodeReadyMs,
   chooseRunner,
+  INTERVAL_SECONDS,
   type Product,
   productEnv,
   type Runner,

@@ -10,7 +10,7 @@ import { createStandIn, type StandIn } from '../src/postiz/stand-in.js';
 import { pgliteDb } from '../src/storage/pglite.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
-import type { Store } from '../src/storage/store.js';
+import type { NewFlow, Store } from '../src/storage/store.js';
 
 export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
 export const TEST_CLIENT_SECRET = 'pcs_test0000000000000000000000000000000000000000000';
@@ -123,4 +123,13 @@ export async function build(
   const app = await buildApp(config, { store, now: clock.now, logger: options.logger });
   t.after(() => app.app.close());
   return { ...app, config, store, standIn, clock };
+}
+
+/**
+ * Store a flow outside any rate limit (a start without the limit's bookkeeping), for tests
+ * that set up flows directly in a store: whether it was stored (false: a code collided).
+ */
+export async function insertFlow(store: Store, flow: NewFlow): Promise<boolean> {
+  const unlimited = { key: 'test-setup', windowMs: 60_000, max: 1_000_000_000 };
+  return (await store.createFlowWithin(flow, unlimited)).created;
 }

@@ -3,7 +3,7 @@
  * `postiz-cli-auth [serve|demo|migrate] [--help]`: the binary. Settings come from the
  * environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
  */
-import { ConfigError, describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
+import { describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
 import { createLogger } from './logger.js';
 
 const HELP: Record<string, string> = {
@@ -72,11 +72,8 @@ async function main(argv: string[]): Promise<void> {
   await startServer(config, { logger, handleSignals: true });
 }
 
+// A bad setting (ConfigError), an unreachable database, a locked data directory: one line each.
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`postiz-cli-auth: ${err.message}`);
-  } else {
-    console.error(`postiz-cli-auth: ${(err as Error)?.message ?? err}`);
-  }
+  console.error(`postiz-cli-auth: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

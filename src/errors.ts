@@ -32,12 +32,6 @@ export class UnsupportedGrantType extends OAuthError {
   readonly error = 'unsupported_grant_type';
 }
 
-/** RFC 6749 §5.2: client authentication failed (unused by this public-client server, kept for completeness). */
-export class InvalidClient extends OAuthError {
-  readonly error = 'invalid_client';
-  override readonly statusCode = 401;
-}
-
 /** RFC 8628 §3.5: the user has not finished yet. */
 export class AuthorizationPending extends OAuthError {
   readonly error = 'authorization_pending';
@@ -140,7 +134,6 @@ export type PageErrorReason =
   | 'wrong_origin'
   | 'cookies_required'
   | 'bad_request'
-  | 'not_found'
   | 'server_error';
 
 const PAGE_STATUS: Record<PageErrorReason, number> = {
@@ -157,7 +150,6 @@ const PAGE_STATUS: Record<PageErrorReason, number> = {
   wrong_origin: 403,
   cookies_required: 400,
   bad_request: 400,
-  not_found: 404,
   server_error: 500,
 };
 

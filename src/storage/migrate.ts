@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS_DIR } from '../paths.js';
-import type { Row } from './sql-store.js';
+import type { Row } from './db.js';
 
 type Query = (sql: string, params?: unknown[]) => Promise<Row[]>;
 

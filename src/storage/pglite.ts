@@ -2,7 +2,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { Db, Row } from './sql-store.js';
+import type { Db, Row } from './db.js';
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is set up (and so touched) at every start:

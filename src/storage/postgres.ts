@@ -1,7 +1,7 @@
 /** The PostgreSQL driver: a `pg` pool. Types are left as `pg` gives them (bytea → Buffer). */
 import pg from 'pg';
 import { clientConfig, parseDatabaseUrl, tlsOptions } from './connection.js';
-import type { Db, ListenHandlers, Row } from './sql-store.js';
+import type { Db, ListenHandlers, Row } from './db.js';
 
 export interface PostgresOptions {
   /** Where queries go (`DATABASE_URL`, perhaps a pooler), TLS decided (`resolveConnection`). */

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Batcher } from './batcher.js';
+import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
 import type {
   Flow,
@@ -19,30 +20,6 @@ import type {
   RateRule,
   Store,
 } from './store.js';
-
-/** Rows as a driver returns them: bytea as bytes, timestamptz as Date. */
-export type Row = Record<string, unknown>;
-
-/** What a driver provides: plain queries, and one session for work that needs a lock. */
-export interface Db {
-  readonly kind: 'postgres' | 'pglite';
-  query(sql: string, params?: unknown[]): Promise<Row[]>;
-  /** Run `fn` on one connection (advisory locks are per session). */
-  session<T>(fn: (query: (sql: string, params?: unknown[]) => Promise<Row[]>) => Promise<T>): Promise<T>;
-  /** Receive NOTIFY payloads on `channel`, reconnecting by itself when the connection drops. */
-  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
-
-/** Callbacks of a LISTEN connection. */
-export interface ListenHandlers {
-  onNotify(payload: string): void;
-  /** The connection dropped: until `onRestored`, changes are not being heard. */
-  onLost(): void;
-  /** Listening again after a drop; changes made meanwhile were missed. */
-  onRestored(): void;
-  onError(err: Error): void;
-}
 
 /** The columns that make a `Flow`, optionally qualified by a table alias. */
 const flowColumns = (t = ''): string =>
@@ -73,21 +50,9 @@ function toFlow(row: Row): Flow {
   };
 }
 
-/** The columns of a new flow, in the order of `newFlowParams` ($1 … $9). */
+/** The columns of a new flow, in the order `START_BATCH_SQL` selects them. */
 const NEW_FLOW_COLUMNS =
   'device_code_hash, flow_id, user_code_hash, public_key, client_ip, user_agent, interval_seconds, created_at, expires_at';
-
-const newFlowParams = (flow: NewFlow): unknown[] => [
-  flow.deviceCodeHash,
-  flow.flowId,
-  flow.userCodeHash,
-  flow.publicKey,
-  flow.clientIp,
-  flow.userAgent,
-  flow.intervalSeconds,
-  flow.createdAt,
-  flow.expiresAt,
-];
 
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
@@ -118,7 +83,6 @@ const toCount = (row: Row, windowMs: number): RateCount => {
   return { hits: Number(row.hits), windowStart, resetAt: new Date(windowStart.getTime() + windowMs) };
 };
 
-const UNIQUE_VIOLATION = '23505';
 /** The channel migrations/002 notifies on. */
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 /** Test notifications (`notificationsArrive`) on the same channel; other instances ignore them. */
@@ -185,19 +149,6 @@ export class SqlStore implements Store {
 
   migrate(): Promise<number[]> {
     return this.db.session((query) => runMigrations(query));
-  }
-
-  async createFlow(flow: NewFlow): Promise<boolean> {
-    try {
-      await this.db.query(
-        `INSERT INTO device_requests (${NEW_FLOW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        newFlowParams(flow),
-      );
-      return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) return false;
-      throw err;
-    }
   }
 
   createFlowWithin(flow: NewFlow, limit: RateRule): Promise<{ created: boolean; count: RateCount }> {
@@ -397,14 +348,13 @@ export class SqlStore implements Store {
     if (keys.length === 0) return states;
     // Hex text in, so both drivers pass the array the same way.
     const rows = await this.db.query(
-      `SELECT encode(device_code_hash, 'hex') AS key, status, expires_at, interval_seconds
+      `SELECT encode(device_code_hash, 'hex') AS key, status, interval_seconds
        FROM device_requests WHERE device_code_hash IN (SELECT decode(k, 'hex') FROM unnest($1::text[]) AS k)`,
       [keys],
     );
     for (const row of rows) {
       states.set(row.key as string, {
         status: row.status as FlowStatus,
-        expiresAt: date(row.expires_at),
         intervalSeconds: Number(row.interval_seconds),
       });
     }

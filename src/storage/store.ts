@@ -73,7 +73,6 @@ export interface FlowEvent {
 /** What the batch re-check of cached flows needs. */
 export interface FlowState {
   status: FlowStatus;
-  expiresAt: Date;
   intervalSeconds: number;
 }
 
@@ -92,8 +91,6 @@ export interface Store {
   readonly kind: 'postgres' | 'pglite';
   /** Apply pending migrations under an advisory lock; returns the versions applied now. */
   migrate(): Promise<number[]>;
-  /** Insert a flow; `false` when its user code collides with a live one (pick another). */
-  createFlow(flow: NewFlow): Promise<boolean>;
   /**
    * Count a hit against `limit` and insert the flow only if the count is within it, in one
    * statement (one round trip on the hot path of starting flows).

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import pg from 'pg';
-import { postgresStore } from '../../harness/build.js';
+import { insertFlow, postgresStore } from '../../harness/build.js';
 import { CLUSTER_ORG, type Cluster, type ProxyRecord, startCluster } from '../../harness/cluster.js';
 import { poll, pollUntilSettled, sleep, startFlow } from '../../harness/device.js';
 import { usePostgres } from '../../harness/postgres.js';
@@ -201,7 +201,7 @@ test('purging from several instances at once: no errors, each expired flow repor
     // Expired a minute ago: the instances' own timers keep expired flows an hour, so only this test purges these.
     const expired = Array.from({ length: 200 }, () => makeFlow(now - 60_000));
     const live = Array.from({ length: 20 }, () => makeFlow(now + 600_000));
-    await Promise.all([...expired, ...live].map((f, i) => stores[i % 3]!.createFlow(f)));
+    await Promise.all([...expired, ...live].map((f, i) => insertFlow(stores[i % 3]!, f)));
 
     const results = await Promise.all(stores.map((s) => s.purge(new Date(now), new Date(now))));
     const reported = results.flat().map((f) => f.flowId);

@@ -5,6 +5,7 @@
  * `Cache-Control: no-store` on everything that carries a code or a token.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { type Built, build } from '../../harness/build.js';
@@ -184,7 +185,7 @@ async function walkAll(t: TestContext, serverUrl: string) {
   const built = await build(t, { env: { SERVER_URL: serverUrl } });
   const seen = await everyResponse(built, new URL(serverUrl).origin);
   const postizOrigin = new URL(built.config.postizFrontendUrl).origin;
-  return seen.map((s) => ({ ...s, problems: commonProblems(s, postizOrigin) }));
+  return seen.map((s) => ({ ...s, postizOrigin, problems: commonProblems(s, postizOrigin) }));
 }
 
 test('every page carries a strict CSP with a fresh nonce for its script, no-referrer, nosniff and no-store', async (t) => {
@@ -230,4 +231,73 @@ test('over https every response carries HSTS', async (t) => {
     .filter((s) => !/max-age=\d{7,}/.test(String(s.answer.headers['strict-transport-security'])))
     .map((s) => s.what);
   assert.deepEqual(missing, []);
+});
+
+/** The row of docs/security.md's header table whose first cell is `name`, and its backticked values. */
+function documented(name: string): string[] {
+  const doc = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
+  const row = doc.split('\n').find((line) => line.startsWith(`| ${name} |`));
+  assert.ok(row, `docs/security.md has a row "${name}"`);
+  return [...row.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+}
+
+/** `Name: value` pairs among backticked values. */
+const headerPairs = (values: string[]) =>
+  values
+    .map((v) => v.match(/^([A-Z][A-Za-z-]+): (.+)$/))
+    .filter((m) => m !== null)
+    .map((m) => [m[1]!.toLowerCase(), m[2]!] as const);
+
+test('the headers docs/security.md documents are the headers sent, value for value', async (t) => {
+  const seen = await walkAll(t, 'https://auth.example.test');
+  const postizOrigin = seen[0]!.postizOrigin;
+  const directives = (policy: string) =>
+    policy
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean);
+  const [pagePolicy = ''] = documented('CSP on every page');
+  // On https, as the row says: plus upgrade-insecure-requests.
+  const pageDirectives = [
+    ...directives(pagePolicy.replace('<Postiz origin>', postizOrigin)),
+    'upgrade-insecure-requests',
+  ];
+  const jsonDirectives = pageDirectives.map((d) => d.replace(/ 'nonce-…'/g, ''));
+  const pageHeaders = headerPairs(documented('Other page headers'));
+  const jsonHeaders = headerPairs(documented('JSON answers (`/device/code`, `/device/token`, errors, 404)'));
+  assert.ok(pageHeaders.length >= 6 && jsonHeaders.length >= 4, 'the rows name their headers');
+
+  const pages = seen.filter((s) => s.kind === 'page' && s.answer.body.includes('<html'));
+  const apis = seen.filter((s) => s.kind === 'api');
+  assert.ok(pages.length > 5 && apis.length > 5);
+  for (const { what, answer } of pages) {
+    const policy = String(answer.headers['content-security-policy']).replace(/'nonce-[^']+'/g, "'nonce-…'");
+    assert.deepEqual(directives(policy), pageDirectives, what);
+    for (const [name, value] of pageHeaders) assert.equal(answer.headers[name], value, `${what}: ${name}`);
+    assert.equal(answer.headers['cache-control'], 'no-store', what);
+  }
+  for (const { what, answer } of apis) {
+    assert.deepEqual(directives(String(answer.headers['content-security-policy'])), jsonDirectives, what);
+    for (const [name, value] of jsonHeaders) assert.equal(answer.headers[name], value, `${what}: ${name}`);
+  }
+  // HSTS: the value the page row names is the one JSON answers carry too.
+  const hsts = pageHeaders.find(([name]) => name === 'strict-transport-security')?.[1];
+  assert.equal(hsts, 'max-age=31536000; includeSubDomains');
+  for (const { what, answer } of apis) assert.equal(answer.headers['strict-transport-security'], hsts, what);
+
+  // Assets: the one cacheable answer, as the Caching row says.
+  const caching = documented('Caching');
+  const assetPolicy = caching.find((v) => v.includes('max-age'));
+  const page = pages[0]!.answer.body;
+  const asset = page.match(/<link rel="stylesheet" href="([^"]+)"/)?.[1];
+  assert.ok(asset && assetPolicy, 'a stylesheet link, and a documented asset policy');
+  const built = await build(t);
+  const res = await built.app.inject({
+    method: 'GET',
+    url:
+      new URL(asset, 'http://localhost/device/verify').pathname +
+      new URL(asset, 'http://localhost/device/verify').search,
+  });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['cache-control'], assetPolicy);
 });

@@ -2,7 +2,7 @@
  * Raw views of a database for the attack tests: every table, every value, every form a secret
  * could take in them.
  */
-import type { Db } from '../../src/storage/sql-store.js';
+import type { Db } from '../../src/storage/db.js';
 
 /** The names of every table in the public schema. */
 export async function publicTables(db: Db): Promise<string[]> {

@@ -20,9 +20,10 @@ import {
 } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { codeVerifier } from '../../src/device-flow/pkce.js';
+import type { Db } from '../../src/storage/db.js';
 import { pgliteDb } from '../../src/storage/pglite.js';
 import { postgresDb } from '../../src/storage/postgres.js';
-import { type Db, SqlStore } from '../../src/storage/sql-store.js';
+import { SqlStore } from '../../src/storage/sql-store.js';
 import { byteForms, dumpText, dumpValues, findSecret, textForms } from './helpers.js';
 
 const cluster = await usePostgres();

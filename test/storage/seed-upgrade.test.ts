@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { insertFlow } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { recipientKey } from '../../src/device-flow/seal.js';
+import type { Db } from '../../src/storage/db.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { pgliteDb } from '../../src/storage/pglite.js';
 import { postgresDb } from '../../src/storage/postgres.js';
-import { type Db, SqlStore } from '../../src/storage/sql-store.js';
+import { SqlStore } from '../../src/storage/sql-store.js';
 
 const cluster = await usePostgres();
 
@@ -75,7 +77,7 @@ async function createFlow(store: SqlStore): Promise<string> {
   const deviceCode = newDeviceCode();
   const flowId = newToken(12);
   const now = new Date();
-  const ok = await store.createFlow({
+  const ok = await insertFlow(store, {
     flowId,
     deviceCodeHash: hashSecret(deviceCode),
     userCodeHash: hashSecret(newUserCode()),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
+import { insertFlow, postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
@@ -80,7 +80,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     /** Create a flow and fail the test unless it was stored. */
     async function created(overrides: Partial<NewFlow> = {}) {
       const flow = newFlow(now, overrides);
-      assert.equal(await store.createFlow(flow), true);
+      assert.equal(await insertFlow(store, flow), true);
       return flow;
     }
 
@@ -118,7 +118,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       await created(); // and the schema still works
     });
 
-    describe('createFlow and findBy*', () => {
+    describe('creating a flow, and findBy*', () => {
       test('a new flow is pending, found by device code, user code and flow id', async () => {
         const flow = await created();
         for (const found of [
@@ -145,7 +145,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       test('a user code colliding with a live flow returns false and stores nothing', async () => {
         const first = await created();
         const clash = newFlow(now, { userCodeHash: first.userCodeHash });
-        assert.equal(await store.createFlow(clash), false);
+        assert.equal(await insertFlow(store, clash), false);
         assert.equal(await store.findByFlowId(clash.flowId), undefined);
         assert.equal(await store.findByDeviceCode(clash.deviceCodeHash), undefined);
         assert.equal((await store.findByUserCode(first.userCodeHash))?.flowId, first.flowId);
@@ -712,7 +712,7 @@ describe('migrations on PostgreSQL', { skip: cluster ? false : 'no PostgreSQL av
       );
       for (const s of stores) assert.deepEqual(await s.migrate(), []);
       const flow = newFlow(new Date());
-      assert.equal(await stores[0]!.createFlow(flow), true);
+      assert.equal(await insertFlow(stores[0]!, flow), true);
       assert.equal((await stores[2]!.findByFlowId(flow.flowId))?.status, 'pending');
     } finally {
       await Promise.all(stores.map((s) => s.close()));

@@ -98,9 +98,6 @@ export const de: Catalog = {
   'error.bad_request.heading': 'Es fehlt etwas',
   'error.bad_request.body':
     'Diese Anfrage war unvollständig. Öffnen Sie die in Ihrem Terminal angezeigte Adresse erneut.',
-  'error.not_found.heading': 'Seite nicht gefunden',
-  'error.not_found.body':
-    'Hier gibt es nichts. Um sich anzumelden, öffnen Sie die in Ihrem Terminal angezeigte Adresse.',
   'error.server_error.heading': 'Etwas ist schiefgelaufen',
   'error.server_error.body':
     'Der Server konnte nicht antworten. Ihr Terminal wartet noch: Versuchen Sie es gleich noch einmal.',

@@ -96,8 +96,6 @@ export const en = {
     'This page uses a cookie to keep your login safe. Allow cookies for this site, reload the page and try again.',
   'error.bad_request.heading': 'Something is missing',
   'error.bad_request.body': 'This request was incomplete. Open the address shown in your terminal again.',
-  'error.not_found.heading': 'Page not found',
-  'error.not_found.body': 'There is nothing here. To log in, open the address shown in your terminal.',
   'error.server_error.heading': 'Something went wrong',
   'error.server_error.body':
     'The server could not answer. Your terminal is still waiting: try again in a moment.',

@@ -95,9 +95,6 @@ export const es: Catalog = {
   'error.bad_request.heading': 'Falta algo',
   'error.bad_request.body':
     'Esta solicitud estaba incompleta. Vuelve a abrir la dirección que aparece en tu terminal.',
-  'error.not_found.heading': 'Página no encontrada',
-  'error.not_found.body':
-    'Aquí no hay nada. Para iniciar sesión, abre la dirección que aparece en tu terminal.',
   'error.server_error.heading': 'Algo ha salido mal',
   'error.server_error.body':
     'El servidor no ha podido responder. Tu terminal sigue esperando: vuelve a intentarlo en un momento.',

@@ -95,9 +95,6 @@ export const fr: Catalog = {
     'Cette page utilise un cookie pour protéger votre connexion. Autorisez les cookies pour ce site, rechargez la page et réessayez.',
   'error.bad_request.heading': 'Il manque quelque chose',
   'error.bad_request.body': 'Cette requête était incomplète. Rouvrez l’adresse affichée dans votre terminal.',
-  'error.not_found.heading': 'Page introuvable',
-  'error.not_found.body':
-    'Il n’y a rien ici. Pour vous connecter, ouvrez l’adresse affichée dans votre terminal.',
   'error.server_error.heading': 'Une erreur est survenue',
   'error.server_error.body':
     'Le serveur n’a pas pu répondre. Votre terminal attend toujours : réessayez dans un instant.',

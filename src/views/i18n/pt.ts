@@ -99,8 +99,6 @@ export const pt: Catalog = {
   'error.bad_request.heading': 'Está faltando algo',
   'error.bad_request.body':
     'Esta solicitação estava incompleta. Abra de novo o endereço mostrado no seu terminal.',
-  'error.not_found.heading': 'Página não encontrada',
-  'error.not_found.body': 'Não há nada aqui. Para fazer login, abra o endereço mostrado no seu terminal.',
   'error.server_error.heading': 'Algo deu errado',
   'error.server_error.body':
     'O servidor não conseguiu responder. Seu terminal continua aguardando: tente de novo em instantes.',
