@@ -112,7 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics({
     countPending: () => deps.store.countPending(new Date(now())),
-    countHeld: () => flows.view.held,
+    countHeld: () => flows.pending.view.held,
   });
   const observer = createObserver(app.log, metrics);
   const postiz =
@@ -176,7 +176,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     verifyRoutes(scope, flows, browser, now);
     opsRoutes(scope, {
       store: deps.store,
-      notifications: () => flows.notifications,
+      notifications: () => flows.pending.notifications,
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
@@ -185,6 +185,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
-  await Promise.all([flows.attach(), app.ready()]);
+  await Promise.all([flows.pending.attach(), app.ready()]);
   return { app, flows, metrics, fastPath: answerPolls };
 }

@@ -30,8 +30,9 @@ import {
   safeEqual,
 } from './codes.js';
 import { POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS, tooSoon } from './pacing.js';
+import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
-import { type PendingEntry, PendingView } from './pending-view.js';
+import type { PendingEntry } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import type { RateLimits } from './rate-limits.js';
 import { open, recipientKey, seal } from './seal.js';
@@ -49,9 +50,6 @@ export type FlowEventName =
   | 'failed'
   | 'rejected_callback'
   | 'code_burned';
-
-/** Whether flow changes sent through the database come back to this instance. */
-export type NotificationState = 'checking' | 'working' | 'lost';
 
 export interface FlowObserver {
   /** The notification state changed (`lost`: the re-check every second is what notices changes). */
@@ -113,17 +111,6 @@ export interface CallbackInput {
   cookies: Record<string, string | undefined>;
 }
 
-/** How often cached pending flows are re-checked against the database, in one batch. */
-const RECHECK_MS = 10_000;
-/**
- * The same while notifications are not arriving (a transaction pooler drops LISTEN): the
- * re-check is then what notices approvals, so it runs every second.
- */
-const LOST_RECHECK_MS = 1000;
-/** How long a test notification may take to come back, and how often it is sent again while lost. */
-const PROBE_TIMEOUT_MS = 2000;
-const PROBE_AGAIN_MS = 30_000;
-const RECHECK_BATCH = 5000;
 /** How long the callback keeps retrying the database while it is unreachable. */
 const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
@@ -151,21 +138,11 @@ export function bindingCookieName(flowId: string, secure: boolean): string {
 
 /** The device flow. */
 export class FlowService {
-  /** Pending flows this instance knows, and the polls held open on them. */
-  readonly view = new PendingView();
+  /** Pending flows this instance knows, kept in step with the database (`pending-cache.ts`). */
+  readonly pending: PendingCache;
   private readonly now: () => number;
   private readonly secureCookies: boolean;
   private readonly redirectUri: string;
-  /** Whether flow changes are being heard; without that, nothing may be answered from memory. */
-  private listening = false;
-  private unsubscribe: (() => Promise<void>) | undefined;
-  private recheckTimer: NodeJS.Timeout | undefined;
-  private detached = false;
-  private probedAt = 0;
-  /** Whether this instance's test notifications come back (`checking` until the first answer). */
-  notifications: NotificationState = 'checking';
-  /** The re-check under way, if any: `detach` waits for it before the store closes. */
-  private rechecking: Promise<void> | undefined;
   private readonly burner: CodeBurner;
   private readonly cap: PendingCap;
 
@@ -179,108 +156,12 @@ export class FlowService {
       redirectUri: this.redirectUri,
       now: this.now,
     });
+    this.pending = new PendingCache({ store: deps.store, observer: deps.observer, now: this.now });
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
       now: this.now,
     });
-  }
-
-  /** Start hearing flow changes from every instance, and re-checking the cache. */
-  async attach(): Promise<void> {
-    const { store, observer } = this.deps;
-    this.unsubscribe = await store.subscribe({
-      onEvent: (event) => this.view.invalidate(event.key),
-      onLost: () => {
-        this.listening = false;
-        this.view.reset();
-      },
-      onRestored: () => {
-        this.view.reset();
-        this.listening = true;
-        void this.checkNotifications();
-      },
-      onError: (err) => observer.trouble('flow notifications: connection problem, reconnecting', err),
-    });
-    this.listening = true;
-    // In the background: a working LISTEN answers in milliseconds, a lost one only by timing out.
-    void this.checkNotifications();
-    this.scheduleRecheck();
-  }
-
-  /** The next re-check, sooner while notifications are lost (and a new test of them now and then). */
-  private scheduleRecheck(): void {
-    if (this.detached) return;
-    const ms = this.notifications === 'lost' ? LOST_RECHECK_MS : RECHECK_MS;
-    this.recheckTimer = setTimeout(() => {
-      if (this.notifications === 'lost' && performance.now() - this.probedAt >= PROBE_AGAIN_MS) {
-        void this.checkNotifications();
-      }
-      this.rechecking = this.recheck()
-        .catch((err) => this.deps.observer.trouble('re-check of cached flows failed; will retry', err))
-        .finally(() => {
-          this.rechecking = undefined;
-          this.scheduleRecheck();
-        });
-    }, ms);
-    this.recheckTimer.unref();
-  }
-
-  /** Send a test notification and record whether it came back; tell the observer of a change. */
-  private async checkNotifications(): Promise<void> {
-    this.probedAt = performance.now();
-    let arrived: boolean;
-    try {
-      arrived = await this.deps.store.notificationsArrive(PROBE_TIMEOUT_MS);
-    } catch (err) {
-      this.deps.observer.trouble('could not send a test notification; will retry', err);
-      return;
-    }
-    const state = arrived ? 'working' : 'lost';
-    if (this.detached || state === this.notifications) return;
-    this.notifications = state;
-    this.deps.observer.notifications(state);
-    // The pace of the re-check depends on the state: start the new one now, unless one runs
-    // (it schedules the next itself).
-    if (!this.rechecking) {
-      clearTimeout(this.recheckTimer);
-      this.scheduleRecheck();
-    }
-  }
-
-  /** Answer every held poll now (`authorization_pending`), and stop listening. */
-  async detach(): Promise<void> {
-    this.detached = true;
-    this.view.close();
-    this.listening = false;
-    clearTimeout(this.recheckTimer);
-    await this.rechecking;
-    await this.unsubscribe?.();
-    this.unsubscribe = undefined;
-  }
-
-  /**
-   * Drop expired entries, then, on PostgreSQL, one round trip per 5,000 cached flows: drop
-   * those that changed while a notification was missed. PGlite is this process's own
-   * database: every change is made here and notified here, so there is nothing to miss, and
-   * the queries would run on this thread (0.9 s of every 10 s at 50,000 flows,
-   * docs/performance.md).
-   */
-  async recheck(): Promise<void> {
-    const now = this.now();
-    this.view.sweep(now);
-    if (this.deps.store.kind === 'pglite') return;
-    const keys = this.view.keys();
-    for (let i = 0; i < keys.length; i += RECHECK_BATCH) {
-      const chunk = keys.slice(i, i + RECHECK_BATCH);
-      const states = await this.deps.store.flowStates(chunk);
-      for (const key of chunk) {
-        const state = states.get(key);
-        const entry = this.view.get(key);
-        if (state?.status !== 'pending') this.view.invalidate(key);
-        else if (entry) entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);
-      }
-    }
   }
 
   /**
@@ -346,7 +227,7 @@ export class FlowService {
         throw new TooManyRequests(refusal.retryAfterSeconds);
       }
       if (created) {
-        this.remember(hashSecret(deviceCode).toString('hex'), {
+        this.pending.remember(hashSecret(deviceCode).toString('hex'), {
           flowId,
           expiresAt: now.getTime() + config.deviceCodeTtlSeconds * 1000,
           intervalSeconds: config.pollIntervalSeconds,
@@ -366,11 +247,18 @@ export class FlowService {
     throw new Error('could not draw a unique user code');
   }
 
+  /** The browser typed (or followed a link with) a user code: its live flow, logged as `code_entered`. */
+  async enterCode(input: unknown, caller: Caller): Promise<FoundFlow> {
+    const found = await this.lookup(input, caller);
+    this.event('code_entered', found.flow.flowId, caller, { clientIp: caller.ip });
+    return found;
+  }
+
   /**
-   * The browser typed (or followed a link with) a user code: find its live flow. `entered`
-   * marks the first lookup of a code (logged as `code_entered`), not the confirm/cancel that follow.
+   * The live flow of a user code, within the wrong-code limits: for code entry, and for the
+   * confirmation page's buttons, which send the code again.
    */
-  async lookup(input: unknown, caller: Caller, entered = true): Promise<FoundFlow> {
+  async lookup(input: unknown, caller: Caller): Promise<FoundFlow> {
     const clientIp = caller.ip;
     const { store, limits, observer } = this.deps;
     const now = new Date(this.now());
@@ -386,7 +274,6 @@ export class FlowService {
     await attempt.forgive().catch((err) => observer.trouble('could not give back a user-code attempt', err));
     if (flow.expiresAt.getTime() <= now.getTime()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
-    if (entered) this.event('code_entered', flow.flowId, caller, { clientIp });
     return { flow, userCode };
   }
 
@@ -556,7 +443,7 @@ export class FlowService {
   poll(deviceCode: string, caller: Caller, waitSeconds = 0): PollAnswer | Promise<PollAnswer> {
     const now = this.now();
     const key = hashKey(deviceCode);
-    const cached = this.listening ? this.view.get(key) : undefined;
+    const cached = this.pending.get(key);
     if (cached && cached.expiresAt > now) {
       if (tooSoon(cached.lastPollAt, cached.intervalSeconds, now)) return this.slowDown(cached, key, now);
       cached.lastPollAt = now;
@@ -584,12 +471,12 @@ export class FlowService {
     if (!record) return this.unknownDeviceCode(caller.ip, now);
     const { flow, slowDown } = record;
     if (flow.expiresAt.getTime() <= now) {
-      this.view.invalidate(key);
+      this.pending.invalidate(key);
       throw new ExpiredToken('The device code has expired: start again');
     }
     if (slowDown) throw new SlowDown(flow.intervalSeconds);
     if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash, caller);
-    this.remember(key, {
+    this.pending.remember(key, {
       flowId: flow.flowId,
       expiresAt: flow.expiresAt.getTime(),
       intervalSeconds: flow.intervalSeconds,
@@ -620,9 +507,12 @@ export class FlowService {
     caller: Caller,
   ): Promise<IssuedToken> {
     const waitMs = Math.min(waitSeconds * 1000, expiresAt - this.now());
-    const wake = this.listening
-      ? await this.view.wait(key, waitMs, addressKey(caller.ip), this.deps.config.maxHeldPollsPerAddress)
-      : 'timeout';
+    const wake = await this.pending.wait(
+      key,
+      waitMs,
+      addressKey(caller.ip),
+      this.deps.config.maxHeldPollsPerAddress,
+    );
     if (wake === 'changed') {
       const deviceCodeHash = Buffer.from(key, 'hex');
       const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
@@ -667,11 +557,6 @@ export class FlowService {
       throw new TooManyRequests(refusal.retryAfterSeconds);
     }
     throw new InvalidGrant('Unknown or already used device_code');
-  }
-
-  /** Cache a pending flow, unless changes are not being heard (then nothing is cached). */
-  private remember(key: string, entry: PendingEntry): void {
-    if (this.listening) this.view.set(key, entry);
   }
 
   /** Run a store call for a poll; if the database is unreachable, the honest answer is "pending". */

@@ -1,7 +1,7 @@
 /** Operations and discovery: /health, /ready, /metrics, RFC 8414 metadata, static assets. */
 import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
-import type { NotificationState } from '../device-flow/flow-service.js';
+import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/store.js';
 import { ASSETS } from '../views/assets.js';

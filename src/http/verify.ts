@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sameNetwork, UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
 import { formatUserCode } from '../device-flow/codes.js';
-import type { Authorization, FlowService } from '../device-flow/flow-service.js';
+import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
@@ -23,6 +23,13 @@ function formFields(request: FastifyRequest): Record<string, string | undefined>
   for (const [key, value] of Object.entries(body)) fields[key] = str(value);
   return fields;
 }
+
+/** What one button of the verification form does. */
+type VerifyAction = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  fields: Record<string, string | undefined>,
+) => Promise<FastifyReply>;
 
 export function verifyRoutes(
   app: FastifyInstance,
@@ -49,39 +56,20 @@ export function verifyRoutes(
     return sendPage(reply, 200, entryPage(browser.context(request, reply), { code }));
   });
 
-  app.post('/device/verify', page, async (request, reply) => {
-    const fields = formFields(request);
+  /** Code entry: the confirmation page, or the entry page again with what was typed and why. */
+  const showConfirmation: VerifyAction = async (request, reply, fields) => {
     const ctx = browser.context(request, reply);
-    browser.checkForm(request, fields._csrf);
     const typed = fields.user_code?.slice(0, 32);
-
-    if (fields.action === 'retry') {
-      if (!fields.flow) throw new PageError('bad_request');
-      return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, caller(request)));
-    }
-
-    let found: Awaited<ReturnType<FlowService['lookup']>>;
+    let found: FoundFlow;
     try {
-      found = await flows.lookup(
-        typed,
-        caller(request),
-        fields.action !== 'confirm' && fields.action !== 'deny',
-      );
+      found = await flows.enterCode(typed, caller(request));
     } catch (err) {
-      // A wrong code re-renders the entry page with what was typed and why.
       if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
         const options = { code: typed, error: err.reason, retryAfterSeconds: err.options.retryAfterSeconds };
         if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
         return sendPage(reply, err.statusCode, entryPage(ctx, options));
       }
       throw err;
-    }
-
-    if (fields.action === 'confirm')
-      return redirectToPostiz(reply, await flows.authorize(found.flow, caller(request)));
-    if (fields.action === 'deny') {
-      await flows.cancel(found.flow, caller(request));
-      return sendPage(reply, 200, endingPage(ctx, 'cancelled'));
     }
     const t = translator(ctx.lang);
     const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
@@ -102,6 +90,38 @@ export function verifyRoutes(
               : 'different',
       }),
     );
+  };
+
+  /** Continue on the confirmation page: to Postiz's consent page. */
+  const confirm: VerifyAction = async (request, reply, fields) => {
+    const found = await flows.lookup(fields.user_code?.slice(0, 32), caller(request));
+    return redirectToPostiz(reply, await flows.authorize(found.flow, caller(request)));
+  };
+
+  /** Cancel on the confirmation page: the flow ends, and the CLI gets `access_denied`. */
+  const cancel: VerifyAction = async (request, reply, fields) => {
+    const found = await flows.lookup(fields.user_code?.slice(0, 32), caller(request));
+    await flows.cancel(found.flow, caller(request));
+    return sendPage(reply, 200, endingPage(browser.context(request, reply), 'cancelled'));
+  };
+
+  /** Try again, after Postiz failed the exchange: back to Postiz for a new code. */
+  const retry: VerifyAction = async (request, reply, fields) => {
+    if (!fields.flow) throw new PageError('bad_request');
+    return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, caller(request)));
+  };
+
+  /** The form's buttons (`action`), and what each does; a form without one is code entry. */
+  const actions: Record<string, VerifyAction> = { lookup: showConfirmation, confirm, deny: cancel, retry };
+
+  app.post('/device/verify', page, async (request, reply) => {
+    const fields = formFields(request);
+    browser.checkForm(request, fields._csrf);
+    const action = Object.hasOwn(actions, fields.action ?? 'lookup')
+      ? actions[fields.action ?? 'lookup']
+      : undefined;
+    if (!action) throw new PageError('bad_request');
+    return action(request, reply, fields);
   });
 
   app.get('/device/callback', page, async (request, reply) => {

@@ -251,7 +251,6 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(states.size, 2);
         assert.deepEqual(states.get(a.deviceCodeHash.toString('hex')), {
           status: 'pending',
-          expiresAt: a.expiresAt,
           intervalSeconds: INTERVAL,
         });
         assert.equal(states.get(b.deviceCodeHash.toString('hex'))?.status, 'approved');
