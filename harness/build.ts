@@ -11,6 +11,7 @@ import { pgliteDb } from '../src/storage/pglite.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
 import type { NewFlow, Store } from '../src/storage/store.js';
+import type { PostgresCluster } from './postgres.js';
 
 export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
 export const TEST_CLIENT_SECRET = 'pcs_test0000000000000000000000000000000000000000000';
@@ -132,4 +133,41 @@ export async function build(
 export async function insertFlow(store: Store, flow: NewFlow): Promise<boolean> {
   const unlimited = { key: 'test-setup', windowMs: 60_000, max: 1_000_000_000 };
   return (await store.createFlowWithin(flow, unlimited)).created;
+}
+
+/** The settings promised to operators (docs/compatibility.md), the original server's among them. */
+export const PROMISED_SETTINGS = [
+  'DATABASE_URL',
+  'PGLITE_DATA_DIR',
+  'POSTIZ_OAUTH_CLIENT_ID',
+  'POSTIZ_OAUTH_CLIENT_SECRET',
+  'PORT',
+  'HOST',
+  'SERVER_URL',
+  'POSTIZ_FRONTEND_URL',
+  'POSTIZ_API_URL',
+  'TRUST_PROXY',
+  'DEVICE_CODE_TTL_SECONDS',
+  'POLL_INTERVAL_SECONDS',
+  'LOG_LEVEL',
+] as const;
+
+/**
+ * The two stores a test of several app instances on one database runs on: the shared PGlite,
+ * and a fresh PostgreSQL database when a cluster is available (else that case is skipped).
+ * `close`: whether the test closes the store it opened.
+ */
+export function storesToShare(cluster: PostgresCluster | null) {
+  return [
+    {
+      name: 'PGlite',
+      skip: false as const,
+      open: async () => ({ store: await sharedPglite(), close: false }),
+    },
+    {
+      name: 'PostgreSQL',
+      skip: cluster ? (false as const) : 'no PostgreSQL available',
+      open: async () => ({ store: await postgresStore(await cluster!.createDatabase()), close: true }),
+    },
+  ];
 }

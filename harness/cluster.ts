@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { StandIn } from '../src/postiz/stand-in.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn } from './build.js';
 import { waitFor } from './postgres.js';
-import { cleanEnv, freePort, ROOT, TSX } from './processes.js';
+import { cleanEnv, collectOutput, freePort, ROOT, TSX } from './processes.js';
 
 /** The organisation of the stand-in's user (returned to the CLI as `organization_id`). */
 export const CLUSTER_ORG = 'org_cluster';
@@ -215,14 +215,7 @@ function spawnInstance(
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  let out = '';
-  let err = '';
-  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const output = collectOutput(proc);
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('close', (code, signal) => {
@@ -236,8 +229,8 @@ function spawnInstance(
     url: `http://127.0.0.1:${port}`,
     pid: proc.pid ?? -1,
     proc,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
     exited,
     running: () => !done,
     kill: async (signal = 'SIGKILL') => {

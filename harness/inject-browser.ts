@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import type { DeviceAuthorization } from './device.js';
 import { CookieJar, field, setCookiesOf } from './forms.js';
 import { Walker } from './walker.js';
 
@@ -17,16 +18,6 @@ export interface Answer {
   location?: string;
   /** Every `Set-Cookie` header, raw. */
   setCookies: string[];
-}
-
-/** The device authorization response. */
-export interface Started {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
-  interval: number;
 }
 
 function answer(res: {
@@ -111,14 +102,14 @@ export function bindingOf(browser: InjectBrowser): string {
 export async function startFlow(
   app: FastifyInstance,
   headers: Record<string, string> = {},
-): Promise<Started> {
+): Promise<DeviceAuthorization> {
   const res = await app.inject({
     method: 'POST',
     url: '/device/code',
     headers: { 'content-type': 'application/json', 'user-agent': 'postiz/2.1.0 (linux)', ...headers },
   });
   assert.equal(res.statusCode, 200, res.body);
-  return res.json() as Started;
+  return res.json() as DeviceAuthorization;
 }
 
 /** POST /device/token as the postiz CLI does. */
@@ -178,7 +169,7 @@ export const pathOf = (url: URL | string): string => {
 
 /** Everything a full walk up to Postiz's redirect back produced, secrets included. */
 export interface Walked {
-  started: Started;
+  started: DeviceAuthorization;
   browser: InjectBrowser;
   /** The redirect to Postiz's authorize page. */
   authorizeUrl: string;

@@ -10,6 +10,7 @@
  * synchronously, and a detached watchdog shell stops it when the process dies in a way no
  * handler sees (SIGKILL, crash).
  */
+import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import {
   appendFileSync,
@@ -26,6 +27,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { loadMigrations } from '../src/storage/migrate.js';
 import { freePort } from './ports.js';
 
 const execFileAsync = promisify(execFile);
@@ -592,4 +594,19 @@ export async function usePostgres(): Promise<PostgresCluster | null> {
     });
   }
   return shared;
+}
+
+/** Assert that the database at `url` has every migration applied, each once. */
+export async function assertMigrated(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
+    assert.deepEqual(
+      rows.map((r) => r.version),
+      loadMigrations().map((m) => m.version),
+    );
+  } finally {
+    await client.end();
+  }
 }

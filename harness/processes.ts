@@ -122,6 +122,18 @@ export interface Child {
   waitForExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Everything a child process writes to its piped stdout and stderr, as it arrives. */
+export function collectOutput(proc: ChildProcess): { stdout: string; stderr: string } {
+  const output = { stdout: '', stderr: '' };
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stdout += chunk;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stderr += chunk;
+  });
+  return output;
+}
+
 /** Spawn `node <args>`, collecting its output; SIGKILLed after the test if still running. */
 export function spawnNode(
   t: TestContext,
@@ -143,14 +155,7 @@ export function spawnCommand(
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    err += chunk;
-  });
+  const output = collectOutput(proc);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('close', (code, signal) => resolve({ code, signal }));
   });
@@ -163,15 +168,18 @@ export function spawnCommand(
     proc.kill('SIGKILL');
     await exited;
   });
-  const describe = () => `--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+  const describe = () => `--- stdout ---\n${output.stdout}\n--- stderr ---\n${output.stderr}`;
   return {
     proc,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
     exited,
     async waitForOutput(pattern, timeoutMs = 60_000) {
       try {
-        const match = await waitFor(() => `${out}\n${err}`.match(pattern), { timeoutMs, intervalMs: 50 });
+        const match = await waitFor(() => `${output.stdout}\n${output.stderr}`.match(pattern), {
+          timeoutMs,
+          intervalMs: 50,
+        });
         if (!match) throw new Error('unreachable: waitFor returns a truthy value');
         return match;
       } catch {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
+import { PROMISED_SETTINGS, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import {
   cleanEnv,
@@ -22,23 +22,6 @@ import {
 } from '../../harness/processes.js';
 
 const CLI = join(ROOT, 'src/cli.ts');
-
-/** The variables promised to operators (docs/compatibility.md), the seed's among them. */
-const CONTRACT_VARIABLES = [
-  'DATABASE_URL',
-  'PGLITE_DATA_DIR',
-  'POSTIZ_OAUTH_CLIENT_ID',
-  'POSTIZ_OAUTH_CLIENT_SECRET',
-  'PORT',
-  'HOST',
-  'SERVER_URL',
-  'POSTIZ_FRONTEND_URL',
-  'POSTIZ_API_URL',
-  'TRUST_PROXY',
-  'DEVICE_CODE_TTL_SECONDS',
-  'POLL_INTERVAL_SECONDS',
-  'LOG_LEVEL',
-];
 
 const pg = await usePostgres();
 
@@ -84,7 +67,7 @@ test('--help on the binary and on each command exits 0', async (t) => {
 test('serve --help lists every variable promised to operators', async (t) => {
   const run = await runCli(t, ['serve', '--help']);
   assert.equal(run.code, 0, shown(run));
-  for (const variable of CONTRACT_VARIABLES)
+  for (const variable of PROMISED_SETTINGS)
     assert.match(run.stdout, new RegExp(`\\b${variable}\\b`), `${variable} missing\n${shown(run)}`);
 });
 

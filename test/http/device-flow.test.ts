@@ -7,21 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type Built, build, TEST_CLIENT_ID } from '../../harness/build.js';
+import type { DeviceAuthorization } from '../../harness/device.js';
 import { type Answer, field, InjectBrowser } from '../../harness/inject-browser.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const JSON_TYPE = { 'content-type': 'application/json' };
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' };
 const SECOND = 1000;
-
-interface DeviceAuthorization {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
-  interval: number;
-}
 
 /** POST /device/code exactly as the postiz CLI sends it: JSON content type, no body. */
 async function startFlow(app: FastifyInstance): Promise<DeviceAuthorization> {

@@ -7,13 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import pg from 'pg';
 import { type Cluster, startCluster } from '../../harness/cluster.js';
 import { poll, sleep, startFlow } from '../../harness/device.js';
 import { type PgBouncer, pgbouncerMissing, startPgBouncer } from '../../harness/pgbouncer.js';
-import { usePostgres, waitFor } from '../../harness/postgres.js';
+import { assertMigrated, usePostgres, waitFor } from '../../harness/postgres.js';
 import { approveInBrowser } from '../../harness/walker.js';
-import { loadMigrations } from '../../src/storage/migrate.js';
 
 const running: { cluster?: Cluster; bouncer?: PgBouncer }[] = [];
 // Registered before usePostgres's own hook, so instances and poolers stop before their database.
@@ -42,21 +40,6 @@ async function readiness(cluster: Cluster): Promise<Record<string, string>[]> {
     },
     { timeoutMs: 15_000, intervalMs: 200 },
   ) as Promise<Record<string, string>[]>;
-}
-
-/** Every migration applied, each once. */
-async function assertMigrated(url: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(
-      rows.map((r) => r.version),
-      loadMigrations().map((m) => m.version),
-    );
-  } finally {
-    await client.end();
-  }
 }
 
 /** How long after an approval (through the proxy, so on another instance) a held poll got its token. */

@@ -8,14 +8,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import pg from 'pg';
 import { insertFlow, postgresStore } from '../../harness/build.js';
 import { CLUSTER_ORG, type Cluster, type ProxyRecord, startCluster } from '../../harness/cluster.js';
 import { poll, pollUntilSettled, sleep, startFlow } from '../../harness/device.js';
-import { usePostgres } from '../../harness/postgres.js';
+import { assertMigrated, usePostgres } from '../../harness/postgres.js';
 import { defer } from '../../harness/processes.js';
 import { approveInBrowser } from '../../harness/walker.js';
-import { loadMigrations } from '../../src/storage/migrate.js';
 import type { Store } from '../../src/storage/store.js';
 import { startCliLogin } from '../e2e/support/postiz-cli.js';
 
@@ -55,17 +53,7 @@ test('three instances started together on an empty database all become ready', {
   });
   t.diagnostic(`3 instances ready in ${Date.now() - started} ms`);
 
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(
-      rows.map((r) => r.version),
-      loadMigrations().map((m) => m.version),
-    );
-  } finally {
-    await client.end();
-  }
+  await assertMigrated(databaseUrl);
   for (const instance of cluster.instances) {
     assert.equal(instance.stderr(), '', `instance ${instance.index} wrote to stderr`);
     assert.doesNotMatch(instance.stdout(), /"level":(50|60)/, `instance ${instance.index} logged an error`);

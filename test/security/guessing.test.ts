@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { build, manualClock, postgresStore, sharedPglite } from '../../harness/build.js';
+import { build, manualClock, postgresStore, storesToShare } from '../../harness/build.js';
 import { type Answer, field, InjectBrowser, poll, startFlow } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { USER_CODE_ALPHABET } from '../../src/device-flow/codes.js';
@@ -207,14 +207,7 @@ test('a burst of wrong codes from 100 fresh addresses is looked up at most the g
   assert.equal(answers.filter((a) => a.status === 429).length, 100 - lookups());
 });
 
-const stores = [
-  { name: 'PGlite', skip: false as const, open: async () => ({ store: await sharedPglite(), close: false }) },
-  {
-    name: 'PostgreSQL',
-    skip: cluster ? (false as const) : 'no PostgreSQL available',
-    open: async () => ({ store: await postgresStore(await cluster!.createDatabase()), close: true }),
-  },
-];
+const stores = storesToShare(cluster);
 
 for (const backend of stores) {
   test(`the limits hold across two instances sharing one database (${backend.name})`, {

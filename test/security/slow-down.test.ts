@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { build, manualClock, postgresStore, sharedPglite } from '../../harness/build.js';
+import { build, manualClock, storesToShare } from '../../harness/build.js';
 import { pathOf, poll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 
@@ -83,14 +83,7 @@ test('a client keeping to its interval gets its token on the first poll after ap
   assert.equal(await pollResult(app, walked.started.device_code), 'token');
 });
 
-const stores = [
-  { name: 'PGlite', skip: false as const, open: async () => ({ store: await sharedPglite(), close: false }) },
-  {
-    name: 'PostgreSQL',
-    skip: cluster ? (false as const) : 'no PostgreSQL available',
-    open: async () => ({ store: await postgresStore(await cluster!.createDatabase()), close: true }),
-  },
-];
+const stores = storesToShare(cluster);
 
 for (const backend of stores) {
   /** Two instances of the app on one database, with one clock. */
