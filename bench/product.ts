@@ -170,8 +170,12 @@ export function pollCounts(metrics: Map<string, number>): Record<string, number>
 
 /** RSS and V8 heap in use, after a full GC in the server (SIGUSR2, see gc-on-signal.mjs). */
 export async function memory(product: Product): Promise<{ rss: number; heap: number }> {
-  product.child.proc.kill('SIGUSR2');
-  await sleep(500);
+  // Two rounds of full collections a second apart: after a burst of load, the first leaves
+  // pages V8 returns to the system only once the process has been idle for a moment.
+  for (let round = 0; round < 2; round++) {
+    product.child.proc.kill('SIGUSR2');
+    await sleep(1000);
+  }
   const m = await scrape(product.url);
   return {
     rss: m.get('process_resident_memory_bytes') ?? 0,
