@@ -206,10 +206,12 @@ export class FlowService {
       const deviceCode = newDeviceCode();
       const userCode = newUserCode();
       const flowId = newToken(12);
+      const deviceCodeHash = hashSecret(deviceCode);
+      const expiresAt = now.getTime() + config.deviceCodeTtlSeconds * 1000;
       const { created, count } = await store.createFlowWithin(
         {
           flowId,
-          deviceCodeHash: hashSecret(deviceCode),
+          deviceCodeHash,
           userCodeHash: hashSecret(userCode),
           publicKey: recipientKey(deviceCode),
           clientIp,
@@ -217,7 +219,7 @@ export class FlowService {
           userAgent: userAgent?.replace(/\p{Cc}/gu, '').slice(0, 512) ?? null,
           intervalSeconds: config.pollIntervalSeconds,
           createdAt: now,
-          expiresAt: new Date(now.getTime() + config.deviceCodeTtlSeconds * 1000),
+          expiresAt: new Date(expiresAt),
         },
         rule,
       );
@@ -227,9 +229,9 @@ export class FlowService {
         throw new TooManyRequests(refusal.retryAfterSeconds);
       }
       if (created) {
-        this.pending.remember(hashSecret(deviceCode).toString('hex'), {
+        this.pending.remember(deviceCodeHash.toString('hex'), {
           flowId,
-          expiresAt: now.getTime() + config.deviceCodeTtlSeconds * 1000,
+          expiresAt,
           intervalSeconds: config.pollIntervalSeconds,
           lastPollAt: null,
         });
