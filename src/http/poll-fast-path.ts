@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { clientAddress } from '../device-flow/addresses.js';
 import type { Caller, FlowService } from '../device-flow/flow-service.js';
-import { InvalidRequest, OAuthError, PENDING } from '../errors.js';
+import { InvalidRequest, OAuthError, PENDING, toOAuthBody } from '../errors.js';
 import { requestId } from './request-log.js';
 import { JSON_TYPE, type PollResponse, pollDeviceCode, pollResponse, preferredWait } from './token.js';
 import { remoteAddress, type TrustFunction } from './trust.js';
@@ -110,20 +110,12 @@ export function pollFastPath(deps: PollFastPathDeps): FastPath {
     deps.onResponse(response.statusCode, (performance.now() - started) / 1000);
   };
 
+  // What the Fastify route's error handler answers for a failure that is not an RFC error
+  // (`toOAuthBody`: 500 server_error), the details in the log only.
   const fail = (res: ServerResponse, req: IncomingMessage, err: unknown, started: number): void => {
     deps.log.error({ err, reqId: requestId(req) }, 'unhandled error');
-    deps.onResult('server_error');
-    const body = JSON.stringify({
-      error: 'server_error',
-      error_description: 'The server could not answer; try again.',
-    });
-    res.writeHead(500, {
-      ...jsonHeaders,
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
-    deps.onResponse(500, (performance.now() - started) / 1000);
+    const { statusCode, body, headers } = toOAuthBody(err);
+    write(res, { statusCode, headers, body: JSON.stringify(body), result: 'server_error' }, started);
   };
 
   const answer = (req: IncomingMessage, res: ServerResponse, text: string, started: number): void => {
@@ -146,7 +138,14 @@ export function pollFastPath(deps: PollFastPathDeps): FastPath {
       return;
     }
     const caller = new RequestCaller(req, deps.trust);
-    const polled = flows.poll(deviceCode, caller, preferredWait(req.headers.prefer, deps.defaultWaitSeconds));
+    let polled: ReturnType<FlowService['poll']>;
+    try {
+      polled = flows.poll(deviceCode, caller, preferredWait(req.headers.prefer, deps.defaultWaitSeconds));
+    } catch (err) {
+      // Thrown in a stream's 'end' handler, it would never be answered (and escapes as uncaught).
+      fail(res, req, err, started);
+      return;
+    }
     if (!(polled instanceof Promise)) {
       write(res, pollResponse(polled, apiUrl), started);
       return;

@@ -186,3 +186,42 @@ test('a poll through the listening server is answered by the fast path, and coun
     /^postiz_cli_auth_http_request_duration_seconds_count\{method="POST",route="\/device\/token",status_code="400"\} 1$/m,
   );
 });
+
+for (const [how, failing] of [
+  ['rejects', () => Promise.reject(new Error('a bug, not an outage'))],
+  [
+    'throws at once',
+    () => {
+      throw new Error('a bug, not an outage');
+    },
+  ],
+] as const) {
+  test(`a poll whose flow service ${how} (not an RFC error) answers 500 server_error, as the Fastify route does`, async (t) => {
+    const built = await build(t);
+    const flows = built.flows as { poll: unknown };
+    const poll = flows.poll;
+    flows.poll = failing;
+    t.after(() => {
+      flows.poll = poll;
+    });
+    const fast = await fastOnly(built);
+    t.after(fast.close);
+    const body = JSON.stringify({ device_code: 'A'.repeat(43) });
+    const viaFast = await post(fast.url, body, JSON_TYPE);
+    const viaRoute = await built.app.inject({
+      method: 'POST',
+      url: '/device/token',
+      headers: JSON_TYPE,
+      payload: body,
+    });
+    assert.equal(viaFast.status, 500);
+    assert.deepEqual(JSON.parse(viaFast.body), {
+      error: 'server_error',
+      error_description: 'The server could not answer; try again.',
+    });
+    assert.deepEqual(
+      { status: viaFast.status, body: viaFast.body, headers: viaFast.headers },
+      { status: viaRoute.statusCode, body: viaRoute.body, headers: ours(viaRoute.headers) },
+    );
+  });
+}
