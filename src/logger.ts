@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { clientAddress } from './device-flow/addresses.js';
 
 /** Field paths that may never reach a log line. */
 export const REDACT_PATHS = [
@@ -28,11 +29,12 @@ export const REDACT_PATHS = [
 
 export const LOG_SERIALIZERS = {
   req(request: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }) {
-    // Query strings carry user codes, OAuth codes and state: log the path only.
+    // Query strings carry user codes, OAuth codes and state: log the path only. The address
+    // may come from a header a client wrote: only an IP address (zone id dropped) is logged.
     return {
       method: request.method,
       path: request.url.split('?')[0],
-      ip: request.ip ?? request.socket?.remoteAddress,
+      ip: clientAddress(request.ip ?? request.socket?.remoteAddress ?? ''),
     };
   },
   res(reply: { statusCode: number }) {

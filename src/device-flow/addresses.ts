@@ -15,10 +15,14 @@ export const UNKNOWN_ADDRESS = 'unknown';
 /**
  * The client address as this server keeps it: an IP address, or `unknown`. With
  * `TRUST_PROXY`, the address comes from a header a client may have written; text that is
- * not an address is never shown on a page, logged or used as a limit's key.
+ * not an address is never shown on a page, logged or used as a limit's key. An IPv6 zone id
+ * (`fe80::1%eth0`, which `net.isIP` accepts with any text after the `%`) means nothing beyond
+ * the host that wrote it, and would carry that text onto the confirmation page: it is dropped.
  */
 export function clientAddress(ip: string): string {
-  return ip.length <= MAX_ADDRESS_LENGTH && isIP(ip) !== 0 ? ip : UNKNOWN_ADDRESS;
+  if (ip.length > MAX_ADDRESS_LENGTH || isIP(ip) === 0) return UNKNOWN_ADDRESS;
+  const zone = ip.indexOf('%');
+  return zone === -1 ? ip : ip.slice(0, zone);
 }
 
 /**
@@ -40,6 +44,14 @@ export function addressKey(ip: string, v6Bits: 48 | 64 = 64): string {
     .slice(0, v6Bits / 16)
     .map((g) => g.replace(/^0+(?=.)/, ''))
     .join(':')}::/${v6Bits}`;
+}
+
+/**
+ * The site an address belongs to, for limits that a whole allocation shares: an IPv6 /48 (a
+ * site's usual allocation, 65,536 /64s), or the address itself for IPv4.
+ */
+export function siteKey(ip: string): string {
+  return addressKey(ip, 48);
 }
 
 /**

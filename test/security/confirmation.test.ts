@@ -15,6 +15,7 @@ import {
   startFlow,
 } from '../../harness/inject-browser.js';
 import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
+import { createLogger } from '../../src/logger.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
 
@@ -164,6 +165,23 @@ test('a CLI whose first poll comes after the cancel learns access_denied on that
   const browser = new InjectBrowser(app);
   await pressOnConfirmation(browser, await enterCode(browser, started.user_code), 'deny');
   assert.equal((await poll(app, started.device_code)).json.error, 'access_denied');
+});
+
+test('an IPv6 zone id in X-Forwarded-For is never shown, stored or logged', async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'info',
+    format: 'json',
+    destination: { write: (line: string) => lines.push(line) },
+  });
+  const { app, store } = await build(t, { env: { TRUST_PROXY: 'true' }, logger });
+  const started = await startFlow(app, { 'x-forwarded-for': 'fe80::1%Verified-by-Postiz' });
+  const page = (await enterCode(new InjectBrowser(app), started.user_code)).body;
+  assert.ok(!page.includes('Verified-by-Postiz'), 'the zone id is not on the page');
+  assert.ok(page.includes('fe80::1'), 'the address is shown without it');
+  const flow = await store.findByUserCode(hashSecret(normalizeUserCode(started.user_code)!));
+  assert.equal(flow?.clientIp, 'fe80::1', 'stored without it');
+  assert.ok(!lines.join('').includes('Verified-by-Postiz'), 'not in the log');
 });
 
 test('an X-Forwarded-For that is not an address is shown as unknown, never as text', async (t) => {
