@@ -110,14 +110,24 @@ export async function build(
     clock?: ReturnType<typeof manualClock>;
     /** A pino logger to capture what the app logs (none by default). */
     logger?: FastifyBaseLogger;
+    /**
+     * A listening stand-in to talk to (another instance's), instead of a new one: instances
+     * of one deployment share one Postiz.
+     */
+    standIn?: StandIn;
   } = {},
 ): Promise<Built> {
   const clock = options.clock ?? manualClock();
   const serverUrl = options.env?.SERVER_URL ?? 'http://localhost:3111';
-  const standIn = testStandIn(serverUrl);
-  const postizUrl = await standIn.listen();
-  // Registered at once, so a failure below cannot leave the stand-in listening.
-  t.after(() => standIn.close());
+  let standIn = options.standIn;
+  if (!standIn) {
+    standIn = testStandIn(serverUrl);
+    await standIn.listen();
+    // Registered at once, so a failure below cannot leave the stand-in listening.
+    const own = standIn;
+    t.after(() => own.close());
+  }
+  const postizUrl = standIn.url!;
   const config = testConfig({ POSTIZ_FRONTEND_URL: postizUrl, POSTIZ_API_URL: postizUrl, ...options.env });
   const store = options.store ?? (await sharedPglite());
   await resetStore(store);

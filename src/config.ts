@@ -41,6 +41,7 @@ export interface Config {
   unknownPollWindowSeconds: number;
   codeBurnLimit: number;
   codeBurnWindowSeconds: number;
+  codeBurnGlobalLimit: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   connectionTimeoutMs: number;
@@ -347,7 +348,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'codeBurnLimit',
     env: 'RATE_LIMIT_CODE_BURNS',
     description:
-      'Refused callbacks per client address per window whose Postiz code this server redeems and discards, so that a leaked code is worthless; past it, codes are left alone.',
+      'Refused callbacks per client address per window whose Postiz code this server also redeems and discards at Postiz (defence in depth: a code first seen at a refused callback is never exchanged anyway); past it, such codes are only refused.',
     default: '10',
     parse: integer(1, 100000),
   },
@@ -357,6 +358,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'The window for burned codes.',
     default: '900',
     parse: integer(1, 86400),
+  },
+  {
+    key: 'codeBurnGlobalLimit',
+    env: 'RATE_LIMIT_CODE_BURNS_GLOBAL',
+    description:
+      'Codes burned at Postiz per window from all addresses together, so that junk callbacks from many addresses cannot turn this server into load on Postiz.',
+    default: '100',
+    parse: integer(1, 1000000),
   },
   {
     key: 'requestTimeoutMs',

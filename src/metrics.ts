@@ -71,7 +71,7 @@ export function createMetrics(options: {
     }),
     codesBurned: new Counter({
       name: 'postiz_cli_auth_codes_burned_total',
-      help: 'Postiz codes that reached a refused callback, by what became of them ("burned": redeemed and discarded; "rejected", "failed", "limited", "repeated", "malformed").',
+      help: 'Postiz codes that reached a refused callback (recorded, so never exchanged), by what became of them at Postiz ("burned": redeemed and discarded; "rejected", "failed", "limited", "repeated", "subresource", "malformed").',
       labelNames: ['result'],
       registers,
     }),

@@ -1,40 +1,45 @@
 /**
- * Burning leaked Postiz codes. Postiz ignores PKCE for `pca_` apps, so an unused code of our
- * app could be exchanged inside anyone's flow. A code that reaches the callback and is not
- * used for its own flow (the callback was refused) is therefore redeemed at Postiz at once
- * and the token thrown away: by the time the refusal page shows, the code in its URL is
- * worthless (docs/security.md, "A leaked Postiz code").
+ * Burning leaked Postiz codes, as defence in depth. What makes a leaked code worthless is that
+ * this server records every code that reaches the callback and never exchanges one first seen
+ * at a refused callback (`Store.sightCodes`, docs/security.md): only this server holds the
+ * client secret. A code first seen at a refused callback is also redeemed at Postiz and its
+ * token thrown away, so it is dead at Postiz too, should the record ever be lost.
  *
  * Burning must not turn junk callbacks into load on Postiz's token endpoint (which would get
- * this app rate-limited there): only well-formed codes are redeemed, each code once, and each
- * client address within a budget (`RATE_LIMIT_CODE_BURNS`). At most one upstream call per
- * inbound request, so never an amplifier.
+ * this app rate-limited there): only well-formed codes are redeemed, only at their first
+ * sighting, at most one per request, within a budget per client address and a global one
+ * (`RATE_LIMIT_CODE_BURNS`, `RATE_LIMIT_CODE_BURNS_GLOBAL`). Requests a browser makes for a
+ * sub-resource are never burned, so a page cannot spend a visitor's budget with images.
  */
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
-import { hashSecret, newToken } from './codes.js';
+import { newToken } from './codes.js';
 import { codeVerifier, newState } from './pkce.js';
 import type { RateLimits } from './rate-limits.js';
 
 /**
- * What became of a code:
+ * What became of a code that reached a refused callback:
  * - `burned`: Postiz issued a token for it, which was discarded (a live code was leaked or injected);
  * - `rejected`: Postiz refused it (already used, expired, never issued);
  * - `failed`: Postiz could not be asked (down, slow, unreadable);
- * - `limited`: the address is over its budget, Postiz was not asked;
- * - `repeated`: this code was burned a moment ago, Postiz was not asked again;
+ * - `limited`: the address or everyone is over the budget, Postiz was not asked;
+ * - `repeated`: the code was seen before (burned then, or bound to its own flow), Postiz was not asked;
+ * - `subresource`: the request was a browser's sub-resource fetch, never a Postiz redirect, Postiz was not asked;
  * - `malformed`: not shaped like a Postiz code, Postiz was not asked.
  */
-export type BurnResult = 'burned' | 'rejected' | 'failed' | 'limited' | 'repeated' | 'malformed';
+export type BurnResult =
+  | 'burned'
+  | 'rejected'
+  | 'failed'
+  | 'limited'
+  | 'repeated'
+  | 'subresource'
+  | 'malformed';
 
 /**
  * Postiz codes are 32 letters and digits. Some slack either way, so that a change of length
  * at Postiz does not silently stop the burning, but nothing that could carry markup or paths.
  */
 const POSTIZ_CODE = /^[A-Za-z0-9]{16,128}$/;
-/** Postiz codes live 10 minutes: a code burned longer ago than that cannot come back alive. */
-const REMEMBER_MS = 10 * 60 * 1000;
-/** Bound on remembered codes (their hashes); the oldest are forgotten first. */
-const REMEMBER_MAX = 10_000;
 
 export interface CodeBurnerDeps {
   postiz: PostizClient;
@@ -43,22 +48,15 @@ export interface CodeBurnerDeps {
   now: () => number;
 }
 
-/** Redeems and discards codes that reached a refused callback. */
+/** Redeems and discards codes first seen at a refused callback. */
 export class CodeBurner {
-  /** Hashes of codes burned recently (never the codes), with when. */
-  private readonly recent = new Map<string, number>();
-
   constructor(private readonly deps: CodeBurnerDeps) {}
 
-  /** Make `code` worthless at Postiz, within the budget of the caller's address `ip`. */
+  /** Make `code` worthless at Postiz, within the budgets of the caller's address `ip` and of everyone. */
   async burn(code: string, ip: string): Promise<BurnResult> {
     if (!POSTIZ_CODE.test(code)) return 'malformed';
-    const now = this.deps.now();
-    const key = hashSecret(code).toString('hex');
-    if (this.seen(key, now)) return 'repeated';
-    const refusal = await this.deps.limits.codeBurn(ip, new Date(now));
+    const refusal = await this.deps.limits.codeBurn(ip, new Date(this.deps.now()));
     if (refusal) return 'limited';
-    this.remember(key, now);
     try {
       // A verifier that matches nothing: for `pcd_` apps Postiz refuses it, and a presented
       // code is used up either way. The token, if any, is never looked at.
@@ -70,24 +68,7 @@ export class CodeBurner {
       return 'burned';
     } catch (err) {
       if (err instanceof UpstreamError && err.kind === 'rejected') return 'rejected';
-      // Not redeemed: a later callback with the same code may try again.
-      this.recent.delete(key);
       return 'failed';
-    }
-  }
-
-  private seen(key: string, now: number): boolean {
-    const at = this.recent.get(key);
-    return at !== undefined && now - at < REMEMBER_MS;
-  }
-
-  private remember(key: string, now: number): void {
-    this.recent.delete(key);
-    this.recent.set(key, now);
-    // Insertion order is age order: drop from the front.
-    for (const [oldKey, at] of this.recent) {
-      if (this.recent.size <= REMEMBER_MAX && now - at < REMEMBER_MS) break;
-      this.recent.delete(oldKey);
     }
   }
 }

@@ -17,9 +17,9 @@ import {
 } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
-import type { Flow, RateRule, Store } from '../storage/store.js';
-import { addressKey } from './addresses.js';
-import { CodeBurner } from './code-burner.js';
+import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
+import { addressKey, siteKey } from './addresses.js';
+import { type BurnResult, CodeBurner } from './code-burner.js';
 import {
   hashKey,
   hashSecret,
@@ -49,7 +49,8 @@ export type FlowEventName =
   | 'delivered'
   | 'failed'
   | 'rejected_callback'
-  | 'code_burned';
+  | 'code_burned'
+  | 'displaced';
 
 export interface FlowObserver {
   /** The notification state changed (`lost`: the re-check every second is what notices changes). */
@@ -104,11 +105,17 @@ export interface Authorization {
   binding: { name: string; value: string; maxAgeSeconds: number };
 }
 
+/** A callback as it arrived: each query parameter's values (a repeated one has several). */
 export interface CallbackInput {
-  state: string | undefined;
-  code: string | undefined;
-  error: string | undefined;
+  state: string[];
+  code: string[];
+  error: string[];
   cookies: Record<string, string | undefined>;
+  /**
+   * The browser fetched it as a sub-resource (`Sec-Fetch-Dest` other than `document`: an
+   * image, a frame, a script), which a Postiz redirect never is.
+   */
+  subresource: boolean;
 }
 
 /** How long the callback keeps retrying the database while it is unreachable. */
@@ -116,8 +123,13 @@ const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
-/** `Retry-After` when the cap on live flows is reached: a few of them end every second. */
+/** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
+/**
+ * How long a Postiz code's sighting is kept: codes live 10 minutes at Postiz, so an hour
+ * outlives any code by far, clock skew included.
+ */
+const CODE_KEPT_MS = 60 * 60 * 1000;
 
 /** What a poll is answered with: the token, or the RFC error (most often `authorization_pending`). */
 export type PollAnswer = IssuedToken | OAuthError;
@@ -160,6 +172,7 @@ export class FlowService {
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
+      makeRoom: (holder, now) => deps.store.makeRoom(holder, deps.config.maxPendingFlows, now),
       now: this.now,
     });
   }
@@ -177,13 +190,17 @@ export class FlowService {
       observer.rateLimited('device_code');
       throw new TooManyRequests(known.retryAfterSeconds);
     }
-    if (!(await this.cap.reserve())) {
+    const place = await this.cap.reserve(siteKey(caller.ip));
+    if (place.full) {
+      // Whoever holds the most holds no more than this caller would: a place frees when the
+      // oldest live flow expires.
       observer.rateLimited('device_code');
-      throw new TemporarilyUnavailable(
-        'Too many logins are in progress; try again shortly',
-        FULL_RETRY_AFTER_SECONDS,
-      );
+      const retryAfter = place.freeAt
+        ? Math.max(1, Math.ceil((place.freeAt.getTime() - now.getTime()) / 1000))
+        : FULL_RETRY_AFTER_SECONDS;
+      throw new TemporarilyUnavailable('Too many logins are in progress; try again shortly', retryAfter);
     }
+    if (place.displaced) this.event('displaced', place.displaced, caller, { for: caller.ip });
     let started: StartedFlow | undefined;
     try {
       started = await this.insertFlow(caller, userAgent, rule, now);
@@ -220,6 +237,7 @@ export class FlowService {
           intervalSeconds: config.pollIntervalSeconds,
           createdAt: now,
           expiresAt: new Date(expiresAt),
+          holder: siteKey(clientIp),
         },
         rule,
       );
@@ -331,21 +349,29 @@ export class FlowService {
   /**
    * GET /device/callback. Order matters: every check that can fail comes before the one
    * atomic claim of the `state`, so a refused callback leaves the flow usable, and a replayed
-   * one never reaches Postiz twice. A refused callback's code is burned before the refusal
-   * page is shown (`CodeBurner`): unused, it could be exchanged inside someone else's flow.
+   * one never reaches Postiz twice. Every Postiz code that arrives is recorded, and belongs to
+   * the first callback that carried it (`Store.sightCodes`): a code first seen at a refused
+   * callback is never exchanged for any flow, one first seen at this flow's callback only for
+   * this flow. Refused codes are also burned at Postiz (`CodeBurner`), as defence in depth.
    */
   async callback(
     input: CallbackInput,
     caller: Caller,
   ): Promise<{ outcome: 'approved' | 'denied'; flow: Flow }> {
     const { store } = this.deps;
+    const codes = input.code.filter((code) => code !== '');
     const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
-      await this.burnUnused(input.code, caller, reason, flow);
+      await this.refuseCodes(codes, caller, reason, flow, input.subresource);
       throw new PageError(reason);
     };
-    if (!input.state || input.state.length > 256 || (!input.code && !input.error))
+    // A repeated parameter is not a callback Postiz sends: refused, every code in it recorded.
+    if (input.state.length > 1 || input.code.length > 1 || input.error.length > 1)
       return refuse('bad_request');
-    const stateHash = hashSecret(input.state);
+    const [state] = input.state;
+    const [code] = codes;
+    const [error] = input.error;
+    if (!state || state.length > 256 || (!code && !error)) return refuse('bad_request');
+    const stateHash = hashSecret(state);
     // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
     // browser is here now, and Postiz's code will not come back.
     const flow = await this.retrying(() => store.findByState(stateHash));
@@ -356,20 +382,31 @@ export class FlowService {
     if (!binding) return refuse('wrong_browser', flow);
 
     // The confirming browser sent this callback twice (a reload, a double request, perhaps to
-    // another instance): the first copy holds the state and is using the code. Burning it
-    // here would make that copy's exchange fail, so this copy only says so.
-    if (flow.stateClaimed) throw new PageError('already_used');
+    // another instance): the first copy holds the state and is using the code, which is
+    // recorded as this flow's, so the refusal leaves it alone (a different code is refused).
+    if (flow.stateClaimed) return refuse('already_used', flow);
     const now = new Date(this.now());
+    if (code && !error) {
+      const [sighting] = await this.retrying(() =>
+        store.sightCodes([hashSecret(code)], flow.flowId, now, new Date(now.getTime() + CODE_KEPT_MS)),
+      );
+      if (sighting!.flowId !== flow.flowId) {
+        // Seen before at a refused callback, or at another flow's: an injected code. The state
+        // is left unclaimed, so the confirming browser can still go back to Postiz.
+        this.event('rejected_callback', flow.flowId, caller, { reason: 'code_seen_before' });
+        throw new PageError('upstream_rejected', { flowId: flow.flowId, statusCode: 400 });
+      }
+    }
     const claimed = await this.retrying(() => store.claimState(stateHash, now));
     if (!claimed) throw new PageError('already_used');
 
-    if (input.error) {
-      // Postiz sends no code with an error; should one come along, it is not used either.
-      await this.burnUnused(input.code, caller, 'unknown_state', flow);
-      if (input.error !== 'access_denied') {
+    if (error) {
+      // Postiz sends no code with an error; should one come along, it is refused too.
+      await this.refuseCodes(codes, caller, 'unknown_state', flow, input.subresource);
+      if (error !== 'access_denied') {
         this.event('failed', flow.flowId, caller, {
           reason: 'postiz_error',
-          error: input.error.slice(0, 64),
+          error: error.slice(0, 64),
         });
         throw new PageError('upstream_unavailable', { flowId: flow.flowId });
       }
@@ -381,8 +418,8 @@ export class FlowService {
     let token: Awaited<ReturnType<PostizClient['exchangeCode']>>;
     try {
       token = await this.deps.postiz.exchangeCode({
-        code: input.code!,
-        codeVerifier: codeVerifier(binding, input.state),
+        code: code!,
+        codeVerifier: codeVerifier(binding, state),
         redirectUri: this.redirectUri,
       });
     } catch (err) {
@@ -417,15 +454,39 @@ export class FlowService {
     return { outcome: 'approved', flow: approved };
   }
 
-  /** Burn a callback's code that will not be used for its own flow, and report what became of it. */
-  private async burnUnused(
-    code: string | undefined,
+  /**
+   * Record the codes of a refused callback, so that none is ever exchanged (for any flow, on
+   * any instance), unconditionally; then burn at Postiz the first one seen here for the first
+   * time, if the request was not a sub-resource fetch and the budgets allow (at most one
+   * upstream call per request). Reported as `code_burned` with what became of it.
+   */
+  private async refuseCodes(
+    codes: string[],
     caller: Caller,
     refused: PageErrorReason,
     flow: Flow | undefined,
+    subresource: boolean,
   ): Promise<void> {
-    if (code === undefined || code === '') return;
-    const result = await this.burner.burn(code, caller.ip);
+    if (codes.length === 0) return;
+    const unique = [...new Set(codes)];
+    const now = this.now();
+    let sightings: CodeSighting[];
+    try {
+      sightings = await this.retrying(() =>
+        this.deps.store.sightCodes(unique.map(hashSecret), null, new Date(now), new Date(now + CODE_KEPT_MS)),
+      );
+    } catch (err) {
+      // Not recorded (the database stayed unreachable): burning is then all that protects them.
+      this.deps.observer.trouble('could not record the codes of a refused callback; burning them', err);
+      sightings = unique.map(() => ({ first: true, flowId: null }));
+    }
+    const fresh = unique.find((_, i) => sightings[i]!.first);
+    const result: BurnResult =
+      fresh === undefined
+        ? 'repeated'
+        : subresource
+          ? 'subresource'
+          : await this.burner.burn(fresh, caller.ip);
     this.event('code_burned', flow?.flowId, caller, { result, refused });
   }
 

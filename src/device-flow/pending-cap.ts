@@ -8,7 +8,12 @@
  * it), and the starts this instance makes in between are added to it. On one instance the cap
  * is exact, even under a burst: a place is reserved synchronously before the flow is inserted.
  * Across instances it may be passed by what the others start within one refresh.
+ *
+ * A full cap must not let a few addresses keep everyone else out: when the estimate says
+ * full, the store is asked for room (`Store.makeRoom`), and ends the oldest flow of whoever
+ * holds the most when they hold at least two more than the newcomer (docs/security.md).
  */
+import type { Room } from '../storage/store.js';
 
 /** How often the count is read again, near the cap and far below it. */
 const NEAR_REFRESH_MS = 1000;
@@ -18,8 +23,15 @@ export interface PendingCapDeps {
   max: number;
   /** Live pending flows in the database, at `now`. */
   count: (now: Date) => Promise<number>;
+  /** The store's `makeRoom` for a newcomer from `holder`, with this cap. */
+  makeRoom: (holder: string, now: Date) => Promise<Room>;
   now: () => number;
 }
+
+/** A place under the cap (perhaps taken from a hoarder's flow), or none. */
+export type Place =
+  | { full?: undefined; displaced?: string }
+  | { full: true /** When the earliest live flow expires, if known. */; freeAt?: Date };
 
 /** Places for new flows under the cap. */
 export class PendingCap {
@@ -38,15 +50,32 @@ export class PendingCap {
   }
 
   /**
-   * Reserve a place for a new flow; false when the cap is reached. Then call `created` once
-   * the flow is stored, or `release` if it is not.
+   * Reserve a place for a new flow from `holder` (`siteKey` of its address): `full` when there
+   * is none to be had. Then call `created` once the flow is stored, or `release` if it is not.
    */
-  async reserve(): Promise<boolean> {
+  async reserve(holder: string): Promise<Place> {
     const age = this.deps.now() - this.countedAt;
     if (age >= (this.estimate * 2 >= this.deps.max ? NEAR_REFRESH_MS : FAR_REFRESH_MS)) await this.refresh();
-    if (this.estimate >= this.deps.max) return false;
-    this.inFlight++;
-    return true;
+    if (this.estimate < this.deps.max) {
+      this.inFlight++;
+      return {};
+    }
+    const insertedBefore = this.inserted;
+    const room = await this.deps.makeRoom(holder, new Date(this.deps.now()));
+    if (room.displaced) {
+      // A live flow was ended for this one: the count of live flows stays where it was.
+      this.inFlight++;
+      return { displaced: room.displaced };
+    }
+    // Places may have come free since the last count. Flows stored here while the store
+    // counted may be in `room.live` or not, those still in flight are not: both are added,
+    // so the estimate errs towards refusing and the cap stays exact on one instance.
+    const storedMeanwhile = Math.max(0, this.inserted - insertedBefore);
+    if (room.live + this.inFlight + storedMeanwhile < this.deps.max) {
+      this.inFlight++;
+      return {};
+    }
+    return { full: true, ...(room.freeAt ? { freeAt: room.freeAt } : {}) };
   }
 
   /** The reserved flow was stored. */

@@ -3,12 +3,17 @@
  * instances. Every attempt is counted before the work it limits, by one statement that
  * increments and returns the count, so no burst gets past a limit (docs/security.md).
  *
+ * No limit may be turned against the people it protects: the global ceiling on wrong user
+ * codes only refuses addresses that already guessed wrong in the window (someone else's
+ * guessing never stops a user typing the right code), and IPv6 guesses count per /64 and per
+ * /48, so one allocation's addresses share one budget.
+ *
  * A refusal is remembered in this process until its window ends: a refused address keeps
  * being refused without any database round trip, so hammering costs the database nothing.
  */
 import type { Config } from '../config.js';
 import type { RateCount, RateRule, Store } from '../storage/store.js';
-import { addressKey } from './addresses.js';
+import { addressKey, siteKey } from './addresses.js';
 
 /** A refusal: how long until the window resets. */
 export interface Refusal {
@@ -35,12 +40,18 @@ export interface RateLimits {
   userCodeAttempt(ip: string, now: Date): Promise<UserCodeAttempt>;
   /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
-  /** Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its budget. */
+  /**
+   * Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its
+   * budget, or all addresses together are over the global one (counted only within its own).
+   */
   codeBurn(ip: string, now: Date): Promise<Refusal | undefined>;
 }
 
 const secondsUntil = (resetAt: Date, now: Date): number =>
   Math.max(1, Math.ceil((resetAt.getTime() - now.getTime()) / 1000));
+
+/** An IPv6 /48 (a site) may guess this many times what one address may. */
+export const SITE_GUESSES_FACTOR = 10;
 
 /** How many refusals are remembered at most; the oldest are forgotten first. */
 const REMEMBERED_REFUSALS = 10_000;
@@ -81,6 +92,12 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
     memo.set(rule.key, count.resetAt);
     return { retryAfterSeconds: secondsUntil(count.resetAt, now) };
   };
+  const codeBurnWindow = config.codeBurnWindowSeconds * 1000;
+  const globalBurns: RateRule = {
+    key: 'code-burn:*',
+    windowMs: codeBurnWindow,
+    max: config.codeBurnGlobalLimit,
+  };
 
   /** Count one hit on `rule` unless it is already known to be refused. */
   const count = async (rule: RateRule, now: Date): Promise<Refusal | undefined> =>
@@ -90,7 +107,7 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
     flowStart: (ip) => ({
       // Per /48 for IPv6: one allocation (a site's usual /48) could otherwise start 65,536
       // times the limit from its /64s.
-      key: `flow-start:${addressKey(ip, 48)}`,
+      key: `flow-start:${siteKey(ip)}`,
       windowMs: config.flowStartWindowSeconds * 1000,
       max: config.flowStartLimit,
     }),
@@ -105,19 +122,38 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
         windowMs: userCodeWindow,
         max: config.userCodeAttempts,
       };
-      const known = memo.get(own.key, now) ?? memo.get(globalUserCodes.key, now);
+      const site = siteKey(ip);
+      const rules: RateRule[] = [own, globalUserCodes];
+      if (site !== addressKey(ip)) {
+        rules.push({
+          key: `user-code:${site}`,
+          windowMs: userCodeWindow,
+          max: config.userCodeAttempts * SITE_GUESSES_FACTOR,
+        });
+      }
+      const known = memo.get(own.key, now) ?? (rules[2] ? memo.get(rules[2].key, now) : undefined);
       if (known) return { refusal: known };
       // Counted before the lookup, atomically: simultaneous guesses each see their own count,
       // so no burst gets more lookups than the limits allow (docs/security.md).
-      const [mine, all] = await store.hitAll([own.key, globalUserCodes.key], now, userCodeWindow);
-      const refused = refusal(mine!, own, now) ?? refusal(all!, globalUserCodes, now);
+      const counts = await store.hitAll(
+        rules.map((r) => r.key),
+        now,
+        userCodeWindow,
+      );
+      const [mine, all, ofSite] = counts as [RateCount, RateCount, RateCount | undefined];
+      let refused = refusal(mine, own, now) ?? (ofSite ? refusal(ofSite, rules[2]!, now) : undefined);
+      // The global ceiling bounds guessing from many addresses, but only for addresses that
+      // guessed wrong already in this window: an attempt is counted before its lookup and given
+      // back when right, so `hits` above 1 means an earlier wrong one. A user's first attempt
+      // (the right code, pre-filled from the link) is never refused for others' guessing.
+      if (!refused && mine.hits > 1 && all.hits > globalUserCodes.max) {
+        memo.set(own.key, all.resetAt);
+        refused = { retryAfterSeconds: secondsUntil(all.resetAt, now) };
+      }
       if (refused) return { refusal: refused };
       return {
         forgive: () =>
-          store.forgive([
-            { key: own.key, windowStart: mine!.windowStart },
-            { key: globalUserCodes.key, windowStart: all!.windowStart },
-          ]),
+          store.forgive(rules.map((rule, i) => ({ key: rule.key, windowStart: counts[i]!.windowStart }))),
       };
     },
 
@@ -131,14 +167,14 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
         now,
       ),
 
-    codeBurn: (ip, now) =>
-      count(
-        {
-          key: `code-burn:${addressKey(ip)}`,
-          windowMs: config.codeBurnWindowSeconds * 1000,
-          max: config.codeBurnLimit,
-        },
+    async codeBurn(ip, now) {
+      // The address's budget first, then the global one only for burns within it: one
+      // address's junk cannot spend everyone's budget.
+      const own = await count(
+        { key: `code-burn:${addressKey(ip)}`, windowMs: codeBurnWindow, max: config.codeBurnLimit },
         now,
-      ),
+      );
+      return own ?? count(globalBurns, now);
+    },
   };
 }

@@ -15,6 +15,14 @@ import { callerOf as caller } from './caller.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+/** A query parameter's values: none, one, or several when it was repeated. */
+const values = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.filter((v) => typeof v === 'string')
+      : [];
+
 /** Fields of a form post; anything that is not a flat object of strings is a bad request. */
 function formFields(request: FastifyRequest): Record<string, string | undefined> {
   const body = request.body;
@@ -126,12 +134,14 @@ export function verifyRoutes(
 
   app.get('/device/callback', page, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
+    const dest = request.headers['sec-fetch-dest'];
     const result = await flows.callback(
       {
-        state: str(query.state),
-        code: str(query.code),
-        error: str(query.error),
+        state: values(query.state),
+        code: values(query.code),
+        error: values(query.error),
         cookies: request.cookies,
+        subresource: typeof dest === 'string' && dest !== 'document',
       },
       caller(request),
     );

@@ -8,6 +8,7 @@ import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
 import type {
+  CodeSighting,
   Flow,
   FlowEvent,
   FlowState,
@@ -18,6 +19,7 @@ import type {
   PurgedFlow,
   RateCount,
   RateRule,
+  Room,
   Store,
 } from './store.js';
 
@@ -52,7 +54,7 @@ function toFlow(row: Row): Flow {
 
 /** The columns of a new flow, in the order `START_BATCH_SQL` selects them. */
 const NEW_FLOW_COLUMNS =
-  'device_code_hash, flow_id, user_code_hash, public_key, client_ip, user_agent, interval_seconds, created_at, expires_at';
+  'device_code_hash, flow_id, user_code_hash, public_key, client_ip, user_agent, interval_seconds, created_at, expires_at, holder';
 
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
@@ -99,7 +101,7 @@ type StartOutput = { created: boolean; count: RateCount };
 const START_BATCH_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
-    n int, d text, f text, u text, k text, ip text, ua text, iv int, c timestamptz, e timestamptz, key text)
+    n int, d text, f text, u text, k text, ip text, ua text, iv int, c timestamptz, e timestamptz, h text, key text)
 ),
 per_key AS (
   SELECT key, max(c) AS now, count(*)::int AS hits FROM input GROUP BY key
@@ -113,7 +115,7 @@ ranked AS (
 ),
 inserted AS (
   INSERT INTO device_requests (${NEW_FLOW_COLUMNS})
-  SELECT decode(d, 'hex'), f, decode(u, 'hex'), decode(k, 'hex'), ip, ua, iv, c, e
+  SELECT decode(d, 'hex'), f, decode(u, 'hex'), decode(k, 'hex'), ip, ua, iv, c, e, h
   FROM ranked WHERE hits_now <= $3::int
   ON CONFLICT DO NOTHING
   RETURNING flow_id
@@ -185,6 +187,7 @@ export class SqlStore implements Store {
           iv: flow.intervalSeconds,
           c: flow.createdAt.toISOString(),
           e: flow.expiresAt.toISOString(),
+          h: flow.holder,
           key: limit.key,
         };
       });
@@ -307,8 +310,10 @@ export class SqlStore implements Store {
     // deleted flow is reported by exactly one of them.
     const rows = await this.db.query(
       `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
-            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1)
-       SELECT flow_id, status, (SELECT count(*) FROM limits)::int AS limits FROM flows`,
+            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1),
+            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2 RETURNING 1)
+       SELECT flow_id, status, (SELECT count(*) FROM limits)::int AS limits,
+         (SELECT count(*) FROM codes)::int AS codes FROM flows`,
       [before, now],
     );
     return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
@@ -400,6 +405,72 @@ export class SqlStore implements Store {
       [now],
     );
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async sightCodes(
+    codeHashes: Buffer[],
+    flowId: string | null,
+    now: Date,
+    keepUntil: Date,
+  ): Promise<CodeSighting[]> {
+    if (codeHashes.length === 0) return [];
+    // Upserted in hash order, so concurrent statements lock shared rows in the same order and
+    // cannot deadlock. An existing row keeps its flow: only the first sighting decides.
+    const rows = await this.db.query(
+      `INSERT INTO postiz_codes AS c (code_hash, flow_id, sightings, first_seen_at, expires_at)
+       SELECT decode(h, 'hex'), $2, 1, $3, $4 FROM unnest($1::text[]) AS u(h) ORDER BY h
+       ON CONFLICT (code_hash) DO UPDATE SET sightings = c.sightings + 1
+       RETURNING encode(code_hash, 'hex') AS hash, flow_id, sightings = 1 AS first`,
+      [codeHashes.map((h) => h.toString('hex')), flowId, now, keepUntil],
+    );
+    const byHash = new Map(rows.map((row) => [row.hash as string, row]));
+    return codeHashes.map((h) => {
+      const row = byHash.get(h.toString('hex'))!;
+      return { first: row.first === true, flowId: (row.flow_id as string | null) ?? null };
+    });
+  }
+
+  async makeRoom(holder: string, max: number, now: Date): Promise<Room> {
+    // One statement: count the live flows, and when they fill the cap, end the oldest flow of
+    // the holder with the most if it holds at least two more than `holder` (so a newcomer
+    // always gets in while anyone hoards, and two holders never trade places back and forth).
+    // SKIP LOCKED: concurrent starts each take a different flow.
+    const rows = await this.db.query(
+      `WITH live AS (
+         SELECT holder, expires_at FROM device_requests WHERE status = 'pending' AND expires_at > $2
+       ),
+       counts AS (
+         SELECT count(*)::int AS total, min(expires_at) AS free_at,
+           count(*) FILTER (WHERE holder = $1)::int AS mine
+         FROM live
+       ),
+       top AS (
+         SELECT holder, count(*)::int AS n FROM live WHERE holder IS NOT NULL
+         GROUP BY holder ORDER BY n DESC, holder LIMIT 1
+       ),
+       victim AS (
+         SELECT device_code_hash FROM device_requests
+         WHERE holder = (SELECT holder FROM top) AND status = 'pending' AND expires_at > $2
+           AND (SELECT total FROM counts) >= $3
+           AND (SELECT n FROM top) >= (SELECT mine FROM counts) + 2
+         ORDER BY created_at LIMIT 1
+         FOR UPDATE SKIP LOCKED
+       ),
+       displaced AS (
+         UPDATE device_requests AS d SET expires_at = $2 FROM victim
+         WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
+         RETURNING d.flow_id
+       )
+       SELECT (SELECT total FROM counts) AS total, (SELECT free_at FROM counts) AS free_at,
+         (SELECT flow_id FROM displaced) AS displaced`,
+      [holder, now, max],
+    );
+    const row = rows[0]!;
+    return {
+      live: Number(row.total),
+      ...(row.displaced ? { displaced: row.displaced as string } : {}),
+      ...(row.free_at ? { freeAt: date(row.free_at) } : {}),
+    };
   }
 
   async ping(): Promise<void> {

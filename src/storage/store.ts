@@ -35,6 +35,26 @@ export interface NewFlow {
   intervalSeconds: number;
   createdAt: Date;
   expiresAt: Date;
+  /** The network it was started from (the key of its flow-start limit), for `makeRoom`. */
+  holder: string | null;
+}
+
+/** What is known of a Postiz code after `sightCodes` recorded one more sighting of it. */
+export interface CodeSighting {
+  /** Whether this was the first time any instance saw it. */
+  first: boolean;
+  /** The flow whose accepted callback first carried it; null when first seen at a refused one. */
+  flowId: string | null;
+}
+
+/** What `makeRoom` found, and did, when the cap on live flows is reached. */
+export interface Room {
+  /** Live pending flows, before any displacement. */
+  live: number;
+  /** The flow that was ended to make room, if one was. */
+  displaced?: string;
+  /** When the earliest live flow expires (a place is sure to be free then); absent when none is live. */
+  freeAt?: Date;
 }
 
 /** The result of recording a poll: the flow after the poll, and whether it came too soon. */
@@ -124,7 +144,10 @@ export interface Store {
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
   /** The atomic claim: delete an approved flow and return its sealed token, to exactly one caller. */
   claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined>;
-  /** Delete flows that expired before `before`, and stale rate-limit windows; returns the flows deleted. */
+  /**
+   * Delete flows that expired before `before`, stale rate-limit windows and code sightings past
+   * their time; returns the flows deleted.
+   */
   purge(before: Date, now: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
@@ -150,6 +173,23 @@ export interface Store {
   notificationsArrive(timeoutMs: number): Promise<boolean>;
   /** Live flows waiting for their user (for the pending-flows gauge). */
   countPending(now: Date): Promise<number>;
+  /**
+   * Record one sighting of each Postiz code (by hash; distinct) at a callback, for `flowId`
+   * (an accepted callback) or null (a refused one), in one statement. A code's first sighting
+   * decides its flow for good (kept until `keepUntil`); later ones only count. The sightings
+   * in the order of `codeHashes`.
+   */
+  sightCodes(
+    codeHashes: Buffer[],
+    flowId: string | null,
+    now: Date,
+    keepUntil: Date,
+  ): Promise<CodeSighting[]>;
+  /**
+   * When `max` live pending flows are reached: end (expire now) the oldest pending flow of the
+   * holder with the most, if it holds more than one more than `holder` does, in one statement.
+   */
+  makeRoom(holder: string, max: number, now: Date): Promise<Room>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

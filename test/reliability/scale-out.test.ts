@@ -184,6 +184,7 @@ test('purging from several instances at once: no errors, each expired flow repor
     intervalSeconds: 5,
     createdAt: new Date(expiresAt - 900_000),
     expiresAt: new Date(expiresAt),
+    holder: '127.0.0.1',
   });
   for (let round = 0; round < 3; round++) {
     // Expired a minute ago: the instances' own timers keep expired flows an hour, so only this test purges these.

@@ -172,13 +172,13 @@ test("a hand-made consent link (our client id, the attacker's state) gives the a
   const attacker = await confirmOwnFlow(app);
   const { state, browser: attackerBrowser } = attacker;
 
-  // The first replay claims the attacker's state and meets Postiz refusing the code, already
-  // burned when the victim landed (502, the retry page); the second finds that state used (400).
-  // Either way no token.
+  // Each replay brings a code first seen at a refused callback (where the victim landed): it is
+  // refused before the attacker's state is claimed, and Postiz is never asked (400, the page
+  // that offers the confirming browser a new trip to Postiz). No token either way.
   for (const [link, refusal] of [
     [
       `${config.postizFrontendUrl}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code&state=${state}`,
-      502,
+      400,
     ],
     [`${config.postizFrontendUrl}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code`, 400],
   ] as const) {

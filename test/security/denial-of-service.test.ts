@@ -170,6 +170,58 @@ test('past MAX_PENDING_FLOWS, flow starts get 503 with Retry-After; a burst crea
   assert.equal(again.statusCode, 200, again.body);
 });
 
+test('a full MAX_PENDING_FLOWS cannot be monopolised: a new user displaces the oldest flow of the address holding the most', async (t) => {
+  const { app, clock, config, store } = await build(t, { env: { ...PROXY, MAX_PENDING_FLOWS: '300' } });
+  // Ten addresses start 30 flows each (their limit): the cap is full.
+  const attackers: string[] = [];
+  for (let a = 0; a < 10; a++) {
+    for (let i = 0; i < 30; i++) {
+      const res = await app.inject({ method: 'POST', url: '/device/code', headers: xff(`192.0.2.${a + 1}`) });
+      assert.equal(res.statusCode, 200, res.body);
+      attackers.push(res.json().device_code);
+    }
+  }
+  clock.advance(1000);
+  assert.equal(await store.countPending(new Date(clock.now())), 300, 'the cap is full');
+  // Two more of their addresses get in only by taking places from the others.
+  for (const ip of ['192.0.2.11', '192.0.2.12']) {
+    await app.inject({ method: 'POST', url: '/device/code', headers: xff(ip) });
+  }
+
+  // A new user, from an address holding no flow, still starts one.
+  const user = await app.inject({ method: 'POST', url: '/device/code', headers: xff('198.51.100.5') });
+  assert.equal(user.statusCode, 200, user.body);
+  assert.equal(await store.countPending(new Date(clock.now())), 300, 'the cap still holds');
+  // The oldest flows of the addresses holding the most ended; their CLIs learn they must start again.
+  const answers = await Promise.all(attackers.map((deviceCode) => poll(app, deviceCode)));
+  const ended = answers.filter((a) => a.json.error === 'expired_token').length;
+  assert.equal(ended, 3, 'one place for each newcomer');
+  assert.equal(answers.filter((a) => a.json.error === 'authorization_pending').length, 297);
+  assert.equal(
+    answers[0]!.json.error,
+    'expired_token',
+    'the oldest flow of the first address to hold the most',
+  );
+
+  // When every address holds as few as the newcomer would, nothing is displaced: 503, and
+  // Retry-After says when the oldest flow expires (a place is really free then).
+  const { app: small, clock: smallClock } = await build(t, { env: { ...PROXY, MAX_PENDING_FLOWS: '5' } });
+  for (let i = 0; i < 5; i++) {
+    assert.equal(
+      (await small.inject({ method: 'POST', url: '/device/code', headers: xff(`10.9.${i}.1`) })).statusCode,
+      200,
+    );
+  }
+  smallClock.advance(60_000);
+  const full = await small.inject({ method: 'POST', url: '/device/code', headers: xff('10.9.9.9') });
+  assert.equal(full.statusCode, 503);
+  const retryAfter = Number(full.headers['retry-after']);
+  assert.ok(
+    Math.abs(retryAfter - (config.deviceCodeTtlSeconds - 60)) <= 2,
+    `Retry-After ${retryAfter}: when the oldest of the full cap expires`,
+  );
+});
+
 test('IPv6 flow starts are counted per /48, so one allocation cannot start more than the limit', async (t) => {
   const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_FLOW_STARTS: '5' } });
   const statuses: number[] = [];

@@ -115,14 +115,54 @@ test('past the global ceiling every address is refused until the window ends; ri
   for (const [i, guesser] of guessers.entries()) {
     assert.equal((await tryCode(guesser, wrongCode(started.user_code, i))).status, 400);
   }
-  // The ceiling is the bound on guessing from everywhere: a fresh address is refused too.
+  // Past the ceiling, every address that already guessed wrong in the window is refused.
   for (const guesser of guessers) {
     assertRateLimitedPage(await tryCode(guesser, started.user_code), 'a guesser past the ceiling');
   }
+  // A fresh address gets its one attempt looked up (so a user typing the right code is never
+  // locked out by others' guessing); once it has guessed wrong, the ceiling applies to it too.
   const fresh = new InjectBrowser(app, undefined, xff('198.51.100.77'));
-  assertRateLimitedPage(await tryCode(fresh, started.user_code), 'a fresh address past the ceiling');
+  assert.equal((await tryCode(fresh, wrongCode(started.user_code, 40))).status, 400, 'its first attempt');
+  assertRateLimitedPage(await tryCode(fresh, started.user_code), 'a fresh address after a wrong guess');
   clock.advance(15 * 60_000 + 1000);
   assert.equal((await tryCode(fresh, wrongCode(started.user_code, 50))).status, 400, 'the window ends');
+});
+
+test('guessing from one IPv6 /48 or a few dozen IPv4 addresses cannot stop a user who types the right code', async (t) => {
+  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '50' } });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  // 100 wrong codes from ten /64s of one /48 (ten each, the per-address limit), then 60 more
+  // from 30 IPv4 addresses: the global ceiling of 50 is far behind.
+  for (let net = 0; net < 10; net++) {
+    const guesser = new InjectBrowser(app, undefined, xff(`2001:db8:77:${net.toString(16)}::1`));
+    for (let i = 0; i < 10; i++) await tryCode(guesser, wrongCode(started.user_code, net * 10 + i));
+  }
+  for (let host = 1; host <= 30; host++) {
+    const guesser = new InjectBrowser(app, undefined, xff(`192.0.2.${host}`));
+    for (let i = 0; i < 2; i++) await tryCode(guesser, wrongCode(started.user_code, 200 + host * 2 + i));
+  }
+  // The user, typing the right code from their own address, goes on.
+  const user = new InjectBrowser(app, undefined, xff('198.51.100.9'));
+  const confirmation = await tryCode(user, started.user_code);
+  assert.equal(confirmation.status, 200, 'the right code from a fresh address');
+  assert.match(confirmation.body, /value="confirm"/);
+});
+
+test('IPv6 guesses count per /64 and per /48: one allocation gets ten times one address, then is cut off as a whole', async (t) => {
+  const { app } = await build(t, { env: PROXY });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  for (let net = 0; net < 10; net++) {
+    const guesser = new InjectBrowser(app, undefined, xff(`2001:db8:77:${net.toString(16)}::1`));
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await tryCode(guesser, wrongCode(started.user_code, net * 10 + i))).status, 400);
+    }
+  }
+  assertRateLimitedPage(
+    await tryCode(new InjectBrowser(app, undefined, xff('2001:db8:77:ff::1')), started.user_code),
+    'another /64 of the guessing /48',
+  );
+  const elsewhere = new InjectBrowser(app, undefined, xff('2001:db8:78::1'));
+  assert.equal((await tryCode(elsewhere, started.user_code)).status, 200, 'another /48 is unaffected');
 });
 
 test('more than 30 flow starts from one address in 10 minutes get 429 JSON; other addresses are unaffected', async (t) => {
@@ -191,7 +231,7 @@ test('a burst of 100 simultaneous wrong codes from one address is looked up at m
   assertRateLimitedPage(await guess(started.user_code), 'the right code after the burst');
 });
 
-test('a burst of wrong codes from 100 fresh addresses is looked up at most the global ceiling (PostgreSQL)', {
+test('a burst of wrong codes from 100 fresh addresses is looked up at most once per address beyond the global ceiling (PostgreSQL)', {
   skip: cluster ? false : 'no PostgreSQL available',
 }, async (t) => {
   const real = await postgresStore(await cluster!.createDatabase());
@@ -202,9 +242,16 @@ test('a burst of wrong codes from 100 fresh addresses is looked up at most the g
   const guessers = await Promise.all(
     Array.from({ length: 100 }, (_, i) => entryForm(new InjectBrowser(app, undefined, xff(`10.1.${i}.1`)))),
   );
-  const answers = await Promise.all(guessers.map((guess, i) => guess(wrongCode(started.user_code, i))));
-  assert.ok(lookups() <= 20, `${lookups()} lookups for a global ceiling of 20`);
-  assert.equal(answers.filter((a) => a.status === 429).length, 100 - lookups());
+  // Five simultaneous guesses from each address: each address's first attempt is looked up
+  // whatever the ceiling says; its others only within the ceiling.
+  const answers = await Promise.all(
+    guessers.flatMap((guess, i) =>
+      Array.from({ length: 5 }, (_, j) => guess(wrongCode(started.user_code, i * 5 + j))),
+    ),
+  );
+  assert.ok(lookups() >= 100, `every address had its first attempt (${lookups()} lookups)`);
+  assert.ok(lookups() <= 100 + 20, `${lookups()} lookups: 100 first attempts and a ceiling of 20`);
+  assert.equal(answers.filter((a) => a.status === 429).length, 500 - lookups());
 });
 
 const stores = storesToShare(cluster);

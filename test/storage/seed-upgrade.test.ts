@@ -87,6 +87,7 @@ async function createFlow(store: SqlStore): Promise<string> {
     intervalSeconds: 5,
     createdAt: now,
     expiresAt: new Date(now.getTime() + 900_000),
+    holder: '127.0.0.1',
   });
   assert.equal(ok, true);
   return flowId;

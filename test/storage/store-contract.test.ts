@@ -46,6 +46,7 @@ function newFlow(now: Date, overrides: Partial<NewFlow> = {}): NewFlow & { devic
     intervalSeconds: INTERVAL,
     createdAt: now,
     expiresAt: new Date(now.getTime() + 900 * SECOND),
+    holder: '203.0.113.7',
     ...overrides,
   };
 }
