@@ -19,6 +19,8 @@ import { FlowService } from './device-flow/flow-service.js';
 import { createRateLimits } from './device-flow/rate-limits.js';
 import { BODY_LIMIT, parseBodies } from './http/bodies.js';
 import { Browser } from './http/browser.js';
+import { callerFactory } from './http/caller.js';
+import { answerClientError } from './http/client-errors.js';
 import { deviceCodeRoute } from './http/device-code.js';
 import { handleErrors } from './http/errors.js';
 import { describeApi, openApiRoute } from './http/openapi.js';
@@ -100,6 +102,8 @@ function serverOptions(
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, validateSchema: false } },
     // Keep answering on open connections while closing: a 503 body would make the postiz CLI give up.
     return503OnClosing: false,
+    // Requests that cannot be read get their status and no body (a JSON error ends a CLI's login).
+    clientErrorHandler: answerClientError,
   };
 }
 
@@ -149,22 +153,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const closing = closeGracefully(app, flows);
 
   // The API: JSON with fixed headers, and no per-request hooks but the ones above.
-  deviceCodeRoute(app, flows, { serverUrl: config.serverUrl, jsonHeaders: json });
+  const callerOf = callerFactory(trust);
+  deviceCodeRoute(app, flows, { serverUrl: config.serverUrl, jsonHeaders: json, callerOf });
   const polls = {
+    flows,
     apiUrl: config.postizApiUrl,
     defaultWaitSeconds: config.pollWaitSeconds,
     jsonHeaders: json,
+    log: app.log,
   };
   const onResult = (result: string) => observer.poll(result);
-  tokenRoute(app, flows, polls, onResult);
+  tokenRoute(app, { ...polls, callerOf }, onResult);
   const answerPolls = pollFastPath({
     ...polls,
-    flows,
     trust,
     onResult,
     onResponse: (statusCode, seconds) => observeRequest('POST', '/device/token', statusCode, seconds),
     closing,
-    log: app.log,
   });
   fastPath.handle = answerPolls;
 
@@ -173,7 +178,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   await app.register(async (scope) => {
     await scope.register(fastifyCookie);
     await scope.register(fastifyHelmet, helmetOptions(headers));
-    verifyRoutes(scope, flows, browser, now);
+    verifyRoutes(scope, flows, browser, now, callerOf);
     opsRoutes(scope, {
       store: deps.store,
       notifications: () => flows.pending.notifications,

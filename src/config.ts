@@ -47,6 +47,7 @@ export interface Config {
   connectionTimeoutMs: number;
   maxHeldPollsPerAddress: number;
   maxPendingFlows: number;
+  listenBacklog: number;
   metricsToken: string | undefined;
   databasePoolSize: number;
 }
@@ -405,6 +406,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
       'Live flows waiting for their user, from all addresses; past it, new flows get 503 with `Retry-After`. Exact on one instance; across instances it may be passed by the starts of about a second.',
     default: '100000',
     parse: integer(1, 100000000),
+  },
+  {
+    key: 'listenBacklog',
+    env: 'LISTEN_BACKLOG',
+    description:
+      "Connections the kernel queues for the server before it accepts them (the listen backlog; Linux caps it at net.core.somaxconn). Thousands of waiting CLIs reconnecting at once (after a restart or a network blip) overflow Node's default of 511.",
+    default: '4096',
+    parse: integer(1, 65535),
   },
   {
     key: 'metricsToken',

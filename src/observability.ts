@@ -45,9 +45,11 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
       } else if (
         event === 'failed' ||
         event === 'rejected_callback' ||
+        event === 'returned' ||
         (event === 'code_burned' && fields?.result === 'burned')
       ) {
         // A burned code was live: someone's authorization reached a callback that refused it.
+        // A returned token's answer found its client gone: the next poll will carry it.
         log.warn(line, `flow ${event}`);
       } else {
         log.info(line, `flow ${event}`);

@@ -44,7 +44,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const built = await buildApp(config, { store, postiz: options.postiz, logger });
   const { app, flows } = built;
-  await app.listen({ port: config.port, host: config.host });
+  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;

@@ -29,10 +29,10 @@ import {
   normalizeUserCode,
   safeEqual,
 } from './codes.js';
-import { POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS, tooSoon } from './pacing.js';
+import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
-import type { PendingEntry } from './pending-view.js';
+import type { Hangup, PendingEntry } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import type { RateLimits } from './rate-limits.js';
 import { open, recipientKey, seal } from './seal.js';
@@ -50,7 +50,8 @@ export type FlowEventName =
   | 'failed'
   | 'rejected_callback'
   | 'code_burned'
-  | 'displaced';
+  | 'displaced'
+  | 'returned';
 
 export interface FlowObserver {
   /** The notification state changed (`lost`: the re-check every second is what notices changes). */
@@ -73,7 +74,7 @@ export interface FlowServiceDeps {
 }
 
 /** Who is asking: the client address (for limits and the confirmation page) and the request id (for logs). */
-export interface Caller {
+export interface Caller extends Hangup {
   ip: string;
   reqId?: string;
 }
@@ -91,6 +92,12 @@ export interface StartedFlow {
 export interface IssuedToken {
   accessToken: string;
   organizationId: string | undefined;
+  /**
+   * Say what became of the answer carrying it: `written` (handed to the connection: the flow
+   * is deleted) or not (the client had gone: the token is given back, and the next poll of
+   * the same device code receives it). Call once.
+   */
+  settle(written: boolean): Promise<void>;
 }
 
 /** A flow the browser found by its user code. */
@@ -123,6 +130,11 @@ const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
+/** The longest a poll is ever held (`Prefer: wait` is capped at it, and pacing too). */
+const MAX_HOLD_MS = 20_000;
+/** Held polls end up to this share of their wait early, at most this many ms, at random. */
+const HOLD_JITTER_SHARE = 0.2;
+const HOLD_JITTER_MAX_MS = 3000;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
@@ -492,28 +504,38 @@ export class FlowService {
 
   /**
    * POST /device/token, in one order: every fallible check first, then the one atomic claim
-   * (`DELETE … RETURNING`), so a token is handed out once across all instances.
+   * (`Store.claimToken`), so a token is handed out once across all instances.
    *
    * A flow this instance knows to be pending is answered from memory; a poll may be held
-   * open up to `waitSeconds` and answers the moment its flow changes. While the database is
-   * unreachable, polls answer `authorization_pending`: waiting is the truth as far as we can
-   * tell, and the postiz CLI gives up on any other error.
+   * open up to `waitSeconds` (a little less, at random: waiting CLIs released together must not
+   * come back together) and answers the moment its flow changes. A held poll whose client goes
+   * stops being held and claims nothing. While the database is unreachable, polls answer
+   * `authorization_pending`: waiting is the truth as far as we can tell, and the postiz CLI
+   * gives up on any other error. A poll that comes too soon gets `slow_down` from an RFC client
+   * (`rfc`: it sent `grant_type`), and is held until it is due otherwise (the postiz CLI ends
+   * its login on `slow_down`; src/device-flow/pacing.ts).
    *
    * The answer is the token or the RFC error, never thrown. The most common one, "still
    * pending" from memory without holding, comes back as a value, not a promise: on the hot
    * path each promise and microtask showed in the profile (docs/performance.md).
    */
-  poll(deviceCode: string, caller: Caller, waitSeconds = 0): PollAnswer | Promise<PollAnswer> {
+  poll(deviceCode: string, caller: Caller, waitSeconds = 0, rfc = true): PollAnswer | Promise<PollAnswer> {
     const now = this.now();
     const key = hashKey(deviceCode);
     const cached = this.pending.get(key);
     if (cached && cached.expiresAt > now) {
-      if (tooSoon(cached.lastPollAt, cached.intervalSeconds, now)) return this.slowDown(cached, key, now);
+      const due = dueAt(cached.lastPollAt, cached.intervalSeconds);
+      if (now < due) {
+        if (rfc) return this.slowDown(cached, key, now);
+        // Counted as polled when due, so the client's next poll, an interval later, is on time.
+        cached.lastPollAt = due;
+        return answer(this.holdPending(key, deviceCode, cached.expiresAt, waitSeconds, caller, due - now));
+      }
       cached.lastPollAt = now;
       if (waitSeconds <= 0) return PENDING;
       return answer(this.holdPending(key, deviceCode, cached.expiresAt, waitSeconds, caller));
     }
-    return answer(this.pollStored(deviceCode, key, caller, waitSeconds, now));
+    return answer(this.pollStored(deviceCode, key, caller, waitSeconds, now, rfc));
   }
 
   /** A poll of a flow not in memory: recorded in the database (paced there), then settled or held. */
@@ -523,16 +545,18 @@ export class FlowService {
     caller: Caller,
     waitSeconds: number,
     now: number,
+    rfc: boolean,
   ): Promise<IssuedToken> {
     const deviceCodeHash = Buffer.from(key, 'hex');
     const record = await this.orPending(() =>
       this.deps.store.recordPoll(deviceCodeHash, new Date(now), {
         ...POLL_TOLERANCE,
         step: SLOW_DOWN_STEP_SECONDS,
+        pace: !rfc,
       }),
     );
     if (!record) return this.unknownDeviceCode(caller.ip, now);
-    const { flow, slowDown } = record;
+    const { flow, slowDown, dueAt: due } = record;
     if (flow.expiresAt.getTime() <= now) {
       this.pending.invalidate(key);
       throw new ExpiredToken('The device code has expired: start again');
@@ -543,9 +567,10 @@ export class FlowService {
       flowId: flow.flowId,
       expiresAt: flow.expiresAt.getTime(),
       intervalSeconds: flow.intervalSeconds,
-      lastPollAt: now,
+      lastPollAt: due ? due.getTime() : now,
     });
-    return this.holdPending(key, deviceCode, flow.expiresAt.getTime(), waitSeconds, caller);
+    const dueInMs = due ? due.getTime() - now : 0;
+    return this.holdPending(key, deviceCode, flow.expiresAt.getTime(), waitSeconds, caller, dueInMs);
   }
 
   /**
@@ -561,28 +586,39 @@ export class FlowService {
     return new SlowDown(entry.intervalSeconds);
   }
 
-  /** Pending: answer now, or hold the poll until the flow changes, the wait ends, or it expires. */
+  /**
+   * Pending: answer now, or hold the poll until the flow changes, the wait ends, it expires,
+   * or its client goes. The wait is `waitSeconds` less up to a fifth of it (at most 3 s), at
+   * random, and at least `dueInMs` (a paced poll is held until it is due), never more than
+   * `MAX_HOLD_MS`.
+   */
   private async holdPending(
     key: string,
     deviceCode: string,
     expiresAt: number,
     waitSeconds: number,
     caller: Caller,
+    dueInMs = 0,
   ): Promise<IssuedToken> {
-    const waitMs = Math.min(waitSeconds * 1000, expiresAt - this.now());
+    const waitMs = waitSeconds * 1000;
+    const jittered = waitMs - Math.random() * Math.min(waitMs * HOLD_JITTER_SHARE, HOLD_JITTER_MAX_MS);
+    const holdMs = Math.min(Math.max(jittered, dueInMs), MAX_HOLD_MS, expiresAt - this.now());
     const wake = await this.pending.wait(
       key,
-      waitMs,
+      holdMs,
       addressKey(caller.ip),
       this.deps.config.maxHeldPollsPerAddress,
+      caller,
     );
+    // Nobody to answer: claim nothing (the client's next poll will).
+    if (wake === 'gone' || caller.gone) throw PENDING;
     if (wake === 'changed') {
       const deviceCodeHash = Buffer.from(key, 'hex');
       const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
       if (!flow) throw new InvalidGrant('Unknown or already used device_code');
       return this.settle(flow, deviceCode, deviceCodeHash, caller);
     }
-    if (wake === 'timeout' && waitMs > 0 && expiresAt <= this.now()) {
+    if (wake === 'timeout' && holdMs > 0 && expiresAt <= this.now()) {
       throw new ExpiredToken('The device code has expired: start again');
     }
     throw PENDING;
@@ -603,14 +639,32 @@ export class FlowService {
       );
     }
     if (flow.status === 'pending') throw PENDING;
+    // The client went while this poll was on its way here: leave the token for its next poll.
+    if (caller.gone) throw PENDING;
     const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
     if (!sealed) throw new InvalidGrant('Unknown or already used device_code');
     const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
       access_token: string;
       organization_id?: string;
     };
-    this.event('delivered', flow.flowId, caller);
-    return { accessToken: opened.access_token, organizationId: opened.organization_id };
+    return {
+      accessToken: opened.access_token,
+      organizationId: opened.organization_id,
+      settle: async (written) => {
+        const { store, observer } = this.deps;
+        if (written) {
+          this.event('delivered', flow.flowId, caller);
+          await store
+            .finishDelivery(deviceCodeHash)
+            .catch((err) => observer.trouble('could not delete a delivered flow; the purge will', err));
+          return;
+        }
+        this.event('returned', flow.flowId, caller);
+        await this.retrying(() => store.giveBack(deviceCodeHash)).catch((err) =>
+          observer.trouble('could not give back a token whose answer was not written', err),
+        );
+      },
+    };
   }
 
   private async unknownDeviceCode(clientIp: string, now: number): Promise<never> {

@@ -7,7 +7,7 @@
  * heard it caches nothing and holds no poll, so every poll asks the database.
  */
 import type { Store } from '../storage/store.js';
-import { type PendingEntry, PendingView, type Wake } from './pending-view.js';
+import { type Hangup, type PendingEntry, PendingView, type Wake } from './pending-view.js';
 
 /** Whether flow changes sent through the database come back to this instance. */
 export type NotificationState = 'checking' | 'working' | 'lost';
@@ -69,11 +69,13 @@ export class PendingCache {
   }
 
   /**
-   * Hold a poll until its flow changes or `ms` pass (at most `maxPerHolder` per holder, an
-   * address); without changes being heard nothing is held: `timeout` at once.
+   * Hold a poll until its flow changes, `ms` pass or its client goes (at most `maxPerHolder`
+   * per holder, an address); without changes being heard nothing is held: `timeout` at once.
    */
-  wait(key: string, ms: number, holder: string, maxPerHolder: number): Promise<Wake> {
-    return this.listening ? this.view.wait(key, ms, holder, maxPerHolder) : Promise.resolve('timeout');
+  wait(key: string, ms: number, holder: string, maxPerHolder: number, hangup?: Hangup): Promise<Wake> {
+    return this.listening
+      ? this.view.wait(key, ms, holder, maxPerHolder, hangup)
+      : Promise.resolve('timeout');
   }
 
   /** Start hearing flow changes from every instance, and re-checking the cache. */

@@ -17,8 +17,19 @@ export interface PendingEntry {
   lastPollAt: number | null;
 }
 
-/** Why a held poll woke up (`superseded`: a newer poll of the same device code took its place). */
-export type Wake = 'changed' | 'timeout' | 'shutdown' | 'superseded';
+/**
+ * Why a held poll woke up (`superseded`: a newer poll of the same device code took its place;
+ * `gone`: its client's connection closed, so it answers no one).
+ */
+export type Wake = 'changed' | 'timeout' | 'shutdown' | 'superseded' | 'gone';
+
+/** The connection a held poll answers on: it stops being held the moment the client goes. */
+export interface Hangup {
+  /** Whether the client has gone already. */
+  readonly gone?: boolean;
+  /** Call `listener` once when the client goes; returns a function that stops listening. */
+  onGone?(listener: () => void): () => void;
+}
 
 interface Waiter {
   resolve: (wake: Wake) => void;
@@ -71,13 +82,21 @@ export class PendingView {
   }
 
   /**
-   * Hold a poll until its flow changes, `ms` pass, or the server shuts down. A poll of a
-   * device code that already has one held takes its place (the earlier one wakes as
-   * `superseded`), so one device code never holds more than one connection. A `holder`
-   * already holding `maxPerHolder` polls is not held at all (`timeout` at once).
+   * Hold a poll until its flow changes, `ms` pass, the server shuts down, or its client goes
+   * (`hangup`: it is released at once, freeing its place under the cap). A poll of a device
+   * code that already has one held takes its place (the earlier one wakes as `superseded`), so
+   * one device code never holds more than one connection. A `holder` already holding
+   * `maxPerHolder` polls is not held at all (`timeout` at once).
    */
-  wait(key: string, ms: number, holder = '', maxPerHolder = Number.POSITIVE_INFINITY): Promise<Wake> {
+  wait(
+    key: string,
+    ms: number,
+    holder = '',
+    maxPerHolder = Number.POSITIVE_INFINITY,
+    hangup?: Hangup,
+  ): Promise<Wake> {
     if (this.closed || ms <= 0) return Promise.resolve(this.closed ? 'shutdown' : 'timeout');
+    if (hangup?.gone) return Promise.resolve('gone');
     this.wake(key, 'superseded');
     const holding = this.heldBy.get(holder) ?? 0;
     if (holding >= maxPerHolder) return Promise.resolve('timeout');
@@ -85,20 +104,30 @@ export class PendingView {
     this.heldCount++;
     return new Promise((resolve) => {
       const set = this.waiters.get(key) ?? new Set<Waiter>();
+      const leave = () => {
+        set.delete(waiter);
+        if (set.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+      };
+      let stopListening: (() => void) | undefined;
       const waiter: Waiter = {
         resolve: (wake) => {
+          stopListening?.();
           this.release(holder);
           resolve(wake);
         },
         holder,
         timer: setTimeout(() => {
-          set.delete(waiter);
-          if (set.size === 0) this.waiters.delete(key);
+          leave();
           waiter.resolve('timeout');
         }, ms),
       };
       set.add(waiter);
       this.waiters.set(key, set);
+      stopListening = hangup?.onGone?.(() => {
+        clearTimeout(waiter.timer);
+        leave();
+        waiter.resolve('gone');
+      });
     });
   }
 

@@ -5,8 +5,8 @@ import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/store.js';
 import { ASSETS } from '../views/assets.js';
+import { DEVICE_CODE_GRANT } from './poll.js';
 import { healthSchema, metadataSchema, readySchema } from './schemas.js';
-import { DEVICE_CODE_GRANT } from './token.js';
 
 export function opsRoutes(
   app: FastifyInstance,

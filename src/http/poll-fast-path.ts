@@ -6,19 +6,24 @@
  *
  * Only what the CLI sends is taken: `POST /device/token` with a JSON body of known, small
  * length. Everything else (forms, chunked or large bodies, other routes) goes on to Fastify,
- * untouched. What is taken is answered exactly as the Fastify route would answer it: the same
- * reading (`pollDeviceCode`, `preferredWait`), the same flow (`FlowService.poll`, holds
- * included), the same writing (`pollResponse`), the same headers, metrics and logs
- * (test/http/poll-fast-path.test.ts compares the two, answer by answer).
+ * untouched. What is taken is answered by the same function as the Fastify route
+ * (`answerPoll`, `http/poll.ts`); this module only reads the body and writes the answer, with
+ * the same headers, metrics and logs (test/http/poll-fast-path.test.ts compares the two).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyBaseLogger } from 'fastify';
-import { clientAddress } from '../device-flow/addresses.js';
-import type { Caller, FlowService } from '../device-flow/flow-service.js';
-import { InvalidRequest, OAuthError, PENDING, toOAuthBody } from '../errors.js';
-import { requestId } from './request-log.js';
-import { JSON_TYPE, type PollResponse, pollDeviceCode, pollResponse, preferredWait } from './token.js';
-import { remoteAddress, type TrustFunction } from './trust.js';
+import { InvalidRequest } from '../errors.js';
+import { RequestCaller } from './caller.js';
+import {
+  answerPoll,
+  connectionGone,
+  JSON_TYPE,
+  PENDING_RESPONSE,
+  type PollOptions,
+  type PollResponse,
+  pollResponse,
+  settleToken,
+} from './poll.js';
+import type { TrustFunction } from './trust.js';
 
 /**
  * Bodies the fast path reads; a poll is under 100 bytes. Larger ones go to Fastify, which
@@ -26,39 +31,22 @@ import { remoteAddress, type TrustFunction } from './trust.js';
  */
 const MAX_BODY = 1024;
 
+/** Fastify's words for a JSON body that does not parse. */
 const INVALID_JSON = "Body is not valid JSON but content-type is set to 'application/json'";
 
-export interface PollFastPathDeps {
-  flows: FlowService;
-  apiUrl: string;
-  defaultWaitSeconds: number;
+export interface PollFastPathDeps extends PollOptions {
   jsonHeaders: Record<string, string>;
   trust: TrustFunction;
-  /** Counts a poll by its result (`token` or the RFC error code). */
+  /** Counts a poll by its result (`token`, the RFC error code, or `try_again`). */
   onResult(result: string): void;
   /** Records a request's duration, as Fastify's requests are recorded. */
   onResponse(statusCode: number, seconds: number): void;
   /** Whether the server is closing (answers then say `Connection: close`). */
   closing(): boolean;
-  log: FastifyBaseLogger;
 }
 
 /** A request handler that answers the polls it takes (true) and leaves the rest (false). */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-/** What Fastify's schema says of a JSON poll body (`tokenSchema`), in Fastify's words. */
-function schemaError(body: unknown): InvalidRequest | undefined {
-  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return new InvalidRequest('Invalid request: body must be object');
-  }
-  for (const name of ['device_code', 'grant_type', 'client_id'] as const) {
-    const value = (body as Record<string, unknown>)[name];
-    if (value !== undefined && typeof value !== 'string') {
-      return new InvalidRequest(`Invalid request: body/${name} must be string`);
-    }
-  }
-  return undefined;
-}
 
 /** A poll's headers: the JSON answers' fixed ones, the answer's own, its type and length. */
 function headersOf(
@@ -68,54 +56,32 @@ function headersOf(
   return {
     ...jsonHeaders,
     ...response.headers,
-    'content-type': JSON_TYPE,
+    'content-type': response.contentType,
     'content-length': Buffer.byteLength(response.body),
   };
 }
 
-/**
- * Who polls, worked out only when asked: a poll answered from memory never needs the address
- * (with `TRUST_PROXY`, parsing `X-Forwarded-For`) nor the request id.
- */
-class RequestCaller implements Caller {
-  #ip: string | undefined;
-  #reqId: string | undefined;
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly trust: TrustFunction,
-  ) {}
-  get ip(): string {
-    this.#ip ??= clientAddress(remoteAddress(this.req, this.trust));
-    return this.#ip;
-  }
-  get reqId(): string {
-    this.#reqId ??= requestId(this.req);
-    return this.#reqId;
-  }
-}
-
 /** Build the fast path. */
 export function pollFastPath(deps: PollFastPathDeps): FastPath {
-  const { flows, apiUrl, jsonHeaders } = deps;
+  const { jsonHeaders, apiUrl } = deps;
 
   // The answer to nearly every poll, "still pending", with its headers built once.
-  const pending = pollResponse(PENDING, apiUrl);
-  const pendingHeaders = headersOf(jsonHeaders, pending);
+  const pendingHeaders = headersOf(jsonHeaders, PENDING_RESPONSE);
+  const invalidJson = pollResponse(new InvalidRequest(INVALID_JSON), apiUrl);
 
   const write = (res: ServerResponse, response: PollResponse, started: number): void => {
     deps.onResult(response.result);
-    const headers = response === pending ? pendingHeaders : headersOf(jsonHeaders, response);
+    if (response.token) {
+      if (connectionGone(res)) {
+        void response.token.settle(false);
+        return;
+      }
+      settleToken(res, response.token);
+    }
+    const headers = response === PENDING_RESPONSE ? pendingHeaders : headersOf(jsonHeaders, response);
     res.writeHead(response.statusCode, deps.closing() ? { ...headers, connection: 'close' } : headers);
     res.end(response.body);
     deps.onResponse(response.statusCode, (performance.now() - started) / 1000);
-  };
-
-  // What the Fastify route's error handler answers for a failure that is not an RFC error
-  // (`toOAuthBody`: 500 server_error), the details in the log only.
-  const fail = (res: ServerResponse, req: IncomingMessage, err: unknown, started: number): void => {
-    deps.log.error({ err, reqId: requestId(req) }, 'unhandled error');
-    const { statusCode, body, headers } = toOAuthBody(err);
-    write(res, { statusCode, headers, body: JSON.stringify(body), result: 'server_error' }, started);
   };
 
   const answer = (req: IncomingMessage, res: ServerResponse, text: string, started: number): void => {
@@ -123,37 +89,17 @@ export function pollFastPath(deps: PollFastPathDeps): FastPath {
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
-      // Fastify's words for the same refusal.
-      write(res, pollResponse(new InvalidRequest(INVALID_JSON), apiUrl), started);
+      write(res, invalidJson, started);
       return;
     }
-    let deviceCode: string;
-    try {
-      const invalid = schemaError(body);
-      if (invalid) throw invalid;
-      deviceCode = pollDeviceCode(body, false);
-    } catch (err) {
-      if (err instanceof OAuthError) write(res, pollResponse(err, apiUrl), started);
-      else fail(res, req, err, started);
-      return;
-    }
-    const caller = new RequestCaller(req, deps.trust);
-    let polled: ReturnType<FlowService['poll']>;
-    try {
-      polled = flows.poll(deviceCode, caller, preferredWait(req.headers.prefer, deps.defaultWaitSeconds));
-    } catch (err) {
-      // Thrown in a stream's 'end' handler, it would never be answered (and escapes as uncaught).
-      fail(res, req, err, started);
-      return;
-    }
-    if (!(polled instanceof Promise)) {
-      write(res, pollResponse(polled, apiUrl), started);
-      return;
-    }
-    polled.then(
-      (settled) => write(res, pollResponse(settled, apiUrl), started),
-      (err: unknown) => fail(res, req, err, started),
-    );
+    const answered = answerPoll(deps, {
+      body,
+      isForm: false,
+      prefer: req.headers.prefer,
+      caller: new RequestCaller(req, res, deps.trust),
+    });
+    if (answered instanceof Promise) answered.then((response) => write(res, response, started));
+    else write(res, answered, started);
   };
 
   return (req, res) => {

@@ -11,7 +11,7 @@ import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
-import { callerOf as caller } from './caller.js';
+import type { CallerOf } from './caller.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -44,6 +44,7 @@ export function verifyRoutes(
   flows: FlowService,
   browser: Browser,
   now: () => number,
+  callerOf: CallerOf,
 ): void {
   const page = { config: { page: true } };
 
@@ -70,7 +71,7 @@ export function verifyRoutes(
     const typed = fields.user_code?.slice(0, 32);
     let found: FoundFlow;
     try {
-      found = await flows.enterCode(typed, caller(request));
+      found = await flows.enterCode(typed, callerOf(request, reply));
     } catch (err) {
       if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
         const options = { code: typed, error: err.reason, retryAfterSeconds: err.options.retryAfterSeconds };
@@ -81,7 +82,7 @@ export function verifyRoutes(
     }
     const t = translator(ctx.lang);
     const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
-    const browserAddress = caller(request).ip;
+    const browserAddress = callerOf(request, reply).ip;
     return sendPage(
       reply,
       200,
@@ -102,21 +103,21 @@ export function verifyRoutes(
 
   /** Continue on the confirmation page: to Postiz's consent page. */
   const confirm: VerifyAction = async (request, reply, fields) => {
-    const found = await flows.lookup(fields.user_code?.slice(0, 32), caller(request));
-    return redirectToPostiz(reply, await flows.authorize(found.flow, caller(request)));
+    const found = await flows.lookup(fields.user_code?.slice(0, 32), callerOf(request, reply));
+    return redirectToPostiz(reply, await flows.authorize(found.flow, callerOf(request, reply)));
   };
 
   /** Cancel on the confirmation page: the flow ends, and the CLI gets `access_denied`. */
   const cancel: VerifyAction = async (request, reply, fields) => {
-    const found = await flows.lookup(fields.user_code?.slice(0, 32), caller(request));
-    await flows.cancel(found.flow, caller(request));
+    const found = await flows.lookup(fields.user_code?.slice(0, 32), callerOf(request, reply));
+    await flows.cancel(found.flow, callerOf(request, reply));
     return sendPage(reply, 200, endingPage(browser.context(request, reply), 'cancelled'));
   };
 
   /** Try again, after Postiz failed the exchange: back to Postiz for a new code. */
   const retry: VerifyAction = async (request, reply, fields) => {
     if (!fields.flow) throw new PageError('bad_request');
-    return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, caller(request)));
+    return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, callerOf(request, reply)));
   };
 
   /** The form's buttons (`action`), and what each does; a form without one is code entry. */
@@ -143,7 +144,7 @@ export function verifyRoutes(
         cookies: request.cookies,
         subresource: typeof dest === 'string' && dest !== 'document',
       },
-      caller(request),
+      callerOf(request, reply),
     );
     const ctx = browser.context(request, reply);
     return sendPage(reply, 200, endingPage(ctx, result.outcome));

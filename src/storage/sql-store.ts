@@ -274,35 +274,60 @@ export class SqlStore implements Store {
   async recordPoll(
     deviceCodeHash: Buffer,
     now: Date,
-    tolerance: { ms: number; share: number; step: number },
+    tolerance: { ms: number; share: number; step: number; pace?: boolean },
   ): Promise<PollRecord | undefined> {
     // The old row is read under FOR UPDATE in the same statement, so concurrent polls on any
     // number of instances are serialized and each sees the one before it (RFC 8628 §3.5).
     const rows = await this.db.query(
       `UPDATE device_requests AS d SET
-         last_poll_at = $2,
-         interval_seconds = CASE WHEN o.too_soon THEN o.interval_seconds + $5::int ELSE o.interval_seconds END
+         last_poll_at = CASE WHEN o.too_soon AND $6 THEN o.due_at ELSE $2 END,
+         interval_seconds = CASE WHEN o.too_soon AND NOT $6 THEN o.interval_seconds + $5::int ELSE o.interval_seconds END
        FROM (
-         SELECT device_code_hash, interval_seconds,
-           (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2
-            AND $2::timestamptz < last_poll_at
-              + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 1000 * $4::float8)) * interval '1 millisecond') AS too_soon
-         FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
+         SELECT device_code_hash, interval_seconds, due_at,
+           (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2 AND $2::timestamptz < due_at) AS too_soon
+         FROM (
+           SELECT device_code_hash, interval_seconds, last_poll_at, status, expires_at,
+             last_poll_at + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 1000 * $4::float8))
+               * interval '1 millisecond' AS due_at
+           FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
+         ) AS locked
        ) AS o
        WHERE d.device_code_hash = o.device_code_hash
-       RETURNING ${flowColumns('d.')}, o.too_soon`,
-      [deviceCodeHash, now, tolerance.ms, tolerance.share, tolerance.step],
+       RETURNING ${flowColumns('d.')}, o.too_soon, o.due_at`,
+      [deviceCodeHash, now, tolerance.ms, tolerance.share, tolerance.step, tolerance.pace === true],
     );
     const row = rows[0];
-    return row ? { flow: toFlow(row), slowDown: Boolean(row.too_soon) } : undefined;
+    if (!row) return undefined;
+    const early = Boolean(row.too_soon);
+    return {
+      flow: toFlow(row),
+      slowDown: early && tolerance.pace !== true,
+      ...(early && tolerance.pace === true ? { dueAt: date(row.due_at) } : {}),
+    };
   }
 
   async claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined> {
     const rows = await this.db.query(
-      `DELETE FROM device_requests WHERE device_code_hash = $1 AND status = 'approved' RETURNING sealed_token`,
+      `UPDATE device_requests SET status = 'delivered'
+       WHERE device_code_hash = $1 AND status = 'approved' RETURNING sealed_token`,
       [deviceCodeHash],
     );
     return rows[0] ? bytes(rows[0].sealed_token) : undefined;
+  }
+
+  async finishDelivery(deviceCodeHash: Buffer): Promise<void> {
+    await this.db.query(`DELETE FROM device_requests WHERE device_code_hash = $1 AND status = 'delivered'`, [
+      deviceCodeHash,
+    ]);
+  }
+
+  async giveBack(deviceCodeHash: Buffer): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE device_requests SET status = 'approved'
+       WHERE device_code_hash = $1 AND status = 'delivered' RETURNING flow_id`,
+      [deviceCodeHash],
+    );
+    return rows.length === 1;
   }
 
   async purge(before: Date, now: Date): Promise<PurgedFlow[]> {

@@ -4,7 +4,8 @@
  * driver interface (`Db`), and each driver only adapts connections and types.
  */
 
-export type FlowStatus = 'pending' | 'approved' | 'denied' | 'cancelled';
+/** `delivered`: a poll claimed the token and is writing its answer (`claimToken`, `finishDelivery`, `giveBack`). */
+export type FlowStatus = 'pending' | 'approved' | 'delivered' | 'denied' | 'cancelled';
 
 /** A flow as stored: hashes and public material only. */
 export interface Flow {
@@ -57,10 +58,16 @@ export interface Room {
   freeAt?: Date;
 }
 
-/** The result of recording a poll: the flow after the poll, and whether it came too soon. */
+/**
+ * The result of recording a poll: the flow after the poll, and whether it came too soon: for a
+ * client told `slow_down` (its interval was raised), or, for a client that is paced instead,
+ * when the poll is due.
+ */
 export interface PollRecord {
   flow: Flow;
   slowDown: boolean;
+  /** A paced poll that came too soon: when it is due (recorded as its time). */
+  dueAt?: Date;
 }
 
 /** A flow removed by `purge`, and the status it ended in. */
@@ -133,17 +140,25 @@ export interface Store {
   /**
    * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
    * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
-   * interval grows by `step` seconds.
+   * interval grows by `step` seconds, or, with `pace`, the poll is recorded at the time it is
+   * due (`dueAt`) and the interval stays.
    */
   recordPoll(
     deviceCodeHash: Buffer,
     now: Date,
-    tolerance: { ms: number; share: number; step: number },
+    tolerance: { ms: number; share: number; step: number; pace?: boolean },
   ): Promise<PollRecord | undefined>;
   /** Read a flow by its device code hash without touching it. */
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
-  /** The atomic claim: delete an approved flow and return its sealed token, to exactly one caller. */
+  /**
+   * The atomic claim: mark an approved flow `delivered` and return its sealed token, to exactly
+   * one caller. Then `finishDelivery` once the answer is written, or `giveBack` if it cannot be.
+   */
   claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined>;
+  /** The claimed token's answer was written: delete the flow. */
+  finishDelivery(deviceCodeHash: Buffer): Promise<void>;
+  /** The claimed token's answer could not be written: the flow is `approved` again, for the next poll. */
+  giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
    * Delete flows that expired before `before`, stale rate-limit windows and code sightings past
    * their time; returns the flows deleted.

@@ -196,7 +196,7 @@ for (const [how, failing] of [
     },
   ],
 ] as const) {
-  test(`a poll whose flow service ${how} (not an RFC error) answers 500 server_error, as the Fastify route does`, async (t) => {
+  test(`a poll whose flow service ${how} (not an RFC error) answers 503 with no JSON body (the CLI polls again), as the Fastify route does`, async (t) => {
     const built = await build(t);
     const flows = built.flows as { poll: unknown };
     const poll = flows.poll;
@@ -214,11 +214,9 @@ for (const [how, failing] of [
       headers: JSON_TYPE,
       payload: body,
     });
-    assert.equal(viaFast.status, 500);
-    assert.deepEqual(JSON.parse(viaFast.body), {
-      error: 'server_error',
-      error_description: 'The server could not answer; try again.',
-    });
+    assert.equal(viaFast.status, 503);
+    assert.equal(viaFast.body, '', 'no JSON error, which the postiz CLI would take as the end');
+    assert.equal(viaFast.headers['retry-after'], '1');
     assert.deepEqual(
       { status: viaFast.status, body: viaFast.body, headers: viaFast.headers },
       { status: viaRoute.statusCode, body: viaRoute.body, headers: ours(viaRoute.headers) },

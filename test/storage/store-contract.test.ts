@@ -459,6 +459,25 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(expired?.flow.intervalSeconds, INTERVAL);
       });
 
+      test('a paced poll that comes too soon is recorded at the time it is due, and the interval stays', async () => {
+        const flow = await created();
+        const paced = { ...TOLERANCE, pace: true };
+        assert.equal((await store.recordPoll(flow.deviceCodeHash, now, paced))?.dueAt, undefined);
+        const early = await store.recordPoll(flow.deviceCodeHash, at(now, 1 * SECOND), paced);
+        assert.equal(early?.slowDown, false);
+        // Due at the interval less the tolerance (1 s): 4 s after the first poll.
+        assert.equal(early?.dueAt?.getTime(), at(now, 4 * SECOND).getTime());
+        assert.equal(early?.flow.intervalSeconds, INTERVAL, 'the interval stays');
+        assert.equal(early?.flow.lastPollAt?.getTime(), at(now, 4 * SECOND).getTime(), 'recorded when due');
+        // The next poll is measured from when the early one was due.
+        const next = await store.recordPoll(flow.deviceCodeHash, at(now, 7 * SECOND), paced);
+        assert.equal(next?.dueAt?.getTime(), at(now, 8 * SECOND).getTime(), 'due at 4 s + 5 s - 1 s');
+        assert.equal(
+          (await store.recordPoll(flow.deviceCodeHash, at(now, 12 * SECOND), paced))?.dueAt,
+          undefined,
+        );
+      });
+
       test('concurrent polls are serialized: exactly one of a burst is not too soon', async () => {
         const flow = await created();
         const results = await all(10, () => store.recordPoll(flow.deviceCodeHash, now, TOLERANCE));
@@ -468,12 +487,53 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('claimToken', () => {
-      test('hands an approved flow’s sealed token out exactly once, and deletes the flow', async () => {
+      test('hands an approved flow’s sealed token out exactly once; finishDelivery deletes the flow', async () => {
         const { flow, sealed } = await approved();
         assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed);
         assert.equal(await store.claimToken(flow.deviceCodeHash), undefined);
+        assert.equal((await store.findByDeviceCode(flow.deviceCodeHash))?.status, 'delivered');
+        await store.finishDelivery(flow.deviceCodeHash);
         assert.equal(await store.findByDeviceCode(flow.deviceCodeHash), undefined);
         assert.equal(await store.findByFlowId(flow.flowId), undefined);
+        assert.equal(await store.giveBack(flow.deviceCodeHash), false, 'nothing left to give back');
+      });
+
+      test('giveBack makes a claimed token claimable again, once; it touches nothing else', async () => {
+        const { flow, sealed } = await approved();
+        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed);
+        assert.equal(await store.giveBack(flow.deviceCodeHash), true);
+        assert.equal(await store.giveBack(flow.deviceCodeHash), false, 'only a delivered flow goes back');
+        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed, 'the next claim gets it');
+        const pending = await created();
+        assert.equal(await store.giveBack(pending.deviceCodeHash), false);
+        assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
+        await store.finishDelivery(pending.deviceCodeHash);
+        assert.equal(
+          (await store.findByFlowId(pending.flowId))?.status,
+          'pending',
+          'finishDelivery leaves it',
+        );
+      });
+
+      test('a flow whose token was given back is announced to every subscriber as approved again', async () => {
+        const { flow } = await approved();
+        const heard: string[] = [];
+        const unsubscribe = await store.subscribe({
+          onEvent: (event) => {
+            if (event.key === flow.deviceCodeHash.toString('hex')) heard.push(event.status);
+          },
+          onLost: () => {},
+          onRestored: () => {},
+          onError: () => {},
+        });
+        try {
+          await store.claimToken(flow.deviceCodeHash);
+          await store.giveBack(flow.deviceCodeHash);
+          for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+          assert.deepEqual(heard, ['delivered', 'approved']);
+        } finally {
+          await unsubscribe();
+        }
       });
 
       test('gives nothing for pending, denied or unknown flows, and leaves them', async () => {
@@ -654,6 +714,69 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
       test('without a subscription it never comes back', async () => {
         assert.equal(await store.notificationsArrive(300), false);
+      });
+    });
+
+    describe('sightCodes', () => {
+      test('the first sighting decides a code’s flow for good; later ones only count', async () => {
+        const [a, b] = [hashSecret('code-a'), hashSecret('code-b')];
+        const keep = at(now, 3600 * SECOND);
+        assert.deepEqual(await store.sightCodes([a], 'flow-1', now, keep), [
+          { first: true, flowId: 'flow-1' },
+        ]);
+        assert.deepEqual(await store.sightCodes([b, a], null, now, keep), [
+          { first: true, flowId: null },
+          { first: false, flowId: 'flow-1' },
+        ]);
+        assert.deepEqual(await store.sightCodes([b], 'flow-2', now, keep), [{ first: false, flowId: null }]);
+        assert.deepEqual(await store.sightCodes([], null, now, keep), []);
+      });
+
+      test('race: the same code at 20 callbacks at once is first at exactly one, and bound to its flow', async () => {
+        const code = hashSecret(`race-${now.getTime()}`);
+        const keep = at(now, 3600 * SECOND);
+        const results = await all(20, (i) => store.sightCodes([code], `flow-${i}`, now, keep));
+        const firsts = results.filter(([r]) => r!.first);
+        assert.equal(firsts.length, 1);
+        for (const [r] of results)
+          assert.equal(r!.flowId, firsts[0]![0]!.flowId, 'every caller sees the winner');
+      });
+
+      test('purge forgets sightings past their time, and keeps the others', async () => {
+        const [old, fresh] = [hashSecret('old'), hashSecret('fresh')];
+        await store.sightCodes([old], null, now, at(now, 10 * SECOND));
+        await store.sightCodes([fresh], null, now, at(now, 3600 * SECOND));
+        await store.purge(now, at(now, 60 * SECOND));
+        assert.deepEqual(await store.sightCodes([old, fresh], 'x', now, at(now, 3600 * SECOND)), [
+          { first: true, flowId: 'x' },
+          { first: false, flowId: null },
+        ]);
+      });
+    });
+
+    describe('makeRoom', () => {
+      test('below the cap it ends nothing; when full, the oldest flow of the biggest holder, if it holds 2 more', async () => {
+        const hoarder = [];
+        for (let i = 0; i < 3; i++)
+          hoarder.push(await created({ holder: 'a', createdAt: at(now, i * SECOND) }));
+        await created({ holder: 'b' });
+        assert.deepEqual(await store.makeRoom('c', 10, now), { live: 4, freeAt: hoarder[0]!.expiresAt });
+        const room = await store.makeRoom('c', 4, now);
+        assert.equal(room.displaced, hoarder[0]!.flowId, 'the oldest of the biggest holder');
+        assert.equal((await store.findByFlowId(hoarder[0]!.flowId))?.expiresAt.getTime(), now.getTime());
+        assert.equal(await store.countPending(now), 3);
+        // 'a' now holds 2, 'b' 1: a newcomer from 'b' does not take from 'a' (2 < 1 + 2).
+        assert.equal((await store.makeRoom('b', 3, now)).displaced, undefined);
+        assert.equal((await store.makeRoom('c', 3, now)).displaced, hoarder[1]!.flowId);
+      });
+
+      test('race: 10 newcomers at a full cap each end a different flow', async () => {
+        for (let i = 0; i < 20; i++) await created({ holder: 'hoarder', createdAt: at(now, i * SECOND) });
+        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, 20, now));
+        const displaced = rooms.map((r) => r.displaced).filter((d) => d !== undefined);
+        assert.equal(new Set(displaced).size, displaced.length, 'never the same flow twice');
+        assert.equal(await store.countPending(now), 20 - displaced.length);
+        assert.ok(displaced.length >= 1);
       });
     });
 
