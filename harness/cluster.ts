@@ -98,6 +98,12 @@ export interface Cluster {
   postizUrl: string;
   /** Requests the stand-in received (`METHOD /path`), in order. */
   standInRequests: string[];
+  /**
+   * Restart instance `index` as a deployment does: take it out of rotation, SIGTERM it, wait
+   * for it to exit, start it again on the same port with the same settings, wait until it is
+   * ready, and put it back. Resolves with how the old process exited.
+   */
+  restart(index: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stop everything: SIGTERM each running instance (SIGKILL after 15 s), close proxy and stand-in. Idempotent. */
   stop(): Promise<void>;
 }
@@ -127,6 +133,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     : await standIn.listen();
 
   let stopped: Promise<void> | undefined;
+  const ports: number[] = [];
+  const envOf = (index: number): Record<string, string> => ({
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { PGLITE_DATA_DIR: 'memory' }),
+    PORT: String(ports[index]),
+    HOST: '127.0.0.1',
+    SERVER_URL: proxy.url,
+    TRUST_PROXY: 'true',
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    POSTIZ_FRONTEND_URL: postizUrl,
+    POSTIZ_API_URL: postizUrl,
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    ...options.env,
+  });
   const cluster: Cluster = {
     url: proxy.url,
     instances,
@@ -134,6 +155,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     standIn,
     postizUrl,
     standInRequests,
+    restart: async (index) => {
+      const old = instances[index]!;
+      proxy.down.add(index);
+      old.proc.kill('SIGTERM');
+      const exited = await old.exited;
+      const fresh = spawnInstance(index, ports[index]!, () => proxy.down.add(index), envOf(index));
+      instances[index] = fresh;
+      await waitReady(fresh, options.readyTimeoutMs ?? 60_000);
+      proxy.down.delete(index);
+      return exited;
+    },
     stop: () => {
       stopped ??= (async () => {
         await Promise.all(instances.map((instance) => stopInstance(instance)));
@@ -145,25 +177,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   try {
-    const ports = await distinctFreePorts(count);
+    ports.push(...(await distinctFreePorts(count)));
     // All at once: instances starting together on an empty database must take turns migrating.
     for (let index = 0; index < count; index++) {
-      instances.push(
-        spawnInstance(index, ports[index]!, () => proxy.down.add(index), {
-          ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { PGLITE_DATA_DIR: 'memory' }),
-          PORT: String(ports[index]),
-          HOST: '127.0.0.1',
-          SERVER_URL: proxy.url,
-          TRUST_PROXY: 'true',
-          POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
-          POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
-          POSTIZ_FRONTEND_URL: postizUrl,
-          POSTIZ_API_URL: postizUrl,
-          LOG_LEVEL: 'warn',
-          LOG_FORMAT: 'json',
-          ...options.env,
-        }),
-      );
+      instances.push(spawnInstance(index, ports[index]!, () => proxy.down.add(index), envOf(index)));
     }
     await Promise.all(instances.map((i) => waitReady(i, options.readyTimeoutMs ?? 60_000)));
   } catch (err) {
@@ -253,13 +270,15 @@ function spawnInstance(
 
 async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
   try {
-    await waitFor(
-      async () => {
-        if (!instance.running()) throw new Error('the process exited');
-        return (await statusOf(`${instance.url}/ready`)) === 200;
-      },
-      { timeoutMs, intervalMs: 100 },
-    );
+    // A process that exited will never be ready: stop waiting at once.
+    const exited = instance.exited.then(() => {
+      throw new Error('the process exited');
+    });
+    exited.catch(() => {}); // it rejects when the process exits, perhaps long after it was ready
+    await Promise.race([
+      waitFor(async () => (await statusOf(`${instance.url}/ready`)) === 200, { timeoutMs, intervalMs: 100 }),
+      exited,
+    ]);
   } catch (err) {
     throw new Error(
       `instance ${instance.index} never became ready: ${(err as Error).message}\n--- stdout ---\n${instance.stdout()}\n--- stderr ---\n${instance.stderr()}`,
@@ -367,7 +386,9 @@ async function startProxy(
     req.pipe(upstream);
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A backlog as large as the kernel allows: herds of CLIs connect through it, and an overflow
+  // here would be the harness's, not the server's.
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', 65535, resolve));
   const { port } = server.address() as AddressInfo;
 
   const proxy: Proxy & { close(): Promise<void> } = {

@@ -1,5 +1,16 @@
 /**
- * `npm run soak [-- --short] [--duration=S] [--rate=N]`: the exactly-once soak: every approved login's token reaches exactly one poll.
+ * `npm run soak [-- --short] [--duration=S] [--rate=N] [--clis=N] [--phases=exactly-once,herd,restart]`:
+ * three soaks, one after another, each on a fresh database.
+ *
+ * - exactly-once: every approved login's token reaches exactly one poll (below);
+ * - herd: `--clis` (10,000) held polls on one instance, released together, every CLI polling
+ *   again at once; no answer the CLI treats as fatal, no login lost (harness/waiting-clis.ts);
+ * - restart: `--clis` waiting CLIs on three instances, each stopped with SIGTERM and started
+ *   again in turn while logins are approved; every one delivered exactly once.
+ *
+ * `--short` (the test suite's run) runs the exactly-once soak only, shortened.
+ *
+ * The exactly-once soak:
  *
  * On this machine only (loopback), bounded, and tidy: a throwaway PostgreSQL, three server
  * processes behind a round-robin proxy, a Postiz stand-in, and thousands of simulated logins
@@ -12,7 +23,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CLUSTER_ORG, type Cluster, startCluster } from '../harness/cluster.js';
-import { startPostgres } from '../harness/postgres.js';
+import { type PostgresCluster, startPostgres } from '../harness/postgres.js';
+import { describeWaiting, runHerd, runRollingRestart, waitingViolations } from '../harness/waiting-clis.js';
 import { hashSecret } from '../src/device-flow/codes.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
@@ -20,7 +32,14 @@ import { type AbandonVariant, type FlowReport, type Plan, runFlow, type SoakCont
 import { closeClient } from './soak/http.js';
 import { type PostizUsers, startPostizUsers } from './soak/postiz.js';
 
+type Phase = 'exactly-once' | 'herd' | 'restart';
+const PHASES: Phase[] = ['exactly-once', 'herd', 'restart'];
+
 interface Options {
+  /** The soaks to run, in order. */
+  phases: Phase[];
+  /** Waiting CLIs in the herd and the rolling restart. */
+  clis: number;
   /** Seconds during which new flows start. */
   duration: number;
   /** New flows per second. */
@@ -40,7 +59,11 @@ const POSTIZ_USERS = 32;
 function parseArgs(argv: string[]): Options {
   const short = argv.includes('--short');
   const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const phases = (value('phases')?.split(',') ?? (short ? ['exactly-once'] : PHASES)) as Phase[];
+  for (const phase of phases) if (!PHASES.includes(phase)) throw new Error(`soak: unknown phase ${phase}`);
   return {
+    phases,
+    clis: Number(value('clis') ?? 10_000),
     short,
     duration: Number(value('duration') ?? (short ? 40 : 200)),
     rate: Number(value('rate') ?? (short ? 5 : 10)),
@@ -161,12 +184,42 @@ function violationKinds(violations: string[]): string[] {
     .map((k) => `${k.count} × ${k.example.split('\n')[0]}`);
 }
 
+/** The herd and the rolling restart with `options.clis` waiting CLIs: their summaries; false on a violation. */
+async function soakWaiting(postgres: PostgresCluster, options: Options): Promise<boolean> {
+  const violations: string[] = [];
+  if (options.phases.includes('herd')) {
+    console.log(`soak: herd of ${options.clis} held polls on one instance`);
+    const report = await runHerd(postgres, { clis: options.clis, approvals: 100 });
+    console.log(describeWaiting(`herd (${options.clis} CLIs)`, report).join('\n'));
+    violations.push(...waitingViolations(report).map((v) => `herd: ${v}`));
+  }
+  if (options.phases.includes('restart')) {
+    console.log(`soak: rolling restart of three instances under ${options.clis} waiting CLIs`);
+    const report = await runRollingRestart(postgres, { clis: options.clis, approvalsPerRestart: 30 });
+    console.log(describeWaiting(`rolling restart (${options.clis} CLIs)`, report).join('\n'));
+    violations.push(...waitingViolations(report).map((v) => `restart: ${v}`));
+    if (report.exitCodes.some((code) => code !== 0))
+      violations.push(
+        `restart: an instance did not stop cleanly (exit codes ${report.exitCodes.join(', ')})`,
+      );
+  }
+  console.log(`  violations: ${violations.length}${violations.map((v) => `\n    - ${v}`).join('')}`);
+  return violations.length === 0;
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const postgres = await startPostgres();
   if (!postgres) {
     console.error('soak: no PostgreSQL available (install initdb/pg_ctl or set TEST_DATABASE_URL)');
     return 2;
+  }
+  if (!options.phases.includes('exactly-once')) {
+    try {
+      return (await soakWaiting(postgres, options)) ? 0 : 1;
+    } finally {
+      await postgres.stop();
+    }
   }
   let cluster: Cluster | undefined;
   let postiz: PostizUsers | undefined;
@@ -182,7 +235,7 @@ async function main(): Promise<number> {
       console.error('soak: took too long; stopping');
       stopAll().finally(() => process.exit(1));
     },
-    (options.duration + TTL_SECONDS + 180) * 1000,
+    (options.duration + TTL_SECONDS + 180 + (options.phases.length - 1) * 600) * 1000,
   );
   guard.unref();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -291,7 +344,9 @@ async function main(): Promise<number> {
         ...violationKinds(violations).map((v) => `    - ${v}`),
       ].join('\n'),
     );
-    return violations.length === 0 ? 0 : 1;
+    await cluster.stop();
+    const waitingOk = await soakWaiting(postgres, options);
+    return violations.length === 0 && waitingOk ? 0 : 1;
   } finally {
     await stopAll();
     clearTimeout(guard);
