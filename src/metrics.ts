@@ -3,6 +3,7 @@
  * process never share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type BuildInfo, buildInfo } from './version.js';
 
 export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed';
 
@@ -20,6 +21,7 @@ export interface Metrics {
   heldPolls: Gauge;
   notificationsWorking: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  buildInfo: Gauge<'version' | 'commit' | 'node'>;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
@@ -28,11 +30,22 @@ export function createMetrics(options: {
   /** Polls held open on this instance right now. */
   countHeld: () => number;
   defaultMetrics?: boolean;
+  /** What `postiz_cli_auth_build_info` says (default: this build). */
+  build?: BuildInfo;
 }): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const build = options.build ?? buildInfo();
+  const info = new Gauge({
+    name: 'postiz_cli_auth_build_info',
+    help: 'Always 1; its labels say which version, commit and Node.js each instance runs.',
+    labelNames: ['version', 'commit', 'node'],
+    registers,
+  });
+  info.set({ version: build.version, commit: build.commit, node: build.node }, 1);
   return {
+    buildInfo: info,
     registry,
     flowsStarted: new Counter({
       name: 'postiz_cli_auth_flows_started_total',

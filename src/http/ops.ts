@@ -4,6 +4,7 @@ import { safeEqual } from '../device-flow/codes.js';
 import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/store.js';
+import { buildInfo } from '../version.js';
 import { ASSETS } from '../views/assets.js';
 import { healthSchema, metadataSchema, readySchema } from './schemas.js';
 import { DEVICE_CODE_GRANT } from './token.js';
@@ -22,7 +23,10 @@ export function opsRoutes(
   // Hot or noisy paths: no per-request info lines (they are counted in metrics).
   const quiet = { logLevel: 'warn' } as const;
 
-  app.get('/health', { ...quiet, schema: healthSchema }, async () => ({ status: 'ok' }));
+  // Which build answers, so an operator can tell a rollout's instances apart.
+  const { version, commit } = buildInfo();
+  const health = { status: 'ok', version, commit };
+  app.get('/health', { ...quiet, schema: healthSchema }, async () => health);
 
   app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
     try {

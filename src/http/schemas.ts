@@ -89,7 +89,16 @@ export const tokenSchema = {
 export const healthSchema = {
   summary: 'Liveness',
   tags: ['operations'],
-  response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        version: { type: 'string', description: "The server's version (package.json)." },
+        commit: { type: 'string', description: 'The source commit it was built from, or `unknown`.' },
+      },
+    },
+  },
 } as const;
 
 /** /ready's body: the database kind, and whether flow changes are heard (LISTEN/NOTIFY). */
