@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { clientConfig, type DatabaseTarget, parseDatabaseUrl, tlsOptions } from './connection.js';
-import { isDatabaseUnavailable } from './errors.js';
+import { isDatabaseUnavailable, permanentHint } from './errors.js';
 import { postgresDb } from './postgres.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
@@ -96,6 +96,10 @@ async function resolveConnection(
       }
     }
     const why = (lastError?.message ?? 'unknown error').split('\n')[0]!;
+    // A refusal that waiting cannot change (a pooler refusing a parameter, a wrong password, no
+    // such database or role) fails at once, with what to change.
+    const hint = lastError && permanentHint(lastError, name);
+    if (hint) return fail(`${why} (${hint})`);
     if (!lastError || !isDatabaseUnavailable(lastError) || Date.now() + RETRY_MS > deadline) {
       return fail(isDatabaseUnavailable(lastError) ? `${why} (gave up after waiting for it)` : why);
     }
