@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { App } from './app.js';
 import type { Config } from './config.js';
+import { describeListenError } from './listen-errors.js';
 import type { PostizClient } from './postiz/client.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
@@ -44,7 +45,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const built = await buildApp(config, { store, postiz: options.postiz, logger });
   const { app, flows } = built;
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close().catch(() => {});
+    if (!options.store) await store.close().catch(() => {});
+    throw new Error(describeListenError(err, config.host, config.port), { cause: err });
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
