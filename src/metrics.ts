@@ -3,6 +3,7 @@
  * process never share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Reachability } from './postiz/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
 
 export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed';
@@ -22,6 +23,7 @@ export interface Metrics {
   notificationsWorking: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   buildInfo: Gauge<'version' | 'commit' | 'node'>;
+  postizReachable: Gauge;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
@@ -30,6 +32,8 @@ export function createMetrics(options: {
   /** Polls held open on this instance right now. */
   countHeld: () => number;
   defaultMetrics?: boolean;
+  /** Whether Postiz answered its last check (`postiz_cli_auth_postiz_reachable`). */
+  postizState?: () => Reachability;
   /** What `postiz_cli_auth_build_info` says (default: this build). */
   build?: BuildInfo;
 }): Metrics {
@@ -46,6 +50,15 @@ export function createMetrics(options: {
   info.set({ version: build.version, commit: build.commit, node: build.node }, 1);
   return {
     buildInfo: info,
+    postizReachable: new Gauge({
+      name: 'postiz_cli_auth_postiz_reachable',
+      help: 'Whether POSTIZ_API_URL answered its last check (1) or not (0: logins fail at the code exchange); NaN before the first check.',
+      registers,
+      collect() {
+        const state = options.postizState?.() ?? 'unknown';
+        this.set(state === 'reachable' ? 1 : state === 'unreachable' ? 0 : Number.NaN);
+      },
+    }),
     registry,
     flowsStarted: new Counter({
       name: 'postiz_cli_auth_flows_started_total',

@@ -26,6 +26,8 @@ export interface StartOptions {
   handleSignals?: boolean;
 }
 
+const POSTIZ_CHECK_EVERY_MS = 60_000;
+
 /** Start a server for `config`; resolves once it listens. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -56,6 +58,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 
+  // Postiz checked now and every minute: an operator hears it is unreachable before a user does.
+  built.postizProbe?.start(POSTIZ_CHECK_EVERY_MS);
+
   // Several instances purging at once is harmless: each DELETE takes what is left.
   const purge = setInterval(() => {
     flows.purge().then(
@@ -69,6 +74,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(purge);
+      built.postizProbe?.stop();
       const deadline = setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         app.server.closeAllConnections();

@@ -113,6 +113,12 @@ export const readiness = {
       enum: ['checking', 'working', 'lost'],
       description: '`lost`: changes are noticed by a re-check every second only (set DATABASE_DIRECT_URL)',
     },
+    postiz: {
+      type: 'string',
+      enum: ['reachable', 'unreachable', 'unknown'],
+      description:
+        'Whether POSTIZ_API_URL answered its last check (logins fail at the code exchange while it does not); never makes /ready fail',
+    },
   },
 } as const;
 
