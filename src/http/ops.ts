@@ -53,6 +53,14 @@ export function opsRoutes(
     }
   });
 
+  // A person who opens the bare address wants the code-entry page. The location keeps the
+  // browser's origin and carries SERVER_URL's path, so it holds behind a proxy that strips a
+  // prefix, whether or not the address was typed with a trailing slash.
+  const codeEntry = `${new URL(deps.serverUrl).pathname.replace(/\/+$/, '')}/device/verify`;
+  app.get('/', { ...quiet, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect(codeEntry, 303),
+  );
+
   app.get('/metrics', { ...quiet, schema: { hide: true } }, async (request, reply) => {
     if (deps.metricsToken) {
       const given = Buffer.from(request.headers.authorization ?? '');
