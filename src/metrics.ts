@@ -24,6 +24,8 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   buildInfo: Gauge<'version' | 'commit' | 'node'>;
   postizReachable: Gauge;
+  databaseErrors: Counter<'kind'>;
+  approvalToToken: Histogram;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
@@ -50,6 +52,18 @@ export function createMetrics(options: {
   info.set({ version: build.version, commit: build.commit, node: build.node }, 1);
   return {
     buildInfo: info,
+    databaseErrors: new Counter({
+      name: 'postiz_cli_auth_database_errors_total',
+      help: 'Database failures the server survived, by what it was doing: poll, callback, notifications, recheck, rate_limit, pacing, purge, other.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    approvalToToken: new Histogram({
+      name: 'postiz_cli_auth_approval_to_token_seconds',
+      help: "From the user's approval to the CLI receiving its token (a held poll answers at once; a CLI between polls waits up to its interval).",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
     postizReachable: new Gauge({
       name: 'postiz_cli_auth_postiz_reachable',
       help: 'Whether POSTIZ_API_URL answered its last check (1) or not (0: logins fail at the code exchange); NaN before the first check.',

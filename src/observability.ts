@@ -17,6 +17,24 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
 /** An outage makes every request fail the same way: one line per kind of trouble this often. */
 const TROUBLE_EVERY_MS = 10_000;
 
+/** What the server was doing when the database failed, from the trouble's message (a few fixed texts). */
+const TROUBLE_KINDS: [RegExp, string][] = [
+  [/\bpoll\b/, 'poll'],
+  [/callback/, 'callback'],
+  [/re-check/, 'recheck'],
+  [/notification/, 'notifications'],
+  [/user-code attempt/, 'rate_limit'],
+  [/slow_down/, 'pacing'],
+];
+
+/** The `kind` label of `postiz_cli_auth_database_errors_total` for a trouble message. */
+export function troubleKind(message: string): string {
+  return TROUBLE_KINDS.find(([pattern]) => pattern.test(message))?.[1] ?? 'other';
+}
+
+/** Approvals remembered until their token is delivered, at most (the oldest are forgotten first). */
+const APPROVALS_REMEMBERED = 10_000;
+
 /** A labelled metric's children by label value, made once: prom-client hashes its labels on every call otherwise. */
 function children<T>(make: (label: string) => T): (label: string) => T {
   const made = new Map<string, T>();
@@ -34,6 +52,21 @@ function children<T>(make: (label: string) => T): (label: string) => T {
 export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowObserver {
   const troubleLoggedAt = new Map<string, number>();
   const polls = children((result) => metrics.polls.labels(result));
+  const databaseErrors = children((kind) => metrics.databaseErrors.labels(kind));
+  // When each flow was approved on this instance. A delivery on another instance is measured
+  // only when its event carries `approvedAt` (the store's approval time).
+  const approvedAt = new Map<string, number>();
+  const timeToToken = (flowId: string | undefined, fields: Record<string, unknown> | undefined): void => {
+    const given = fields?.approvedAt;
+    const at =
+      given instanceof Date
+        ? given.getTime()
+        : typeof given === 'number'
+          ? given
+          : approvedAt.get(flowId ?? '');
+    if (flowId) approvedAt.delete(flowId);
+    if (at !== undefined) metrics.approvalToToken.observe(Math.max(0, Date.now() - at) / 1000);
+  };
   return {
     flowEvent(event, flowId, fields) {
       const line = { event: `flow.${event}`, flowId, ...fields };
@@ -53,11 +86,17 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
         log.info(line, `flow ${event}`);
       }
       if (event === 'started') metrics.flowsStarted.inc();
+      if (event === 'approved' && flowId) {
+        approvedAt.set(flowId, Date.now());
+        if (approvedAt.size > APPROVALS_REMEMBERED) approvedAt.delete(approvedAt.keys().next().value!);
+      }
+      if (event === 'delivered') timeToToken(flowId, fields);
       if (event === 'code_burned') metrics.codesBurned.inc({ result: String(fields?.result) });
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
     },
     trouble(message, err) {
+      databaseErrors(troubleKind(message)).inc();
       const last = troubleLoggedAt.get(message) ?? 0;
       if (Date.now() - last < TROUBLE_EVERY_MS) return;
       troubleLoggedAt.set(message, Date.now());

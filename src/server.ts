@@ -65,7 +65,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const purge = setInterval(() => {
     flows.purge().then(
       (n) => n > 0 && logger.info({ purged: n }, 'expired flows purged'),
-      (err) => logger.warn({ err }, 'purge failed; will retry'),
+      (err) => {
+        built.metrics.databaseErrors.inc({ kind: 'purge' });
+        logger.warn({ err }, 'purge failed; will retry');
+      },
     );
   }, config.purgeIntervalSeconds * 1000);
   purge.unref();
