@@ -138,8 +138,9 @@ describe('Dockerfile', () => {
       compilerOptions: { rootDir: string; outDir: string };
     };
     assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
-    assert.match(dockerfile, /^CMD \["node", "dist\/cli\.js", "serve"\]$/m);
-    assert.match(dockerfile, /RUN npm run build/);
+    assert.match(dockerfile, /^CMD \["node", "--enable-source-maps", "dist\/cli\.js", "serve"\]$/m);
+    assert.equal(pkg.scripts['start:prod'], 'node --enable-source-maps dist/cli.js serve');
+    assert.match(dockerfile, /RUN (SOURCE_COMMIT=\$SOURCE_COMMIT )?npm run build/);
     assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
     const script = read('scripts/build.mjs');
     assert.match(script, /tsconfig\.build\.json/, 'the build type-checks tsconfig.build.json');

@@ -334,4 +334,50 @@ test('npm run build produces a dist/cli.js that runs', { timeout: 300_000 }, asy
   const { code } = await help.waitForExit(30_000);
   assert.equal(code, 0, help.stderr());
   assert.match(help.stdout(), /Usage: postiz-cli-auth/);
+
+  await t.test(
+    'the bundle knows its version and the commit it was built from',
+    async (t) => {
+      const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      const git = spawnCommand(t, 'git', ['rev-parse', '--short=12', 'HEAD'], { env: cleanEnv() });
+      const commit = (await git.waitForExit(10_000)).code === 0 ? git.stdout().trim() : 'unknown';
+      const run = spawnNode(t, [join(ROOT, 'dist/cli.js'), '--version'], { env: cleanEnv() });
+      assert.equal((await run.waitForExit(30_000)).code, 0, run.stderr());
+      assert.equal(
+        run.stdout(),
+        `postiz-cli-auth ${version} (commit ${commit}, Node.js ${process.version})\n`,
+      );
+    },
+  );
+
+  await t.test("the Dockerfile's command maps a stack trace into src/", async (t) => {
+    // The image's CMD as written, run here: Docker is not needed to see what it prints.
+    const cmd = JSON.parse(
+      /^CMD (\[.*\])$/m.exec(await readFile(join(ROOT, 'Dockerfile'), 'utf8'))![1]!,
+    ) as string[];
+    assert.deepEqual(cmd, ['node', '--enable-source-maps', 'dist/cli.js', 'serve']);
+    const file = join(await tempDir(t, 'bundle-stack-'), 'not-a-directory');
+    await writeFile(file, 'x');
+    const env = cleanEnv({
+      POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+      POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      PGLITE_DATA_DIR: join(file, 'data'),
+      LOG_LEVEL: 'debug',
+    });
+    const run = spawnNode(t, cmd.slice(1), { env });
+    assert.equal((await run.waitForExit(60_000)).code, 1, run.stderr());
+    assert.match(run.stderr(), /^postiz-cli-auth: PGLITE_DATA_DIR .* cannot be created \(ENOTDIR\)/);
+    assert.match(run.stderr(), /^\s+at .*src\/storage\/pglite\.ts:\d+:\d+/m, run.stderr());
+    // Without the flag the same frame points into the bundle: the flag is what maps it.
+    const bare = spawnNode(
+      t,
+      cmd.slice(1).filter((a) => a !== '--enable-source-maps'),
+      { env },
+    );
+    await bare.waitForExit(60_000);
+    assert.doesNotMatch(bare.stderr(), /src\/storage\/pglite\.ts/);
+    assert.match(bare.stderr(), /^\s+at .*dist\/[\w-]+\.js:\d+:\d+/m, bare.stderr());
+  });
 });
