@@ -23,7 +23,7 @@ function markdownFiles(): string[] {
         .filter((f) => f.endsWith('.md'))
         .map((f) => `docs/${f}`)
     : [];
-  return ['README.md', ...docs];
+  return ['README.md', 'CHANGELOG.md', ...docs];
 }
 
 /** Text outside fenced code blocks and inline code, where links live. */
@@ -94,6 +94,19 @@ describe('README', () => {
         `README.md links ${doc}`,
       );
     }
+  });
+});
+
+describe('release files', () => {
+  const pkg = JSON.parse(read('package.json')) as { version: string; license: string };
+
+  test("CHANGELOG.md has an entry for package.json's version", () => {
+    assert.match(read('CHANGELOG.md'), new RegExp(`^## ${pkg.version.replaceAll('.', '\\.')}\\b`, 'm'));
+  });
+
+  test('LICENSE is the license package.json names', () => {
+    assert.equal(pkg.license, 'MIT');
+    assert.match(read('LICENSE'), /^MIT License\n\nCopyright \(c\) \d{4} the postiz-cli-auth authors\n/);
   });
 });
 
