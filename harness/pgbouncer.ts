@@ -14,6 +14,9 @@ import { waitFor } from './postgres.js';
 
 const BINARIES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'];
 
+/** What the tests' PgBouncer drops instead of refusing (docker-compose.yml's matches it). */
+export const IGNORED_STARTUP_PARAMETERS = ['extra_float_digits', 'options'];
+
 export interface PgBouncer {
   /** `postgres://postgres@127.0.0.1:<port>/<database>` through the pooler. */
   url(database: string): string;
@@ -55,7 +58,7 @@ export async function startPgBouncer(
       `pool_mode = ${mode}`,
       'max_client_conn = 500',
       'default_pool_size = 20',
-      `ignore_startup_parameters = ${(options.ignoreStartupParameters ?? ['extra_float_digits', 'options']).join(',')}`,
+      `ignore_startup_parameters = ${(options.ignoreStartupParameters ?? IGNORED_STARTUP_PARAMETERS).join(',')}`,
       `logfile = ${join(dir, 'pgbouncer.log')}`,
       '',
     ].join('\n'),
