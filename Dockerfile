@@ -4,21 +4,25 @@
 #   docker build -t postiz-cli-auth .
 #   docker run -p 3111:3111 --env-file .env postiz-cli-auth
 #
-# Without DATABASE_URL the server uses the embedded database in /app/.data: mount a volume
-# there (-v postiz-cli-auth-data:/app/.data) or it is lost with the container. Several
-# instances need PostgreSQL (DATABASE_URL). See docs/deploy.md.
+# Give it PostgreSQL with DATABASE_URL (several instances need it). The image runs with
+# NODE_ENV=production, where the embedded database is used only when asked for by name:
+# -e PGLITE_DATA_DIR=/app/.data/pglite, with a volume there (-v postiz-cli-auth-data:/app/.data)
+# or it is lost with the container. docker-compose.yml runs it with PostgreSQL; see
+# docs/deploy.md. --build-arg SOURCE_COMMIT=$(git rev-parse HEAD) records the commit (the
+# build context has no .git): --version, the start-up line, /health and build_info show it.
 #
 # Node.js 24 (LTS until April 2028); 22 and 26 are supported and tested too (package.json
 # "engines", README).
 
 FROM node:24-bookworm-slim AS build
+ARG SOURCE_COMMIT=unknown
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+RUN SOURCE_COMMIT=$SOURCE_COMMIT npm run build
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -39,4 +43,5 @@ EXPOSE 3111
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3111) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node is PID 1 and handles SIGTERM/SIGINT itself: held polls are answered, requests finish.
-CMD ["node", "dist/cli.js", "serve"]
+# Source maps: a stack trace in the log points into src/, not into the bundle.
+CMD ["node", "--enable-source-maps", "dist/cli.js", "serve"]

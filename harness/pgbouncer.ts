@@ -14,6 +14,9 @@ import { waitFor } from './postgres.js';
 
 const BINARIES = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'];
 
+/** What the tests' PgBouncer drops instead of refusing (docker-compose.yml's matches it). */
+export const IGNORED_STARTUP_PARAMETERS = ['extra_float_digits', 'options'];
+
 export interface PgBouncer {
   /** `postgres://postgres@127.0.0.1:<port>/<database>` through the pooler. */
   url(database: string): string;
@@ -27,8 +30,16 @@ export function pgbouncerMissing(): string | undefined {
     : 'pgbouncer is not installed (apt-get install pgbouncer)';
 }
 
-/** Start PgBouncer in `mode` in front of the PostgreSQL on 127.0.0.1:`pgPort` (trust authentication). */
-export async function startPgBouncer(pgPort: number, mode: 'transaction' | 'session'): Promise<PgBouncer> {
+/**
+ * Start PgBouncer in `mode` in front of the PostgreSQL on 127.0.0.1:`pgPort` (trust
+ * authentication). `ignoreStartupParameters`: what it drops instead of refusing (default
+ * `extra_float_digits` and `options`, which the server sends when a URL has `options`).
+ */
+export async function startPgBouncer(
+  pgPort: number,
+  mode: 'transaction' | 'session',
+  options: { ignoreStartupParameters?: string[] } = {},
+): Promise<PgBouncer> {
   const binary = BINARIES.find((b) => existsSync(b));
   if (!binary) throw new Error(pgbouncerMissing());
   const dir = mkdtempSync(join(tmpdir(), 'pgbouncer-'));
@@ -47,7 +58,7 @@ export async function startPgBouncer(pgPort: number, mode: 'transaction' | 'sess
       `pool_mode = ${mode}`,
       'max_client_conn = 500',
       'default_pool_size = 20',
-      'ignore_startup_parameters = extra_float_digits,options',
+      `ignore_startup_parameters = ${(options.ignoreStartupParameters ?? IGNORED_STARTUP_PARAMETERS).join(',')}`,
       `logfile = ${join(dir, 'pgbouncer.log')}`,
       '',
     ].join('\n'),

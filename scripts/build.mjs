@@ -8,7 +8,7 @@
  * Every output file sits directly in dist/, as src/paths.ts expects.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const args = new Set(process.argv.slice(2));
@@ -18,6 +18,18 @@ if (!args.has('--no-check')) {
   if (status !== 0) process.exit(status ?? 1);
 }
 rmSync('dist', { recursive: true, force: true });
+
+/**
+ * The commit this bundle is built from (src/version.ts): SOURCE_COMMIT when the build is given
+ * one (a Docker build has no .git: `--build-arg SOURCE_COMMIT=…`), else git's, else unknown.
+ */
+function sourceCommit() {
+  if (process.env.SOURCE_COMMIT?.trim()) return process.env.SOURCE_COMMIT.trim();
+  const git = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' });
+  return git.status === 0 ? git.stdout.trim() : 'unknown';
+}
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
 await build({
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',
@@ -33,7 +45,11 @@ await build({
   // pg asks whether it runs on Cloudflare Workers through `navigator.userAgent`, or else by
   // building a `Response`; on Node 20 either loads undici (about 40 ms of start-up). Node 21+
   // answers "Node.js…" itself; this gives Node 20 the same answer.
-  define: { navigator: '{"userAgent":"Node.js"}' },
+  // The version and commit are written in, so the bundle knows them wherever it is copied.
+  define: {
+    navigator: '{"userAgent":"Node.js"}',
+    __POSTIZ_CLI_AUTH_BUILD__: JSON.stringify({ version, commit: sourceCommit() }),
+  },
   legalComments: 'linked',
   logLevel: 'warning',
   external: [

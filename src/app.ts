@@ -35,12 +35,18 @@ import { verifyRoutes } from './http/verify.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { countRequests, createObserver } from './observability.js';
 import { createPostizClient, type PostizClient } from './postiz/client.js';
+import { createPostizProbe, type PostizProbe } from './postiz/reachability.js';
 import type { Store } from './storage/store.js';
 
 export interface AppDeps {
   store: Store;
   /** Defaults to the real Postiz client built from `config`. */
   postiz?: PostizClient;
+  /**
+   * Whether POSTIZ_API_URL can be reached, for /ready and the log. Defaults to a probe of
+   * POSTIZ_API_URL when `postiz` is the real client, and to none (`unknown`) when it is not.
+   */
+  postizProbe?: PostizProbe;
   /** Clock, for tests of expiry. */
   now?: () => number;
   /** The process's pino logger (`createLogger`); none when omitted. */
@@ -53,6 +59,8 @@ export interface App {
   metrics: Metrics;
   /** The poll's fast path, which the server's requests meet before Fastify (for tests of it alone). */
   fastPath: FastPath;
+  /** Whether Postiz can be reached (none when the app was given its own Postiz client). */
+  postizProbe: PostizProbe | undefined;
 }
 
 /** Fastify keeps idle keep-alive connections this long (its default, kept): longer than load balancers' idle timeouts. */
@@ -117,8 +125,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const metrics = createMetrics({
     countPending: () => deps.store.countPending(new Date(now())),
     countHeld: () => flows.pending.view.held,
+    postizState: () => postizProbe?.state() ?? 'unknown',
   });
   const observer = createObserver(app.log, metrics);
+  const postizProbe =
+    deps.postizProbe ??
+    (deps.postiz
+      ? undefined
+      : createPostizProbe({
+          apiUrl: config.postizApiUrl,
+          timeoutMs: Math.min(config.upstreamTimeoutMs, 5000),
+          log: app.log,
+        }));
+  app.addHook('onClose', async () => postizProbe?.stop());
   const postiz =
     deps.postiz ??
     createPostizClient({
@@ -182,6 +201,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     opsRoutes(scope, {
       store: deps.store,
       notifications: () => flows.pending.notifications,
+      postiz: () => postizProbe?.state() ?? 'unknown',
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
@@ -191,5 +211,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
   await Promise.all([flows.pending.attach(), app.ready()]);
-  return { app, flows, metrics, fastPath: answerPolls };
+  return { app, flows, metrics, fastPath: answerPolls, postizProbe };
 }

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 /**
- * `postiz-cli-auth [serve|demo|migrate] [--help]`: the binary. Settings come from the
- * environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
+ * `postiz-cli-auth [serve|demo|migrate] [--help|--version]`: the binary. Settings come from
+ * the environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
  */
-import { describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
+import { parseArgs } from './cli-args.js';
+import { ConfigError, describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
+import { loopbackServerUrlWarning } from './guardrails.js';
 import { createLogger } from './logger.js';
+import { settingsHelp } from './settings-text.js';
+import { describeUnknown, unknownVariables, withTypoHints } from './settings-typos.js';
+import { buildInfo } from './version.js';
+
+const SETTING_NAMES = SETTINGS.map((s) => s.env);
 
 const HELP: Record<string, string> = {
   serve: `postiz-cli-auth serve
@@ -12,7 +19,7 @@ const HELP: Record<string, string> = {
 Start the device-flow server (the default command). Settings are read from the environment
 and from .env in the working directory:
 
-${SETTINGS.map((s) => `  ${s.env.padEnd(40)} ${s.description.replaceAll('`', '')}`).join('\n')}`,
+${settingsHelp()}`,
   demo: `postiz-cli-auth demo
 
 Run the whole flow on this machine with no configuration: the server on the embedded
@@ -26,24 +33,29 @@ Apply pending database migrations (DATABASE_URL, else the embedded database in
 PGLITE_DATA_DIR) and exit. The server also migrates at start-up; this is for deploy steps.`,
 };
 
-const USAGE = `Usage: postiz-cli-auth [serve|demo|migrate] [--help]
+const USAGE = `Usage: postiz-cli-auth [serve|demo|migrate] [--help|--version]
 
   serve    start the server (default)
   demo     the whole flow locally, with a Postiz stand-in
   migrate  apply database migrations and exit
 
-Run "postiz-cli-auth <command> --help" for details.`;
+Settings are environment variables (or .env): "postiz-cli-auth serve --help" lists them.`;
 
 async function main(argv: string[]): Promise<void> {
-  const command = argv.find((a) => !a.startsWith('-')) ?? 'serve';
-  const wantsHelp = argv.includes('--help') || argv.includes('-h');
-  if (!(command in HELP)) {
-    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+  const args = parseArgs(argv, SETTING_NAMES);
+  if ('error' in args) {
+    console.error(`${args.error}\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
-  if (wantsHelp) {
-    console.log(argv.some((a) => a in HELP) ? HELP[command] : USAGE);
+  const { command } = args;
+  if (args.version) {
+    const build = buildInfo();
+    console.log(`postiz-cli-auth ${build.version} (commit ${build.commit}, Node.js ${build.node})`);
+    return;
+  }
+  if (args.help) {
+    console.log(args.explicit ? HELP[command] : USAGE);
     return;
   }
   loadDotEnv();
@@ -56,6 +68,13 @@ async function main(argv: string[]): Promise<void> {
 
   const config = loadConfig(process.env, { requireCredentials: command !== 'migrate' });
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // Mistakes that do not stop the server, each said once, before anything else.
+  for (const unknown of unknownVariables(process.env, SETTING_NAMES)) {
+    logger.warn({ variable: unknown.name, setting: unknown.closest }, describeUnknown(unknown));
+  }
+  const loopback = command === 'serve' ? loopbackServerUrlWarning(config, process.env) : undefined;
+  if (loopback) logger.warn({ serverUrl: config.serverUrl }, loopback);
+
   if (command === 'migrate') {
     const { openStore } = await import('./storage/open.js');
     const store = await openStore(config, logger);
@@ -67,13 +86,20 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  logger.info({ config: describeConfig(config) }, 'starting');
+  logger.info({ ...buildInfo(), config: describeConfig(config) }, 'starting');
   const { startServer } = await import('./server.js');
   await startServer(config, { logger, handleSignals: true });
 }
 
+/** Whether the operator asked for detail (LOG_LEVEL debug or trace), read raw: the settings may be what failed. */
+const verbose = (): boolean => /^\s*(debug|trace)\s*$/i.test(process.env.LOG_LEVEL ?? '');
+
 // A bad setting (ConfigError), an unreachable database, a locked data directory: one line each.
+// At LOG_LEVEL=debug or trace, a failure that is not a setting's also shows where it happened.
 main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(`postiz-cli-auth: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`postiz-cli-auth: ${withTypoHints(message, process.env, SETTING_NAMES)}`);
+  if (verbose() && err instanceof Error && !(err instanceof ConfigError) && err.stack)
+    console.error(err.stack);
   process.exit(1);
 });

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { embeddedDatabaseProblem, hostProblem, proxyEntryProblem } from './guardrails.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './storage/connection.js';
 
 /** How `TRUST_PROXY` is handed to Fastify: off, a hop count, or a list of addresses/CIDRs. */
@@ -57,7 +58,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-type Parser<T> = (raw: string, name: string) => T;
+/** A setting's parser; `range` and `choices` tell `--help` and `.env.example` what it accepts. */
+type Parser<T> = ((raw: string, name: string) => T) & { range?: string; choices?: readonly string[] };
 
 interface Setting<K extends keyof Config> {
   key: K;
@@ -68,6 +70,8 @@ interface Setting<K extends keyof Config> {
   /** When the setting has no default, why it is needed (printed when it is missing). */
   required?: string;
   parse: Parser<Config[K]>;
+  /** What values it accepts, when its parser does not say (shown by `--help`). */
+  range?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -78,14 +82,16 @@ const fail = (message: string): never => {
 
 const string: Parser<string> = (raw) => raw;
 
-const integer =
-  (min: number, max: number): Parser<number> =>
-  (raw, name) => {
-    if (!/^\d+$/.test(raw.trim())) fail(`${name} must be a whole number, got "${raw}"`);
-    const value = Number(raw.trim());
-    if (value < min || value > max) fail(`${name} must be between ${min} and ${max}, got ${value}`);
-    return value;
-  };
+const integer = (min: number, max: number): Parser<number> =>
+  Object.assign(
+    (raw: string, name: string) => {
+      if (!/^\d+$/.test(raw.trim())) fail(`${name} must be a whole number, got "${raw}"`);
+      const value = Number(raw.trim());
+      if (value < min || value > max) fail(`${name} must be between ${min} and ${max}, got ${value}`);
+      return value;
+    },
+    { range: `${min}–${max}` },
+  );
 
 const url =
   (protocols: string[]): Parser<string> =>
@@ -130,8 +136,12 @@ const trustProxy: Parser<TrustProxy> = (raw, name) => {
   if (value === 'false' || value === '') return false;
   if (/^\d+$/.test(value)) return Number(value);
   const list = value.split(',').map((s) => s.trim());
-  if (list.every(isProxyAddress)) return list;
-  return fail(`${name} must be true, false, a hop count, or a comma-separated list of addresses/CIDRs`);
+  const bad = list.find((entry) => !isProxyAddress(entry));
+  if (bad === undefined) return list;
+  // Name the entry: in a list of ten ranges, "a list of addresses/CIDRs" does not say which is wrong.
+  return fail(
+    `${name} must be true, false, a hop count, or a comma-separated list of addresses/CIDRs: "${bad}" is not ${proxyEntryProblem(bad)}`,
+  );
 };
 
 /** An address, a CIDR range, or one of proxy-addr's named ranges. */
@@ -144,13 +154,15 @@ function isProxyAddress(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-const oneOf =
-  <T extends string>(values: readonly T[]): Parser<T> =>
-  (raw, name) => {
-    const value = raw.trim().toLowerCase() as T;
-    if (!values.includes(value)) fail(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
-    return value;
-  };
+const oneOf = <T extends string>(values: readonly T[]): Parser<T> =>
+  Object.assign(
+    (raw: string, name: string) => {
+      const value = raw.trim().toLowerCase() as T;
+      if (!values.includes(value)) fail(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+      return value;
+    },
+    { choices: values },
+  );
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -450,6 +462,8 @@ export function loadConfig(env: Env = process.env, options: { requireCredentials
     out[setting.key] = setting.parse(value, setting.env);
   }
   const config = out as Config;
+  const problem = hostProblem(config.host) ?? embeddedDatabaseProblem(config, env);
+  if (problem) fail(problem);
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     fail(
       `HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be greater than REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`,

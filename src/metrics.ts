@@ -3,6 +3,8 @@
  * process never share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Reachability } from './postiz/reachability.js';
+import { type BuildInfo, buildInfo } from './version.js';
 
 export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed';
 
@@ -20,6 +22,10 @@ export interface Metrics {
   heldPolls: Gauge;
   notificationsWorking: Gauge;
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
+  buildInfo: Gauge<'version' | 'commit' | 'node'>;
+  postizReachable: Gauge;
+  databaseErrors: Counter<'kind'>;
+  approvalToToken: Histogram;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
@@ -28,11 +34,45 @@ export function createMetrics(options: {
   /** Polls held open on this instance right now. */
   countHeld: () => number;
   defaultMetrics?: boolean;
+  /** Whether Postiz answered its last check (`postiz_cli_auth_postiz_reachable`). */
+  postizState?: () => Reachability;
+  /** What `postiz_cli_auth_build_info` says (default: this build). */
+  build?: BuildInfo;
 }): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const build = options.build ?? buildInfo();
+  const info = new Gauge({
+    name: 'postiz_cli_auth_build_info',
+    help: 'Always 1; its labels say which version, commit and Node.js each instance runs.',
+    labelNames: ['version', 'commit', 'node'],
+    registers,
+  });
+  info.set({ version: build.version, commit: build.commit, node: build.node }, 1);
   return {
+    buildInfo: info,
+    databaseErrors: new Counter({
+      name: 'postiz_cli_auth_database_errors_total',
+      help: 'Database failures the server survived, by what it was doing: poll, callback, notifications, recheck, rate_limit, pacing, delivery, purge, other.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    approvalToToken: new Histogram({
+      name: 'postiz_cli_auth_approval_to_token_seconds',
+      help: "From the user's approval to the CLI receiving its token (a held poll answers at once; a CLI between polls waits up to its interval).",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    postizReachable: new Gauge({
+      name: 'postiz_cli_auth_postiz_reachable',
+      help: 'Whether POSTIZ_API_URL answered its last check (1) or not (0: logins fail at the code exchange); NaN before the first check.',
+      registers,
+      collect() {
+        const state = options.postizState?.() ?? 'unknown';
+        this.set(state === 'reachable' ? 1 : state === 'unreachable' ? 0 : Number.NaN);
+      },
+    }),
     registry,
     flowsStarted: new Counter({
       name: 'postiz_cli_auth_flows_started_total',

@@ -17,6 +17,22 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
 /** An outage makes every request fail the same way: one line per kind of trouble this often. */
 const TROUBLE_EVERY_MS = 10_000;
 
+/** What the server was doing when the database failed, from the trouble's message (a few fixed texts). */
+const TROUBLE_KINDS: [RegExp, string][] = [
+  [/\bpoll\b/, 'poll'],
+  [/callback/, 'callback'],
+  [/re-check/, 'recheck'],
+  [/notification/, 'notifications'],
+  [/user-code attempt/, 'rate_limit'],
+  [/slow_down/, 'pacing'],
+  [/delivered flow|give back a token/, 'delivery'],
+];
+
+/** The `kind` label of `postiz_cli_auth_database_errors_total` for a trouble message. */
+export function troubleKind(message: string): string {
+  return TROUBLE_KINDS.find(([pattern]) => pattern.test(message))?.[1] ?? 'other';
+}
+
 /** A labelled metric's children by label value, made once: prom-client hashes its labels on every call otherwise. */
 function children<T>(make: (label: string) => T): (label: string) => T {
   const made = new Map<string, T>();
@@ -34,6 +50,7 @@ function children<T>(make: (label: string) => T): (label: string) => T {
 export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowObserver {
   const troubleLoggedAt = new Map<string, number>();
   const polls = children((result) => metrics.polls.labels(result));
+  const databaseErrors = children((kind) => metrics.databaseErrors.labels(kind));
   return {
     flowEvent(event, flowId, fields) {
       const line = { event: `flow.${event}`, flowId, ...fields };
@@ -55,11 +72,15 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
         log.info(line, `flow ${event}`);
       }
       if (event === 'started') metrics.flowsStarted.inc();
+      // From the approval (stored with the flow, on whichever instance) to the token's delivery.
+      if (event === 'delivered' && typeof fields?.sinceApprovalMs === 'number')
+        metrics.approvalToToken.observe(Math.max(0, fields.sinceApprovalMs) / 1000);
       if (event === 'code_burned') metrics.codesBurned.inc({ result: String(fields?.result) });
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
     },
     trouble(message, err) {
+      databaseErrors(troubleKind(message)).inc();
       const last = troubleLoggedAt.get(message) ?? 0;
       if (Date.now() - last < TROUBLE_EVERY_MS) return;
       troubleLoggedAt.set(message, Date.now());

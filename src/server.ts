@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { App } from './app.js';
 import type { Config } from './config.js';
+import { describeListenError } from './listen-errors.js';
 import type { PostizClient } from './postiz/client.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
@@ -25,6 +26,8 @@ export interface StartOptions {
   handleSignals?: boolean;
 }
 
+const POSTIZ_CHECK_EVERY_MS = 60_000;
+
 /** Start a server for `config`; resolves once it listens. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
@@ -44,16 +47,28 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const built = await buildApp(config, { store, postiz: options.postiz, logger });
   const { app, flows } = built;
-  await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
+  try {
+    await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
+  } catch (err) {
+    await app.close().catch(() => {});
+    if (!options.store) await store.close().catch(() => {});
+    throw new Error(describeListenError(err, config.host, config.port), { cause: err });
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+
+  // Postiz checked now and every minute: an operator hears it is unreachable before a user does.
+  built.postizProbe?.start(POSTIZ_CHECK_EVERY_MS);
 
   // Several instances purging at once is harmless: each DELETE takes what is left.
   const purge = setInterval(() => {
     flows.purge().then(
       (n) => n > 0 && logger.info({ purged: n }, 'expired flows purged'),
-      (err) => logger.warn({ err }, 'purge failed; will retry'),
+      (err) => {
+        built.metrics.databaseErrors.inc({ kind: 'purge' });
+        logger.warn({ err }, 'purge failed; will retry');
+      },
     );
   }, config.purgeIntervalSeconds * 1000);
   purge.unref();
@@ -62,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(purge);
+      built.postizProbe?.stop();
       const deadline = setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         app.server.closeAllConnections();

@@ -250,3 +250,58 @@ describe('describeConfig', () => {
     assert.equal(config.clientSecret, CLIENT_SECRET);
   });
 });
+
+describe('mistakes an operator makes on the first day', () => {
+  test('TRUST_PROXY names the entry that is not an address or range, and why', () => {
+    const err = assertRefused('TRUST_PROXY', '10.0.0.0/8, 10.0.0.0/33');
+    assert.match(
+      err.message,
+      /"10\.0\.0\.0\/33" is not a CIDR range: the prefix length \/33 must be a number from 0 to 32/,
+    );
+    assert.match(
+      assertRefused('TRUST_PROXY', 'loopback,proxy.internal').message,
+      /"proxy\.internal" is not an IP address/,
+    );
+  });
+
+  for (const [host, why] of [
+    ['999.1.1.1', /not an IPv4 address/],
+    ['http://0.0.0.0', /not a URL.*SERVER_URL/],
+    ['0.0.0.0:3111', /HOST=0\.0\.0\.0 and PORT=3111/],
+    ['[::1]', /HOST=::1/],
+  ] as const) {
+    test(`HOST=${host} is refused before listening`, () => {
+      assert.match(assertRefused('HOST', host).message, why);
+    });
+  }
+
+  test('HOST accepts addresses and host names', () => {
+    for (const host of ['0.0.0.0', '127.0.0.1', '::', '::1', 'fe80::1', 'localhost', 'auth.internal']) {
+      assert.equal(load({ HOST: host }).host, host);
+    }
+  });
+
+  test('NODE_ENV=production refuses the embedded database unless PGLITE_DATA_DIR is set', () => {
+    const err = configError({ ...CREDENTIALS, NODE_ENV: 'production' });
+    assert.match(err.message, /^NODE_ENV=production but neither DATABASE_URL nor PGLITE_DATA_DIR is set/);
+    assert.ok(!err.message.includes('\n'));
+    assert.equal(
+      load({ NODE_ENV: 'production', PGLITE_DATA_DIR: '/var/lib/auth' }).pgliteDataDir,
+      '/var/lib/auth',
+    );
+    assert.equal(load({ NODE_ENV: 'production', PGLITE_DATA_DIR: 'memory' }).pgliteDataDir, 'memory');
+    assert.equal(
+      load({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/auth' }).databaseUrl,
+      'postgres://db/auth',
+    );
+    // Outside production the embedded database stays the zero-configuration default.
+    assert.equal(load({ NODE_ENV: 'development' }).pgliteDataDir, './.data/pglite');
+    assert.equal(load().pgliteDataDir, './.data/pglite');
+  });
+
+  test('integer settings and choices carry their range for --help', () => {
+    const byName = new Map(SETTINGS.map((s) => [s.env, s]));
+    assert.equal(byName.get('PORT')?.parse.range, '0–65535');
+    assert.deepEqual(byName.get('LOG_FORMAT')?.parse.choices, ['json', 'pretty']);
+  });
+});

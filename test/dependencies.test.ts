@@ -10,6 +10,7 @@ import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -67,4 +68,42 @@ test('tests, the benchmark and the scripts import only declared packages', () =>
 
 test('the check itself sees every kind of import', () => {
   assert.deepEqual(importedPackages('src/logger.ts').sort(), ['pino', 'pino-pretty', 'pino-pretty'].sort());
+});
+
+test('pnpm-lock.yaml pins exactly what package-lock.json pins (pnpm install installs what the tests ran)', () => {
+  const npmLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; link?: boolean }>;
+  };
+  const pnpmLock = parse(readFileSync(join(ROOT, 'pnpm-lock.yaml'), 'utf8')) as {
+    importers: { '.': Record<string, Record<string, { specifier: string; version: string }>> };
+    packages: Record<string, unknown>;
+  };
+  const fromNpm = new Set(
+    Object.entries(npmLock.packages)
+      .filter(([path, entry]) => path.startsWith('node_modules/') && entry.version && !entry.link)
+      .map(
+        ([path, entry]) =>
+          `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${entry.version}`,
+      ),
+  );
+  const fromPnpm = new Set(Object.keys(pnpmLock.packages));
+  assert.deepEqual(
+    [...fromNpm].filter((p) => !fromPnpm.has(p)),
+    [],
+    'in package-lock.json only: after changing dependencies, run `npx -y pnpm@10 import`',
+  );
+  assert.deepEqual(
+    [...fromPnpm].filter((p) => !fromNpm.has(p)),
+    [],
+    'in pnpm-lock.yaml only',
+  );
+  // The specifiers are package.json's, so `pnpm install --frozen-lockfile` accepts the lock.
+  const importer = pnpmLock.importers['.'];
+  for (const field of ['dependencies', 'devDependencies'] as const) {
+    const specifiers = Object.fromEntries(
+      Object.entries(importer[field] ?? {}).map(([n, d]) => [n, d.specifier]),
+    );
+    assert.deepEqual(specifiers, pkg[field], field);
+  }
+  assert.match(String((pkg as { packageManager?: string }).packageManager), /^pnpm@10\.\d+\.\d+$/);
 });

@@ -23,7 +23,7 @@ function markdownFiles(): string[] {
         .filter((f) => f.endsWith('.md'))
         .map((f) => `docs/${f}`)
     : [];
-  return ['README.md', ...docs];
+  return ['README.md', 'CHANGELOG.md', ...docs];
 }
 
 /** Text outside fenced code blocks and inline code, where links live. */
@@ -97,6 +97,19 @@ describe('README', () => {
   });
 });
 
+describe('release files', () => {
+  const pkg = JSON.parse(read('package.json')) as { version: string; license: string };
+
+  test("CHANGELOG.md has an entry for package.json's version", () => {
+    assert.match(read('CHANGELOG.md'), new RegExp(`^## ${pkg.version.replaceAll('.', '\\.')}\\b`, 'm'));
+  });
+
+  test('LICENSE is the license package.json names', () => {
+    assert.equal(pkg.license, 'MIT');
+    assert.match(read('LICENSE'), /^MIT License\n\nCopyright \(c\) \d{4} the postiz-cli-auth authors\n/);
+  });
+});
+
 describe('links', () => {
   for (const file of markdownFiles()) {
     test(`every relative link in ${file} points to an existing file (and heading)`, () => {
@@ -138,8 +151,9 @@ describe('Dockerfile', () => {
       compilerOptions: { rootDir: string; outDir: string };
     };
     assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
-    assert.match(dockerfile, /^CMD \["node", "dist\/cli\.js", "serve"\]$/m);
-    assert.match(dockerfile, /RUN npm run build/);
+    assert.match(dockerfile, /^CMD \["node", "--enable-source-maps", "dist\/cli\.js", "serve"\]$/m);
+    assert.equal(pkg.scripts['start:prod'], 'node --enable-source-maps dist/cli.js serve');
+    assert.match(dockerfile, /RUN (SOURCE_COMMIT=\$SOURCE_COMMIT )?npm run build/);
     assert.equal(pkg.scripts.build, 'node scripts/build.mjs');
     const script = read('scripts/build.mjs');
     assert.match(script, /tsconfig\.build\.json/, 'the build type-checks tsconfig.build.json');

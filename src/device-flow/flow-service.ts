@@ -653,7 +653,9 @@ export class FlowService {
       settle: async (written) => {
         const { store, observer } = this.deps;
         if (written) {
-          this.event('delivered', flow.flowId, caller);
+          this.event('delivered', flow.flowId, caller, {
+            ...(flow.finishedAt ? { sinceApprovalMs: this.now() - flow.finishedAt.getTime() } : {}),
+          });
           await store
             .finishDelivery(deviceCodeHash)
             .catch((err) => observer.trouble('could not delete a delivered flow; the purge will', err));

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
 import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
+import type { Reachability } from '../postiz/reachability.js';
 import type { Store } from '../storage/store.js';
+import { buildInfo } from '../version.js';
 import { ASSETS } from '../views/assets.js';
 import { DEVICE_CODE_GRANT } from './poll.js';
 import { healthSchema, metadataSchema, readySchema } from './schemas.js';
@@ -17,24 +19,47 @@ export function opsRoutes(
     metricsToken: string | undefined;
     /** Whether flow changes are heard (LISTEN/NOTIFY), for /ready's details. */
     notifications: () => NotificationState;
+    /** Whether POSTIZ_API_URL answers, for /ready's details: never a reason to be unready. */
+    postiz: () => Reachability;
   },
 ): void {
   // Hot or noisy paths: no per-request info lines (they are counted in metrics).
   const quiet = { logLevel: 'warn' } as const;
 
-  app.get('/health', { ...quiet, schema: healthSchema }, async () => ({ status: 'ok' }));
+  // Which build answers, so an operator can tell a rollout's instances apart.
+  const { version, commit } = buildInfo();
+  const health = { status: 'ok', version, commit };
+  app.get('/health', { ...quiet, schema: healthSchema }, async () => health);
 
   app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
     try {
       await deps.store.ping();
-      return { status: 'ready', database: deps.store.kind, notifications: deps.notifications() };
+      // Postiz being down makes logins fail, but taking this instance out of rotation would not
+      // bring it back: it is reported, not a reason to be unready.
+      return {
+        status: 'ready',
+        database: deps.store.kind,
+        notifications: deps.notifications(),
+        postiz: deps.postiz(),
+      };
     } catch (err) {
       request.log.warn({ err }, 'readiness check: database unreachable');
-      return reply
-        .code(503)
-        .send({ status: 'unavailable', database: deps.store.kind, notifications: deps.notifications() });
+      return reply.code(503).send({
+        status: 'unavailable',
+        database: deps.store.kind,
+        notifications: deps.notifications(),
+        postiz: deps.postiz(),
+      });
     }
   });
+
+  // A person who opens the bare address wants the code-entry page. The location keeps the
+  // browser's origin and carries SERVER_URL's path, so it holds behind a proxy that strips a
+  // prefix, whether or not the address was typed with a trailing slash.
+  const codeEntry = `${new URL(deps.serverUrl).pathname.replace(/\/+$/, '')}/device/verify`;
+  app.get('/', { ...quiet, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect(codeEntry, 303),
+  );
 
   app.get('/metrics', { ...quiet, schema: { hide: true } }, async (request, reply) => {
     if (deps.metricsToken) {

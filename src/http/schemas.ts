@@ -89,7 +89,16 @@ export const tokenSchema = {
 export const healthSchema = {
   summary: 'Liveness',
   tags: ['operations'],
-  response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        version: { type: 'string', description: "The server's version (package.json)." },
+        commit: { type: 'string', description: 'The source commit it was built from, or `unknown`.' },
+      },
+    },
+  },
 } as const;
 
 /** /ready's body: the database kind, and whether flow changes are heard (LISTEN/NOTIFY). */
@@ -103,6 +112,12 @@ export const readiness = {
       type: 'string',
       enum: ['checking', 'working', 'lost'],
       description: '`lost`: changes are noticed by a re-check every second only (set DATABASE_DIRECT_URL)',
+    },
+    postiz: {
+      type: 'string',
+      enum: ['reachable', 'unreachable', 'unknown'],
+      description:
+        'Whether POSTIZ_API_URL answered its last check (logins fail at the code exchange while it does not); never makes /ready fail',
     },
   },
 } as const;

@@ -5,6 +5,8 @@
  * Postiz's own error text is kept for the log only, never shown to a user.
  */
 
+import { networkCause } from './network-error.js';
+
 /** What a successful exchange yields. */
 export interface PostizToken {
   accessToken: string;
@@ -81,9 +83,12 @@ export function createPostizClient(options: PostizClientOptions): PostizClient {
       } catch (err) {
         const timedOut = (err as Error).name === 'TimeoutError';
         options.onRequest?.(timedOut ? 'timeout' : 'error', (performance.now() - started) / 1000);
+        // Name the setting and the cause: "fetch failed" alone sends an operator guessing.
         throw new UpstreamError(
           'unavailable',
-          timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${(err as Error).message}`,
+          timedOut
+            ? `POSTIZ_API_URL (${options.apiUrl}) gave no answer within ${options.timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`
+            : `POSTIZ_API_URL (${options.apiUrl}) cannot be reached: ${networkCause(err)}`,
         );
       }
       options.onRequest?.(String(response.status), (performance.now() - started) / 1000);

@@ -69,6 +69,22 @@ export function redactDatabaseUrl(raw: string): string {
 }
 
 /**
+ * The likely cause when a URL does not parse as meant: a user name or password with a
+ * character that URLs reserve. Said without repeating the URL, which holds the password.
+ */
+function encodingHint(raw: string): string {
+  const credentials = /^[a-z]+:\/\/(.*)@/i.exec(raw)?.[1] ?? '';
+  const reserved = [...new Set(credentials.match(/[#/?@:%[\] ]/g) ?? [])].filter(
+    // One ':' separates user and password; '%' is fine when it starts an escape.
+    (c) =>
+      !(c === ':' && credentials.split(':').length === 2) &&
+      !(c === '%' && !/%(?![0-9a-f]{2})/i.test(credentials)),
+  );
+  if (reserved.length === 0) return '';
+  return ` (the user name or password holds ${reserved.join(' ')}: percent-encode it, # as %23, / as %2F, ? as %3F, @ as %40, : as %3A, % as %25)`;
+}
+
+/**
  * Check and take apart a `postgres://` or `postgresql://` URL. Throws an `Error` whose message
  * names `name` and what is wrong, and never contains the password.
  */
@@ -83,12 +99,14 @@ export function parseDatabaseUrl(raw: string, name: string): DatabaseTarget {
   try {
     url = new URL(hostless ? raw.replace(/^([a-z]+:\/\/(?:[^/@]*@)?)\//i, '$1unset-host/') : raw);
   } catch {
-    return fail('must be a URL such as postgres://user:password@host:5432/database');
+    return fail(`must be a URL such as postgres://user:password@host:5432/database${encodingHint(raw)}`);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     fail(`must start with postgres: or postgresql:, got "${url.protocol}"`);
   }
-  if (url.hash) fail('must not have a #fragment');
+  if (url.hash) fail(`must not have a #fragment${encodingHint(raw)}`);
+  // A / in the password ends the host early and leaves the rest, with its @, in the path.
+  if (/@/.test(url.pathname)) fail(`has an @ after its host${encodingHint(raw)}`);
   const params = url.searchParams;
   for (const key of new Set(params.keys())) {
     if (params.getAll(key).length > 1) fail(`has the parameter "${key}" twice`);

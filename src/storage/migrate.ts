@@ -31,6 +31,32 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
 }
 
+/** What a migration run tells its caller about, to be logged. */
+export interface MigrationReport {
+  /** The first migration is about to drop the original server's table, which holds `rows` rows. */
+  droppingOriginalTable?(rows: number): void;
+}
+
+/**
+ * The rows of the original single-file server's `device_requests` table (the one keyed by a
+ * plain-text `device_code`), or undefined when there is no such table. Migration 001 drops it.
+ */
+export async function originalTableRows(query: Query): Promise<number | undefined> {
+  const [found] = await query(
+    `SELECT 1 FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'device_requests' AND column_name = 'device_code'`,
+    [],
+  );
+  if (!found) return undefined;
+  const [count] = await query('SELECT count(*)::int AS n FROM device_requests', []);
+  return Number(count?.n ?? 0);
+}
+
+/** The line logged when the original server's table is dropped. */
+export function droppingOriginalTableMessage(rows: number): string {
+  return `dropping the original server's device_requests table (${rows} ${rows === 1 ? 'row' : 'rows'}: logins in progress will start again)`;
+}
+
 /**
  * Apply what is missing; returns the versions applied by this call. Everything happens in one
  * transaction holding a transaction-level advisory lock: instances starting together queue on
@@ -38,7 +64,11 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * the connection that took it, whatever pooler (PgBouncer in transaction mode included) sits
  * in between. A failed migration rolls back all of this call's work.
  */
-export async function runMigrations(query: Query, migrations = loadMigrations()): Promise<number[]> {
+export async function runMigrations(
+  query: Query,
+  migrations = loadMigrations(),
+  report: MigrationReport = {},
+): Promise<number[]> {
   await query('BEGIN');
   try {
     await query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
@@ -50,6 +80,10 @@ export async function runMigrations(query: Query, migrations = loadMigrations())
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
+      if (migration.version === 1) {
+        const rows = await originalTableRows(query);
+        if (rows !== undefined) report.droppingOriginalTable?.(rows);
+      }
       try {
         await query(migration.sql);
       } catch (err) {

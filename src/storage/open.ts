@@ -3,7 +3,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { clientConfig, type DatabaseTarget, parseDatabaseUrl, tlsOptions } from './connection.js';
-import { isDatabaseUnavailable } from './errors.js';
+import type { Db } from './db.js';
+import { isDatabaseUnavailable, permanentHint } from './errors.js';
+import { droppingOriginalTableMessage, loadMigrations, runMigrations } from './migrate.js';
 import { postgresDb } from './postgres.js';
 import { SqlStore } from './sql-store.js';
 import type { Store } from './store.js';
@@ -29,18 +31,35 @@ export async function openStore(config: OpenConfig, logger?: Logger): Promise<St
     const direct = config.databaseDirectUrl
       ? await open(config.databaseDirectUrl, 'DATABASE_DIRECT_URL')
       : undefined;
-    return new SqlStore(
-      postgresDb({
-        client,
-        direct,
-        max: config.databasePoolSize,
-        onError: (err) => logger?.warn({ err }, 'database connection lost; the pool will reconnect'),
-      }),
-    );
+    const db = postgresDb({
+      client,
+      direct,
+      max: config.databasePoolSize,
+      onError: (err) => logger?.warn({ err }, 'database connection lost; the pool will reconnect'),
+    });
+    return reportingMigrations(new SqlStore(db), db, logger);
   }
   // Loaded only when used: PostgreSQL deployments never pay for the WASM build's import.
   const { pgliteDb } = await import('./pglite.js');
-  return new SqlStore(await pgliteDb(config.pgliteDataDir));
+  const db = await pgliteDb(config.pgliteDataDir);
+  return reportingMigrations(new SqlStore(db), db, logger);
+}
+
+/**
+ * The store, whose `migrate()` logs what an upgrade throws away: the original server's table
+ * and how many rows it held (the migrations themselves run as `SqlStore.migrate` runs them, in
+ * one session under the advisory lock, so only the instance that drops the table says so).
+ */
+function reportingMigrations(store: SqlStore, db: Db, logger: Logger | undefined): Store {
+  if (!logger) return store;
+  store.migrate = () =>
+    db.session((query) =>
+      runMigrations(query, loadMigrations(), {
+        droppingOriginalTable: (rows) =>
+          logger.warn({ table: 'device_requests', rows }, droppingOriginalTableMessage(rows)),
+      }),
+    );
+  return store;
 }
 
 /** Whether a failed first connection says the server has no TLS (so `prefer` goes without). */
@@ -96,6 +115,10 @@ async function resolveConnection(
       }
     }
     const why = (lastError?.message ?? 'unknown error').split('\n')[0]!;
+    // A refusal that waiting cannot change (a pooler refusing a parameter, a wrong password, no
+    // such database or role) fails at once, with what to change.
+    const hint = lastError && permanentHint(lastError, name);
+    if (hint) return fail(`${why} (${hint})`);
     if (!lastError || !isDatabaseUnavailable(lastError) || Date.now() + RETRY_MS > deadline) {
       return fail(isDatabaseUnavailable(lastError) ? `${why} (gave up after waiting for it)` : why);
     }

@@ -28,7 +28,7 @@ const flowColumns = (t = ''): string =>
   `${t}flow_id, ${t}device_code_hash, ${t}status, ${t}public_key, ${t}client_ip, ${t}user_agent,
    ${t}interval_seconds, ${t}created_at, ${t}expires_at, ${t}last_poll_at, ${t}browser_hash,
    ${t}state_hash IS NOT NULL AND ${t}state_claimed_at IS NULL AS awaiting_callback,
-   ${t}state_claimed_at IS NOT NULL AS state_claimed`;
+   ${t}state_claimed_at IS NOT NULL AS state_claimed, ${t}finished_at`;
 const FLOW_COLUMNS = flowColumns();
 
 const bytes = (value: unknown): Buffer => Buffer.from(value as Uint8Array);
@@ -49,6 +49,7 @@ function toFlow(row: Row): Flow {
     browserHash: row.browser_hash == null ? null : bytes(row.browser_hash),
     awaitingCallback: Boolean(row.awaiting_callback),
     stateClaimed: Boolean(row.state_claimed),
+    finishedAt: row.finished_at == null ? null : date(row.finished_at),
   };
 }
 

@@ -24,6 +24,8 @@ export interface Flow {
   awaitingCallback: boolean;
   /** Whether the flow's `state` has been claimed by a callback (which is using its code). */
   stateClaimed: boolean;
+  /** When it was approved, denied or cancelled (null while pending). */
+  finishedAt: Date | null;
 }
 
 export interface NewFlow {

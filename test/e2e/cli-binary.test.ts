@@ -5,7 +5,7 @@
  * checkout is read.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { PROMISED_SETTINGS, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
@@ -20,6 +20,8 @@ import {
   tempDir,
   waitForHealth,
 } from '../../harness/processes.js';
+import { SETTINGS } from '../../src/config.js';
+import { defaultText, rangeText } from '../../src/settings-text.js';
 
 const CLI = join(ROOT, 'src/cli.ts');
 
@@ -69,6 +71,111 @@ test('serve --help lists every variable promised to operators', async (t) => {
   assert.equal(run.code, 0, shown(run));
   for (const variable of PROMISED_SETTINGS)
     assert.match(run.stdout, new RegExp(`\\b${variable}\\b`), `${variable} missing\n${shown(run)}`);
+});
+
+test('serve --help shows each setting with its default and the values it accepts', async (t) => {
+  const run = await runCli(t, ['serve', '--help']);
+  assert.equal(run.code, 0, shown(run));
+  for (const setting of SETTINGS) {
+    const facts = [setting.required ? 'required' : `default: ${defaultText(setting) ?? 'unset'}`];
+    if (rangeText(setting)) facts.push(`accepts: ${rangeText(setting)}`);
+    assert.ok(
+      run.stdout.includes(`  ${setting.env}  (${facts.join('; ')})`),
+      `${setting.env}\n${shown(run)}`,
+    );
+  }
+  assert.match(run.stdout, /PORT {2}\(default: 3111; accepts: 0–65535\)/);
+  assert.match(run.stdout, /SERVER_URL {2}\(default: http:\/\/localhost:\{PORT\}\)/);
+});
+
+test('--version prints the version and runs nothing', async (t) => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const args of [['--version'], ['serve', '--version'], ['-V']]) {
+    const run = await runCli(t, args, { SOURCE_COMMIT: '0123456789abcdef' });
+    assert.equal(run.code, 0, shown(run));
+    assert.equal(
+      run.stdout,
+      `postiz-cli-auth ${version} (commit 0123456789ab, Node.js ${process.version})\n`,
+    );
+  }
+});
+
+test('an unknown flag exits 2 naming the setting it meant, instead of being ignored', async (t) => {
+  const run = await runCli(t, ['serve', '--port', '4000'], {
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    PGLITE_DATA_DIR: 'memory',
+  });
+  assert.equal(run.code, 2, shown(run));
+  assert.match(
+    run.stderr.split('\n')[0]!,
+    /^Unknown option "--port": settings are environment variables: PORT=4000 postiz-cli-auth serve/,
+  );
+  assert.equal(run.stdout, '');
+});
+
+test('production with a misspelt DATABASE_URL refuses the embedded database in one line that names the misspelling', async (t) => {
+  const run = await runCli(t, ['serve'], {
+    NODE_ENV: 'production',
+    DATABSE_URL: 'postgres://db/auth',
+    POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+    POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+  });
+  assert.equal(run.code, 1, shown(run));
+  const lines = run.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, shown(run));
+  assert.match(
+    lines[0]!,
+    /^postiz-cli-auth: NODE_ENV=production but neither DATABASE_URL nor PGLITE_DATA_DIR is set: .* \(DATABSE_URL is set: did you mean DATABASE_URL\?\)$/,
+  );
+  assertNoStack(`${run.stdout}\n${run.stderr}`);
+});
+
+test('a misspelt setting and a loopback SERVER_URL in production are warned about at start-up', async (t) => {
+  const port = await freePort();
+  const cwd = await tempDir(t, 'cli-cwd-');
+  const child = spawnNode(t, ['--import', TSX, CLI, 'serve'], {
+    cwd,
+    env: cleanEnv({
+      NODE_ENV: 'production',
+      PGLITE_DATA_DIR: 'memory',
+      POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+      POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      POSTIZ_OAUTH_CLIENT_SECERT: 'pcs_typo',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SOURCE_COMMIT: 'abcdef1234567',
+    }),
+  });
+  await waitForHealth(`http://127.0.0.1:${port}`, child);
+  const lines = child
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const messages = lines.map((l) => l.msg);
+  assert.ok(
+    messages.includes(
+      'POSTIZ_OAUTH_CLIENT_SECERT is set but is not a setting of this server, so it is ignored: did you mean POSTIZ_OAUTH_CLIENT_SECRET?',
+    ),
+    child.stdout(),
+  );
+  assert.ok(
+    messages.some((m) =>
+      String(m).startsWith(
+        `SERVER_URL is http://localhost:${port} (the default: SERVER_URL is not set), a loopback address, while NODE_ENV=production`,
+      ),
+    ),
+    child.stdout(),
+  );
+  const starting = lines.find((l) => l.msg === 'starting');
+  assert.equal(starting?.commit, 'abcdef123456');
+  assert.equal(starting?.node, process.version);
+  assert.match(String(starting?.version), /^\d+\.\d+\.\d+/);
+  const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, string>;
+  assert.deepEqual(health, { status: 'ok', version: starting?.version, commit: 'abcdef123456' });
+  child.proc.kill('SIGTERM');
+  await child.waitForExit(30_000);
 });
 
 test('an unknown command exits 2', async (t) => {
@@ -227,4 +334,44 @@ test('npm run build produces a dist/cli.js that runs', { timeout: 300_000 }, asy
   const { code } = await help.waitForExit(30_000);
   assert.equal(code, 0, help.stderr());
   assert.match(help.stdout(), /Usage: postiz-cli-auth/);
+
+  await t.test('the bundle knows its version and the commit it was built from', async (t) => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const git = spawnCommand(t, 'git', ['rev-parse', '--short=12', 'HEAD'], { env: cleanEnv() });
+    const commit = (await git.waitForExit(10_000)).code === 0 ? git.stdout().trim() : 'unknown';
+    const run = spawnNode(t, [join(ROOT, 'dist/cli.js'), '--version'], { env: cleanEnv() });
+    assert.equal((await run.waitForExit(30_000)).code, 0, run.stderr());
+    assert.equal(run.stdout(), `postiz-cli-auth ${version} (commit ${commit}, Node.js ${process.version})\n`);
+  });
+
+  await t.test("the Dockerfile's command maps a stack trace into src/", async (t) => {
+    // The image's CMD as written, run here: Docker is not needed to see what it prints.
+    const cmd = JSON.parse(
+      /^CMD (\[.*\])$/m.exec(await readFile(join(ROOT, 'Dockerfile'), 'utf8'))![1]!,
+    ) as string[];
+    assert.deepEqual(cmd, ['node', '--enable-source-maps', 'dist/cli.js', 'serve']);
+    const file = join(await tempDir(t, 'bundle-stack-'), 'not-a-directory');
+    await writeFile(file, 'x');
+    const env = cleanEnv({
+      POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
+      POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      PGLITE_DATA_DIR: join(file, 'data'),
+      LOG_LEVEL: 'debug',
+    });
+    const run = spawnNode(t, cmd.slice(1), { env });
+    assert.equal((await run.waitForExit(60_000)).code, 1, run.stderr());
+    assert.match(run.stderr(), /^postiz-cli-auth: PGLITE_DATA_DIR .* cannot be created \(ENOTDIR\)/);
+    assert.match(run.stderr(), /^\s+at .*src\/storage\/pglite\.ts:\d+:\d+/m, run.stderr());
+    // Without the flag the same frame points into the bundle: the flag is what maps it.
+    const bare = spawnNode(
+      t,
+      cmd.slice(1).filter((a) => a !== '--enable-source-maps'),
+      { env },
+    );
+    await bare.waitForExit(60_000);
+    assert.doesNotMatch(bare.stderr(), /src\/storage\/pglite\.ts/);
+    assert.match(bare.stderr(), /^\s+at .*dist\/[\w-]+\.js:\d+:\d+/m, bare.stderr());
+  });
 });

@@ -9,6 +9,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { type Built, build, TEST_CLIENT_ID } from '../../harness/build.js';
 import type { DeviceAuthorization } from '../../harness/device.js';
 import { type Answer, field, InjectBrowser } from '../../harness/inject-browser.js';
+import { buildInfo } from '../../src/version.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -460,7 +461,9 @@ describe('operations and discovery', () => {
     const { app } = await build(t);
     const res = await app.inject({ method: 'GET', url: '/health' });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { status: 'ok' });
+    // `status` stays; the build's version and commit came later (src/version.ts).
+    const { version, commit } = buildInfo();
+    assert.deepEqual(res.json(), { status: 'ok', version, commit });
   });
 
   test('/ready answers 200 while the database answers', async (t) => {

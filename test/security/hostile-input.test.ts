@@ -211,7 +211,7 @@ const prototypeKeys = () => Object.getOwnPropertyNames(Object.prototype).sort().
 async function assertHealthy(app: FastifyInstance, before: string): Promise<void> {
   const health = await app.inject({ method: 'GET', url: '/health' });
   assert.equal(health.statusCode, 200);
-  assert.deepEqual(health.json(), { status: 'ok' });
+  assert.equal(health.json().status, 'ok');
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(prototypeKeys(), before);
   // And the flow still works end to end.

@@ -4,13 +4,19 @@
  * `migrate()` alone, and no readable token survives it. Run on PGlite and on PostgreSQL.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { insertFlow } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
+import { loadConfig } from '../../src/config.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { recipientKey } from '../../src/device-flow/seal.js';
+import { createLogger } from '../../src/logger.js';
 import type { Db } from '../../src/storage/db.js';
-import { loadMigrations } from '../../src/storage/migrate.js';
+import { loadMigrations, originalTableRows, runMigrations } from '../../src/storage/migrate.js';
+import { openStore } from '../../src/storage/open.js';
 import { pgliteDb } from '../../src/storage/pglite.js';
 import { postgresDb } from '../../src/storage/postgres.js';
 import { SqlStore } from '../../src/storage/sql-store.js';
@@ -158,6 +164,96 @@ function seedUpgrade(label: string, freshDb: () => Promise<Db>, skip: string | f
     });
   });
 }
+
+/**
+ * Opening the store as the server does (`openStore` with its logger) on a seed-era database:
+ * the upgrade says, once, that it drops the original table and how many rows it held.
+ */
+function upgradeIsLogged(
+  label: string,
+  open: () => Promise<{ env: Record<string, string>; db: () => Promise<Db> }>,
+  skip: string | false = false,
+): void {
+  test(`seed upgrade on ${label}: dropping the original table is logged with its row count`, {
+    skip,
+  }, async () => {
+    const { env, db: seedDb } = await open();
+    const seeded = await seedDb();
+    await seedEraDatabase(seeded);
+    await seeded.close();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      format: 'json',
+      destination: {
+        write: (chunk: string) =>
+          void lines.push(
+            ...chunk
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => JSON.parse(l)),
+          ),
+      },
+    });
+    const config = loadConfig({
+      POSTIZ_OAUTH_CLIENT_ID: 'pca_x0',
+      POSTIZ_OAUTH_CLIENT_SECRET: 'pcs_x0',
+      ...env,
+    });
+    const store = await openStore(config, logger);
+    try {
+      assert.deepEqual(
+        await store.migrate(),
+        loadMigrations().map((m) => m.version),
+      );
+      assert.deepEqual(await store.migrate(), []);
+    } finally {
+      await store.close();
+    }
+    const dropped = lines.filter((l) => String(l.msg).startsWith('dropping'));
+    assert.deepEqual(
+      dropped.map((l) => [l.level, l.msg, l.rows]),
+      [
+        [
+          40,
+          "dropping the original server's device_requests table (2 rows: logins in progress will start again)",
+          2,
+        ],
+      ],
+    );
+  });
+}
+
+upgradeIsLogged('pglite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'seed-upgrade-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return { env: { PGLITE_DATA_DIR: dir }, db: () => pgliteDb(dir) };
+});
+
+upgradeIsLogged(
+  'postgres',
+  async () => {
+    const url = await cluster!.createDatabase();
+    return { env: { DATABASE_URL: url }, db: async () => postgresDb({ connectionString: url, max: 2 }) };
+  },
+  cluster ? false : 'no PostgreSQL available',
+);
+
+test('a database without the original table reports nothing to drop', async () => {
+  const db = await pgliteDb('memory');
+  try {
+    assert.equal(await db.session((query) => originalTableRows(query)), undefined);
+    let told: number | undefined;
+    await db.session((query) =>
+      runMigrations(query, loadMigrations(), { droppingOriginalTable: (n) => (told = n) }),
+    );
+    assert.equal(told, undefined);
+    // The new table of the same name is not the original one.
+    assert.equal(await db.session((query) => originalTableRows(query)), undefined);
+  } finally {
+    await db.close();
+  }
+});
 
 seedUpgrade('pglite', () => pgliteDb('memory'));
 

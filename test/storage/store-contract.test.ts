@@ -765,7 +765,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(room.displaced, hoarder[0]!.flowId, 'the oldest of the biggest holder');
         assert.equal((await store.findByFlowId(hoarder[0]!.flowId))?.expiresAt.getTime(), now.getTime());
         assert.equal(await store.countPending(now), 3);
-        // 'a' now holds 2, 'b' 1: a newcomer from 'b' does not take from 'a' (2 < 1 + 2).
+        // Holder a now holds 2, b holds 1: a newcomer of b's takes nothing from a (2 < 1 + 2).
         assert.equal((await store.makeRoom('b', 3, now)).displaced, undefined);
         assert.equal((await store.makeRoom('c', 3, now)).displaced, hoarder[1]!.flowId);
       });

@@ -1,0 +1,24 @@
+/**
+ * Why the server could not listen, said in terms of HOST and PORT: Node's own
+ * "listen EADDRINUSE: address already in use 0.0.0.0:3111" names neither setting.
+ */
+
+/** One line naming the setting at fault, its value and the cause. */
+export function describeListenError(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `PORT ${port} is already in use on HOST ${host} (EADDRINUSE): another process listens there. Stop it, or set PORT to a free port.`;
+    case 'EACCES':
+      return `PORT ${port} on HOST ${host} needs privileges this process does not have (EACCES): use a PORT above 1023, and let a proxy or the platform publish the port you want.`;
+    case 'EADDRNOTAVAIL':
+      return `HOST ${host} is not an address of this machine (EADDRNOTAVAIL): set HOST to one of its addresses, or to 0.0.0.0 for all of them.`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return `HOST ${host} is neither an address nor a name that resolves (${code}): set HOST to an address of this machine, or to 0.0.0.0 for all of them.`;
+    default:
+      return `cannot listen on HOST ${host}, PORT ${port}: ${(err as Error | undefined)?.message ?? String(err)}`;
+  }
+}

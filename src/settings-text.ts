@@ -1,0 +1,64 @@
+/**
+ * The settings table in words, for `serve --help` and `.env.example`: each setting's default
+ * and the values it accepts, read from SETTINGS itself so that neither can fall behind it.
+ */
+import { SETTINGS } from './config.js';
+
+export type Setting = (typeof SETTINGS)[number];
+
+/**
+ * Every variable reads as `{NAME}`: a default computed from other settings is shown as the
+ * formula (`http://localhost:{PORT}`) rather than as today's value.
+ */
+const PLACEHOLDERS = new Proxy({} as Record<string, string>, {
+  get: (_target, name) => `{${String(name)}}`,
+});
+
+/** The default as an operator would write it, or undefined when there is none. */
+export function defaultText(setting: Setting): string | undefined {
+  return typeof setting.default === 'function' ? setting.default(PLACEHOLDERS) : setting.default;
+}
+
+/** The values a setting accepts (`0–65535`, `json, pretty`), when the table says. */
+export function rangeText(setting: Setting): string | undefined {
+  if (setting.range) return setting.range;
+  if (setting.parse.range) return setting.parse.range;
+  return setting.parse.choices?.join(', ');
+}
+
+/** The description as plain text (no Markdown backquotes). */
+export function plainDescription(setting: Setting): string {
+  return setting.description.replaceAll('`', '');
+}
+
+/** `text` broken into lines of at most `width` characters, each prefixed with `indent`. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
+/** What `--help` says of one setting: its name, default and range, then its meaning. */
+export function helpEntry(setting: Setting): string {
+  const facts = [
+    setting.required ? 'required' : `default: ${defaultText(setting) ?? 'unset'}`,
+    rangeText(setting) && `accepts: ${rangeText(setting)}`,
+  ].filter(Boolean);
+  return [`  ${setting.env}  (${facts.join('; ')})`, ...wrap(plainDescription(setting), 100, '      ')].join(
+    '\n',
+  );
+}
+
+/** The settings part of `serve --help`. */
+export function settingsHelp(): string {
+  return SETTINGS.map(helpEntry).join('\n');
+}
