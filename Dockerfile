@@ -22,6 +22,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
+COPY demo ./demo
 RUN SOURCE_COMMIT=$SOURCE_COMMIT npm run build
 
 FROM node:24-bookworm-slim AS runtime

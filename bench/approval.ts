@@ -6,8 +6,8 @@
  * The delay runs from the callback page's answer to the token's.
  */
 import { performance } from 'node:perf_hooks';
+import type { StandIn } from '../demo/stand-in/index.js';
 import { approveInBrowser, type Page, Walker } from '../harness/walker.js';
-import type { StandIn } from '../src/postiz/stand-in.js';
 import { sleep } from './processes.js';
 
 /** What the measurement found. */

@@ -4,9 +4,9 @@
  */
 import type { TestContext } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
+import { createStandIn, type StandIn } from '../demo/stand-in/index.js';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
-import { createStandIn, type StandIn } from '../src/postiz/stand-in.js';
 import { pgliteDb } from '../src/storage/pglite.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
@@ -31,9 +31,16 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 /** The user every test stand-in has logged in unless told otherwise. */
 export const TEST_USER = { name: 'Test User', organizationId: 'org_test' };
 
-/** A Postiz stand-in (not yet listening) with the test OAuth app registered for `serverUrl`'s callback. */
+/** A second organisation of every test stand-in's user: one without a Postiz subscription. */
+export const UNPAID_ORG = { id: 'org_unpaid', name: 'Unpaid Org', subscribed: false };
+
+/**
+ * A Postiz stand-in (not yet listening) with the test OAuth app registered for `serverUrl`'s
+ * callback. Its user has `user.organizationId` selected, and `UNPAID_ORG` to switch to.
+ */
 export function testStandIn(serverUrl: string, user = TEST_USER): StandIn {
   return createStandIn({
+    organizations: [UNPAID_ORG],
     clients: [
       {
         clientId: TEST_CLIENT_ID,

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StandIn } from '../src/postiz/stand-in.js';
+import type { StandIn } from '../demo/stand-in/index.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn } from './build.js';
 import { waitFor } from './postgres.js';
 import { cleanEnv, collectOutput, freePort, ROOT, TSX } from './processes.js';

@@ -155,8 +155,12 @@ export function pressOnConfirmation(
  * At the (listening) Postiz stand-in: open the consent page at `authorizeUrl` and press
  * Authorize or Deny, as a browser does. Returns the callback URL Postiz redirects the browser to.
  */
-export async function consentAtPostiz(authorizeUrl: string, decision: 'approve' | 'deny'): Promise<URL> {
-  const decided = await new Walker().decideAtPostiz(authorizeUrl, decision);
+export async function consentAtPostiz(
+  authorizeUrl: string,
+  decision: 'approve' | 'deny',
+  organization?: string,
+): Promise<URL> {
+  const decided = await new Walker().decideAtPostiz(authorizeUrl, decision, organization);
   assert.ok(decided.location, `Postiz did not redirect (${decided.status})`);
   return new URL(decided.location);
 }
@@ -185,13 +189,14 @@ export async function walkToCallback(
   app: FastifyInstance,
   decision: 'approve' | 'deny' = 'approve',
   browser = new InjectBrowser(app),
+  organization?: string,
 ): Promise<Walked> {
   const started = await startFlow(app);
   const confirmation = await enterCode(browser, started.user_code);
   assert.equal(confirmation.status, 200, confirmation.body);
   const redirect = await pressOnConfirmation(browser, confirmation, 'confirm');
   assert.ok(redirect.location, `confirm did not redirect (${redirect.status})`);
-  const callbackUrl = await consentAtPostiz(redirect.location, decision);
+  const callbackUrl = await consentAtPostiz(redirect.location, decision, organization);
   return {
     started,
     browser,

@@ -60,13 +60,24 @@ export class Walker {
     return current;
   }
 
-  /** On Postiz's consent page at `authorizeUrl`, press Authorize or Deny: Postiz's redirect (not followed). */
-  async decideAtPostiz(authorizeUrl: string, decision: 'approve' | 'deny'): Promise<Page> {
+  /**
+   * On Postiz's consent page at `authorizeUrl`, press Authorize or Deny, for `organization`
+   * (an id; the one selected in Postiz by default): Postiz's redirect (not followed).
+   */
+  async decideAtPostiz(
+    authorizeUrl: string,
+    decision: 'approve' | 'deny',
+    organization?: string,
+  ): Promise<Page> {
     const consent = await this.get(authorizeUrl);
     if (consent.status !== 200)
       throw new Error(`Postiz consent page answered ${consent.status}: ${consent.body}`);
     const form = formOf(consent.body, authorizeUrl);
-    return this.post(form.action, { ...form.fields, action: decision });
+    return this.post(form.action, {
+      ...form.fields,
+      ...(organization ? { organization } : {}),
+      action: decision,
+    });
   }
 
   private async page(url: string, response: Response): Promise<Page> {
@@ -91,6 +102,7 @@ export async function walkToCallback(
   verificationUriComplete: string,
   decision: 'approve' | 'deny' = 'approve',
   walker = new Walker(),
+  organization?: string,
 ): Promise<AtCallback> {
   const entry = await walker.get(verificationUriComplete);
   if (entry.status !== 200) throw new Error(`entry page answered ${entry.status}`);
@@ -109,7 +121,7 @@ export async function walkToCallback(
   });
   if (!toPostiz.location)
     throw new Error(`confirm did not redirect (${toPostiz.status}): ${toPostiz.body.slice(0, 500)}`);
-  const redirect = await walker.decideAtPostiz(toPostiz.location, decision);
+  const redirect = await walker.decideAtPostiz(toPostiz.location, decision, organization);
   if (!redirect.location?.includes('/device/callback?'))
     throw new Error(`Postiz did not redirect to the callback (${redirect.status}): ${redirect.body}`);
   return { walker, redirect };
@@ -120,7 +132,8 @@ export async function approveInBrowser(
   verificationUriComplete: string,
   decision: 'approve' | 'deny' = 'approve',
   walker = new Walker(),
+  organization?: string,
 ): Promise<Page> {
-  const { redirect } = await walkToCallback(verificationUriComplete, decision, walker);
+  const { redirect } = await walkToCallback(verificationUriComplete, decision, walker, organization);
   return walker.follow(redirect);
 }

@@ -61,7 +61,8 @@ async function main(argv: string[]): Promise<void> {
   loadDotEnv();
 
   if (command === 'demo') {
-    const { runDemo } = await import('./demo.js');
+    // The demo and its Postiz stand-in live beside the product (demo/), loaded only for this command.
+    const { runDemo } = await import('../demo/demo.js');
     await runDemo(process.env);
     return;
   }

@@ -149,8 +149,12 @@ describe('Dockerfile', () => {
     assert.ok(existsSync(join(ROOT, 'src/cli.ts')), 'src/cli.ts compiles to dist/cli.js');
     const build = JSON.parse(read('tsconfig.build.json')) as {
       compilerOptions: { rootDir: string; outDir: string };
+      include: string[];
     };
-    assert.deepEqual([build.compilerOptions.rootDir, build.compilerOptions.outDir], ['src', 'dist']);
+    // The product, and the demo beside it (its command is part of the binary).
+    assert.deepEqual(build.include, ['src', 'demo']);
+    assert.equal(build.compilerOptions.outDir, 'dist');
+    assert.match(dockerfile, /^COPY demo \.\/demo$/m, 'the image copies the demo for the bundle');
     assert.match(dockerfile, /^CMD \["node", "--enable-source-maps", "dist\/cli\.js", "serve"\]$/m);
     assert.equal(pkg.scripts['start:prod'], 'node --enable-source-maps dist/cli.js serve');
     assert.match(dockerfile, /RUN (SOURCE_COMMIT=\$SOURCE_COMMIT )?npm run build/);
@@ -179,6 +183,7 @@ describe('Dockerfile', () => {
       'tsconfig.json',
       'tsconfig.build.json',
       'src',
+      'demo',
       'scripts',
       'migrations',
     ]) {

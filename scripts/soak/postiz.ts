@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createStandIn, type StandIn } from '../../demo/stand-in/index.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
-import { createStandIn, type StandIn } from '../../src/postiz/stand-in.js';
 
 export interface PostizUsers {
   /** The router's URL: POSTIZ_FRONTEND_URL and POSTIZ_API_URL of the instances. */

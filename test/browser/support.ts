@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { StandIn } from '../../demo/stand-in/index.js';
 import { resetStore, sharedPglite, testConfig, testStandIn } from '../../harness/build.js';
 import { freePort } from '../../harness/ports.js';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import type { StandIn } from '../../src/postiz/stand-in.js';
 import { startServer } from '../../src/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -133,10 +133,15 @@ export interface DeviceFlow {
 }
 
 /** Start a flow the way the postiz CLI does (JSON content type, no body). */
-export async function startFlow(server: { url: string }): Promise<DeviceFlow> {
+export async function startFlow(server: { url: string }, from?: string): Promise<DeviceFlow> {
   const response = await fetch(`${server.url}/device/code`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'postiz/2.1.0 (linux)' },
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'postiz/2.1.0 (linux)',
+      // From this address, when the server trusts the header (TRUST_PROXY).
+      ...(from ? { 'x-forwarded-for': from } : {}),
+    },
   });
   if (response.status !== 200) throw new Error(`device/code answered ${response.status}`);
   return { ...((await response.json()) as Omit<DeviceFlow, 'startedAt'>), startedAt: Date.now() };

@@ -6,7 +6,7 @@ import {
   type StandIn,
   type StandInClient,
   type StandInOptions,
-} from '../../src/postiz/stand-in.js';
+} from '../../demo/stand-in/index.js';
 
 const STATIC_CLIENT: StandInClient = {
   clientId: `pca_${'a'.repeat(32)}`,

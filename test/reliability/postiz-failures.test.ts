@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { StandIn, StandInFault } from '../../demo/stand-in/index.js';
 import {
   manualClock,
   resetStore,
@@ -19,7 +20,6 @@ import {
 import { field, InjectBrowser } from '../../harness/inject-browser.js';
 import { buildApp } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
-import type { StandIn, StandInFault } from '../../src/postiz/stand-in.js';
 
 const SERVER_URL = 'http://localhost:3111';
 const UPSTREAM_TIMEOUT_MS = 1000;

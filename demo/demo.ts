@@ -3,10 +3,10 @@
  * on the embedded database (in memory) and talks to the built-in Postiz stand-in, which
  * listens on its own port. The stand-in is only ever used here and in tests.
  */
-import { loadConfig } from './config.js';
-import { createLogger } from './logger.js';
-import { createStandIn } from './postiz/stand-in.js';
-import { startServer } from './server.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startServer } from '../src/server.js';
+import { createStandIn } from './stand-in/index.js';
 
 const DEMO_CLIENT_ID = 'pca_demo0000000000000000000000000000';
 const DEMO_CLIENT_SECRET = 'pcs_demo00000000000000000000000000000000000000000000';
@@ -25,7 +25,10 @@ export async function runDemo(env: Record<string, string | undefined>): Promise<
         name: 'Postiz CLI (demo)',
       },
     ],
-    user: { name: 'Demo User', organizationId: 'org_demo' },
+    user: { name: 'Demo User', organizationId: 'org_demo', organizationName: 'Demo Org' },
+    // An organisation without a subscription, to pick on the consent page: Postiz's public API
+    // refuses its tokens where billing is on, and the login ends with an error that says so.
+    organizations: [{ id: 'org_unpaid', name: 'Unpaid Org', subscribed: false }],
   });
   const postizUrl = await standIn.listen(standInPort, '127.0.0.1');
 
@@ -48,7 +51,9 @@ export async function runDemo(env: Record<string, string | undefined>): Promise<
   console.log(`
 Postiz CLI Auth Server demo
   auth server      ${config.serverUrl}  (embedded database, in memory)
-  Postiz stand-in  ${postizUrl}  (logged in as "Demo User")
+  Postiz stand-in  ${postizUrl}  (logged in as "Demo User", organisations "Demo Org" and
+                   "Unpaid Org", which has no subscription: pick it on the consent page to
+                   see a login Postiz refuses)
 
 Try it with the real CLI:
   POSTIZ_AUTH_SERVER=${config.serverUrl} npx postiz auth:login
