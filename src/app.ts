@@ -163,7 +163,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     postizOrigin: new URL(config.postizFrontendUrl).origin,
   };
   const json = jsonHeaders(headers);
-  const browser = new Browser({ serverUrl: config.serverUrl, secure: headers.secure });
+  const browser = new Browser({
+    serverUrl: config.serverUrl,
+    secure: headers.secure,
+    loginHistoryDays: config.loginHistoryDays,
+  });
 
   await parseBodies(app);
   await describeApi(app, config.serverUrl);

@@ -8,6 +8,12 @@ import { isIP } from 'node:net';
 import { embeddedDatabaseProblem, hostProblem, proxyEntryProblem } from './guardrails.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './storage/connection.js';
 
+/**
+ * What the confirmation page asks of a browser on another network than the device's: a warning
+ * only, the code typed by hand when it came in a link, or a refusal (docs/security.md).
+ */
+export type CrossNetworkPolicy = 'warn' | 'type-code' | 'block';
+
 /** How `TRUST_PROXY` is handed to Fastify: off, a hop count, or a list of addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
 
@@ -31,6 +37,9 @@ export interface Config {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   upstreamTimeoutMs: number;
+  tokenCheckTimeoutMs: number;
+  crossNetworkPolicy: CrossNetworkPolicy;
+  loginHistoryDays: number;
   shutdownTimeoutMs: number;
   purgeIntervalSeconds: number;
   userCodeAttempts: number;
@@ -292,6 +301,30 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'How long to wait for Postiz when exchanging a code.',
     default: '8000',
     parse: integer(100, 60000),
+  },
+  {
+    key: 'tokenCheckTimeoutMs',
+    env: 'TOKEN_CHECK_TIMEOUT_MS',
+    description:
+      "How long to wait for Postiz's public API when checking a new token before handing it over (0: no check). A token Postiz refuses (an organisation without a subscription) ends the login with an error the CLI prints; a check that gets no answer in time hands the token over and says it could not be checked.",
+    default: '3000',
+    parse: integer(0, 60000),
+  },
+  {
+    key: 'crossNetworkPolicy',
+    env: 'CROSS_NETWORK_POLICY',
+    description:
+      'When the browser confirming a login is on another network than the device that asked: `warn` (a warning, one click goes on), `type-code` (a code that came in a link must be typed from the terminal), or `block` (refused).',
+    default: 'type-code',
+    parse: oneOf(['warn', 'type-code', 'block'] as const),
+  },
+  {
+    key: 'loginHistoryDays',
+    env: 'LOGIN_HISTORY_DAYS',
+    description:
+      "How long the last login delivered for each Postiz organisation is kept (when, the device's address and what it said it is), to tell the next login which one it replaced (0 keeps none).",
+    default: '90',
+    parse: integer(0, 3650),
   },
   {
     key: 'shutdownTimeoutMs',

@@ -62,6 +62,30 @@ export class ExpiredToken extends OAuthError {
   readonly error = 'expired_token';
 }
 
+/**
+ * Postiz issued the token but its public API refuses it: the organisation has no subscription
+ * (where Postiz's billing is on). Not an RFC code: the postiz CLI prints the `error` value
+ * ("Authorization failed: postiz_subscription_required"), so it names the problem.
+ */
+export class SubscriptionRequired extends OAuthError {
+  readonly error = 'postiz_subscription_required';
+  constructor() {
+    super(
+      'Postiz refuses the API of this organisation: it has no subscription. Subscribe (or select another organisation) in Postiz, then log in again.',
+    );
+  }
+}
+
+/** Postiz issued the token but its public API refuses it for another reason (a 401 or 403). */
+export class TokenRefused extends OAuthError {
+  readonly error = 'postiz_refused_token';
+  constructor() {
+    super(
+      'Postiz refuses the new credentials. Check the organisation selected in Postiz, then log in again.',
+    );
+  }
+}
+
 /** Too many requests from one address; not an RFC 6749 code, but the one clients understand. */
 export class TooManyRequests extends OAuthError {
   readonly error = 'too_many_requests';
@@ -134,6 +158,8 @@ export type PageErrorReason =
   | 'wrong_origin'
   | 'cookies_required'
   | 'bad_request'
+  | 'cross_network'
+  | 'code_mismatch'
   | 'server_error';
 
 const PAGE_STATUS: Record<PageErrorReason, number> = {
@@ -150,6 +176,8 @@ const PAGE_STATUS: Record<PageErrorReason, number> = {
   wrong_origin: 403,
   cookies_required: 400,
   bad_request: 400,
+  cross_network: 403,
+  code_mismatch: 400,
   server_error: 500,
 };
 

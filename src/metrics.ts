@@ -6,7 +6,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Reachability } from './postiz/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
 
-export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed';
+/** `refused`: Postiz refused the new token (no subscription, or another refusal of its public API). */
+export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed' | 'refused';
 
 /** Every metric the server exports. */
 export interface Metrics {
@@ -18,6 +19,7 @@ export interface Metrics {
   upstreamRequests: Counter<'status'>;
   rateLimited: Counter<'route'>;
   codesBurned: Counter<'result'>;
+  tokenChecks: Counter<'result'>;
   pendingFlows: Gauge;
   heldPolls: Gauge;
   notificationsWorking: Gauge;
@@ -107,6 +109,12 @@ export function createMetrics(options: {
       name: 'postiz_cli_auth_rate_limited_total',
       help: 'Requests refused by a rate limit, by route.',
       labelNames: ['route'],
+      registers,
+    }),
+    tokenChecks: new Counter({
+      name: 'postiz_cli_auth_token_checks_total',
+      help: 'New tokens checked at Postiz\'s public API before they are handed over, by result ("working"; "no_subscription" and "token_refused": the login ended with an error the CLI prints; "unchecked": Postiz could not be asked, the token was handed over).',
+      labelNames: ['result'],
       registers,
     }),
     codesBurned: new Counter({

@@ -12,6 +12,7 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
   cancelled: 'cancelled',
   expired: 'expired',
   failed: 'failed',
+  refused_by_postiz: 'refused',
 };
 
 /** An outage makes every request fail the same way: one line per kind of trouble this often. */
@@ -63,6 +64,7 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
         event === 'failed' ||
         event === 'rejected_callback' ||
         event === 'returned' ||
+        event === 'refused_by_postiz' ||
         (event === 'code_burned' && fields?.result === 'burned')
       ) {
         // A burned code was live: someone's authorization reached a callback that refused it.
@@ -76,6 +78,7 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
       if (event === 'delivered' && typeof fields?.sinceApprovalMs === 'number')
         metrics.approvalToToken.observe(Math.max(0, fields.sinceApprovalMs) / 1000);
       if (event === 'code_burned') metrics.codesBurned.inc({ result: String(fields?.result) });
+      if (event === 'token_checked') metrics.tokenChecks.inc({ result: String(fields?.result) });
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
     },

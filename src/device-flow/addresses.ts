@@ -66,3 +66,12 @@ export function sameNetwork(a: string, b: string): boolean {
   };
   return network(a) === network(b);
 }
+
+/** Whether a device asked from the confirming browser's network (`unknown`: an address is not known). */
+export type NetworkMatch = 'same' | 'different' | 'unknown';
+
+/** Compare the network a flow was started from with the confirming browser's. */
+export function networkMatch(device: string | null, browser: string): NetworkMatch {
+  if (device === null || device === UNKNOWN_ADDRESS || browser === UNKNOWN_ADDRESS) return 'unknown';
+  return sameNetwork(device, browser) ? 'same' : 'different';
+}

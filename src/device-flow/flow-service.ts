@@ -12,13 +12,15 @@ import {
   type PageErrorReason,
   PENDING,
   SlowDown,
+  SubscriptionRequired,
   TemporarilyUnavailable,
+  TokenRefused,
   TooManyRequests,
 } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
-import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
-import { addressKey, siteKey } from './addresses.js';
+import type { CodeSighting, EndStatus, Flow, OrgLogin, RateRule, Store } from '../storage/store.js';
+import { addressKey, type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
 import {
   hashKey,
@@ -29,6 +31,7 @@ import {
   normalizeUserCode,
   safeEqual,
 } from './codes.js';
+import { LoginHistory } from './login-history.js';
 import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
@@ -51,7 +54,9 @@ export type FlowEventName =
   | 'rejected_callback'
   | 'code_burned'
   | 'displaced'
-  | 'returned';
+  | 'returned'
+  | 'token_checked'
+  | 'refused_by_postiz';
 
 export interface FlowObserver {
   /** The notification state changed (`lost`: the re-check every second is what notices changes). */
@@ -104,6 +109,38 @@ export interface IssuedToken {
 export interface FoundFlow {
   flow: Flow;
   userCode: string;
+}
+
+/**
+ * How the browser may confirm a flow (`CROSS_NETWORK_POLICY`): at once; only by typing the code
+ * shown in the terminal (the device is on another network, and the code came in a link); or not
+ * at all (another network, and the policy is `block`).
+ */
+export type ConfirmStep = 'confirm' | 'type_code' | 'blocked';
+
+/** What the confirmation page must know: the networks compared, the step, the login approving would end. */
+export interface Confirmation {
+  network: NetworkMatch;
+  step: ConfirmStep;
+  /** The last login delivered for the organisation this browser last logged in to, if any is kept. */
+  replaces: OrgLogin | undefined;
+}
+
+/** How a flow ended in the browser, at the callback. */
+export type CallbackOutcome = 'approved' | 'denied' | 'no_subscription' | 'token_refused';
+
+/** What the callback's page needs to say. */
+export interface CallbackResult {
+  outcome: CallbackOutcome;
+  flow: Flow;
+  /** The organisation Postiz authorised (its id), when Postiz said. */
+  organizationId?: string;
+  /** Its key in the login history, in hex (the browser keeps it, to be told next time what it would end). */
+  organizationKey?: string;
+  /** For an approval: whether Postiz's public API took the new token (`unchecked`: it could not be asked). */
+  check?: 'working' | 'unchecked';
+  /** For an approval: the login it replaced (which stopped working), if one is kept. */
+  replaced?: OrgLogin;
 }
 
 /** Where to send the confirming browser, and the cookie that binds the callback to it. */
@@ -169,6 +206,7 @@ export class FlowService {
   private readonly redirectUri: string;
   private readonly burner: CodeBurner;
   private readonly cap: PendingCap;
+  private readonly logins: LoginHistory;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -181,6 +219,12 @@ export class FlowService {
       now: this.now,
     });
     this.pending = new PendingCache({ store: deps.store, observer: deps.observer, now: this.now });
+    this.logins = new LoginHistory({
+      store: deps.store,
+      clientSecret: deps.config.clientSecret,
+      days: deps.config.loginHistoryDays,
+      now: this.now,
+    });
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
@@ -309,8 +353,55 @@ export class FlowService {
     return { flow, userCode };
   }
 
-  /** The user confirmed on our page: bind the browser, then send it to Postiz. */
-  async authorize(flow: Flow, caller: Caller): Promise<Authorization> {
+  /**
+   * What the confirmation page of `flow` must be, for this browser: the device's network
+   * compared with the browser's, what `CROSS_NETWORK_POLICY` asks (a code that came in the link,
+   * `fromLink`, is not enough from another network under `type-code`; RFC 8628 §5.4 and the
+   * cross-device BCP), and the login approving would end, for the organisation whose key the
+   * browser kept from its last login here (`organizationKey`, hex).
+   */
+  async confirmation(
+    flow: Flow,
+    caller: Caller,
+    fromLink: boolean,
+    organizationKey: string | undefined,
+  ): Promise<Confirmation> {
+    const network = networkMatch(flow.clientIp, caller.ip);
+    const replaces = LoginHistory.isKeyHex(organizationKey)
+      ? await this.logins
+          .last(Buffer.from(organizationKey, 'hex'))
+          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
+      : undefined;
+    return { network, step: this.confirmStep(network, fromLink), replaces: replaces ?? undefined };
+  }
+
+  private confirmStep(network: NetworkMatch, fromLink: boolean): ConfirmStep {
+    const policy = this.deps.config.crossNetworkPolicy;
+    if (network === 'same' || policy === 'warn') return 'confirm';
+    if (policy === 'block') return 'blocked';
+    return fromLink ? 'type_code' : 'confirm';
+  }
+
+  /**
+   * Continue on the confirmation page: the step `CROSS_NETWORK_POLICY` asks is checked again
+   * here (a refusal for `blocked`; for `type_code`, `typed` must be the flow's code, else
+   * `code_mismatch`), then the browser is bound and sent to Postiz.
+   */
+  async confirm(
+    found: FoundFlow,
+    caller: Caller,
+    proof: { fromLink: boolean; typed: string | undefined },
+  ): Promise<Authorization> {
+    const step = this.confirmStep(networkMatch(found.flow.clientIp, caller.ip), proof.fromLink);
+    if (step === 'blocked') throw new PageError('cross_network');
+    if (step === 'type_code' && normalizeUserCode(proof.typed) !== found.userCode) {
+      throw new PageError('code_mismatch');
+    }
+    return this.authorize(found.flow, caller);
+  }
+
+  /** Bind the browser, then send it to Postiz. */
+  private async authorize(flow: Flow, caller: Caller): Promise<Authorization> {
     const { config, store } = this.deps;
     const state = newState();
     const binding = newToken(32);
@@ -355,6 +446,7 @@ export class FlowService {
   async cancel(flow: Flow, caller: Caller): Promise<void> {
     const ended = await this.deps.store.deny(flow.flowId, 'cancelled', new Date(this.now()));
     if (!ended) throw new PageError('already_used');
+    this.changed(flow);
     this.event('cancelled', flow.flowId, caller);
   }
 
@@ -366,10 +458,7 @@ export class FlowService {
    * callback is never exchanged for any flow, one first seen at this flow's callback only for
    * this flow. Refused codes are also burned at Postiz (`CodeBurner`), as defence in depth.
    */
-  async callback(
-    input: CallbackInput,
-    caller: Caller,
-  ): Promise<{ outcome: 'approved' | 'denied'; flow: Flow }> {
+  async callback(input: CallbackInput, caller: Caller): Promise<CallbackResult> {
     const { store } = this.deps;
     const codes = input.code.filter((code) => code !== '');
     const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
@@ -423,6 +512,7 @@ export class FlowService {
         throw new PageError('upstream_unavailable', { flowId: flow.flowId });
       }
       await this.retrying(() => store.deny(flow.flowId, 'denied', now));
+      this.changed(flow);
       this.event('denied', flow.flowId, caller);
       return { outcome: 'denied', flow };
     }
@@ -450,8 +540,19 @@ export class FlowService {
             : 'upstream_unavailable';
       throw new PageError(reason, { flowId: flow.flowId });
     }
+    const organizationId = token.organizationId;
+    const organizationKey = organizationId ? this.logins.keyOf(organizationId).toString('hex') : undefined;
+    const check = await this.checkToken(token.accessToken, flow, caller);
+    if (check === 'no_subscription' || check === 'token_refused') {
+      // Credentials that every API call would refuse are not handed over: the CLI is told why,
+      // and the token is dropped.
+      await this.retrying(() => store.deny(flow.flowId, check, new Date(this.now())));
+      this.changed(flow);
+      this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
+      return { outcome: check, flow, organizationId, organizationKey };
+    }
     const sealed = seal(
-      JSON.stringify({ access_token: token.accessToken, organization_id: token.organizationId }),
+      JSON.stringify({ access_token: token.accessToken, organization_id: organizationId }),
       claimed.publicKey,
       claimed.deviceCodeHash,
     );
@@ -462,8 +563,43 @@ export class FlowService {
       // The device stopped waiting (the flow expired while Postiz answered): say so, not "logged in".
       throw new PageError(flow.expiresAt.getTime() <= this.now() ? 'expired' : 'already_used');
     }
-    this.event('approved', flow.flowId, caller, { organizationId: token.organizationId });
-    return { outcome: 'approved', flow: approved };
+    this.changed(flow);
+    this.event('approved', flow.flowId, caller, { organizationId });
+    const replaced = organizationKey
+      ? await this.logins
+          .last(Buffer.from(organizationKey, 'hex'))
+          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
+      : undefined;
+    return {
+      outcome: 'approved',
+      flow: approved,
+      organizationId,
+      organizationKey,
+      check,
+      replaced: replaced ?? undefined,
+    };
+  }
+
+  /**
+   * Ask Postiz's public API whether a new token works, within `TOKEN_CHECK_TIMEOUT_MS` (0: not
+   * asked): `no_subscription` or `token_refused` when it refuses it, `working`, or `unchecked`
+   * when it could not tell. Reported as `token_checked`.
+   */
+  private async checkToken(
+    accessToken: string,
+    flow: Flow,
+    caller: Caller,
+  ): Promise<'working' | 'unchecked' | 'no_subscription' | 'token_refused'> {
+    const timeoutMs = this.deps.config.tokenCheckTimeoutMs;
+    if (timeoutMs <= 0) return 'unchecked';
+    const checked = await this.deps.postiz.checkToken(accessToken, timeoutMs);
+    const result = checked.result === 'refused' ? 'token_refused' : checked.result;
+    this.event('token_checked', flow.flowId, caller, {
+      result,
+      ...('status' in checked ? { status: checked.status } : {}),
+      ...('detail' in checked ? { detail: checked.detail } : {}),
+    });
+    return result;
   }
 
   /**
@@ -638,6 +774,8 @@ export class FlowService {
         flow.status === 'denied' ? 'The user denied the request' : 'The user cancelled the request',
       );
     }
+    if (flow.status === 'no_subscription') throw new SubscriptionRequired();
+    if (flow.status === 'token_refused') throw new TokenRefused();
     if (flow.status === 'pending') throw PENDING;
     // The client went while this poll was on its way here: leave the token for its next poll.
     if (caller.gone) throw PENDING;
@@ -656,6 +794,11 @@ export class FlowService {
           this.event('delivered', flow.flowId, caller, {
             ...(flow.finishedAt ? { sinceApprovalMs: this.now() - flow.finishedAt.getTime() } : {}),
           });
+          if (opened.organization_id) {
+            await this.logins
+              .record(opened.organization_id, flow)
+              .catch((err) => observer.trouble('could not record the login in the login history', err));
+          }
           await store
             .finishDelivery(deviceCodeHash)
             .catch((err) => observer.trouble('could not delete a delivered flow; the purge will', err));
@@ -712,6 +855,15 @@ export class FlowService {
     for (const flow of purged)
       if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
     return purged.length;
+  }
+
+  /**
+   * This instance changed `flow`: its memory stops answering "pending" for it now, and its held
+   * polls wake, without waiting for the database's notification to come back (the other
+   * instances hear that one).
+   */
+  private changed(flow: Flow): void {
+    this.pending.invalidate(flow.deviceCodeHash.toString('hex'));
   }
 
   /** Report a flow event with the request it happened in (never a secret in `fields`). */

@@ -12,6 +12,8 @@ import type { PageContext } from '../views/pages.js';
 export interface BrowserOptions {
   serverUrl: string;
   secure: boolean;
+  /** How long the browser keeps the key of the organisation it last logged in to (LOGIN_HISTORY_DAYS). */
+  loginHistoryDays: number;
 }
 
 const SESSION_MAX_AGE_SECONDS = 60 * 60;
@@ -21,11 +23,14 @@ const WARNED_ORIGINS_MAX = 100;
 /** Browser-session helpers bound to the server's public URL. */
 export class Browser {
   readonly sessionCookie: string;
+  /** The key (a keyed hash) of the Postiz organisation this browser last logged in to. */
+  readonly organizationCookie: string;
   private readonly origin: string;
   private readonly warnedOrigins = new Set<string>();
 
   constructor(private readonly options: BrowserOptions) {
     this.sessionCookie = options.secure ? '__Host-pca_session' : 'pca_session';
+    this.organizationCookie = options.secure ? '__Host-pca_org' : 'pca_org';
     this.origin = new URL(options.serverUrl).origin;
   }
 
@@ -47,6 +52,20 @@ export class Browser {
       secure: this.options.secure,
       maxAge: maxAgeSeconds,
     });
+  }
+
+  /**
+   * Keep `organizationKey` (hex) in the browser after a login, for as long as the login history
+   * keeps logins: the next confirmation page in this browser can then name the login it would end.
+   */
+  rememberOrganization(reply: FastifyReply, organizationKey: string): void {
+    if (this.options.loginHistoryDays <= 0) return;
+    this.setCookie(
+      reply,
+      this.organizationCookie,
+      organizationKey,
+      this.options.loginHistoryDays * 24 * 60 * 60,
+    );
   }
 
   /** The anti-CSRF token for a session: derived, so nothing is stored, and unreadable cross-site. */

@@ -3,13 +3,14 @@
  * retry) and GET /device/callback (Postiz comes back). Errors re-render a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sameNetwork, UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
+import { UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
+import type { OrgLogin } from '../storage/store.js';
 import { translator } from '../views/i18n/index.js';
-import { confirmPage, endingPage, entryPage, errorPage } from '../views/pages.js';
-import { describeAge, describeUserAgent } from '../views/user-agent.js';
+import { confirmPage, endingPage, entryPage, errorPage, type LoginDescription } from '../views/pages.js';
+import { describeAge, describeUserAgent, describeWhen } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
 import type { CallerOf } from './caller.js';
 
@@ -62,49 +63,95 @@ export function verifyRoutes(
   app.get('/device/verify', page, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const code = str(query.code)?.slice(0, 32);
-    return sendPage(reply, 200, entryPage(browser.context(request, reply), { code }));
+    const ctx = browser.context(request, reply);
+    return sendPage(reply, 200, entryPage(ctx, { code, fromLink: code !== undefined }));
   });
+
+  /** A login as the pages tell it: when (in the page's language, UTC), the address, the device. */
+  const describeLogin = (login: OrgLogin | undefined, lang: string): LoginDescription | undefined => {
+    if (!login) return undefined;
+    const t = translator(lang);
+    return {
+      when: describeWhen(login.deliveredAt, lang),
+      address: login.clientIp ?? t('confirm.address_unknown'),
+      device: describeUserAgent(login.userAgent, t),
+    };
+  };
+
+  /**
+   * The confirmation page for `found`, as the flow service says this browser may confirm it
+   * (blocked from another network: the refusal page instead).
+   */
+  const confirmation = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    found: FoundFlow,
+    fields: Record<string, string | undefined>,
+    mismatch = false,
+  ): Promise<FastifyReply> => {
+    const ctx = browser.context(request, reply);
+    const t = translator(ctx.lang);
+    const fromLink = fields.source === 'link';
+    const step = await flows.confirmation(
+      found.flow,
+      callerOf(request, reply),
+      fromLink,
+      request.cookies[browser.organizationCookie],
+    );
+    if (step.step === 'blocked') throw new PageError('cross_network');
+    const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
+    return sendPage(
+      reply,
+      mismatch ? 400 : 200,
+      confirmPage(ctx, {
+        userCode: formatUserCode(found.userCode),
+        device: describeUserAgent(found.flow.userAgent, t),
+        address: device === UNKNOWN_ADDRESS ? undefined : device,
+        requested: describeAge(found.flow.createdAt, now(), t),
+        network: step.network,
+        step: step.step,
+        fromLink,
+        replaces: describeLogin(step.replaces, ctx.lang),
+        mismatch,
+      }),
+    );
+  };
 
   /** Code entry: the confirmation page, or the entry page again with what was typed and why. */
   const showConfirmation: VerifyAction = async (request, reply, fields) => {
-    const ctx = browser.context(request, reply);
     const typed = fields.user_code?.slice(0, 32);
     let found: FoundFlow;
     try {
       found = await flows.enterCode(typed, callerOf(request, reply));
     } catch (err) {
       if (err instanceof PageError && (err.reason === 'invalid_code' || err.reason === 'rate_limited')) {
-        const options = { code: typed, error: err.reason, retryAfterSeconds: err.options.retryAfterSeconds };
+        const ctx = browser.context(request, reply);
+        const options = {
+          code: typed,
+          error: err.reason,
+          retryAfterSeconds: err.options.retryAfterSeconds,
+          fromLink: fields.source === 'link',
+        };
         if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
         return sendPage(reply, err.statusCode, entryPage(ctx, options));
       }
       throw err;
     }
-    const t = translator(ctx.lang);
-    const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
-    const browserAddress = callerOf(request, reply).ip;
-    return sendPage(
-      reply,
-      200,
-      confirmPage(ctx, {
-        userCode: formatUserCode(found.userCode),
-        device: describeUserAgent(found.flow.userAgent, t),
-        address: device === UNKNOWN_ADDRESS ? undefined : device,
-        requested: describeAge(found.flow.createdAt, now(), t),
-        network:
-          device === UNKNOWN_ADDRESS || browserAddress === UNKNOWN_ADDRESS
-            ? 'unknown'
-            : sameNetwork(device, browserAddress)
-              ? 'same'
-              : 'different',
-      }),
-    );
+    return confirmation(request, reply, found, fields);
   };
 
-  /** Continue on the confirmation page: to Postiz's consent page. */
+  /** Continue on the confirmation page: to Postiz's consent page (the typed code checked, when asked for). */
   const confirm: VerifyAction = async (request, reply, fields) => {
-    const found = await flows.lookup(fields.user_code?.slice(0, 32), callerOf(request, reply));
-    return redirectToPostiz(reply, await flows.authorize(found.flow, callerOf(request, reply)));
+    const caller = callerOf(request, reply);
+    const found = await flows.lookup(fields.user_code?.slice(0, 32), caller);
+    try {
+      const proof = { fromLink: fields.source === 'link', typed: fields.typed_code?.slice(0, 32) };
+      return redirectToPostiz(reply, await flows.confirm(found, caller, proof));
+    } catch (err) {
+      if (err instanceof PageError && err.reason === 'code_mismatch')
+        return confirmation(request, reply, found, fields, true);
+      throw err;
+    }
   };
 
   /** Cancel on the confirmation page: the flow ends, and the CLI gets `access_denied`. */
@@ -147,7 +194,19 @@ export function verifyRoutes(
       callerOf(request, reply),
     );
     const ctx = browser.context(request, reply);
-    return sendPage(reply, 200, endingPage(ctx, result.outcome));
+    // The browser keeps the organisation's key, so that its next confirmation page can name
+    // the login approving would end.
+    if (result.outcome === 'approved' && result.organizationKey)
+      browser.rememberOrganization(reply, result.organizationKey);
+    return sendPage(
+      reply,
+      200,
+      endingPage(ctx, result.outcome, {
+        organization: result.organizationId,
+        check: result.check,
+        replaced: describeLogin(result.replaced, ctx.lang),
+      }),
+    );
   });
 }
 

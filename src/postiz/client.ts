@@ -48,14 +48,36 @@ export interface PostizClientOptions {
   onRequest?: (status: string, seconds: number) => void;
 }
 
+/**
+ * What Postiz's public API says of a new token (`checkToken`):
+ * - `working`: it answered 2xx;
+ * - `no_subscription`: 401 "No subscription found" (billing is on and the organisation has
+ *   none; every public API call would be refused);
+ * - `refused`: another 401 or 403;
+ * - `unchecked`: no answer in time, a network error, or an answer that says nothing of the
+ *   token (a 5xx, a 404 from a Postiz without the endpoint): the token may well work.
+ */
+export type TokenCheck =
+  | { result: 'working' }
+  | { result: 'no_subscription'; status: number }
+  | { result: 'refused'; status: number }
+  | { result: 'unchecked'; detail: string };
+
 /** Talks to Postiz's API for one OAuth app. */
 export interface PostizClient {
   exchangeCode(request: ExchangeRequest): Promise<PostizToken>;
+  /**
+   * Ask the public API whether `accessToken` works, with the cheapest call that proves it
+   * (`GET /public/v1/is-connected`, the token raw in `Authorization`), within `timeoutMs`.
+   * Never throws; never logs or keeps the token.
+   */
+  checkToken(accessToken: string, timeoutMs: number): Promise<TokenCheck>;
 }
 
 /** A `PostizClient` over `fetch`. */
 export function createPostizClient(options: PostizClientOptions): PostizClient {
   const endpoint = `${options.apiUrl}/oauth/token`;
+  const checkEndpoint = `${options.apiUrl}/public/v1/is-connected`;
 
   return {
     async exchangeCode({ code, codeVerifier, redirectUri }) {
@@ -94,7 +116,50 @@ export function createPostizClient(options: PostizClientOptions): PostizClient {
       options.onRequest?.(String(response.status), (performance.now() - started) / 1000);
       return interpret(response.status, text);
     },
+
+    async checkToken(accessToken, timeoutMs) {
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(checkEndpoint, {
+          // Raw, without "Bearer ": with the prefix Postiz answers 401 (docs/postiz.md).
+          headers: { authorization: accessToken, accept: 'application/json' },
+          signal: AbortSignal.timeout(timeoutMs),
+          // The token goes to POSTIZ_API_URL and nowhere else.
+          redirect: 'error',
+        });
+        text = await response.text();
+      } catch (err) {
+        const timedOut = (err as Error).name === 'TimeoutError';
+        return {
+          result: 'unchecked',
+          detail: timedOut ? `no answer within ${timeoutMs} ms` : `cannot be reached: ${networkCause(err)}`,
+        };
+      }
+      return readCheck(response.status, text);
+    },
   };
+}
+
+/** What Postiz's public auth middleware says when billing is on and the organisation has no subscription. */
+const NO_SUBSCRIPTION = /no subscription/i;
+
+/** Turn the public API's answer to a token check into a `TokenCheck` (never echoing a body). */
+export function readCheck(status: number, text: string): TokenCheck {
+  if (status >= 200 && status < 300) return { result: 'working' };
+  if (status === 401 || status === 403) {
+    let message = '';
+    try {
+      const body = JSON.parse(text) as { msg?: unknown; message?: unknown };
+      message = String(body.msg ?? body.message ?? '');
+    } catch {
+      // Not JSON: a refusal all the same.
+    }
+    return NO_SUBSCRIPTION.test(message)
+      ? { result: 'no_subscription', status }
+      : { result: 'refused', status };
+  }
+  return { result: 'unchecked', detail: `HTTP ${status}` };
 }
 
 /** Turn Postiz's answer into a token or an `UpstreamError`. 200 and 201 both mean success. */

@@ -9,12 +9,14 @@ import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
 import type {
   CodeSighting,
+  EndStatus,
   Flow,
   FlowEvent,
   FlowState,
   FlowStatus,
   FlowSubscriber,
   NewFlow,
+  OrgLogin,
   PollRecord,
   PurgedFlow,
   RateCount,
@@ -262,7 +264,7 @@ export class SqlStore implements Store {
     );
   }
 
-  async deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined> {
+  async deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined> {
     return first(
       await this.db.query(
         `UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL, state_claimed_at = NULL
@@ -337,9 +339,10 @@ export class SqlStore implements Store {
     const rows = await this.db.query(
       `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1),
-            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2 RETURNING 1)
+            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2 RETURNING 1),
+            logins AS (DELETE FROM org_logins WHERE expires_at < $2 RETURNING 1)
        SELECT flow_id, status, (SELECT count(*) FROM limits)::int AS limits,
-         (SELECT count(*) FROM codes)::int AS codes FROM flows`,
+         (SELECT count(*) FROM codes)::int AS codes, (SELECT count(*) FROM logins)::int AS logins FROM flows`,
       [before, now],
     );
     return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
@@ -497,6 +500,31 @@ export class SqlStore implements Store {
       ...(row.displaced ? { displaced: row.displaced as string } : {}),
       ...(row.free_at ? { freeAt: date(row.free_at) } : {}),
     };
+  }
+
+  async recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void> {
+    await this.db.query(
+      `INSERT INTO org_logins (org_key, delivered_at, client_ip, user_agent, expires_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (org_key) DO UPDATE SET delivered_at = EXCLUDED.delivered_at,
+         client_ip = EXCLUDED.client_ip, user_agent = EXCLUDED.user_agent, expires_at = EXCLUDED.expires_at`,
+      [orgKey, login.deliveredAt, login.clientIp, login.userAgent, keepUntil],
+    );
+  }
+
+  async lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined> {
+    const rows = await this.db.query(
+      'SELECT delivered_at, client_ip, user_agent FROM org_logins WHERE org_key = $1 AND expires_at > $2',
+      [orgKey, now],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          deliveredAt: date(row.delivered_at),
+          clientIp: (row.client_ip as string | null) ?? null,
+          userAgent: (row.user_agent as string | null) ?? null,
+        }
+      : undefined;
   }
 
   async ping(): Promise<void> {

@@ -4,8 +4,25 @@
  * driver interface (`Db`), and each driver only adapts connections and types.
  */
 
-/** `delivered`: a poll claimed the token and is writing its answer (`claimToken`, `finishDelivery`, `giveBack`). */
-export type FlowStatus = 'pending' | 'approved' | 'delivered' | 'denied' | 'cancelled';
+/**
+ * `delivered`: a poll claimed the token and is writing its answer (`claimToken`,
+ * `finishDelivery`, `giveBack`). The ends without a token: `EndStatus`.
+ */
+export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
+
+/**
+ * How a flow ends without a token: the user refused at Postiz or cancelled on the
+ * confirmation page, or Postiz refused the new token (its organisation has no subscription, or
+ * another refusal).
+ */
+export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
+
+/** The last login delivered for an organisation: when, and what the device was. */
+export interface OrgLogin {
+  deliveredAt: Date;
+  clientIp: string | null;
+  userAgent: string | null;
+}
 
 /** A flow as stored: hashes and public material only. */
 export interface Flow {
@@ -138,7 +155,11 @@ export interface Store {
   /** Store the sealed token; undefined unless the flow is still pending and not expired at `now`. */
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
-  deny(flowId: string, status: 'denied' | 'cancelled', now: Date): Promise<Flow | undefined>;
+  deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined>;
+  /** Record the login delivered for an organisation (by its keyed hash), replacing the one before. */
+  recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void>;
+  /** The last login delivered for an organisation, unless it is past its keeping at `now`. */
+  lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined>;
   /**
    * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
    * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
@@ -162,8 +183,8 @@ export interface Store {
   /** The claimed token's answer could not be written: the flow is `approved` again, for the next poll. */
   giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
-   * Delete flows that expired before `before`, stale rate-limit windows and code sightings past
-   * their time; returns the flows deleted.
+   * Delete flows that expired before `before`, stale rate-limit windows, and code sightings
+   * and organisation logins past their time; returns the flows deleted.
    */
   purge(before: Date, now: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */

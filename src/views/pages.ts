@@ -7,6 +7,7 @@
  * `Origin: null` with our own form posts, which the Origin check refuses. `same-origin` still
  * sends nothing (no code in a URL) to Postiz or anywhere else. The meta tag overrides the header.
  */
+import type { NetworkMatch } from '../device-flow/addresses.js';
 import type { PageErrorReason } from '../errors.js';
 import { ASSETS } from './assets.js';
 import { html, type SafeHtml } from './html.js';
@@ -86,10 +87,14 @@ ${body}
 const csrfField = (ctx: PageContext): SafeHtml =>
   html`<input type="hidden" name="_csrf" value="${ctx.csrf}">`;
 
-/** The code-entry page, optionally with what was typed and why it failed. */
+/**
+ * The code-entry page, optionally with what was typed and why it failed. `fromLink`: the code
+ * came in the link (`verification_uri_complete`), which the form passes on, so that the
+ * confirmation can ask for it to be typed when the device is on another network.
+ */
 export function entryPage(
   ctx: PageContext,
-  options: { code?: string; error?: PageErrorReason; retryAfterSeconds?: number } = {},
+  options: { code?: string; error?: PageErrorReason; retryAfterSeconds?: number; fromLink?: boolean } = {},
 ): string {
   const t = translator(ctx.lang);
   const error = options.error ? errorText(t, options.error, options.retryAfterSeconds) : undefined;
@@ -98,7 +103,12 @@ export function entryPage(
 <h1>${t('entry.heading')}</h1>
 <p class="lead">${t('entry.lead')}</p>
 <form method="post" action="${VERIFY}" class="stack">
-${csrfField(ctx)}
+${csrfField(ctx)}${
+  options.fromLink
+    ? html`
+<input type="hidden" name="source" value="link">`
+    : ''
+}
 <label for="user_code">${t('entry.label')}</label>
 <input id="user_code" name="user_code" type="text" class="code-input" value="${options.code ?? ''}"
   autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text"
@@ -121,8 +131,12 @@ ${csrfField(ctx)}
   return layout(ctx, t, title, body);
 }
 
-/** Whether the device asked from the confirming browser's network (`unknown`: an address is not known). */
-export type NetworkMatch = 'same' | 'different' | 'unknown';
+/** A CLI login, as a person reads it: when, from which address, what the device said it is. */
+export interface LoginDescription {
+  when: string;
+  address: string;
+  device: string;
+}
 
 /** What the confirmation page shows about the requesting device (RFC 8628 §5.4). */
 export interface ConfirmDetails {
@@ -133,6 +147,14 @@ export interface ConfirmDetails {
   address: string | undefined;
   requested: string;
   network: NetworkMatch;
+  /** `type_code`: the code came in a link from another network, and must be typed from the terminal. */
+  step: 'confirm' | 'type_code';
+  /** The code came in the link (passed on with the form). */
+  fromLink: boolean;
+  /** The login approving would end (the organisation this browser last logged in to), if known. */
+  replaces?: LoginDescription;
+  /** The typed code was not this login's. */
+  mismatch?: boolean;
 }
 
 /**
@@ -153,17 +175,46 @@ function warning(t: Translate, network: NetworkMatch): SafeHtml {
   }`;
 }
 
-/** The confirmation page: the code to compare, the device, the warning, Continue / Cancel. */
+/**
+ * The confirmation page: the code to compare (or, from another network with the code in a
+ * link, a field to type it), the device, the warning, the login approving would end, Continue
+ * and Cancel.
+ */
 export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
   const t = translator(ctx.lang);
-  const body = html`
-<h1>${t('confirm.heading')}</h1>
-<p class="lead">${t('confirm.lead')}</p>
-<div class="code-box">
+  const typing = details.step === 'type_code';
+  // Typing: the code is not shown (reading it off this page would prove nothing); the field is
+  // inside the form, described by the reason, and focused.
+  const code = typing
+    ? html`<p class="lead" id="type-lead">${t('confirm.type_lead')}</p>`
+    : html`<div class="code-box">
 <p class="code-label" id="code-label">${t('confirm.code')}</p>
 <p class="code" aria-describedby="code-label compare">${details.userCode}</p>
 <p id="compare" class="hint">${t('confirm.compare')}</p>
-</div>
+</div>`;
+  const field = typing
+    ? html`
+<div class="stack typed-field">
+<label for="typed_code">${t('confirm.type_label')}</label>
+<input id="typed_code" name="typed_code" type="text" class="code-input" value=""
+  autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text"
+  maxlength="32" placeholder="XXXX-XXXX" required autofocus
+  aria-describedby="${details.mismatch ? 'type-error type-lead type-hint' : 'type-lead type-hint'}"${details.mismatch ? html` aria-invalid="true"` : ''}>
+<p id="type-hint" class="hint">${t('confirm.type_hint')}</p>
+<div id="type-error" class="error" role="alert">${
+        details.mismatch
+          ? html`<p class="error-title">${t('error.code_mismatch.heading')}</p><p>${t('error.code_mismatch.body')}</p>`
+          : ''
+      }</div>
+</div>`
+    : '';
+  const replaces = details.replaces
+    ? html`<p class="note replaces">${t('confirm.replaces', { ...details.replaces })}</p>`
+    : '';
+  const body = html`
+<h1>${t('confirm.heading')}</h1>
+<p class="lead">${t('confirm.lead')}</p>
+${code}
 <dl class="details">
 <div><dt>${t('confirm.device')}</dt><dd>${details.device}</dd></div>
 <div><dt>${t('confirm.address')}</dt><dd>${details.address ?? t('confirm.address_unknown')}</dd></div>
@@ -171,28 +222,58 @@ export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
 </dl>
 ${warning(t, details.network)}
 <p class="note">${t('confirm.consequences')}</p>
+${replaces}
 <p class="note">${t('confirm.next')}</p>
 <form method="post" action="${VERIFY}" class="actions">
 ${csrfField(ctx)}
-<input type="hidden" name="user_code" value="${details.userCode}">
+<input type="hidden" name="user_code" value="${details.userCode}">${
+    details.fromLink
+      ? html`
+<input type="hidden" name="source" value="link">`
+      : ''
+  }${field}
 <button type="submit" name="action" value="confirm" class="primary">${t('confirm.continue')}</button>
-<button type="submit" name="action" value="deny" class="secondary">${t('confirm.cancel')}</button>
+<button type="submit" name="action" value="deny" class="secondary"${typing ? html` formnovalidate` : ''}>${t('confirm.cancel')}</button>
 </form>`;
-  return layout(ctx, t, t('confirm.heading'), body);
+  const title = details.mismatch
+    ? `${t('error.code_mismatch.heading')} · ${t('confirm.heading')}`
+    : t('confirm.heading');
+  return layout(ctx, t, title, body);
 }
 
 /** How a flow ended, from the browser's side. */
-export type Ending = 'approved' | 'denied' | 'cancelled';
+export type Ending = 'approved' | 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
+
+/** What an ending page says beyond how the flow ended. */
+export interface EndingDetails {
+  /** The organisation Postiz authorised (its id), when Postiz said. */
+  organization?: string;
+  /** For an approval: whether Postiz's public API took the new token. */
+  check?: 'working' | 'unchecked';
+  /** For an approval: the CLI login it replaced, which no longer works. */
+  replaced?: LoginDescription;
+}
 
 /** The page after the flow ended well or was refused. */
-export function endingPage(ctx: PageContext, ending: Ending): string {
+export function endingPage(ctx: PageContext, ending: Ending, details: EndingDetails = {}): string {
   const t = translator(ctx.lang);
+  const organization = details.organization ?? t('done.organization_unknown');
   const heading = t(`done.${ending}.heading`);
+  const approved = ending === 'approved';
+  const notes = approved
+    ? html`${
+        details.check
+          ? html`<p class="note">${prose(t(details.check === 'working' ? 'done.approved.checked' : 'done.approved.unchecked'))}</p>`
+          : ''
+      }
+<p class="note">${prose(t('done.approved.organization', { organization }))}</p>
+<p class="note">${details.replaced ? t('done.approved.replaced', { ...details.replaced }) : t('done.approved.note')}</p>`
+    : '';
   const body = html`
-${icon(ending === 'approved' ? 'ok' : 'stop')}
+${icon(approved ? 'ok' : ending === 'no_subscription' || ending === 'token_refused' ? 'alert' : 'stop')}
 <h1>${heading}</h1>
-<p class="lead" role="status">${prose(t(`done.${ending}.body`))}</p>
-${ending === 'approved' ? html`<p class="note">${t('done.approved.note')}</p>` : ''}`;
+<p class="lead" role="status">${prose(t(`done.${ending}.body`, { organization }))}</p>
+${notes}`;
   return layout(ctx, t, heading, body);
 }
 

@@ -36,3 +36,17 @@ export function describeAge(createdAt: Date, now: number, t: Translate): string 
   const minutes = Math.floor(seconds / 60);
   return minutes === 1 ? t('ago.minute') : t('ago.minutes', { n: minutes });
 }
+
+/**
+ * "3 December 2026 at 14:05 UTC", for when a login happened: in the page's language, in UTC
+ * (the server does not know the reader's time zone, so it says which one it uses).
+ */
+export function describeWhen(at: Date, lang: string): string {
+  return (
+    new Intl.DateTimeFormat(lang, {
+      dateStyle: 'long',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }).format(at) + ' UTC'
+  );
+}

@@ -7,16 +7,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { UNPAID_ORG } from '../../harness/build.js';
 import {
   browserSkipReason,
   launchBrowser,
   overflowsSideways,
   type PageProblems,
+  pollOnce,
   runAxe,
   screenshot,
   seriousViolations,
   startClockedServer,
   startFlow,
+  startTestServer,
   type TestServer,
   watchProblems,
 } from './support.js';
@@ -25,20 +28,30 @@ type Scheme = 'dark' | 'light';
 
 const h1 = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
+/** Where the tour's flows start from: the network of its browser sessions (198.51.100.0/24). */
+const HERE = '198.51.100.250';
+
 describe('every page, in both colour schemes', { skip: browserSkipReason() }, () => {
   let browser: Browser;
   let server: TestServer & { clock: { skip: number } };
+  /** A server with CROSS_NETWORK_POLICY=block, for its refusal page. */
+  let blocking: TestServer;
   // Each browser session gets its own client address (through the trusted proxy header), so the
   // rate-limit page can be reached without locking every other session out.
   let nextAddress = 1;
 
   before(async () => {
     browser = await launchBrowser();
-    server = await startClockedServer({ TRUST_PROXY: 'true', RATE_LIMIT_USER_CODE_ATTEMPTS: '2' });
+    server = await startClockedServer({
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_USER_CODE_ATTEMPTS: '2',
+      TOKEN_CHECK_TIMEOUT_MS: '1000',
+    });
   });
   after(async () => {
     await browser?.close();
     await server?.close();
+    await blocking?.close();
   });
 
   test('the checks themselves work: an inline style is caught as a CSP violation, an unlabelled field by axe', async () => {
@@ -152,8 +165,9 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         assert.match((await entry.getByRole('alert').textContent()) ?? '', /Try again in \d+ minutes?\./);
         await check(entry, 'entry-too-many-attempts');
 
-        // Confirmation, approval, and the same link used again.
-        const approved = await startFlow(server);
+        // Confirmation, approval, and the same link used again. Flows start from the sessions'
+        // network (198.51.100.0/24), unless a step needs another.
+        const approved = await startFlow(server, HERE);
         const page = await session();
         await page.goto(approved.verification_uri_complete);
         await continueButton(page).click();
@@ -168,8 +182,67 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         await h1(page, 'This code was already used').waitFor();
         await check(page, 'error-already-used');
 
+        // The CLI takes its token; the next login in this browser names the one it would end,
+        // and the success page the one it replaced.
+        assert.equal((await pollOnce(server, approved)).status, 200);
+        const again = await startFlow(server, HERE);
+        await page.goto(again.verification_uri_complete);
+        await continueButton(page).click();
+        await page.getByText(/this ends its CLI login of/).waitFor();
+        await check(page, 'confirm-replaces');
+        await page.getByRole('button', { name: 'Continue to Postiz' }).click();
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        await page.getByText(/This login replaced the CLI login of/).waitFor();
+        await check(page, 'approved-replaced');
+
+        // From another network with the code in the link: the code must be typed.
+        const remote = await startFlow(server, '203.0.113.7');
+        await page.goto(remote.verification_uri_complete);
+        await continueButton(page).click();
+        await page.locator('#typed_code').waitFor();
+        await check(page, 'confirm-type-code');
+        await page.locator('#typed_code').fill('BCDF-GHJK');
+        await page.getByRole('button', { name: 'Continue to Postiz' }).click();
+        await page.getByRole('alert').getByText('That is not the code of this login').waitFor();
+        await check(page, 'confirm-code-mismatch');
+        await page.locator('#typed_code').fill(remote.user_code);
+        await page.getByRole('button', { name: 'Continue to Postiz' }).click();
+
+        // Postiz cannot be asked whether the new token works: handed over, and said.
+        server.standIn.failNextPublic('server-error');
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        await page.getByText(/could not be asked whether the new login works/).waitFor();
+        await check(page, 'approved-unchecked');
+
+        // An organisation without a subscription, and another refusal of the new token.
+        const unpaid = await startFlow(server, HERE);
+        await page.goto(unpaid.verification_uri_complete);
+        await continueButton(page).click();
+        await page.getByRole('button', { name: 'Continue to Postiz' }).click();
+        await page.locator('#organization').selectOption(UNPAID_ORG.id);
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        await h1(page, 'This organisation has no Postiz subscription').waitFor();
+        await check(page, 'no-subscription');
+        const refusedToken = await startFlow(server, HERE);
+        await page.goto(refusedToken.verification_uri_complete);
+        await continueButton(page).click();
+        await page.getByRole('button', { name: 'Continue to Postiz' }).click();
+        server.standIn.failNextPublic('forbidden');
+        await page.getByRole('button', { name: 'Authorize' }).click();
+        await h1(page, 'Postiz refused the new login').waitFor();
+        await check(page, 'token-refused');
+
+        // CROSS_NETWORK_POLICY=block, from another network.
+        blocking ??= await startTestServer({ TRUST_PROXY: 'true', CROSS_NETWORK_POLICY: 'block' });
+        const blocked = await startFlow(blocking, '203.0.113.7');
+        const outsider = await session();
+        await outsider.goto(blocked.verification_uri_complete);
+        await continueButton(outsider).click();
+        await h1(outsider, 'Confirm this login on the network it started from').waitFor();
+        await check(outsider, 'error-cross-network');
+
         // Denied at Postiz.
-        const denied = await startFlow(server);
+        const denied = await startFlow(server, HERE);
         await page.goto(denied.verification_uri_complete);
         await continueButton(page).click();
         await page.getByRole('button', { name: 'Continue to Postiz' }).click();
@@ -178,7 +251,7 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         await check(page, 'denied');
 
         // Cancelled on our confirmation page.
-        const cancelled = await startFlow(server);
+        const cancelled = await startFlow(server, HERE);
         await page.goto(cancelled.verification_uri_complete);
         await continueButton(page).click();
         await page.getByRole('button', { name: 'Cancel' }).click();
@@ -186,7 +259,7 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         await check(page, 'cancelled');
 
         // Postiz unavailable at the token exchange: the retry page, and the retry that works.
-        const retried = await startFlow(server);
+        const retried = await startFlow(server, HERE);
         await page.goto(retried.verification_uri_complete);
         await continueButton(page).click();
         await page.getByRole('button', { name: 'Continue to Postiz' }).click();
@@ -199,7 +272,7 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         await h1(page, 'You are logged in').waitFor();
 
         // Confirmed in one browser, finished in another.
-        const elsewhere = await startFlow(server);
+        const elsewhere = await startFlow(server, HERE);
         await page.goto(elsewhere.verification_uri_complete);
         await continueButton(page).click();
         await page.getByRole('button', { name: 'Continue to Postiz' }).click();
@@ -226,7 +299,7 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         await check(other, 'error-forbidden');
 
         // An expired code: the server's clock moves past the flow's lifetime.
-        const expired = await startFlow(server);
+        const expired = await startFlow(server, HERE);
         await page.goto(expired.verification_uri_complete);
         server.clock.skip = (server.config.deviceCodeTtlSeconds + 1) * 1000;
         try {
@@ -241,7 +314,7 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
       }
 
       assert.deepEqual(findings, [], 'axe-core (serious or critical) or layout findings');
-      assert.equal(visited.length, 14, `visited ${visited.join(', ')}`);
+      assert.equal(visited.length, 22, `visited ${visited.join(', ')}`);
       assert.deepEqual(
         problems.flatMap((p) => p.list),
         [],

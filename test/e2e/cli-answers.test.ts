@@ -55,6 +55,14 @@ const ROWS: Record<string, { answer: Answer; cli: 'succeeds' | 'polls again' | R
     answer: json(400, { error: 'invalid_request' }),
     cli: /Authorization failed: invalid_request/,
   },
+  '`400` `{"error":"postiz_subscription_required"}`': {
+    answer: json(400, { error: 'postiz_subscription_required' }),
+    cli: /Authorization failed: postiz_subscription_required/,
+  },
+  '`400` `{"error":"postiz_refused_token"}`': {
+    answer: json(400, { error: 'postiz_refused_token' }),
+    cli: /Authorization failed: postiz_refused_token/,
+  },
   '`429` `{"error":"too_many_requests"}`': {
     answer: json(429, { error: 'too_many_requests' }),
     cli: /Authorization failed: too_many_requests/,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { postgresStore, sharedPglite } from '../../harness/build.js';
+import { postgresStore, sharedPglite, UNPAID_ORG } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { defer, STAND_IN_ORG, startE2eServer } from '../../harness/processes.js';
 import { approveInBrowser } from '../../harness/walker.js';
@@ -62,6 +62,23 @@ async function loginDenied(t: TestContext, store: Store): Promise<void> {
   await assert.rejects(stat(join(home, '.postiz', 'credentials.json')), { code: 'ENOENT' });
 }
 
+/**
+ * A login approved for an organisation without a Postiz subscription: the CLI ends with an
+ * error that names the problem, and saves no credentials that would fail later.
+ */
+async function loginWithoutSubscription(t: TestContext, store: Store): Promise<void> {
+  const { url } = await startE2eServer(t, store);
+  const { child, home, opened } = await startCliLogin(t, url);
+  const last = await approveInBrowser(opened, 'approve', undefined, UNPAID_ORG.id);
+  assert.equal(last.status, 200, last.body.slice(0, 500));
+  assert.match(last.body, /no Postiz subscription/);
+
+  const { code } = await child.waitForExit(TIMEOUT);
+  assert.equal(code, 1, child.stdout());
+  assert.match(child.stderr(), /Authorization failed: postiz_subscription_required/);
+  await assert.rejects(stat(join(home, '.postiz', 'credentials.json')), { code: 'ENOENT' });
+}
+
 /** A migrated store on a fresh PostgreSQL database, closed after the test. */
 async function freshPostgresStore(t: TestContext): Promise<Store> {
   const store = await postgresStore(await pg!.createDatabase());
@@ -89,4 +106,17 @@ test('postiz auth:login reports access_denied on PostgreSQL', {
   skip: !pg && 'no PostgreSQL',
 }, async (t) => {
   await loginDenied(t, await freshPostgresStore(t));
+});
+
+test('postiz auth:login for an organisation without a subscription ends naming the problem, on PGlite', {
+  timeout: TIMEOUT,
+}, async (t) => {
+  await loginWithoutSubscription(t, await sharedPglite());
+});
+
+test('postiz auth:login for an organisation without a subscription ends naming the problem, on PostgreSQL', {
+  timeout: TIMEOUT,
+  skip: !pg && 'no PostgreSQL',
+}, async (t) => {
+  await loginWithoutSubscription(t, await freshPostgresStore(t));
 });

@@ -28,9 +28,11 @@ const REASONS: PageErrorReason[] = [
   'wrong_origin',
   'cookies_required',
   'bad_request',
+  'cross_network',
+  'code_mismatch',
   'server_error',
 ];
-const ENDINGS: Ending[] = ['approved', 'denied', 'cancelled'];
+const ENDINGS: Ending[] = ['approved', 'denied', 'cancelled', 'no_subscription', 'token_refused'];
 
 const ctx = (lang: string): PageContext => ({ lang, nonce: 'n0nce', csrf: 'csrf-token' });
 const details: ConfirmDetails = {
@@ -39,6 +41,8 @@ const details: ConfirmDetails = {
   address: '203.0.113.7',
   requested: 'just now',
   network: 'different',
+  step: 'confirm',
+  fromLink: false,
 };
 
 /** Every page there is, by name, in one language. */
@@ -50,7 +54,35 @@ function allPages(lang: string): [string, string][] {
     ['entry wrong code', entryPage(c, { code: 'BCDF-XXXX', error: 'invalid_code' })],
     ['entry rate limited', entryPage(c, { code: 'x', error: 'rate_limited', retryAfterSeconds: 600 })],
     ['confirm', confirmPage(c, details)],
+    ['confirm, code to type', confirmPage(c, { ...details, step: 'type_code', fromLink: true })],
+    [
+      'confirm, code typed wrong, naming the login it ends',
+      confirmPage(c, {
+        ...details,
+        step: 'type_code',
+        fromLink: true,
+        mismatch: true,
+        replaces: {
+          when: '3 December 2026 at 14:05 UTC',
+          address: '203.0.113.7',
+          device: 'postiz CLI on Linux',
+        },
+      }),
+    ],
     ...ENDINGS.map((e): [string, string] => [`ending ${e}`, endingPage(c, e)]),
+    [
+      'ending approved, checked, replacing a login',
+      endingPage(c, 'approved', {
+        organization: 'org_1',
+        check: 'working',
+        replaced: {
+          when: '3 December 2026 at 14:05 UTC',
+          address: '203.0.113.7',
+          device: 'postiz CLI on Linux',
+        },
+      }),
+    ],
+    ['ending approved, unchecked', endingPage(c, 'approved', { organization: 'org_1', check: 'unchecked' })],
     ...REASONS.map((r): [string, string] => [`error ${r}`, errorPage(c, r, { retryAfterSeconds: 60 })]),
     ...REASONS.map((r): [string, string] => [`error ${r} with flow`, errorPage(c, r, { flowId: 'flow_1' })]),
   ];
@@ -230,6 +262,8 @@ describe('hostile input is escaped', () => {
       address: evil,
       requested: evil,
       network: 'same',
+      step: 'confirm',
+      fromLink: false,
     });
     assert.ok(!page.includes('<script>alert'));
     assert.ok(!page.includes('<img'));

@@ -1,9 +1,9 @@
-// Progressive enhancement for the code field: formats what is typed or pasted as XXXX-XXXX,
-// keeping the caret after the same letter. The page works without it; the server accepts any
-// case, spacing and dashes. Loaded as an external file under the CSP (no inline script).
-(() => {
-  const input = document.getElementById('user_code');
-  if (!input) return;
+// Progressive enhancement for the code fields (the entry page's, and the confirmation page's
+// when the code must be typed): formats what is typed or pasted as XXXX-XXXX, keeping the caret
+// after the same letter. The page works without it; the server accepts any case, spacing and
+// dashes. Loaded as an external file under the CSP (no inline script).
+for (const input of [document.getElementById('user_code'), document.getElementById('typed_code')]) {
+  if (!input) continue;
   const LENGTH = 8;
   const HALF = 4;
   const letters = (value) => value.toUpperCase().replace(/[^A-Z]/g, '');
@@ -35,4 +35,4 @@
   });
   // A value from the server (a pre-filled or re-shown code) gets the same shape.
   if (input.value) input.value = format(input.value) || input.value;
-})();
+}

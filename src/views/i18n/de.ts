@@ -36,6 +36,13 @@ export const de: Catalog = {
     'Als Nächstes bittet Postiz Sie, die Postiz CLI zu autorisieren. Wenn stattdessen die Anmeldeseite erscheint, melden Sie sich an, öffnen Sie dann die in Ihrem Terminal angezeigte Adresse erneut und geben Sie denselben Code ein.',
   'confirm.continue': 'Weiter zu Postiz',
   'confirm.cancel': 'Abbrechen',
+  'confirm.type_lead':
+    'Diese Anfrage kam aus einem anderen Netzwerk als dieser Browser, daher genügt der Code im Link nicht: Geben Sie den Code ein, den Ihr Terminal zeigt, um fortzufahren.',
+  'confirm.type_label': 'Code aus Ihrem Terminal',
+  'confirm.type_hint':
+    'Wenn Ihr Terminal keinen Code zeigt, haben Sie diese Anmeldung nicht gestartet: Brechen Sie ab.',
+  'confirm.replaces':
+    'Wenn Sie dieselbe Organisation wie beim letzten Mal autorisieren, endet damit ihre CLI-Anmeldung vom {when} von {address} ({device}).',
 
   'ago.now': 'gerade eben',
   'ago.seconds': 'vor {n} Sekunden',
@@ -59,6 +66,20 @@ export const de: Catalog = {
   'done.cancelled.heading': 'Anmeldung abgebrochen',
   'done.cancelled.body':
     'Es wurde nichts weitergegeben. Die CLI wurde darüber informiert, dass die Anfrage abgelehnt wurde. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
+  'done.approved.checked': 'Postiz hat bestätigt, dass die neue Anmeldung funktioniert.',
+  'done.approved.unchecked':
+    'Postiz konnte nicht gefragt werden, ob die neue Anmeldung funktioniert. Wenn das CLI später ungültige Zugangsdaten meldet, führen Sie postiz auth:login erneut aus.',
+  'done.approved.organization':
+    'Autorisierte Organisation: {organization}. Um eine andere zu verwenden, wählen Sie sie in Postiz aus und führen Sie dann postiz auth:login erneut aus.',
+  'done.approved.replaced':
+    'Diese Anmeldung ersetzt die CLI-Anmeldung vom {when} von {address} ({device}), die nicht mehr funktioniert.',
+  'done.organization_unknown': 'die in Postiz ausgewählte Organisation',
+  'done.no_subscription.heading': 'Diese Organisation hat kein Postiz-Abonnement',
+  'done.no_subscription.body':
+    'Postiz hat die Anmeldung autorisiert, verweigert aber {organization} die API, weil kein Abonnement besteht. Schließen Sie in Postiz ein Abonnement ab oder wählen Sie dort eine andere Organisation, und führen Sie dann postiz auth:login erneut aus. Das CLI wurde informiert und hat nichts gespeichert.',
+  'done.token_refused.heading': 'Postiz hat die neue Anmeldung abgelehnt',
+  'done.token_refused.body':
+    'Postiz hat die Anmeldung autorisiert, aber seine API lehnt die neuen Zugangsdaten von {organization} ab. Prüfen Sie diese Organisation in Postiz und führen Sie dann postiz auth:login erneut aus. Das CLI wurde informiert und hat nichts gespeichert.',
 
   'error.invalid_code.heading': 'Dieser Code hat nicht funktioniert',
   'error.invalid_code.body': 'Prüfen Sie den Code in Ihrem Terminal und geben Sie ihn erneut ein.',
@@ -101,6 +122,11 @@ export const de: Catalog = {
   'error.server_error.heading': 'Etwas ist schiefgelaufen',
   'error.server_error.body':
     'Der Server konnte nicht antworten. Ihr Terminal wartet noch: Versuchen Sie es gleich noch einmal.',
+  'error.cross_network.heading': 'Bestätigen Sie diese Anmeldung aus dem Netzwerk, in dem sie begann',
+  'error.cross_network.body':
+    'Diese Anmeldung wurde aus einem anderen Netzwerk als dem dieses Browsers gestartet, und dieser Server nimmt Anmeldungen nur aus dem Netzwerk an, in dem sie begannen. Führen Sie postiz auth:login auf diesem Computer aus oder wenden Sie sich an den Betreiber dieses Servers.',
+  'error.code_mismatch.heading': 'Das ist nicht der Code dieser Anmeldung',
+  'error.code_mismatch.body': 'Geben Sie den Code ein, den Ihr Terminal zeigt, oder brechen Sie ab.',
 
   'retry.minute': 'Versuchen Sie es in einer Minute erneut.',
   'retry.minutes': 'Versuchen Sie es in {n} Minuten erneut.',

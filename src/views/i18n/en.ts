@@ -37,6 +37,12 @@ export const en = {
     'Next, Postiz asks you to authorize the Postiz CLI. If it shows its login page instead, log in, then open the address shown in your terminal again and enter the same code.',
   'confirm.continue': 'Continue to Postiz',
   'confirm.cancel': 'Cancel',
+  'confirm.type_lead':
+    'This request came from another network than this browser, so the code in the link is not enough: type the code shown in your terminal to go on.',
+  'confirm.type_label': 'Code shown in your terminal',
+  'confirm.type_hint': 'If your terminal shows no code, you did not start this login: cancel.',
+  'confirm.replaces':
+    'If you authorize the same organisation as last time, this ends its CLI login of {when} from {address} ({device}).',
 
   'ago.now': 'just now',
   'ago.seconds': '{n} seconds ago',
@@ -59,6 +65,20 @@ export const en = {
   'done.cancelled.heading': 'Login cancelled',
   'done.cancelled.body':
     'Nothing was shared. The CLI has been told that the request was refused. To try again, run postiz auth:login in your terminal.',
+  'done.approved.checked': 'Postiz confirmed that the new login works.',
+  'done.approved.unchecked':
+    'Postiz could not be asked whether the new login works. If the CLI later reports invalid credentials, run postiz auth:login again.',
+  'done.approved.organization':
+    'Organisation authorized: {organization}. To use another one, select it in Postiz, then run postiz auth:login again.',
+  'done.approved.replaced':
+    'This login replaced the CLI login of {when} from {address} ({device}), which no longer works.',
+  'done.organization_unknown': 'the organisation selected in Postiz',
+  'done.no_subscription.heading': 'This organisation has no Postiz subscription',
+  'done.no_subscription.body':
+    'Postiz authorized the login, but refuses its API to {organization}, which has no subscription. Subscribe in Postiz, or select another organisation there, then run postiz auth:login again. The CLI was told and saved nothing.',
+  'done.token_refused.heading': 'Postiz refused the new login',
+  'done.token_refused.body':
+    'Postiz authorized the login, but its API refuses the new credentials of {organization}. Check that organisation in Postiz, then run postiz auth:login again. The CLI was told and saved nothing.',
 
   'error.invalid_code.heading': 'That code did not work',
   'error.invalid_code.body': 'Check the code in your terminal and type it again.',
@@ -99,6 +119,11 @@ export const en = {
   'error.server_error.heading': 'Something went wrong',
   'error.server_error.body':
     'The server could not answer. Your terminal is still waiting: try again in a moment.',
+  'error.cross_network.heading': 'Confirm this login on the network it started from',
+  'error.cross_network.body':
+    'This login was started from another network than this browser’s, and this server accepts logins only from the network they started on. Run postiz auth:login on this computer, or ask the operator of this server.',
+  'error.code_mismatch.heading': 'That is not the code of this login',
+  'error.code_mismatch.body': 'Type the code your terminal shows, or cancel.',
 
   'retry.minute': 'Try again in 1 minute.',
   'retry.minutes': 'Try again in {n} minutes.',

@@ -34,6 +34,13 @@ export const es: Catalog = {
     'A continuación, Postiz te pedirá que autorices el CLI de Postiz. Si en su lugar muestra su página de inicio de sesión, inicia sesión, vuelve a abrir la dirección que aparece en tu terminal e introduce el mismo código.',
   'confirm.continue': 'Continuar a Postiz',
   'confirm.cancel': 'Cancelar',
+  'confirm.type_lead':
+    'Esta solicitud llegó desde otra red distinta de la de este navegador, así que el código del enlace no basta: escriba el código que muestra su terminal para continuar.',
+  'confirm.type_label': 'Código que muestra su terminal',
+  'confirm.type_hint':
+    'Si su terminal no muestra ningún código, usted no inició este inicio de sesión: cancele.',
+  'confirm.replaces':
+    'Si autoriza la misma organización que la última vez, esto termina su inicio de sesión de la CLI del {when} desde {address} ({device}).',
 
   'ago.now': 'ahora mismo',
   'ago.seconds': 'hace {n} segundos',
@@ -57,6 +64,20 @@ export const es: Catalog = {
   'done.cancelled.heading': 'Inicio de sesión cancelado',
   'done.cancelled.body':
     'No se ha compartido nada. El CLI ha sido avisado de que la solicitud fue rechazada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
+  'done.approved.checked': 'Postiz confirmó que el nuevo inicio de sesión funciona.',
+  'done.approved.unchecked':
+    'No se pudo preguntar a Postiz si el nuevo inicio de sesión funciona. Si la CLI indica más tarde credenciales no válidas, vuelva a ejecutar postiz auth:login.',
+  'done.approved.organization':
+    'Organización autorizada: {organization}. Para usar otra, selecciónela en Postiz y vuelva a ejecutar postiz auth:login.',
+  'done.approved.replaced':
+    'Este inicio de sesión sustituyó al de la CLI del {when} desde {address} ({device}), que ya no funciona.',
+  'done.organization_unknown': 'la organización seleccionada en Postiz',
+  'done.no_subscription.heading': 'Esta organización no tiene suscripción a Postiz',
+  'done.no_subscription.body':
+    'Postiz autorizó el inicio de sesión, pero niega su API a {organization}, que no tiene suscripción. Suscríbase en Postiz, o seleccione allí otra organización, y vuelva a ejecutar postiz auth:login. Se informó a la CLI y no guardó nada.',
+  'done.token_refused.heading': 'Postiz rechazó el nuevo inicio de sesión',
+  'done.token_refused.body':
+    'Postiz autorizó el inicio de sesión, pero su API rechaza las nuevas credenciales de {organization}. Revise esa organización en Postiz y vuelva a ejecutar postiz auth:login. Se informó a la CLI y no guardó nada.',
 
   'error.invalid_code.heading': 'Ese código no ha funcionado',
   'error.invalid_code.body': 'Comprueba el código en tu terminal y vuelve a escribirlo.',
@@ -98,6 +119,11 @@ export const es: Catalog = {
   'error.server_error.heading': 'Algo ha salido mal',
   'error.server_error.body':
     'El servidor no ha podido responder. Tu terminal sigue esperando: vuelve a intentarlo en un momento.',
+  'error.cross_network.heading': 'Confirme este inicio de sesión desde la red en la que empezó',
+  'error.cross_network.body':
+    'Este inicio de sesión se inició desde otra red distinta de la de este navegador, y este servidor solo acepta inicios de sesión desde la red en la que empezaron. Ejecute postiz auth:login en este ordenador, o consulte al operador de este servidor.',
+  'error.code_mismatch.heading': 'Ese no es el código de este inicio de sesión',
+  'error.code_mismatch.body': 'Escriba el código que muestra su terminal, o cancele.',
 
   'retry.minute': 'Vuelve a intentarlo dentro de 1 minuto.',
   'retry.minutes': 'Vuelve a intentarlo dentro de {n} minutos.',

@@ -34,6 +34,13 @@ export const fr: Catalog = {
     'Postiz va ensuite vous demander d’autoriser le CLI Postiz. S’il affiche plutôt sa page de connexion, connectez-vous, puis rouvrez l’adresse affichée dans votre terminal et saisissez à nouveau le même code.',
   'confirm.continue': 'Continuer vers Postiz',
   'confirm.cancel': 'Annuler',
+  'confirm.type_lead':
+    'Cette demande vient d’un autre réseau que ce navigateur : le code du lien ne suffit donc pas. Saisissez le code affiché dans votre terminal pour continuer.',
+  'confirm.type_label': 'Code affiché dans votre terminal',
+  'confirm.type_hint':
+    'Si votre terminal n’affiche aucun code, ce n’est pas vous qui avez lancé cette connexion : annulez.',
+  'confirm.replaces':
+    'Si vous autorisez la même organisation que la dernière fois, cela met fin à sa connexion CLI du {when} depuis {address} ({device}).',
 
   'ago.now': 'à l’instant',
   'ago.seconds': 'il y a {n} secondes',
@@ -57,6 +64,20 @@ export const fr: Catalog = {
   'done.cancelled.heading': 'Connexion annulée',
   'done.cancelled.body':
     'Rien n’a été partagé. Le CLI a été informé que la demande a été refusée. Pour réessayer, lancez postiz auth:login dans votre terminal.',
+  'done.approved.checked': 'Postiz a confirmé que la nouvelle connexion fonctionne.',
+  'done.approved.unchecked':
+    'Impossible de demander à Postiz si la nouvelle connexion fonctionne. Si le CLI signale plus tard des identifiants invalides, relancez postiz auth:login.',
+  'done.approved.organization':
+    'Organisation autorisée : {organization}. Pour en utiliser une autre, sélectionnez-la dans Postiz, puis relancez postiz auth:login.',
+  'done.approved.replaced':
+    'Cette connexion remplace la connexion CLI du {when} depuis {address} ({device}), qui ne fonctionne plus.',
+  'done.organization_unknown': 'l’organisation sélectionnée dans Postiz',
+  'done.no_subscription.heading': 'Cette organisation n’a pas d’abonnement Postiz',
+  'done.no_subscription.body':
+    'Postiz a autorisé la connexion, mais refuse son API à {organization}, qui n’a pas d’abonnement. Abonnez-vous dans Postiz, ou sélectionnez-y une autre organisation, puis relancez postiz auth:login. Le CLI en a été informé et n’a rien enregistré.',
+  'done.token_refused.heading': 'Postiz a refusé la nouvelle connexion',
+  'done.token_refused.body':
+    'Postiz a autorisé la connexion, mais son API refuse les nouveaux identifiants de {organization}. Vérifiez cette organisation dans Postiz, puis relancez postiz auth:login. Le CLI en a été informé et n’a rien enregistré.',
 
   'error.invalid_code.heading': 'Ce code ne fonctionne pas',
   'error.invalid_code.body': 'Vérifiez le code affiché dans votre terminal et saisissez-le à nouveau.',
@@ -98,6 +119,11 @@ export const fr: Catalog = {
   'error.server_error.heading': 'Une erreur est survenue',
   'error.server_error.body':
     'Le serveur n’a pas pu répondre. Votre terminal attend toujours : réessayez dans un instant.',
+  'error.cross_network.heading': 'Confirmez cette connexion depuis le réseau où elle a commencé',
+  'error.cross_network.body':
+    'Cette connexion a été lancée depuis un autre réseau que celui de ce navigateur, et ce serveur n’accepte les connexions que depuis le réseau où elles ont commencé. Lancez postiz auth:login sur cet ordinateur, ou demandez à l’administrateur de ce serveur.',
+  'error.code_mismatch.heading': 'Ce n’est pas le code de cette connexion',
+  'error.code_mismatch.body': 'Saisissez le code affiché dans votre terminal, ou annulez.',
 
   'retry.minute': 'Réessayez dans 1 minute.',
   'retry.minutes': 'Réessayez dans {n} minutes.',

@@ -37,6 +37,13 @@ export const pt: Catalog = {
     'Em seguida, o Postiz vai pedir que você autorize o CLI do Postiz. Se ele mostrar a página de login em vez disso, faça login, abra de novo o endereço mostrado no seu terminal e digite o mesmo código.',
   'confirm.continue': 'Continuar para o Postiz',
   'confirm.cancel': 'Cancelar',
+  'confirm.type_lead':
+    'Este pedido veio de uma rede diferente da deste navegador, por isso o código do link não basta: digite o código mostrado no seu terminal para continuar.',
+  'confirm.type_label': 'Código mostrado no seu terminal',
+  'confirm.type_hint':
+    'Se o seu terminal não mostra nenhum código, não foi você quem iniciou este login: cancele.',
+  'confirm.replaces':
+    'Se autorizar a mesma organização da última vez, isto encerra o login da CLI dela de {when} a partir de {address} ({device}).',
 
   'ago.now': 'agora mesmo',
   'ago.seconds': 'há {n} segundos',
@@ -60,6 +67,20 @@ export const pt: Catalog = {
   'done.cancelled.heading': 'Login cancelado',
   'done.cancelled.body':
     'Nada foi compartilhado. O CLI foi avisado de que o pedido foi recusado. Para tentar de novo, execute postiz auth:login no seu terminal.',
+  'done.approved.checked': 'O Postiz confirmou que o novo login funciona.',
+  'done.approved.unchecked':
+    'Não foi possível perguntar ao Postiz se o novo login funciona. Se a CLI mais tarde indicar credenciais inválidas, execute postiz auth:login novamente.',
+  'done.approved.organization':
+    'Organização autorizada: {organization}. Para usar outra, selecione-a no Postiz e execute postiz auth:login novamente.',
+  'done.approved.replaced':
+    'Este login substituiu o login da CLI de {when} a partir de {address} ({device}), que já não funciona.',
+  'done.organization_unknown': 'a organização selecionada no Postiz',
+  'done.no_subscription.heading': 'Esta organização não tem assinatura do Postiz',
+  'done.no_subscription.body':
+    'O Postiz autorizou o login, mas recusa a sua API a {organization}, que não tem assinatura. Assine no Postiz, ou selecione lá outra organização, e execute postiz auth:login novamente. A CLI foi informada e não guardou nada.',
+  'done.token_refused.heading': 'O Postiz recusou o novo login',
+  'done.token_refused.body':
+    'O Postiz autorizou o login, mas a sua API recusa as novas credenciais de {organization}. Verifique essa organização no Postiz e execute postiz auth:login novamente. A CLI foi informada e não guardou nada.',
 
   'error.invalid_code.heading': 'Esse código não funcionou',
   'error.invalid_code.body': 'Confira o código no seu terminal e digite-o de novo.',
@@ -102,6 +123,11 @@ export const pt: Catalog = {
   'error.server_error.heading': 'Algo deu errado',
   'error.server_error.body':
     'O servidor não conseguiu responder. Seu terminal continua aguardando: tente de novo em instantes.',
+  'error.cross_network.heading': 'Confirme este login a partir da rede em que começou',
+  'error.cross_network.body':
+    'Este login foi iniciado a partir de uma rede diferente da deste navegador, e este servidor só aceita logins a partir da rede em que começaram. Execute postiz auth:login neste computador, ou fale com o operador deste servidor.',
+  'error.code_mismatch.heading': 'Este não é o código deste login',
+  'error.code_mismatch.body': 'Digite o código que o seu terminal mostra, ou cancele.',
 
   'retry.minute': 'Tente de novo em 1 minuto.',
   'retry.minutes': 'Tente de novo em {n} minutos.',

@@ -1,0 +1,104 @@
+/**
+ * `PostizClient.checkToken` (docs/postiz.md, "What the server asks Postiz, and why") against the
+ * stand-in: a token Postiz takes is `working`; one of an organisation without a subscription is
+ * `no_subscription`; another 401 or 403 is `refused`; a 5xx, a hang past the timeout, or a port
+ * that refuses connections is `unchecked`, within the time asked, and never throws.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { StandIn } from '../../demo/stand-in/index.js';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn, UNPAID_ORG } from '../../harness/build.js';
+import { freePort } from '../../harness/ports.js';
+import { createPostizClient, type PostizClient, readCheck } from '../../src/postiz/client.js';
+
+let standIn: StandIn;
+let client: PostizClient;
+
+before(async () => {
+  standIn = testStandIn('http://localhost:3111');
+  const apiUrl = await standIn.listen();
+  client = createPostizClient({
+    apiUrl,
+    clientId: TEST_CLIENT_ID,
+    clientSecret: TEST_CLIENT_SECRET,
+    timeoutMs: 2000,
+  });
+});
+after(() => standIn.close());
+
+/** A fresh token for `organization` (the selected one by default), through a real approval. */
+async function token(organization?: string): Promise<string> {
+  const back = await standIn.decide(
+    `${standIn.url}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code&state=s`,
+    'approve',
+    organization,
+  );
+  const exchanged = await client.exchangeCode({
+    code: back.searchParams.get('code')!,
+    codeVerifier: 'v',
+    redirectUri: 'http://localhost:3111/device/callback',
+  });
+  return exchanged.accessToken;
+}
+
+test('a token Postiz takes is working; the organisation chosen at the consent page is the one in the answer', async () => {
+  assert.deepEqual(await client.checkToken(await token(), 1000), { result: 'working' });
+  const back = await standIn.decide(
+    `${standIn.url}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code&state=s`,
+    'approve',
+    UNPAID_ORG.id,
+  );
+  const exchanged = await client.exchangeCode({
+    code: back.searchParams.get('code')!,
+    codeVerifier: 'v',
+    redirectUri: 'http://localhost:3111/device/callback',
+  });
+  assert.equal(exchanged.organizationId, UNPAID_ORG.id);
+});
+
+test('a token of an organisation without a subscription is no_subscription, as Postiz answers 401 "No subscription found"', async () => {
+  const unpaid = await token(UNPAID_ORG.id);
+  assert.deepEqual(await client.checkToken(unpaid, 1000), { result: 'no_subscription', status: 401 });
+  const raw = await fetch(`${standIn.url}/public/v1/is-connected`, { headers: { authorization: unpaid } });
+  assert.equal(raw.status, 401);
+  assert.deepEqual(await raw.json(), { msg: 'No subscription found' });
+});
+
+test('another refusal (a revoked token, a 403) is refused', async () => {
+  const revoked = await token();
+  await token(); // approving again revokes the earlier token
+  assert.deepEqual(await client.checkToken(revoked, 1000), { result: 'refused', status: 401 });
+  standIn.failNextPublic('forbidden');
+  assert.deepEqual(await client.checkToken(await token(), 1000), { result: 'refused', status: 403 });
+});
+
+test('Postiz down, slow or unreachable: unchecked, within the time asked, never a throw', async () => {
+  const fresh = await token();
+  standIn.failNextPublic('server-error');
+  assert.deepEqual(await client.checkToken(fresh, 1000), { result: 'unchecked', detail: 'HTTP 500' });
+  standIn.failNextPublic('hang');
+  const begun = performance.now();
+  const slow = await client.checkToken(fresh, 300);
+  assert.equal(slow.result, 'unchecked');
+  assert.ok(performance.now() - begun < 2000, 'bounded by the timeout');
+  const nowhere = createPostizClient({
+    apiUrl: `http://127.0.0.1:${await freePort()}`,
+    clientId: TEST_CLIENT_ID,
+    clientSecret: TEST_CLIENT_SECRET,
+    timeoutMs: 1000,
+  });
+  const refused = await nowhere.checkToken(fresh, 1000);
+  assert.equal(refused.result, 'unchecked');
+  assert.match(refused.result === 'unchecked' ? refused.detail : '', /ECONNREFUSED/);
+});
+
+test('readCheck reads what the public API answers, and never echoes a body', () => {
+  assert.deepEqual(readCheck(200, '{"connected":true}'), { result: 'working' });
+  assert.deepEqual(readCheck(401, '{"msg":"No subscription found"}'), {
+    result: 'no_subscription',
+    status: 401,
+  });
+  assert.deepEqual(readCheck(401, '{"msg":"Invalid OAuth token"}'), { result: 'refused', status: 401 });
+  assert.deepEqual(readCheck(403, 'not json'), { result: 'refused', status: 403 });
+  assert.deepEqual(readCheck(404, '<html>pos_secret</html>'), { result: 'unchecked', detail: 'HTTP 404' });
+});
