@@ -56,7 +56,7 @@ export function createMetrics(options: {
     buildInfo: info,
     databaseErrors: new Counter({
       name: 'postiz_cli_auth_database_errors_total',
-      help: 'Database failures the server survived, by what it was doing: poll, callback, notifications, recheck, rate_limit, pacing, delivery, purge, other.',
+      help: 'Database failures the server survived, by what it was doing: poll, callback, notifications, recheck, rate_limit, pacing, delivery, login_history, purge, other.',
       labelNames: ['kind'],
       registers,
     }),

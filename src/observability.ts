@@ -27,6 +27,7 @@ const TROUBLE_KINDS: [RegExp, string][] = [
   [/user-code attempt/, 'rate_limit'],
   [/slow_down/, 'pacing'],
   [/delivered flow|give back a token/, 'delivery'],
+  [/login history/, 'login_history'],
 ];
 
 /** The `kind` label of `postiz_cli_auth_database_errors_total` for a trouble message. */

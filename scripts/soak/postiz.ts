@@ -2,7 +2,8 @@
  * Postiz for the soak: many users, so that many logins can be approved at once. The stand-in
  * models one user, and (as Postiz does) a user's second approval voids the first one's
  * unexchanged code; so there is one stand-in per user behind a small router that sends each
- * login to its user's stand-in: by `state` on the consent page, by `code` at the token endpoint.
+ * login to its user's stand-in: by `state` on the consent page, by `code` at the token endpoint,
+ * by the token itself at the public API (where the server checks a new token).
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -55,6 +56,7 @@ export async function startPostizUsers(
   const tokenByCode = new Map<string, string>();
   const errors: string[] = [];
   const standIns: StandIn[] = [];
+  const userOfToken = new Map<string, number>();
   for (let i = 0; i < count; i++) {
     const standIn = createStandIn({
       clients: [
@@ -70,7 +72,9 @@ export async function startPostizUsers(
     standIn.app.addHook('onSend', async (request, reply, payload) => {
       if (request.url === '/oauth/token' && reply.statusCode === 201) {
         const code = (request.body as { code?: string } | undefined)?.code;
-        if (code) tokenByCode.set(code, JSON.parse(String(payload)).access_token as string);
+        const token = JSON.parse(String(payload)).access_token as string;
+        if (code) tokenByCode.set(code, token);
+        userOfToken.set(token, i);
       }
       if (reply.statusCode >= 500) errors.push(`${request.method} ${request.url} → ${reply.statusCode}`);
       return payload;
@@ -87,7 +91,9 @@ export async function startPostizUsers(
     const user =
       url.pathname === '/oauth/token'
         ? (userOfCode.get(codeOf(body)) ?? 0)
-        : userOf(url.searchParams.get('state') ?? new URLSearchParams(body).get('state') ?? '', count);
+        : url.pathname.startsWith('/public/')
+          ? (userOfToken.get(String(req.headers.authorization)) ?? 0)
+          : userOf(url.searchParams.get('state') ?? new URLSearchParams(body).get('state') ?? '', count);
     const forward = http.request(
       {
         host: '127.0.0.1',
