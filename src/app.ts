@@ -124,7 +124,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   const metrics = createMetrics({
     countPending: () => deps.store.countPending(new Date(now())),
-    countHeld: () => flows.pending.view.held,
+    countHeld: () => flows.heldPolls,
     postizState: () => postizProbe?.state() ?? 'unknown',
   });
   const observer = createObserver(app.log, metrics);
@@ -204,7 +204,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     verifyRoutes(scope, flows, browser, now, callerOf);
     opsRoutes(scope, {
       store: deps.store,
-      notifications: () => flows.pending.notifications,
+      notifications: () => flows.notifications,
       postiz: () => postizProbe?.state() ?? 'unknown',
       metrics,
       serverUrl: config.serverUrl,
@@ -214,6 +214,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
-  await Promise.all([flows.pending.attach(), app.ready()]);
+  await Promise.all([flows.attach(), app.ready()]);
   return { app, flows, metrics, fastPath: answerPolls, postizProbe };
 }

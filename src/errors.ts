@@ -160,35 +160,20 @@ export type PageErrorReason =
   | 'bad_request'
   | 'cross_network'
   | 'code_mismatch'
+  | 'code_not_usable'
   | 'server_error';
 
-const PAGE_STATUS: Record<PageErrorReason, number> = {
-  invalid_code: 400,
-  expired: 400,
-  already_used: 400,
-  rate_limited: 429,
-  wrong_browser: 403,
-  unknown_state: 400,
-  upstream_unavailable: 502,
-  upstream_rejected: 502,
-  misconfigured: 502,
-  forbidden: 403,
-  wrong_origin: 403,
-  cookies_required: 400,
-  bad_request: 400,
-  cross_network: 403,
-  code_mismatch: 400,
-  server_error: 500,
-};
-
-/** An error on a browser route: re-rendered as a page, never as JSON. */
+/**
+ * Why a step of the browser's side of the flow cannot go on: re-rendered as a page (its
+ * message in the catalogs), never as JSON. `retryAfterSeconds` and `flowId` (a retry is
+ * offered) are for the page; the HTTP status is the HTTP layer's (`http/page-errors.ts`), which
+ * may also set `statusCode` itself for a failure it turns into a page.
+ */
 export class PageError extends Error {
-  readonly statusCode: number;
   constructor(
     readonly reason: PageErrorReason,
     readonly options: { retryAfterSeconds?: number; flowId?: string; statusCode?: number } = {},
   ) {
     super(reason);
-    this.statusCode = options.statusCode ?? PAGE_STATUS[reason];
   }
 }

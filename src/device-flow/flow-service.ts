@@ -1,73 +1,28 @@
 /**
- * The device flow (RFC 8628) as one service: start, the browser's steps (look up, confirm,
- * cancel, callback) and the poll. Routes stay thin; every rule of the flow lives here.
+ * The device flow (RFC 8628) as one service, and the one front door to it: start, the
+ * browser's steps (look up, confirm, cancel, callback), the poll (`poller.ts`), and the upkeep
+ * the process asks for (attach, detach, purge, what is held). Routes stay thin and speak HTTP;
+ * every rule of the flow lives behind this class, which speaks neither HTTP nor SQL.
  */
 import type { Config } from '../config.js';
-import {
-  AccessDenied,
-  ExpiredToken,
-  InvalidGrant,
-  OAuthError,
-  PageError,
-  type PageErrorReason,
-  PENDING,
-  SlowDown,
-  SubscriptionRequired,
-  TemporarilyUnavailable,
-  TokenRefused,
-  TooManyRequests,
-} from '../errors.js';
+import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
-import { isDatabaseUnavailable } from '../storage/errors.js';
-import type { CodeSighting, EndStatus, Flow, OrgLogin, RateRule, Store } from '../storage/store.js';
-import { addressKey, type NetworkMatch, networkMatch, siteKey } from './addresses.js';
+import type { CodeSighting, Flow, OrgLogin, RateRule, Store } from '../storage/store.js';
+import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
-import {
-  hashKey,
-  hashSecret,
-  newDeviceCode,
-  newToken,
-  newUserCode,
-  normalizeUserCode,
-  safeEqual,
-} from './codes.js';
+import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
 import { LoginHistory } from './login-history.js';
-import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
-import type { Hangup, PendingEntry } from './pending-view.js';
+import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
+import { type PollAnswer, Polls } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
-import { open, recipientKey, seal } from './seal.js';
+import { recipientKey, seal } from './seal.js';
 
-/** What happened to a flow, for logs and metrics (never carries a secret). */
-export type FlowEventName =
-  | 'started'
-  | 'code_entered'
-  | 'confirmed'
-  | 'approved'
-  | 'denied'
-  | 'cancelled'
-  | 'expired'
-  | 'delivered'
-  | 'failed'
-  | 'rejected_callback'
-  | 'code_burned'
-  | 'displaced'
-  | 'returned'
-  | 'token_checked'
-  | 'refused_by_postiz';
-
-export interface FlowObserver {
-  /** The notification state changed (`lost`: the re-check every second is what notices changes). */
-  notifications(state: NotificationState): void;
-  /** `flowId` is absent when no flow is known (a callback with an unknown state). */
-  flowEvent(event: FlowEventName, flowId: string | undefined, fields?: Record<string, unknown>): void;
-  /** Something outside the flow failed (database, listener) and was survived. */
-  trouble(message: string, err: unknown): void;
-  rateLimited(route: 'device_code' | 'verify' | 'token'): void;
-  poll(result: string): void;
-}
+export type { FlowEventName, FlowObserver } from './events.js';
+export type { IssuedToken, PollAnswer } from './poller.js';
 
 export interface FlowServiceDeps {
   config: Config;
@@ -91,18 +46,6 @@ export interface StartedFlow {
   userCode: string;
   expiresIn: number;
   interval: number;
-}
-
-/** A successful poll (RFC 8628 §3.5 / RFC 6749 §5.1), with Postiz's organisation. */
-export interface IssuedToken {
-  accessToken: string;
-  organizationId: string | undefined;
-  /**
-   * Say what became of the answer carrying it: `written` (handed to the connection: the flow
-   * is deleted) or not (the client had gone: the token is given back, and the next poll of
-   * the same device code receives it). Call once.
-   */
-  settle(written: boolean): Promise<void>;
 }
 
 /** A flow the browser found by its user code. */
@@ -143,18 +86,25 @@ export interface CallbackResult {
   replaced?: OrgLogin;
 }
 
-/** Where to send the confirming browser, and the cookie that binds the callback to it. */
+/**
+ * Where to send the confirming browser, and the secret it must keep (a cookie, named by the
+ * HTTP layer for `flowId`) that binds the callback to it, for `maxAgeSeconds`.
+ */
 export interface Authorization {
   redirectTo: string;
-  binding: { name: string; value: string; maxAgeSeconds: number };
+  binding: { flowId: string; value: string; maxAgeSeconds: number };
 }
+
+/** The browser's binding secret for a flow, as its request carries it (undefined: it has none). */
+export type BindingOf = (flowId: string) => string | undefined;
 
 /** A callback as it arrived: each query parameter's values (a repeated one has several). */
 export interface CallbackInput {
   state: string[];
   code: string[];
   error: string[];
-  cookies: Record<string, string | undefined>;
+  /** The binding secret this browser holds for a flow. */
+  bindingOf: BindingOf;
   /**
    * The browser fetched it as a sub-resource (`Sec-Fetch-Dest` other than `document`: an
    * image, a frame, a script), which a Postiz redirect never is.
@@ -162,16 +112,9 @@ export interface CallbackInput {
   subresource: boolean;
 }
 
-/** How long the callback keeps retrying the database while it is unreachable. */
-const CALLBACK_RETRY_MS = 30_000;
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
-/** The longest a poll is ever held (`Prefer: wait` is capped at it, and pacing too). */
-const MAX_HOLD_MS = 20_000;
-/** Held polls end up to this share of their wait early, at most this many ms, at random. */
-const HOLD_JITTER_SHARE = 0.2;
-const HOLD_JITTER_MAX_MS = 3000;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
@@ -180,37 +123,21 @@ const FULL_RETRY_AFTER_SECONDS = 30;
  */
 const CODE_KEPT_MS = 60 * 60 * 1000;
 
-/** What a poll is answered with: the token, or the RFC error (most often `authorization_pending`). */
-export type PollAnswer = IssuedToken | OAuthError;
-
-/** A poll's outcome as an answer: the RFC errors it throws become values; anything else stays a failure. */
-function answer(outcome: Promise<IssuedToken>): Promise<PollAnswer> {
-  return outcome.catch((err: unknown) => {
-    if (err instanceof OAuthError) return err;
-    throw err;
-  });
-}
-
-/** The name of the cookie binding a flow's callback to the browser that confirmed it. */
-export function bindingCookieName(flowId: string, secure: boolean): string {
-  // `__Host-` (https only): no Domain, Path=/, Secure, so no sibling host can plant one.
-  return `${secure ? '__Host-' : ''}pca_bind_${flowId}`;
-}
-
 /** The device flow. */
 export class FlowService {
   /** Pending flows this instance knows, kept in step with the database (`pending-cache.ts`). */
-  readonly pending: PendingCache;
+  private readonly pending: PendingCache;
   private readonly now: () => number;
-  private readonly secureCookies: boolean;
   private readonly redirectUri: string;
   private readonly burner: CodeBurner;
   private readonly cap: PendingCap;
   private readonly logins: LoginHistory;
+  private readonly events: FlowEvents;
+  private readonly polls: Polls;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.secureCookies = deps.config.serverUrl.startsWith('https:');
+    this.events = new FlowEvents(deps.observer);
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
     this.burner = new CodeBurner({
       postiz: deps.postiz,
@@ -231,6 +158,52 @@ export class FlowService {
       makeRoom: (holder, now) => deps.store.makeRoom(holder, deps.config.maxPendingFlows, now),
       now: this.now,
     });
+    this.polls = new Polls({
+      config: deps.config,
+      store: deps.store,
+      limits: deps.limits,
+      pending: this.pending,
+      logins: this.logins,
+      events: this.events,
+      now: this.now,
+    });
+  }
+
+  /** Start hearing every instance's flow changes (LISTEN/NOTIFY), and re-checking the cache. */
+  attach(): Promise<void> {
+    return this.pending.attach();
+  }
+
+  /** Shutting down: answer every held poll now (`authorization_pending`), and stop listening. */
+  detach(): Promise<void> {
+    return this.pending.detach();
+  }
+
+  /**
+   * Re-check now the flows this instance answers from memory against the database (a timer
+   * does it every 10 s, every second while notifications are lost).
+   */
+  recheck(): Promise<void> {
+    return this.pending.recheck();
+  }
+
+  /** Polls held open on this instance right now. */
+  get heldPolls(): number {
+    return this.pending.view.held;
+  }
+
+  /** Whether this instance's test notifications come back (`lost`: a transaction pooler in the way). */
+  get notifications(): NotificationState {
+    return this.pending.notifications;
+  }
+
+  /**
+   * POST /device/token: the answer to a poll of `deviceCode` (`poller.ts`), held up to
+   * `waitSeconds`; `rfc`: the client sent `grant_type`. The token or an RFC error, as a value,
+   * and the most common one ("still pending", from memory) without a promise.
+   */
+  poll(deviceCode: string, caller: Caller, waitSeconds = 0, rfc = true): PollAnswer | Promise<PollAnswer> {
+    return this.polls.answer(deviceCode, caller, waitSeconds, rfc);
   }
 
   /**
@@ -421,23 +394,16 @@ export class FlowService {
     url.searchParams.set('code_challenge', codeChallenge(codeVerifier(binding, state)));
     url.searchParams.set('code_challenge_method', 'S256');
     const maxAgeSeconds = Math.max(1, Math.ceil((flow.expiresAt.getTime() - this.now()) / 1000));
-    return {
-      redirectTo: url.href,
-      binding: { name: bindingCookieName(flow.flowId, this.secureCookies), value: binding, maxAgeSeconds },
-    };
+    return { redirectTo: url.href, binding: { flowId: flow.flowId, value: binding, maxAgeSeconds } };
   }
 
   /** After a failed exchange, the same browser may try again without retyping the code. */
-  async retry(
-    flowId: string,
-    cookies: Record<string, string | undefined>,
-    caller: Caller,
-  ): Promise<Authorization> {
+  async retry(flowId: string, bindingOf: BindingOf, caller: Caller): Promise<Authorization> {
     // Flow ids are 16 base64url characters; anything else (e.g. a NUL byte) never reaches SQL.
     if (!/^[A-Za-z0-9_-]{16}$/.test(flowId)) throw new PageError('unknown_state');
     const flow = await this.deps.store.findByFlowId(flowId);
     if (!flow) throw new PageError('unknown_state');
-    this.checkBrowser(flow, cookies, caller);
+    this.checkBrowser(flow, bindingOf, caller);
     this.checkLive(flow);
     return this.authorize(flow, caller);
   }
@@ -479,7 +445,7 @@ export class FlowService {
     if (!flow) return refuse('unknown_state');
     const ended = this.endedReason(flow);
     if (ended) return refuse(ended, flow);
-    const binding = this.confirmingBrowser(flow, input.cookies, caller);
+    const binding = this.confirmingBrowser(flow, input.bindingOf, caller);
     if (!binding) return refuse('wrong_browser', flow);
 
     // The confirming browser sent this callback twice (a reload, a double request, perhaps to
@@ -495,7 +461,7 @@ export class FlowService {
         // Seen before at a refused callback, or at another flow's: an injected code. The state
         // is left unclaimed, so the confirming browser can still go back to Postiz.
         this.event('rejected_callback', flow.flowId, caller, { reason: 'code_seen_before' });
-        throw new PageError('upstream_rejected', { flowId: flow.flowId, statusCode: 400 });
+        throw new PageError('code_not_usable', { flowId: flow.flowId });
       }
     }
     const claimed = await this.retrying(() => store.claimState(stateHash, now));
@@ -638,211 +604,9 @@ export class FlowService {
     this.event('code_burned', flow?.flowId, caller, { result, refused });
   }
 
-  /**
-   * POST /device/token, in one order: every fallible check first, then the one atomic claim
-   * (`Store.claimToken`), so a token is handed out once across all instances.
-   *
-   * A flow this instance knows to be pending is answered from memory; a poll may be held
-   * open up to `waitSeconds` (a little less, at random: waiting CLIs released together must not
-   * come back together) and answers the moment its flow changes. A held poll whose client goes
-   * stops being held and claims nothing. While the database is unreachable, polls answer
-   * `authorization_pending`: waiting is the truth as far as we can tell, and the postiz CLI
-   * gives up on any other error. A poll that comes too soon gets `slow_down` from an RFC client
-   * (`rfc`: it sent `grant_type`), and is held until it is due otherwise (the postiz CLI ends
-   * its login on `slow_down`; src/device-flow/pacing.ts).
-   *
-   * The answer is the token or the RFC error, never thrown. The most common one, "still
-   * pending" from memory without holding, comes back as a value, not a promise: on the hot
-   * path each promise and microtask showed in the profile (docs/performance.md).
-   */
-  poll(deviceCode: string, caller: Caller, waitSeconds = 0, rfc = true): PollAnswer | Promise<PollAnswer> {
-    const now = this.now();
-    const key = hashKey(deviceCode);
-    const cached = this.pending.get(key);
-    if (cached && cached.expiresAt > now) {
-      const due = dueAt(cached.lastPollAt, cached.intervalSeconds);
-      if (now < due) {
-        if (rfc) return this.slowDown(cached, key, now);
-        // Counted as polled when due, so the client's next poll, an interval later, is on time.
-        cached.lastPollAt = due;
-        return answer(this.holdPending(key, deviceCode, cached.expiresAt, waitSeconds, caller, due - now));
-      }
-      cached.lastPollAt = now;
-      if (waitSeconds <= 0) return PENDING;
-      return answer(this.holdPending(key, deviceCode, cached.expiresAt, waitSeconds, caller));
-    }
-    return answer(this.pollStored(deviceCode, key, caller, waitSeconds, now, rfc));
-  }
-
-  /** A poll of a flow not in memory: recorded in the database (paced there), then settled or held. */
-  private async pollStored(
-    deviceCode: string,
-    key: string,
-    caller: Caller,
-    waitSeconds: number,
-    now: number,
-    rfc: boolean,
-  ): Promise<IssuedToken> {
-    const deviceCodeHash = Buffer.from(key, 'hex');
-    const record = await this.orPending(() =>
-      this.deps.store.recordPoll(deviceCodeHash, new Date(now), {
-        ...POLL_TOLERANCE,
-        step: SLOW_DOWN_STEP_SECONDS,
-        pace: !rfc,
-      }),
-    );
-    if (!record) return this.unknownDeviceCode(caller.ip, now);
-    const { flow, slowDown, dueAt: due } = record;
-    if (flow.expiresAt.getTime() <= now) {
-      this.pending.invalidate(key);
-      throw new ExpiredToken('The device code has expired: start again');
-    }
-    if (slowDown) throw new SlowDown(flow.intervalSeconds);
-    if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash, caller);
-    this.pending.remember(key, {
-      flowId: flow.flowId,
-      expiresAt: flow.expiresAt.getTime(),
-      intervalSeconds: flow.intervalSeconds,
-      lastPollAt: due ? due.getTime() : now,
-    });
-    const dueInMs = due ? due.getTime() - now : 0;
-    return this.holdPending(key, deviceCode, flow.expiresAt.getTime(), waitSeconds, caller, dueInMs);
-  }
-
-  /**
-   * `slow_down` decided from memory: the interval grows by 5 s (§3.5). Rare, so written
-   * through: other instances learn the new interval at their next look.
-   */
-  private async slowDown(entry: PendingEntry, key: string, now: number): Promise<PollAnswer> {
-    entry.lastPollAt = now;
-    entry.intervalSeconds += SLOW_DOWN_STEP_SECONDS;
-    await this.deps.store
-      .raiseInterval(Buffer.from(key, 'hex'), entry.intervalSeconds, new Date(now))
-      .catch((err) => this.deps.observer.trouble('could not record slow_down', err));
-    return new SlowDown(entry.intervalSeconds);
-  }
-
-  /**
-   * Pending: answer now, or hold the poll until the flow changes, the wait ends, it expires,
-   * or its client goes. The wait is `waitSeconds` less up to a fifth of it (at most 3 s), at
-   * random, and at least `dueInMs` (a paced poll is held until it is due), never more than
-   * `MAX_HOLD_MS`.
-   */
-  private async holdPending(
-    key: string,
-    deviceCode: string,
-    expiresAt: number,
-    waitSeconds: number,
-    caller: Caller,
-    dueInMs = 0,
-  ): Promise<IssuedToken> {
-    const waitMs = waitSeconds * 1000;
-    const jittered = waitMs - Math.random() * Math.min(waitMs * HOLD_JITTER_SHARE, HOLD_JITTER_MAX_MS);
-    const holdMs = Math.min(Math.max(jittered, dueInMs), MAX_HOLD_MS, expiresAt - this.now());
-    const wake = await this.pending.wait(
-      key,
-      holdMs,
-      addressKey(caller.ip),
-      this.deps.config.maxHeldPollsPerAddress,
-      caller,
-    );
-    // Nobody to answer: claim nothing (the client's next poll will).
-    if (wake === 'gone' || caller.gone) throw PENDING;
-    if (wake === 'changed') {
-      const deviceCodeHash = Buffer.from(key, 'hex');
-      const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
-      if (!flow) throw new InvalidGrant('Unknown or already used device_code');
-      return this.settle(flow, deviceCode, deviceCodeHash, caller);
-    }
-    if (wake === 'timeout' && holdMs > 0 && expiresAt <= this.now()) {
-      throw new ExpiredToken('The device code has expired: start again');
-    }
-    throw PENDING;
-  }
-
-  /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
-  private async settle(
-    flow: Flow,
-    deviceCode: string,
-    deviceCodeHash: Buffer,
-    caller: Caller,
-  ): Promise<IssuedToken> {
-    if (flow.expiresAt.getTime() <= this.now())
-      throw new ExpiredToken('The device code has expired: start again');
-    if (flow.status === 'denied' || flow.status === 'cancelled') {
-      throw new AccessDenied(
-        flow.status === 'denied' ? 'The user denied the request' : 'The user cancelled the request',
-      );
-    }
-    if (flow.status === 'no_subscription') throw new SubscriptionRequired();
-    if (flow.status === 'token_refused') throw new TokenRefused();
-    if (flow.status === 'pending') throw PENDING;
-    // The client went while this poll was on its way here: leave the token for its next poll.
-    if (caller.gone) throw PENDING;
-    const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
-    if (!sealed) throw new InvalidGrant('Unknown or already used device_code');
-    const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
-      access_token: string;
-      organization_id?: string;
-    };
-    return {
-      accessToken: opened.access_token,
-      organizationId: opened.organization_id,
-      settle: async (written) => {
-        const { store, observer } = this.deps;
-        if (written) {
-          this.event('delivered', flow.flowId, caller, {
-            ...(flow.finishedAt ? { sinceApprovalMs: this.now() - flow.finishedAt.getTime() } : {}),
-          });
-          if (opened.organization_id) {
-            await this.logins
-              .record(opened.organization_id, flow)
-              .catch((err) => observer.trouble('could not record the login in the login history', err));
-          }
-          await store
-            .finishDelivery(deviceCodeHash)
-            .catch((err) => observer.trouble('could not delete a delivered flow; the purge will', err));
-          return;
-        }
-        this.event('returned', flow.flowId, caller);
-        await this.retrying(() => store.giveBack(deviceCodeHash)).catch((err) =>
-          observer.trouble('could not give back a token whose answer was not written', err),
-        );
-      },
-    };
-  }
-
-  private async unknownDeviceCode(clientIp: string, now: number): Promise<never> {
-    const refusal = await this.deps.limits.unknownDeviceCode(clientIp, new Date(now)).catch(() => undefined);
-    if (refusal) {
-      this.deps.observer.rateLimited('token');
-      throw new TooManyRequests(refusal.retryAfterSeconds);
-    }
-    throw new InvalidGrant('Unknown or already used device_code');
-  }
-
-  /** Run a store call for a poll; if the database is unreachable, the honest answer is "pending". */
-  private async orPending<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      this.deps.observer.trouble('database unreachable during a poll; answering authorization_pending', err);
-      throw PENDING;
-    }
-  }
-
   /** Retry a store call while the database is unreachable, for a bounded time (the callback holds a token). */
-  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
-    const deadline = performance.now() + CALLBACK_RETRY_MS;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || performance.now() + delay > deadline) throw err;
-        this.deps.observer.trouble('database unreachable during a callback; retrying', err);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  private retrying<T>(fn: () => Promise<T>): Promise<T> {
+    return this.events.retrying(fn);
   }
 
   /**
@@ -873,7 +637,7 @@ export class FlowService {
     caller: Caller,
     fields?: Record<string, unknown>,
   ): void {
-    this.deps.observer.flowEvent(name, flowId, { reqId: caller.reqId, ...fields });
+    this.events.flow(name, flowId, caller, fields);
   }
 
   /** Why a flow can no longer be continued from the browser, if it cannot. */
@@ -889,22 +653,18 @@ export class FlowService {
   }
 
   /**
-   * The binding cookie's value when this request comes from the browser that confirmed the
-   * flow (constant-time compare), else undefined (logged as a rejected callback).
+   * The binding secret when this request comes from the browser that confirmed the flow
+   * (constant-time compare), else undefined (logged as a rejected callback).
    */
-  private confirmingBrowser(
-    flow: Flow,
-    cookies: Record<string, string | undefined>,
-    caller: Caller,
-  ): string | undefined {
-    const value = cookies[bindingCookieName(flow.flowId, this.secureCookies)];
+  private confirmingBrowser(flow: Flow, bindingOf: BindingOf, caller: Caller): string | undefined {
+    const value = bindingOf(flow.flowId);
     if (value && flow.browserHash && safeEqual(hashSecret(value), flow.browserHash)) return value;
     this.event('rejected_callback', flow.flowId, caller, { reason: 'wrong_browser' });
     return undefined;
   }
 
   /** The request must come from the browser that confirmed the flow. */
-  private checkBrowser(flow: Flow, cookies: Record<string, string | undefined>, caller: Caller): void {
-    if (!this.confirmingBrowser(flow, cookies, caller)) throw new PageError('wrong_browser');
+  private checkBrowser(flow: Flow, bindingOf: BindingOf, caller: Caller): void {
+    if (!this.confirmingBrowser(flow, bindingOf, caller)) throw new PageError('wrong_browser');
   }
 }

@@ -34,6 +34,19 @@ export class Browser {
     this.origin = new URL(options.serverUrl).origin;
   }
 
+  /**
+   * The name of the cookie binding a flow's callback to the browser that confirmed it:
+   * `__Host-` on https (no Domain, Path=/, Secure), so no sibling host can plant one.
+   */
+  bindingCookie(flowId: string): string {
+    return `${this.options.secure ? '__Host-' : ''}pca_bind_${flowId}`;
+  }
+
+  /** The binding secrets this request's browser holds, by flow. */
+  bindingsOf(request: FastifyRequest): (flowId: string) => string | undefined {
+    return (flowId) => request.cookies[this.bindingCookie(flowId)];
+  }
+
   /** The session id, creating the cookie when the browser has none. */
   session(request: FastifyRequest, reply: FastifyReply): string {
     const existing = request.cookies[this.sessionCookie];

@@ -16,7 +16,7 @@ import {
 } from '../errors.js';
 import { isDatabaseUnavailable } from '../storage/errors.js';
 import type { Browser } from './browser.js';
-import { renderPageError } from './verify.js';
+import { renderPageError } from './page-errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

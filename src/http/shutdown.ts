@@ -16,7 +16,7 @@ export function closeGracefully(app: FastifyInstance, flows: FlowService): () =>
   });
   app.addHook('preClose', async () => {
     closing = true;
-    await flows.pending.detach();
+    await flows.detach();
   });
   return () => closing;
 }

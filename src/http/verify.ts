@@ -9,10 +9,11 @@ import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-
 import { PageError } from '../errors.js';
 import type { OrgLogin } from '../storage/store.js';
 import { translator } from '../views/i18n/index.js';
-import { confirmPage, endingPage, entryPage, errorPage, type LoginDescription } from '../views/pages.js';
+import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
 import { describeAge, describeUserAgent, describeWhen } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
 import type { CallerOf } from './caller.js';
+import { pageStatus } from './page-errors.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -50,12 +51,8 @@ export function verifyRoutes(
   const page = { config: { page: true } };
 
   const redirectToPostiz = (reply: FastifyReply, authorization: Authorization): FastifyReply => {
-    browser.setCookie(
-      reply,
-      authorization.binding.name,
-      authorization.binding.value,
-      authorization.binding.maxAgeSeconds,
-    );
+    const { flowId, value, maxAgeSeconds } = authorization.binding;
+    browser.setCookie(reply, browser.bindingCookie(flowId), value, maxAgeSeconds);
     // 303: the browser follows with a GET, as Postiz's authorize page expects.
     return reply.header('cache-control', 'no-store').redirect(authorization.redirectTo, 303);
   };
@@ -133,7 +130,7 @@ export function verifyRoutes(
           fromLink: fields.source === 'link',
         };
         if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
-        return sendPage(reply, err.statusCode, entryPage(ctx, options));
+        return sendPage(reply, pageStatus(err), entryPage(ctx, options));
       }
       throw err;
     }
@@ -164,7 +161,10 @@ export function verifyRoutes(
   /** Try again, after Postiz failed the exchange: back to Postiz for a new code. */
   const retry: VerifyAction = async (request, reply, fields) => {
     if (!fields.flow) throw new PageError('bad_request');
-    return redirectToPostiz(reply, await flows.retry(fields.flow, request.cookies, callerOf(request, reply)));
+    return redirectToPostiz(
+      reply,
+      await flows.retry(fields.flow, browser.bindingsOf(request), callerOf(request, reply)),
+    );
   };
 
   /** The form's buttons (`action`), and what each does; a form without one is code entry. */
@@ -188,7 +188,7 @@ export function verifyRoutes(
         state: values(query.state),
         code: values(query.code),
         error: values(query.error),
-        cookies: request.cookies,
+        bindingOf: browser.bindingsOf(request),
         subresource: typeof dest === 'string' && dest !== 'document',
       },
       callerOf(request, reply),
@@ -208,16 +208,4 @@ export function verifyRoutes(
       }),
     );
   });
-}
-
-/** Render a `PageError` as its page. */
-export function renderPageError(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  browser: Browser,
-  err: PageError,
-): FastifyReply {
-  if (err.options.retryAfterSeconds) reply.header('retry-after', String(err.options.retryAfterSeconds));
-  const ctx = browser.context(request, reply);
-  return sendPage(reply, err.statusCode, errorPage(ctx, err.reason, err.options));
 }

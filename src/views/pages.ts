@@ -292,7 +292,12 @@ function errorText(
 }
 
 /** Errors the user can fix by trying the same flow again from this browser. */
-const RETRYABLE: PageErrorReason[] = ['upstream_unavailable', 'upstream_rejected', 'misconfigured'];
+const RETRYABLE: PageErrorReason[] = [
+  'upstream_unavailable',
+  'upstream_rejected',
+  'misconfigured',
+  'code_not_usable',
+];
 
 const ERROR_ICONS: Partial<Record<PageErrorReason, Icon>> = {
   expired: 'clock',

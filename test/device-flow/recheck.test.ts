@@ -44,7 +44,7 @@ test('PostgreSQL: a denial whose notification was lost is found by the next re-c
 
   clock.advance(5_000);
   assert.equal(await pollError(app, deviceCode), 'authorization_pending', 'still answered from memory');
-  await flows.pending.recheck();
+  await flows.recheck();
   clock.advance(5_000);
   assert.equal(await pollError(app, deviceCode), 'access_denied');
 });
@@ -61,10 +61,10 @@ test('PGlite: the re-check drops expired entries and asks the database nothing',
   };
   // The shared store's own method comes back from its prototype.
   t.after(() => delete (store as { flowStates?: unknown }).flowStates);
-  await flows.pending.recheck();
+  await flows.recheck();
   assert.equal(asked, 0);
   clock.advance(16 * 60_000);
-  await flows.pending.recheck();
+  await flows.recheck();
   assert.equal(asked, 0);
   assert.equal(await pollError(app, deviceCode), 'expired_token');
 });

@@ -30,6 +30,7 @@ const REASONS: PageErrorReason[] = [
   'bad_request',
   'cross_network',
   'code_mismatch',
+  'code_not_usable',
   'server_error',
 ];
 const ENDINGS: Ending[] = ['approved', 'denied', 'cancelled', 'no_subscription', 'token_refused'];

@@ -127,6 +127,9 @@ export const de: Catalog = {
     'Diese Anmeldung wurde aus einem anderen Netzwerk als dem dieses Browsers gestartet, und dieser Server nimmt Anmeldungen nur aus dem Netzwerk an, in dem sie begannen. Führen Sie postiz auth:login auf diesem Computer aus oder wenden Sie sich an den Betreiber dieses Servers.',
   'error.code_mismatch.heading': 'Das ist nicht der Code dieser Anmeldung',
   'error.code_mismatch.body': 'Geben Sie den Code ein, den Ihr Terminal zeigt, oder brechen Sie ab.',
+  'error.code_not_usable.heading': 'Diese Autorisierung kann nicht verwendet werden',
+  'error.code_not_usable.body':
+    'Sie hat diesen Server schon vorher erreicht, bei einem anderen Schritt, und wird deshalb nicht verwendet. Ihr Terminal wartet noch: Versuchen Sie es erneut.',
 
   'retry.minute': 'Versuchen Sie es in einer Minute erneut.',
   'retry.minutes': 'Versuchen Sie es in {n} Minuten erneut.',

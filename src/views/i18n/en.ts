@@ -124,6 +124,9 @@ export const en = {
     'This login was started from another network than this browser’s, and this server accepts logins only from the network they started on. Run postiz auth:login on this computer, or ask the operator of this server.',
   'error.code_mismatch.heading': 'That is not the code of this login',
   'error.code_mismatch.body': 'Type the code your terminal shows, or cancel.',
+  'error.code_not_usable.heading': 'This authorization cannot be used',
+  'error.code_not_usable.body':
+    'It reached this server before, at another step, so it is not used now. Your terminal is still waiting: try again.',
 
   'retry.minute': 'Try again in 1 minute.',
   'retry.minutes': 'Try again in {n} minutes.',

@@ -124,6 +124,9 @@ export const es: Catalog = {
     'Este inicio de sesión se inició desde otra red distinta de la de este navegador, y este servidor solo acepta inicios de sesión desde la red en la que empezaron. Ejecute postiz auth:login en este ordenador, o consulte al operador de este servidor.',
   'error.code_mismatch.heading': 'Ese no es el código de este inicio de sesión',
   'error.code_mismatch.body': 'Escriba el código que muestra su terminal, o cancele.',
+  'error.code_not_usable.heading': 'Esta autorización no se puede usar',
+  'error.code_not_usable.body':
+    'Ya llegó antes a este servidor, en otro paso, así que no se usa ahora. Su terminal sigue esperando: inténtelo de nuevo.',
 
   'retry.minute': 'Vuelve a intentarlo dentro de 1 minuto.',
   'retry.minutes': 'Vuelve a intentarlo dentro de {n} minutos.',

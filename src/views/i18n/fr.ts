@@ -124,6 +124,9 @@ export const fr: Catalog = {
     'Cette connexion a été lancée depuis un autre réseau que celui de ce navigateur, et ce serveur n’accepte les connexions que depuis le réseau où elles ont commencé. Lancez postiz auth:login sur cet ordinateur, ou demandez à l’administrateur de ce serveur.',
   'error.code_mismatch.heading': 'Ce n’est pas le code de cette connexion',
   'error.code_mismatch.body': 'Saisissez le code affiché dans votre terminal, ou annulez.',
+  'error.code_not_usable.heading': 'Cette autorisation ne peut pas être utilisée',
+  'error.code_not_usable.body':
+    'Elle est déjà parvenue à ce serveur, à une autre étape : elle n’est donc pas utilisée. Votre terminal attend toujours : réessayez.',
 
   'retry.minute': 'Réessayez dans 1 minute.',
   'retry.minutes': 'Réessayez dans {n} minutes.',

@@ -128,6 +128,9 @@ export const pt: Catalog = {
     'Este login foi iniciado a partir de uma rede diferente da deste navegador, e este servidor só aceita logins a partir da rede em que começaram. Execute postiz auth:login neste computador, ou fale com o operador deste servidor.',
   'error.code_mismatch.heading': 'Este não é o código deste login',
   'error.code_mismatch.body': 'Digite o código que o seu terminal mostra, ou cancele.',
+  'error.code_not_usable.heading': 'Esta autorização não pode ser usada',
+  'error.code_not_usable.body':
+    'Ela já chegou a este servidor antes, noutro passo, por isso não é usada agora. O seu terminal continua à espera: tente novamente.',
 
   'retry.minute': 'Tente de novo em 1 minuto.',
   'retry.minutes': 'Tente de novo em {n} minutos.',

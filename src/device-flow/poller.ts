@@ -1,0 +1,293 @@
+/**
+ * The poll (RFC 8628 §3.4–3.5), in one order: every fallible check first, then the one atomic
+ * claim (`Store.claimToken`), so a token is handed out once across all instances. Every
+ * answer, the token or an RFC error, is a value: nothing here throws to answer.
+ *
+ * A flow this instance knows to be pending is answered from memory; a poll may be held open
+ * up to its wait (a little less, at random: waiting CLIs released together must not come back
+ * together) and answers the moment its flow changes. A held poll whose client goes stops being
+ * held and claims nothing. While the database is unreachable, polls answer
+ * `authorization_pending`: waiting is the truth as far as we can tell, and the postiz CLI gives
+ * up on any other error. A poll that comes too soon gets `slow_down` from an RFC client (it sent
+ * `grant_type`), and is held until it is due otherwise (the postiz CLI ends its login on
+ * `slow_down`; `pacing.ts`).
+ */
+import type { Config } from '../config.js';
+import {
+  AccessDenied,
+  ExpiredToken,
+  InvalidGrant,
+  type OAuthError,
+  PENDING,
+  SlowDown,
+  SubscriptionRequired,
+  TokenRefused,
+  TooManyRequests,
+} from '../errors.js';
+import type { Flow, Store } from '../storage/store.js';
+import { addressKey } from './addresses.js';
+import { hashKey } from './codes.js';
+import type { FlowEvents } from './events.js';
+import type { LoginHistory } from './login-history.js';
+import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
+import type { PendingCache } from './pending-cache.js';
+import type { Hangup, PendingEntry } from './pending-view.js';
+import type { RateLimits } from './rate-limits.js';
+import { open } from './seal.js';
+
+/** Who polls: the client address (for limits) and the request id (for logs), and its connection. */
+export interface Poller extends Hangup {
+  ip: string;
+  reqId?: string;
+}
+
+/** A successful poll (RFC 8628 §3.5 / RFC 6749 §5.1), with Postiz's organisation. */
+export interface IssuedToken {
+  accessToken: string;
+  organizationId: string | undefined;
+  /**
+   * Say what became of the answer carrying it: `written` (handed to the connection: the flow
+   * is deleted) or not (the client had gone: the token is given back, and the next poll of
+   * the same device code receives it). Call once.
+   */
+  settle(written: boolean): Promise<void>;
+}
+
+/** What a poll is answered with: the token, or the RFC error (most often `authorization_pending`). */
+export type PollAnswer = IssuedToken | OAuthError;
+
+/** The longest a poll is ever held (`Prefer: wait` is capped at it, and pacing too). */
+const MAX_HOLD_MS = 20_000;
+/** Held polls end up to this share of their wait early, at most this many ms, at random. */
+const HOLD_JITTER_SHARE = 0.2;
+const HOLD_JITTER_MAX_MS = 3000;
+
+const expired = () => new ExpiredToken('The device code has expired: start again');
+/** What a store call of a poll gives when the database is unreachable. */
+const UNREACHABLE: unique symbol = Symbol('database unreachable');
+const unknown = () => new InvalidGrant('Unknown or already used device_code');
+
+export interface PollsDeps {
+  config: Config;
+  store: Store;
+  limits: RateLimits;
+  pending: PendingCache;
+  logins: LoginHistory;
+  events: FlowEvents;
+  now: () => number;
+}
+
+/** Answers polls. */
+export class Polls {
+  constructor(private readonly deps: PollsDeps) {}
+
+  /**
+   * The answer to a poll of `deviceCode`, held up to `waitSeconds`; `rfc`: the client sent
+   * `grant_type`. The most common answer, "still pending" from memory without holding, comes
+   * back as a value, not a promise: on the hot path each promise and microtask showed in the
+   * profile (docs/performance.md).
+   */
+  answer(
+    deviceCode: string,
+    caller: Poller,
+    waitSeconds: number,
+    rfc: boolean,
+  ): PollAnswer | Promise<PollAnswer> {
+    const now = this.deps.now();
+    const key = hashKey(deviceCode);
+    const cached = this.deps.pending.get(key);
+    if (cached && cached.expiresAt > now) {
+      const due = dueAt(cached.lastPollAt, cached.intervalSeconds);
+      if (now < due) {
+        if (rfc) return this.slowDown(cached, key, now);
+        // Counted as polled when due, so the client's next poll, an interval later, is on time.
+        cached.lastPollAt = due;
+        return this.hold(key, deviceCode, cached.expiresAt, waitSeconds, caller, due - now);
+      }
+      cached.lastPollAt = now;
+      if (waitSeconds <= 0) return PENDING;
+      return this.hold(key, deviceCode, cached.expiresAt, waitSeconds, caller);
+    }
+    return this.fromStore(deviceCode, key, caller, waitSeconds, now, rfc);
+  }
+
+  /** A poll of a flow not in memory: recorded in the database (paced there), then settled or held. */
+  private async fromStore(
+    deviceCode: string,
+    key: string,
+    caller: Poller,
+    waitSeconds: number,
+    now: number,
+    rfc: boolean,
+  ): Promise<PollAnswer> {
+    const deviceCodeHash = Buffer.from(key, 'hex');
+    const record = await this.orPending(() =>
+      this.deps.store.recordPoll(deviceCodeHash, new Date(now), {
+        ...POLL_TOLERANCE,
+        step: SLOW_DOWN_STEP_SECONDS,
+        pace: !rfc,
+      }),
+    );
+    if (record === UNREACHABLE) return PENDING;
+    if (!record) return this.unknownDeviceCode(caller.ip, now);
+    const { flow, slowDown, dueAt: due } = record;
+    if (flow.expiresAt.getTime() <= now) {
+      this.deps.pending.invalidate(key);
+      return expired();
+    }
+    if (slowDown) return new SlowDown(flow.intervalSeconds);
+    if (flow.status !== 'pending') return this.settle(flow, deviceCode, deviceCodeHash, caller);
+    this.deps.pending.remember(key, {
+      flowId: flow.flowId,
+      expiresAt: flow.expiresAt.getTime(),
+      intervalSeconds: flow.intervalSeconds,
+      lastPollAt: due ? due.getTime() : now,
+    });
+    return this.hold(
+      key,
+      deviceCode,
+      flow.expiresAt.getTime(),
+      waitSeconds,
+      caller,
+      due ? due.getTime() - now : 0,
+    );
+  }
+
+  /**
+   * `slow_down` decided from memory: the interval grows by 5 s (§3.5). Rare, so written
+   * through: other instances learn the new interval at their next look.
+   */
+  private async slowDown(entry: PendingEntry, key: string, now: number): Promise<PollAnswer> {
+    entry.lastPollAt = now;
+    entry.intervalSeconds += SLOW_DOWN_STEP_SECONDS;
+    await this.deps.store
+      .raiseInterval(Buffer.from(key, 'hex'), entry.intervalSeconds, new Date(now))
+      .catch((err) => this.deps.events.trouble('could not record slow_down', err));
+    return new SlowDown(entry.intervalSeconds);
+  }
+
+  /**
+   * Pending: hold the poll until the flow changes, the wait ends, it expires, or its client
+   * goes. The wait is `waitSeconds` less up to a fifth of it (at most 3 s), at random, and at
+   * least `dueInMs` (a paced poll is held until it is due), never more than `MAX_HOLD_MS`.
+   */
+  private async hold(
+    key: string,
+    deviceCode: string,
+    expiresAt: number,
+    waitSeconds: number,
+    caller: Poller,
+    dueInMs = 0,
+  ): Promise<PollAnswer> {
+    const waitMs = waitSeconds * 1000;
+    const jittered = waitMs - Math.random() * Math.min(waitMs * HOLD_JITTER_SHARE, HOLD_JITTER_MAX_MS);
+    const holdMs = Math.min(Math.max(jittered, dueInMs), MAX_HOLD_MS, expiresAt - this.deps.now());
+    const wake = await this.deps.pending.wait(
+      key,
+      holdMs,
+      addressKey(caller.ip),
+      this.deps.config.maxHeldPollsPerAddress,
+      caller,
+    );
+    // Nobody to answer: claim nothing (the client's next poll will).
+    if (wake === 'gone' || caller.gone) return PENDING;
+    if (wake === 'changed') {
+      const deviceCodeHash = Buffer.from(key, 'hex');
+      const flow = await this.orPending(() => this.deps.store.findByDeviceCode(deviceCodeHash));
+      if (flow === UNREACHABLE) return PENDING;
+      if (!flow) return unknown();
+      return this.settle(flow, deviceCode, deviceCodeHash, caller);
+    }
+    if (wake === 'timeout' && holdMs > 0 && expiresAt <= this.deps.now()) return expired();
+    return PENDING;
+  }
+
+  /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
+  private async settle(
+    flow: Flow,
+    deviceCode: string,
+    deviceCodeHash: Buffer,
+    caller: Poller,
+  ): Promise<PollAnswer> {
+    if (flow.expiresAt.getTime() <= this.deps.now()) return expired();
+    switch (flow.status) {
+      case 'denied':
+        return new AccessDenied('The user denied the request');
+      case 'cancelled':
+        return new AccessDenied('The user cancelled the request');
+      case 'no_subscription':
+        return new SubscriptionRequired();
+      case 'token_refused':
+        return new TokenRefused();
+      case 'pending':
+        return PENDING;
+      case 'delivered':
+        return unknown();
+      case 'approved':
+        break;
+    }
+    // The client went while this poll was on its way here: leave the token for its next poll.
+    if (caller.gone) return PENDING;
+    const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
+    if (sealed === UNREACHABLE) return PENDING;
+    if (!sealed) return unknown();
+    const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
+      access_token: string;
+      organization_id?: string;
+    };
+    return {
+      accessToken: opened.access_token,
+      organizationId: opened.organization_id,
+      settle: (written) => this.delivery(flow, deviceCodeHash, opened.organization_id, caller, written),
+    };
+  }
+
+  /**
+   * After a token's answer: delivered (the flow is deleted, the login recorded for its
+   * organisation), or not written (the token goes back for the next poll).
+   */
+  private async delivery(
+    flow: Flow,
+    deviceCodeHash: Buffer,
+    organizationId: string | undefined,
+    caller: Poller,
+    written: boolean,
+  ): Promise<void> {
+    const { store, events, logins } = this.deps;
+    if (!written) {
+      events.flow('returned', flow.flowId, caller);
+      await events
+        .retrying(() => store.giveBack(deviceCodeHash))
+        .catch((err) => events.trouble('could not give back a token whose answer was not written', err));
+      return;
+    }
+    events.flow('delivered', flow.flowId, caller, {
+      ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
+    });
+    if (organizationId) {
+      await logins
+        .record(organizationId, flow)
+        .catch((err) => events.trouble('could not record the login in the login history', err));
+    }
+    await store
+      .finishDelivery(deviceCodeHash)
+      .catch((err) => events.trouble('could not delete a delivered flow; the purge will', err));
+  }
+
+  private async unknownDeviceCode(clientIp: string, now: number): Promise<PollAnswer> {
+    const refusal = await this.deps.limits.unknownDeviceCode(clientIp, new Date(now)).catch(() => undefined);
+    if (!refusal) return unknown();
+    this.deps.events.rateLimited('token');
+    return new TooManyRequests(refusal.retryAfterSeconds);
+  }
+
+  /** Run a store call for a poll; if the database is unreachable, the honest answer is "pending". */
+  private async orPending<T>(fn: () => Promise<T>): Promise<T | typeof UNREACHABLE> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.deps.events.trouble('database unreachable during a poll; answering authorization_pending', err);
+      return UNREACHABLE;
+    }
+  }
+}
