@@ -1,16 +1,18 @@
 /**
- * `npm run env-example`: write .env.example from the settings table (src/config.ts), so that
- * it lists every setting with its meaning, default and range. test/env-example.test.ts fails
- * when the committed file differs from what this writes: after adding a setting, run it again.
+ * `npm run settings-docs`: write, from the settings table (src/config.ts), the README's table
+ * of settings (between its `settings` markers) and .env.example, so that both list every
+ * setting, in the table's order, with its meaning, default and range. test/settings-docs.test.ts
+ * fails when either committed file differs from what this writes: after changing a setting,
+ * run it again.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../src/config.js';
 import { defaultText, plainDescription, rangeText, wrap } from '../src/settings-text.js';
 
 const HEADER = `# postiz-cli-auth settings: copy this file to .env (read from the working directory; variables
 # already set in the environment win) and fill in at least the required ones.
-# Written by \`npm run env-example\` from the settings table in src/config.ts: do not edit by hand.
+# Written by \`npm run settings-docs\` from the settings table in src/config.ts: do not edit by hand.
 # A commented line shows the default; uncomment it to change the value.`;
 
 /** The whole file. */
@@ -33,8 +35,39 @@ export function renderEnvExample(): string {
   return `${HEADER}\n\n${blocks.join('\n\n')}\n`;
 }
 
+/** The markers around the generated table in the README. */
+export const README_MARKERS = [
+  '<!-- settings: written by `npm run settings-docs` from src/config.ts -->',
+  '<!-- end of settings -->',
+] as const;
+
+/** A table cell: no line breaks, no bare pipes. */
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** The README's settings table. */
+export function renderSettingsTable(): string {
+  const rows = SETTINGS.map((setting) => {
+    const fallback = setting.required ? 'required' : defaultText(setting);
+    const value = fallback === undefined ? 'unset' : fallback === 'required' ? 'required' : `\`${fallback}\``;
+    const range = rangeText(setting);
+    return `| \`${setting.env}\` | ${value} | ${range ? cell(range) : ''} | ${cell(setting.description)} |`;
+  });
+  return ['| Variable | Default | Accepts | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** `readme` with its settings table replaced by what the table says now. */
+export function withSettingsTable(readme: string): string {
+  const [open, close] = README_MARKERS;
+  const start = readme.indexOf(open);
+  const end = readme.indexOf(close);
+  if (start < 0 || end < start) throw new Error('README.md has no settings markers');
+  return `${readme.slice(0, start + open.length)}\n${renderSettingsTable()}\n${readme.slice(end)}`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = fileURLToPath(new URL('../.env.example', import.meta.url));
-  writeFileSync(path, renderEnvExample());
-  console.log(`wrote ${path} (${SETTINGS.length} settings)`);
+  const envPath = fileURLToPath(new URL('../.env.example', import.meta.url));
+  writeFileSync(envPath, renderEnvExample());
+  const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+  writeFileSync(readmePath, withSettingsTable(readFileSync(readmePath, 'utf8')));
+  console.log(`wrote ${envPath} and the settings table of ${readmePath} (${SETTINGS.length} settings)`);
 }

@@ -175,41 +175,45 @@ const oneOf = <T extends string>(values: readonly T[]): Parser<T> =>
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Every setting, in the order the README documents them. */
+/**
+ * Every setting, in the order `npm run settings-docs` writes them into the README's table and
+ * .env.example, and `--help` lists them: each description is the README's text.
+ */
 export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'databaseUrl',
     env: 'DATABASE_URL',
     description:
-      '`postgres://…` connection string, with libpq parameters (`sslmode`, `sslrootcert`, `application_name`, `options`, …); may point at a connection pooler. Unset → the embedded database (PGlite).',
+      "`postgres://…` or `postgresql://…` connection string, with the libpq parameters managed providers hand out: `sslmode` (`disable`, `allow`, `prefer` (the default), `require`, `verify-ca`, `verify-full`, with libpq's meanings), `sslrootcert`, `sslcert`, `sslkey`, `application_name`, `options`, `connect_timeout`, `channel_binding`, `host`. May point at a connection pooler ([docs/deploy.md](docs/deploy.md#managed-postgresql-and-poolers)). Needed for several instances. Unset: the embedded database (PGlite, `PGLITE_DATA_DIR`).",
     parse: databaseUrl,
   },
   {
     key: 'databaseDirectUrl',
     env: 'DATABASE_DIRECT_URL',
     description:
-      'A direct (unpooled) connection for what a transaction pooler cannot carry: LISTEN and migrations. Unset → `DATABASE_URL`.',
+      'A direct (unpooled) connection for what a transaction pooler cannot carry: LISTEN and migrations. Set it when `DATABASE_URL` is a pooler in transaction mode. Unset: `DATABASE_URL`.',
     parse: databaseUrl,
   },
   {
     key: 'databaseCaFile',
     env: 'DATABASE_CA_FILE',
     description:
-      "Root certificate (PEM file) the database server's certificate must chain to, for `sslmode=verify-ca` or `verify-full`, when the URL has no `sslrootcert`.",
+      "Root certificate (PEM) the database's certificate must chain to, for `sslmode=verify-ca`/`verify-full`, when the URL has no `sslrootcert`.",
     parse: string,
   },
   {
     key: 'databaseStartupTimeoutSeconds',
     env: 'DATABASE_STARTUP_TIMEOUT_SECONDS',
     description:
-      'At start-up, how long to wait for an unreachable database before giving up (0 gives up at once). A server started a moment before its database still comes up.',
+      'At start-up, how long to wait for an unreachable database before giving up, so a server started a moment before its database still comes up.',
     default: '30',
     parse: integer(0, 3600),
   },
   {
     key: 'pgliteDataDir',
     env: 'PGLITE_DATA_DIR',
-    description: 'Where the embedded database lives; `memory` keeps it in memory.',
+    description:
+      "Where the embedded database lives; `memory` keeps it in memory. Ignored when `DATABASE_URL` is set. One process at a time: a second one on the same directory refuses to start (the lock file `postiz-cli-auth.lock` holds the owner's pid; one left by a process that no longer runs is taken over).",
     default: './.data/pglite',
     parse: string,
   },
@@ -232,28 +236,30 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'serverUrl',
     env: 'SERVER_URL',
-    description: 'Public base URL; all links and the callback URL derive from it.',
+    description:
+      "Public base URL. Every link, the callback URL, the `Origin` that forms must come from, and the cookies' `Secure`/`__Host-` form derive from it. May have a path behind a proxy that strips it (`https://example.com/cli-auth`).",
     default: (env) => `http://localhost:${env.PORT?.trim() || '3111'}`,
     parse: url(['http:', 'https:']),
   },
   {
     key: 'postizFrontendUrl',
     env: 'POSTIZ_FRONTEND_URL',
-    description: 'Where browsers are sent to authorize.',
+    description: "Where browsers are sent to authorize (also allowed in the CSP's `form-action`).",
     default: 'https://platform.postiz.com',
     parse: url(['http:', 'https:']),
   },
   {
     key: 'postizApiUrl',
     env: 'POSTIZ_API_URL',
-    description: 'Where codes are exchanged; also returned to the CLI as `api_url`.',
+    description: 'Where codes are exchanged. Also returned to the CLI as `api_url`.',
     default: 'https://api.postiz.com',
     parse: url(['http:', 'https:']),
   },
   {
     key: 'trustProxy',
     env: 'TRUST_PROXY',
-    description: '`true` (or a hop count / CIDR list): take the client address from `X-Forwarded-For`.',
+    description:
+      '`true`, a hop count, or a comma-separated list of addresses/CIDRs (or `loopback`, `linklocal`, `uniquelocal`): take the client address from `X-Forwarded-For`. A hop count `n` trusts the `n` nearest proxies ([docs/deploy.md](docs/deploy.md#behind-a-proxy-trust_proxy)).',
     default: 'false',
     parse: trustProxy,
   },
@@ -275,16 +281,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'pollWaitSeconds',
     env: 'POLL_WAIT_SECONDS',
     description:
-      'How long a pending poll is held open for clients that do not send `Prefer: wait=N` (0 answers at once). ' +
-      'Held polls answer the moment the flow changes, so the postiz CLI learns of an approval at once instead of ' +
-      'up to 5 s later; 10 s stays well under the 30 s timeouts of common HTTP clients and proxies.',
+      'How long a pending poll is held open when the client sends no `Prefer: wait=N` (0 answers at once). A held poll answers the moment its flow changes, so the `postiz` CLI, which sleeps 5 s between polls, learns of an approval at once instead of up to 5 s later. 10 s stays well under the 30 s timeouts of common HTTP clients and proxies.',
     default: '10',
     parse: integer(0, 20),
   },
   {
     key: 'logLevel',
     env: 'LOG_LEVEL',
-    description: 'pino level.',
+    description: 'pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent`.',
     default: 'info',
     parse: oneOf(LOG_LEVELS),
   },
@@ -306,7 +310,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'tokenCheckTimeoutMs',
     env: 'TOKEN_CHECK_TIMEOUT_MS',
     description:
-      "How long to wait for Postiz's public API when checking a new token before handing it over (0: no check). A token Postiz refuses (an organisation without a subscription) ends the login with an error the CLI prints; a check that gets no answer in time hands the token over and says it could not be checked.",
+      "How long to wait for Postiz's public API when checking a new token before it is handed over (0: no check). A token Postiz refuses (an organisation without a subscription, or another 401/403) ends the login with an error the CLI prints (`postiz_subscription_required`, `postiz_refused_token`) and a page that says what to do; a check that gets no answer in time hands the token over and says it could not be checked ([docs/postiz.md](docs/postiz.md#what-the-server-asks-postiz-and-why)).",
     default: '3000',
     parse: integer(0, 60000),
   },
@@ -314,7 +318,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'crossNetworkPolicy',
     env: 'CROSS_NETWORK_POLICY',
     description:
-      'When the browser confirming a login is on another network than the device that asked: `warn` (a warning, one click goes on), `type-code` (a code that came in a link must be typed from the terminal), or `block` (refused).',
+      'When the browser confirming a login is on another network than the device that asked (another IPv4 /24 or IPv6 /64): `warn` (a warning; one click goes on), `type-code` (a code that came in the link must be typed from the terminal; typed by hand on the entry page, one click), or `block` (refused, with a page saying to run the CLI on this computer or ask the operator). RFC clients may still use `verification_uri_complete`: the policy is about how the browser confirms ([docs/security.md](docs/security.md#the-confirmation-page-rfc-8628-54)).',
     default: 'type-code',
     parse: oneOf(['warn', 'type-code', 'block'] as const),
   },
@@ -322,7 +326,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'loginHistoryDays',
     env: 'LOGIN_HISTORY_DAYS',
     description:
-      "How long the last login delivered for each Postiz organisation is kept (when, the device's address and what it said it is), to tell the next login which one it replaced (0 keeps none).",
+      "How long the last login delivered for each Postiz organisation is kept (when, the device's address, what it said it is; the organisation only as a keyed hash), so that the next login says which one it replaced (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
     default: '90',
     parse: integer(0, 3650),
   },
@@ -336,7 +340,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'purgeIntervalSeconds',
     env: 'PURGE_INTERVAL_SECONDS',
-    description: 'How often expired flows and rate-limit windows are deleted.',
+    description: 'How often expired flows and old rate-limit windows are deleted.',
     default: '60',
     parse: integer(1, 3600),
   },
@@ -358,7 +362,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'userCodeGlobalAttempts',
     env: 'RATE_LIMIT_USER_CODE_GLOBAL',
     description:
-      'Wrong user codes allowed from all addresses together per window; past it, every address is refused until the window ends (right codes do not count).',
+      "Wrong user codes allowed from all addresses together per window. Past it, addresses that already guessed wrong in the window are refused until it ends; an address's first attempt is always looked up, so others' guessing never stops a user typing the right code (right codes do not count). IPv6 addresses count per /64, and each /48 gets ten times `RATE_LIMIT_USER_CODE_ATTEMPTS`.",
     default: '1000',
     parse: integer(1, 10000000),
   },
@@ -394,7 +398,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'codeBurnLimit',
     env: 'RATE_LIMIT_CODE_BURNS',
     description:
-      'Refused callbacks per client address per window whose Postiz code this server also redeems and discards at Postiz (defence in depth: a code first seen at a refused callback is never exchanged anyway); past it, such codes are only refused.',
+      'Refused callbacks per client address per window whose Postiz code the server also redeems and throws away at Postiz, as defence in depth: a code first seen at a refused callback is never exchanged anyway ([docs/security.md](docs/security.md#a-leaked-postiz-code-is-worthless)). Past it, such codes are only refused (and counted in `postiz_cli_auth_codes_burned_total{result="limited"}`). Only well-formed codes are redeemed, at their first sighting, never for a browser\'s sub-resource request (`Sec-Fetch-Dest` other than `document`).',
     default: '10',
     parse: integer(1, 100000),
   },
@@ -409,7 +413,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'codeBurnGlobalLimit',
     env: 'RATE_LIMIT_CODE_BURNS_GLOBAL',
     description:
-      'Codes burned at Postiz per window from all addresses together, so that junk callbacks from many addresses cannot turn this server into load on Postiz.',
+      "Codes burned at Postiz per window from all addresses together, so that junk callbacks from any number of addresses cannot turn this server into load on Postiz's token endpoint.",
     default: '100',
     parse: integer(1, 1000000),
   },
@@ -417,14 +421,15 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'requestTimeoutMs',
     env: 'REQUEST_TIMEOUT_MS',
     description:
-      'How long a client may take to send a whole request (headers and body); past it, 408 and the connection is closed. Answers are not limited by it: a held poll may take up to 20 s.',
+      'How long a client may take to send a whole request, headers and body. Past it the server answers 408 and closes the connection, so a client trickling bytes cannot hold one open. Answers are not limited by it: a held poll may take up to 20 s.',
     default: '10000',
     parse: integer(1000, 120000),
   },
   {
     key: 'headersTimeoutMs',
     env: 'HEADERS_TIMEOUT_MS',
-    description: 'How long a client may take to send the request headers (at most `REQUEST_TIMEOUT_MS`).',
+    description:
+      'How long a client may take to send the request headers (1000–120000, at most `REQUEST_TIMEOUT_MS`).',
     default: '5000',
     parse: integer(1000, 120000),
   },
@@ -432,7 +437,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'connectionTimeoutMs',
     env: 'CONNECTION_TIMEOUT_MS',
     description:
-      'How long a connection may stay silent while a request is open before it is closed. Above 20 s, the longest a poll is ever held.',
+      'How long a connection may stay silent while a request is open (21000–600000: above the longest held poll, 20 s). Idle keep-alive connections are closed after 72 s.',
     default: '30000',
     parse: integer(21000, 600000),
   },
@@ -440,7 +445,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'maxHeldPollsPerAddress',
     env: 'MAX_HELD_POLLS_PER_ADDRESS',
     description:
-      'Polls held open at once per client address; further polls from it are answered at once (0 holds none). A second poll of the same device code answers the held one.',
+      'Polls held open at once per client address (0 holds none). Further polls from it are answered at once, which costs a client only the instant delivery. A second poll of the same device code answers the held one instead of holding both.',
     default: '20',
     parse: integer(0, 100000),
   },
@@ -448,7 +453,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'maxPendingFlows',
     env: 'MAX_PENDING_FLOWS',
     description:
-      'Live flows waiting for their user, from all addresses; past it, new flows get 503 with `Retry-After`. Exact on one instance; across instances it may be passed by the starts of about a second.',
+      "Live flows waiting for their user, from all addresses together. When it is full, a new flow takes the place of the oldest flow of the network (IPv4 address, IPv6 /48) holding the most, if that holds at least two more than the newcomer's; otherwise `POST /device/code` answers 503 `temporarily_unavailable` with `Retry-After` saying when the oldest live flow expires. Exact on one instance; with several, it may be passed by what the others start within about a second.",
     default: '100000',
     parse: integer(1, 100000000),
   },
@@ -456,7 +461,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'listenBacklog',
     env: 'LISTEN_BACKLOG',
     description:
-      "Connections the kernel queues for the server before it accepts them (the listen backlog; Linux caps it at net.core.somaxconn). Thousands of waiting CLIs reconnecting at once (after a restart or a network blip) overflow Node's default of 511.",
+      "Connections the kernel queues for the server before it accepts them (Linux caps it at `net.core.somaxconn`, 4096 by default). Thousands of waiting CLIs reconnecting at once, after a restart or a network blip, overflow Node's default of 511, and their requests then arrive late.",
     default: '4096',
     parse: integer(1, 65535),
   },
@@ -469,7 +474,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'databasePoolSize',
     env: 'DATABASE_POOL_SIZE',
-    description: 'Connections per instance in the PostgreSQL pool.',
+    description: 'Connections per instance in the PostgreSQL pool, plus one LISTEN connection per instance.',
     default: '10',
     parse: integer(1, 200),
   },

@@ -26,9 +26,9 @@ export function rangeText(setting: Setting): string | undefined {
   return setting.parse.choices?.join(', ');
 }
 
-/** The description as plain text (no Markdown backquotes). */
+/** The description as plain text (no Markdown: links become their text, backquotes go). */
 export function plainDescription(setting: Setting): string {
-  return setting.description.replaceAll('`', '');
+  return setting.description.replace(/\[([^\]]+)\]\([^)]+\)/g, '$1').replaceAll('`', '');
 }
 
 /** `text` broken into lines of at most `width` characters, each prefixed with `indent`. */

@@ -1,18 +1,29 @@
 /**
- * .env.example is what `npm run env-example` writes from the settings table: when a setting is
+ * .env.example and the README's settings table are what `npm run settings-docs` writes from the
+ * settings table (src/config.ts): when a setting is
  * added or changed, this fails until the script is run again. And the file works as a .env.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { renderEnvExample } from '../scripts/env-example.js';
+import { renderEnvExample, withSettingsTable } from '../scripts/settings-docs.js';
 import { loadConfig, SETTINGS } from '../src/config.js';
 
 const committed = readFileSync(fileURLToPath(new URL('../.env.example', import.meta.url)), 'utf8');
 
-test('.env.example is what `npm run env-example` writes (run it after changing a setting)', () => {
-  assert.equal(committed, renderEnvExample(), 'run `npm run env-example` and commit .env.example');
+test('.env.example is what `npm run settings-docs` writes (run it after changing a setting)', () => {
+  assert.equal(committed, renderEnvExample(), 'run `npm run settings-docs` and commit .env.example');
+});
+
+test("the README's settings table is what `npm run settings-docs` writes, in the settings table's order", () => {
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+  assert.equal(readme, withSettingsTable(readme), 'run `npm run settings-docs` and commit README.md');
+  const listed = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!);
+  assert.deepEqual(
+    listed.filter((name) => SETTINGS.some((s) => s.env === name)),
+    SETTINGS.map((s) => s.env),
+  );
 });
 
 test('it names every setting once, required ones to fill in, the others commented out', () => {
