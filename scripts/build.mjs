@@ -2,9 +2,10 @@
  * `npm run build`: type-check, then bundle src/cli.ts and everything it imports (dependencies
  * included) into dist/ with esbuild, and copy the pages' static files next to it.
  *
- * Why a bundle: start-up is mostly module loading. Resolving and compiling some 400 files of
- * node_modules took about 350 ms of a 560 ms start on PostgreSQL; one file takes a fraction of
- * that (docs/performance.md). Lazy imports (`demo`, PGlite) stay lazy as split chunks.
+ * Why a bundle: start-up is mostly module loading, and resolving and compiling some 400 files
+ * of node_modules was most of a start on PostgreSQL; one file takes a fraction of that
+ * (docs/performance.md, "Figures behind the code"). Lazy imports (the demo, PGlite) stay lazy
+ * as split chunks.
  * Every output file sits directly in dist/, as src/paths.ts expects.
  */
 import { spawnSync } from 'node:child_process';
@@ -37,17 +38,14 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  // The oldest Node.js the project supports (package.json "engines").
+  target: 'node22',
   sourcemap: true,
   // Smaller to parse at start-up; names are kept, so stack traces still read.
   minifyWhitespace: true,
   minifySyntax: true,
-  // pg asks whether it runs on Cloudflare Workers through `navigator.userAgent`, or else by
-  // building a `Response`; on Node 20 either loads undici (about 40 ms of start-up). Node 21+
-  // answers "Node.js…" itself; this gives Node 20 the same answer.
   // The version and commit are written in, so the bundle knows them wherever it is copied.
   define: {
-    navigator: '{"userAgent":"Node.js"}',
     __POSTIZ_CLI_AUTH_BUILD__: JSON.stringify({ version, commit: sourceCommit() }),
   },
   legalComments: 'linked',

@@ -106,7 +106,8 @@ function serverOptions(
       return server;
     },
     // validateSchema: the route schemas are ours and tested; checking them against the
-    // meta-schema means compiling it first, about 90 ms of every start-up (docs/performance.md).
+    // meta-schema means compiling it first, a large share of every start-up (docs/performance.md,
+    // "Figures behind the code").
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, validateSchema: false } },
     // Keep answering on open connections while closing: a 503 body would make the postiz CLI give up.
     return503OnClosing: false,

@@ -8,9 +8,9 @@ import { createHash, hash, randomBytes, randomFillSync, randomInt, timingSafeEqu
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 export const USER_CODE_LENGTH = 8;
 
-// Bytes from the CSPRNG are drawn 4 KiB at a time: each call to it costs about 5 µs whatever
-// the size, and a flow start needs three draws (docs/performance.md). Node's randomUUID keeps
-// a cache the same way. Bytes handed out are wiped from the pool.
+// Bytes from the CSPRNG are drawn 4 KiB at a time: a call to it costs the same whatever the
+// size, and a flow start needs three draws (the figures: docs/performance.md, "Figures behind
+// the code"). Node's randomUUID keeps a cache the same way. Bytes handed out are wiped from the pool.
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
 let poolOffset = POOL_BYTES;

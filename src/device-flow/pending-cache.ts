@@ -155,8 +155,8 @@ export class PendingCache {
    * Drop expired entries, then, on PostgreSQL, one round trip per 5,000 cached flows: drop
    * those that changed while a notification was missed. PGlite is this process's own
    * database: every change is made here and notified here, so there is nothing to miss, and
-   * the queries would run on this thread (0.9 s of every 10 s at 50,000 flows,
-   * docs/performance.md).
+   * the queries would run on this thread, blocking it for a noticeable share of every
+   * re-check (docs/performance.md, "Figures behind the code").
    */
   async recheck(): Promise<void> {
     const now = this.deps.now();

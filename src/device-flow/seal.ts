@@ -30,9 +30,10 @@ const TAG_BYTES = 16;
 const KEY_BYTES = 32;
 /**
  * An X25519 private key in PKCS#8 DER is this fixed 16-byte header and the 32-byte key
- * (RFC 8410 §7). Importing it is as fast as a JWK on the supported Node.js majors (about
- * 21,000/s; OpenSSL's DER decoder was ten times slower on Node 20), and it needs no public key,
- * which a JWK import must carry and Node 24 checks against the private one.
+ * (RFC 8410 §7). Importing it is as fast as a JWK on the supported Node.js majors (OpenSSL's DER
+ * decoder was ten times slower on Node 20: docs/performance.md, "Figures behind the code"),
+ * and it needs no public key, which a JWK import must carry and Node 24 checks against the
+ * private one.
  */
 const PKCS8_X25519_HEADER = Buffer.from('302e020100300506032b656e04220420', 'hex');
 

@@ -6,10 +6,10 @@ import type { Db, Row } from './db.js';
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is set up (and so touched) at every start:
- * inside WASM that is about half of a reopen's 1.2 s and 130 MB of resident memory. This
- * database holds live flows only (a few MB for tens of thousands), and what falls out of the
- * buffers is still in the operating system's file cache. 16 MB reopens in about 0.65 s with
- * 160 MB resident (docs/performance.md).
+ * inside WASM that is about half of a reopen's time, and much of its memory. This database
+ * holds live flows only (a few MB for tens of thousands), and what falls out of the buffers is
+ * still in the operating system's file cache: 16 MB is plenty (the figures: docs/performance.md,
+ * "Figures behind the code").
  */
 const START_PARAMS = ['-c', 'shared_buffers=16MB'];
 

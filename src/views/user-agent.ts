@@ -37,16 +37,18 @@ export function describeAge(createdAt: Date, now: number, t: Translate): string 
   return minutes === 1 ? t('ago.minute') : t('ago.minutes', { n: minutes });
 }
 
+/** A date formatter per page language (there are five), made once. */
+const UTC_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
 /**
- * "3 December 2026 at 14:05 UTC", for when a login happened: in the page's language, in UTC
+ * "December 3, 2026 at 2:05 PM UTC", for when a login happened: in the page's language, in UTC
  * (the server does not know the reader's time zone, so it says which one it uses).
  */
 export function describeWhen(at: Date, lang: string): string {
-  return (
-    new Intl.DateTimeFormat(lang, {
-      dateStyle: 'long',
-      timeStyle: 'short',
-      timeZone: 'UTC',
-    }).format(at) + ' UTC'
-  );
+  let format = UTC_FORMATS.get(lang);
+  if (!format) {
+    format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+    UTC_FORMATS.set(lang, format);
+  }
+  return `${format.format(at)} UTC`;
 }

@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { type Built, build, manualClock, storesToShare, TEST_USER, UNPAID_ORG } from '../../harness/build.js';
 import { formOf } from '../../harness/forms.js';
 import {
@@ -22,6 +21,7 @@ import {
   pressOnConfirmation,
   startFlow,
 } from '../../harness/inject-browser.js';
+import { metric } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
 import type { Db } from '../../src/storage/db.js';
 import { escapeHtml } from '../../src/views/html.js';
@@ -39,13 +39,6 @@ const CLI_AGENT = 'postiz/2.1.0 (linux; x64) node/22.23.0';
 
 /** Catalog text as it appears in a page (escaped). */
 const shown = (text: string) => escapeHtml(text);
-
-/** The value of a Prometheus sample, 0 when absent. */
-async function metric(app: FastifyInstance, sample: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
-}
 
 /**
  * A whole login from the device at `deviceIp` and a browser at `browserIp` (the link's code

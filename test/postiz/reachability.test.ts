@@ -7,33 +7,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build, testStandIn } from '../../harness/build.js';
+import { captureLog } from '../../harness/observe.js';
 import { freePort } from '../../harness/ports.js';
-import { createLogger } from '../../src/logger.js';
 import { createPostizClient, UpstreamError } from '../../src/postiz/client.js';
 import { createPostizProbe } from '../../src/postiz/reachability.js';
 
-/** A logger whose lines are kept, parsed. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'info',
-    format: 'json',
-    destination: {
-      write: (chunk: string) =>
-        void lines.push(
-          ...chunk
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l)),
-        ),
-    },
-  });
-  return { logger, lines };
-}
-
 test('a port that refuses connections: unreachable, logged once with POSTIZ_API_URL and ECONNREFUSED', async () => {
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLog();
   const probe = createPostizProbe({ apiUrl, timeoutMs: 2000, log: logger });
   assert.equal(probe.state(), 'unknown');
   assert.equal(await probe.check(), 'unreachable');
@@ -50,7 +31,7 @@ test('a port that refuses connections: unreachable, logged once with POSTIZ_API_
 });
 
 test('a name that does not resolve: the DNS cause is named', async () => {
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLog();
   const probe = createPostizProbe({ apiUrl: 'http://postiz.invalid', timeoutMs: 5000, log: logger });
   assert.equal(await probe.check(), 'unreachable');
   probe.stop();
@@ -89,7 +70,7 @@ test('/ready reports Postiz in its body and stays 200; the stand-in is reachable
 
 test('unreachable, then reachable again: each change is logged once', async (t) => {
   const port = await freePort();
-  const { logger, lines } = capture();
+  const { logger, lines } = captureLog();
   const probe = createPostizProbe({ apiUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000, log: logger });
   t.after(() => probe.stop());
   assert.equal(await probe.check(), 'unreachable');

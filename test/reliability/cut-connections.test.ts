@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { build, sharedPglite } from '../../harness/build.js';
 import { sleep } from '../../harness/device.js';
 import { pathOf, walkToCallback } from '../../harness/inject-browser.js';
+import { metric } from '../../harness/observe.js';
 import type { Store } from '../../src/storage/store.js';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -65,13 +66,6 @@ async function pollOnce(port: number, deviceCode: string, shape: Shape) {
   const status = Number(answer.slice(9, 12));
   const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
   return { status, json: JSON.parse(body) as Record<string, unknown> };
-}
-
-/** The value of a Prometheus sample, 0 when absent. */
-async function metric(app: FastifyInstance, sample: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
 }
 
 for (const shape of ['json', 'form'] as const) {

@@ -21,6 +21,7 @@ import {
   startFlow,
   walkToCallback,
 } from '../../harness/inject-browser.js';
+import { metric, upstreamCalls } from '../../harness/observe.js';
 
 /** Redeem `code` at Postiz as this server would (with its secret): the HTTP status Postiz answers. */
 async function redeemAtPostiz(postizUrl: string, code: string): Promise<number> {
@@ -43,21 +44,6 @@ function assertRefusedPage(answer: Answer, why: string): void {
   assert.ok(answer.status >= 400 && answer.status < 500, `${why}: answered ${answer.status}`);
   assert.match(String(answer.headers['content-type']), /^text\/html/, why);
 }
-
-/** The value of a Prometheus sample, 0 when absent. */
-async function metric(app: FastifyInstance, sample: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
-}
-
-const upstreamCalls = async (app: FastifyInstance): Promise<number> => {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('postiz_cli_auth_upstream_requests_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-};
 
 /** A well-formed Postiz code (32 letters and digits) that Postiz never issued. */
 const junkCode = (): string =>

@@ -14,8 +14,8 @@ import {
   pressOnConfirmation,
   startFlow,
 } from '../../harness/inject-browser.js';
+import { captureLog } from '../../harness/observe.js';
 import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
-import { createLogger } from '../../src/logger.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
 
@@ -168,12 +168,7 @@ test('a CLI whose first poll comes after the cancel learns access_denied on that
 });
 
 test('an IPv6 zone id in X-Forwarded-For is never shown, stored or logged', async (t) => {
-  const lines: string[] = [];
-  const logger = createLogger({
-    level: 'info',
-    format: 'json',
-    destination: { write: (line: string) => lines.push(line) },
-  });
+  const { logger, raw: lines } = captureLog();
   const { app, store } = await build(t, { env: { TRUST_PROXY: 'true' }, logger });
   const started = await startFlow(app, { 'x-forwarded-for': 'fe80::1%Verified-by-Postiz' });
   const page = (await enterCode(new InjectBrowser(app), started.user_code)).body;

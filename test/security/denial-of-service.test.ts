@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build, sharedPglite } from '../../harness/build.js';
 import { field, InjectBrowser, poll, startFlow } from '../../harness/inject-browser.js';
+import { metric } from '../../harness/observe.js';
 import type { Store } from '../../src/storage/store.js';
 
 const PROXY = { TRUST_PROXY: 'true' };
@@ -96,13 +97,6 @@ test('a poll held longer than REQUEST_TIMEOUT_MS still gets its answer (the time
   assert.equal(((await res.json()) as { error: string }).error, 'authorization_pending');
   assert.ok(performance.now() - begun >= 2500, 'it was held for its whole wait');
 });
-
-/** The value of a Prometheus sample, 0 when absent. */
-async function metric(app: FastifyInstance, sample: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
-}
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

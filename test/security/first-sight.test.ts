@@ -23,6 +23,7 @@ import {
   startFlow,
   walkToCallback,
 } from '../../harness/inject-browser.js';
+import { metric, upstreamCalls } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
 
 const cluster = await usePostgres();
@@ -85,22 +86,6 @@ async function assertAttackerGetsNothing(built: Built, app: FastifyInstance, dev
     assert.equal(answer.json.access_token, undefined, `the attacker CLI received a token: ${answer.body}`);
   }
 }
-
-/** The value of a Prometheus sample, 0 when absent. */
-async function metric(app: FastifyInstance, sample: string): Promise<number> {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line ? Number(line.slice(sample.length + 1)) : 0;
-}
-
-/** Token requests this app has made to Postiz. */
-const upstreamCalls = async (app: FastifyInstance): Promise<number> => {
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith('postiz_cli_auth_upstream_requests_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-};
 
 for (const backend of stores) {
   test(`images on a page the victim visits cannot switch burning off, and a code first seen at a refused callback is never exchanged, on another instance either (${backend.name})`, {

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { insertFlow } from '../../harness/build.js';
+import { captureLog } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { loadConfig } from '../../src/config.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { recipientKey } from '../../src/device-flow/seal.js';
-import { createLogger } from '../../src/logger.js';
 import type { Db } from '../../src/storage/db.js';
 import { loadMigrations, originalTableRows, runMigrations } from '../../src/storage/migrate.js';
 import { openStore } from '../../src/storage/open.js';
@@ -181,20 +181,7 @@ function upgradeIsLogged(
     const seeded = await seedDb();
     await seedEraDatabase(seeded);
     await seeded.close();
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({
-      level: 'info',
-      format: 'json',
-      destination: {
-        write: (chunk: string) =>
-          void lines.push(
-            ...chunk
-              .split('\n')
-              .filter(Boolean)
-              .map((l) => JSON.parse(l)),
-          ),
-      },
-    });
+    const { logger, lines } = captureLog();
     const config = loadConfig({
       POSTIZ_OAUTH_CLIENT_ID: 'pca_x0',
       POSTIZ_OAUTH_CLIENT_SECRET: 'pcs_x0',
