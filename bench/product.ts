@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
+import type { NodeChoice } from './node.js';
 import { type Child, sleep, start, waitFor200 } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -22,10 +23,11 @@ const GC_PRELOAD = fileURLToPath(new URL('./gc-on-signal.mjs', import.meta.url))
  */
 export const INTERVAL_SECONDS = 1;
 
-/** How the server is run: the compiled build (as in production) or the sources through tsx. */
+/** How the server is run: the compiled build (as in production) or the sources through tsx, on which Node. */
 export interface Runner {
   kind: 'dist' | 'tsx';
   why: string;
+  node: NodeChoice;
 }
 
 function newestMtime(dir: string): number {
@@ -42,11 +44,11 @@ function newestMtime(dir: string): number {
  * only when asked (`--tsx`) or when the build fails. The build is what `npm start` runs, and
  * tsx would add its compile time to the start-up figure.
  */
-export async function chooseRunner(forceTsx: boolean): Promise<Runner> {
-  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx' };
+export async function chooseRunner(forceTsx: boolean, node: NodeChoice): Promise<Runner> {
+  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx', node };
   const cli = join(ROOT, 'dist/cli.js');
   if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(ROOT, 'src'))) {
-    return { kind: 'dist', why: 'dist/ is up to date with src/' };
+    return { kind: 'dist', why: 'dist/ is up to date with src/', node };
   }
   const began = performance.now();
   try {
@@ -55,11 +57,16 @@ export async function chooseRunner(forceTsx: boolean): Promise<Runner> {
     const detail = String((err as { stdout?: string }).stdout ?? err)
       .split('\n')
       .find((l) => l.includes('error'));
-    return { kind: 'tsx', why: `npm run build failed (${detail ?? 'see npm run build'}), so tsx runs src/` };
+    return {
+      kind: 'tsx',
+      why: `npm run build failed (${detail ?? 'see npm run build'}), so tsx runs src/`,
+      node,
+    };
   }
   return {
     kind: 'dist',
     why: `dist/ was stale: rebuilt with npm run build (${Math.round(performance.now() - began)} ms)`,
+    node,
   };
 }
 
@@ -121,7 +128,7 @@ export async function startProduct(
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   const child = start(
     name,
-    process.execPath,
+    runner.node.path,
     [...prof, '--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'],
     {
       cwd,
@@ -135,10 +142,10 @@ export async function startProduct(
 }
 
 /** The start-up floor: ms from spawning `node` to a bare `node:http` server's first 200. */
-export async function bareNodeReadyMs(port: number): Promise<number> {
+export async function bareNodeReadyMs(port: number, node: NodeChoice): Promise<number> {
   const script = `require('node:http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`;
   const began = performance.now();
-  const child = start('bare node:http', process.execPath, ['-e', script], { stdio: 'ignore' });
+  const child = start('bare node:http', node.path, ['-e', script], { stdio: 'ignore' });
   try {
     return (await waitFor200(`http://127.0.0.1:${port}/ready`, child)) - began;
   } finally {
