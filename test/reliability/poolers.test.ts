@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { type Cluster, startCluster } from '../../harness/cluster.js';
-import { poll, sleep, startFlow } from '../../harness/device.js';
+import { poll, startFlow } from '../../harness/device.js';
 import { type PgBouncer, pgbouncerMissing, startPgBouncer } from '../../harness/pgbouncer.js';
 import { assertMigrated, usePostgres, waitFor } from '../../harness/postgres.js';
 import { approveInBrowser } from '../../harness/walker.js';
@@ -42,14 +42,28 @@ async function readiness(cluster: Cluster): Promise<Record<string, string>[]> {
   ) as Promise<Record<string, string>[]>;
 }
 
+/** Polls held open right now by `instance` (`postiz_cli_auth_held_polls` on its /metrics). */
+async function heldPolls(instance: Cluster['instances'][number]): Promise<number> {
+  const text = await (await fetch(`${instance.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('postiz_cli_auth_held_polls '));
+  return line ? Number(line.slice('postiz_cli_auth_held_polls '.length)) : 0;
+}
+
 /** How long after an approval (through the proxy, so on another instance) a held poll got its token. */
 async function approvalToToken(cluster: Cluster): Promise<number> {
   const flow = await startFlow(cluster.url);
   cluster.proxy.route = (_method, path) =>
     path === '/device/token' ? 0 : path === '/device/callback' ? 1 : undefined;
   try {
+    const holder = cluster.instances[0]!;
+    const before = await heldPolls(holder);
     const answer = poll(cluster.url, flow.device_code, 15);
-    await sleep(300);
+    answer.catch(() => {});
+    // Approved once instance 0 holds the poll (its held-polls gauge went up), however slow the machine.
+    await waitFor(async () => (await heldPolls(holder)) === before + 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     const page = await approveInBrowser(flow.verification_uri_complete);
     assert.equal(page.status, 200, page.body.slice(0, 300));
     const approvedAt = performance.now();
