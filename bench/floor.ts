@@ -77,6 +77,12 @@ async function openPglite(): Promise<Db> {
   };
 }
 
+/** No database: every query fails (only the ceiling answers). */
+function noDatabase(): Db {
+  const none = () => Promise.reject(new Error('started with --none: no database'));
+  return { query: none, session: none, close: async () => {} };
+}
+
 /**
  * The server's own table, made by the real migrations (as the server runs them at start-up),
  * then 100k pending flows.
@@ -160,8 +166,13 @@ async function start(db: Db, res: ServerResponse, serverUrl: string): Promise<vo
 
 async function main(argv: string[]): Promise<void> {
   const pgUrl = argv[argv.indexOf('--pg') + 1];
-  const db = argv.includes('--pglite') ? await openPglite() : await openPg(pgUrl ?? '');
-  const table = await setUp(db);
+  // `--none`: no database, only the ceiling (bench/profile.ts compares the server with it).
+  const db = argv.includes('--none')
+    ? noDatabase()
+    : argv.includes('--pglite')
+      ? await openPglite()
+      : await openPg(pgUrl ?? '');
+  const table = argv.includes('--none') ? undefined : await setUp(db);
   let serverUrl = '';
   const server = createServer((req, res) => {
     readBody(req)
