@@ -28,6 +28,8 @@ export interface Runner {
   kind: 'dist' | 'tsx';
   why: string;
   node: NodeChoice;
+  /** The checkout whose server runs (this one, or `--server-root`: a worktree with a change to compare). */
+  root: string;
 }
 
 function newestMtime(dir: string): number {
@@ -44,15 +46,15 @@ function newestMtime(dir: string): number {
  * only when asked (`--tsx`) or when the build fails. The build is what `npm start` runs, and
  * tsx would add its compile time to the start-up figure.
  */
-export async function chooseRunner(forceTsx: boolean, node: NodeChoice): Promise<Runner> {
-  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx', node };
-  const cli = join(ROOT, 'dist/cli.js');
-  if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(ROOT, 'src'))) {
-    return { kind: 'dist', why: 'dist/ is up to date with src/', node };
+export async function chooseRunner(forceTsx: boolean, node: NodeChoice, root = ROOT): Promise<Runner> {
+  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx', node, root };
+  const cli = join(root, 'dist/cli.js');
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(root, 'src'))) {
+    return { kind: 'dist', why: 'dist/ is up to date with src/', node, root };
   }
   const began = performance.now();
   try {
-    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: root, timeout: 120_000 });
   } catch (err) {
     const detail = String((err as { stdout?: string }).stdout ?? err)
       .split('\n')
@@ -61,12 +63,14 @@ export async function chooseRunner(forceTsx: boolean, node: NodeChoice): Promise
       kind: 'tsx',
       why: `npm run build failed (${detail ?? 'see npm run build'}), so tsx runs src/`,
       node,
+      root,
     };
   }
   return {
     kind: 'dist',
     why: `dist/ was stale: rebuilt with npm run build (${Math.round(performance.now() - began)} ms)`,
     node,
+    root,
   };
 }
 
@@ -122,8 +126,8 @@ export async function startProduct(
 ): Promise<Product> {
   const entry =
     runner.kind === 'dist'
-      ? [join(ROOT, 'dist/cli.js')]
-      : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts')];
+      ? [join(runner.root, 'dist/cli.js')]
+      : ['--import', import.meta.resolve('tsx'), join(runner.root, 'src/cli.ts')];
   const began = performance.now();
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   const child = start(

@@ -435,10 +435,8 @@ async function main(): Promise<void> {
     const floor = start(
       'ceiling',
       node.path,
-      ['--import', import.meta.resolve('tsx'), join(ROOT, 'bench/floor.ts'), '--none'],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
+      ['--import', import.meta.resolve('tsx'), '--import', PRELOAD, join(ROOT, 'bench/floor.ts'), '--none'],
+      { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] },
     );
     const { port: floorPort } = await firstJsonLine<{ port: number }>(floor);
     const ceiling: Target = {
@@ -495,7 +493,6 @@ async function main(): Promise<void> {
         if (t === ceiling && what === 'start') continue;
         const server = servers.find((s) => s === t);
         const stem = join(o.out, `${what}-${server ? servers.indexOf(server) : 'ceiling'}`);
-        if (!server) continue; // the ceiling has no preload: its clean figures are the comparison
         log(`${what}: profiled window on ${t.label}`);
         await ask(t.child, { profile: 'start' }, 'profiling');
         const args = what === 'poll' ? [t.codesFile!, t.path, String(t.cursor)] : [];
@@ -512,7 +509,7 @@ async function main(): Promise<void> {
           { profile: 'stop', cpu: `${stem}.cpuprofile`, heap: `${stem}.heapprofile` },
           'profiled',
         );
-        const at = new Attributor(server.root);
+        const at = new Attributor(server?.root ?? ROOT);
         const cpu = attributeCpu(JSON.parse(await readFile(`${stem}.cpuprofile`, 'utf8')), at);
         const heap = attributeHeap(JSON.parse(await readFile(`${stem}.heapprofile`, 'utf8')).head, at);
         const ws = windows.get(t.label)!;

@@ -10,7 +10,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { testStandIn } from '../harness/build.js';
@@ -57,6 +57,8 @@ interface Options {
   node: string | undefined;
   /** `--runs N`: the whole benchmark N times, each in its own process, and the medians. */
   runs: number;
+  /** `--server-root DIR`: run the server of another checkout (a worktree with a change to compare). */
+  serverRoot: string | undefined;
   tsx: boolean;
   only: 'postgres' | 'pglite' | undefined;
   timing: Timing;
@@ -71,6 +73,8 @@ const USAGE = `Usage: npm run bench -- [--runs N] [--node PATH] [--json [file]] 
 
   --runs N       run the whole benchmark N times (each its own process, one after the other), print
                  every run's table, then each run's key ratios and their medians
+  --server-root DIR  run the server of another checkout (its dist/, built there), e.g. a worktree
+                 with a change to compare; the floors stay this checkout's
   --node PATH    run the servers, floors and load generator on this Node (default: the oldest major
                  package.json's engines allow, found on PATH or installed from npm; BENCH_NODE too)
   --json [file]  also write the results as JSON (default file: bench-results/bench-<date>.json)
@@ -91,6 +95,7 @@ function parseArgs(argv: string[]): Options {
     json: undefined,
     node: undefined,
     runs: 1,
+    serverRoot: undefined,
     tsx: false,
     only: undefined,
     timing: { warmup: 2, measure: 8, pipelining: 1, generator: wrkMissing() ? 'autocannon' : 'wrk' },
@@ -108,6 +113,9 @@ function parseArgs(argv: string[]): Options {
     } else if (arg === '--tsx') options.tsx = true;
     else if (arg === '--node' && next) {
       options.node = next;
+      i++;
+    } else if (arg === '--server-root' && next) {
+      options.serverRoot = resolve(next);
       i++;
     } else if (arg === '--runs' && next && Number.isInteger(Number(next)) && Number(next) >= 1) {
       options.runs = Number(next);
@@ -411,7 +419,7 @@ async function main(): Promise<void> {
   // Derived while the rest starts up (100k hashes take a second or two).
   const derived = load.codes('floor', FLOOR_PREFIX, FLOOR_ROWS);
   derived.catch(() => {});
-  const runner = await chooseRunner(options.tsx, node);
+  const runner = await chooseRunner(options.tsx, node, options.serverRoot);
   log(
     `server runs as ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'}: ${runner.why}`,
   );
@@ -466,7 +474,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`Node: ${node.version}, ${node.how}.\n`);
   process.stdout.write(
-    `Server: ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'} (${runner.why}).\n`,
+    `Server: ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'} (${runner.why})${options.serverRoot ? ` in ${options.serverRoot}` : ''}.\n`,
   );
   for (const r of results) {
     for (const f of r.approval?.failures ?? []) process.stdout.write(`${r.store} approval: ${f}\n`);
