@@ -28,39 +28,24 @@ export function seededCodeSql(prefix: string, i: string): string {
 }
 
 /**
- * One statement inserting `$2` pending flows numbered from 0 into `table` (the columns of
- * `device_requests`): `$1` prefix, `$2` count, `$3` interval (s), `$4` lifetime (s). Hashes are
- * SHA-256 of the code, as the server stores them; the public key is a placeholder, since a
- * seeded flow is only ever polled, never approved.
+ * One statement inserting `$2` pending flows numbered from 0 into `device_requests` (made by
+ * the real migrations, bench/floor.ts): `$1` prefix, `$2` count, `$3` interval (s), `$4`
+ * lifetime (s). Hashes are SHA-256 of the code, as the server stores them; the public key is
+ * a placeholder, since a seeded flow is only ever polled, never approved.
  */
-export function seedFlowsSql(table: string): string {
+export function seedFlowsSql(): string {
   const deviceCode = seededCodeSql('$1::text', 'i');
-  return `INSERT INTO ${table} (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
-      user_agent, interval_seconds, created_at, expires_at)
+  return `INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
+      user_agent, interval_seconds, created_at, expires_at, holder)
     SELECT sha256(convert_to(${deviceCode}, 'UTF8')), $1::text || 'f' || i,
       sha256(convert_to($1::text || 'u' || i, 'UTF8')), sha256(convert_to($1::text || 'k' || i, 'UTF8')),
-      '127.0.0.1', 'bench', $3::int, now(), now() + make_interval(secs => $4::int)
+      '127.0.0.1', 'bench', $3::int, now(), now() + make_interval(secs => $4::int), '127.0.0.1'
     FROM generate_series(0, $2::int - 1) AS i`;
 }
 
-/** The same table shape as `device_requests` (migrations/001), for the floors. */
-export function flowTableSql(table: string): string {
-  return `CREATE TABLE ${table} (
-    device_code_hash bytea PRIMARY KEY,
-    flow_id text NOT NULL UNIQUE,
-    user_code_hash bytea NOT NULL UNIQUE,
-    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied', 'cancelled')),
-    public_key bytea NOT NULL,
-    client_ip text,
-    user_agent text,
-    interval_seconds integer NOT NULL,
-    created_at timestamptz NOT NULL,
-    expires_at timestamptz NOT NULL,
-    last_poll_at timestamptz,
-    state_hash bytea UNIQUE,
-    browser_hash bytea,
-    sealed_token bytea,
-    finished_at timestamptz
-  );
-  CREATE INDEX ${table}_expires_at ON ${table} (expires_at);`;
+/** What the floors' table is: the migrations that made it, its indexes and its triggers. */
+export interface FloorTable {
+  migrations: number[];
+  indexes: string[];
+  triggers: string[];
 }

@@ -7,26 +7,36 @@
  * - `POST /device/code` with one `INSERT` of a fresh flow (the one-`INSERT` floor of a start).
  *
  * It does the least a real server must: read and parse the JSON body, hash the device code,
- * one query. `POST /ceiling/device/token` does the same without the query: the most this
+ * one query. Its table is the server's own `device_requests`, made by running the real
+ * migrations (migrations/*.sql) in the floor's database, so the `INSERT` maintains exactly the
+ * indexes and constraints a start maintains in production (the NOTIFY triggers fire on UPDATE
+ * and DELETE only, so an INSERT fires none, as in production). `POST /ceiling/device/token` does the same without the query: the most this
  * machine and load generator can show at all. Over `pg` (pool of 10, like the server's default) with `--pg <url>`, or over an
  * in-process PGlite with `--pglite` (the same floor for the embedded store).
- * Prints `{"port":N,"rows":N}` on stdout once it listens on 127.0.0.1; SIGTERM stops it.
+ * Prints `{"port":N,"rows":N,"table":{…}}` on stdout once it listens on 127.0.0.1 (`table`:
+ * the migrations applied and the table's indexes and triggers); SIGTERM stops it.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { FLOOR_PREFIX, FLOOR_ROWS, flowTableSql, seedFlowsSql } from './codes.js';
+import { runMigrations } from '../src/storage/migrate.js';
+import { FLOOR_PREFIX, FLOOR_ROWS, type FloorTable, seedFlowsSql } from './codes.js';
 
 type Query = (sql: string, params: unknown[], name?: string) => Promise<Record<string, unknown>[]>;
 
 interface Db {
   query: Query;
+  /** Run `fn` on one connection (the migrations are one transaction). */
+  session<T>(
+    fn: (query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>) => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
 const SELECT_SQL =
-  'SELECT status, expires_at, interval_seconds, last_poll_at FROM floor_requests WHERE device_code_hash = $1';
-const INSERT_SQL = `INSERT INTO floor_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
-  user_agent, interval_seconds, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  'SELECT status, expires_at, interval_seconds, last_poll_at FROM device_requests WHERE device_code_hash = $1';
+// The columns a start inserts in production (NEW_FLOW_COLUMNS in src/storage/sql-store.ts).
+const INSERT_SQL = `INSERT INTO device_requests (device_code_hash, flow_id, user_code_hash, public_key, client_ip,
+  user_agent, interval_seconds, created_at, expires_at, holder) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
 const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' };
 // The server's answer to a pending poll, byte for byte.
@@ -40,6 +50,14 @@ async function openPg(url: string): Promise<Db> {
   return {
     // A named query is prepared once per connection, then only executed.
     query: async (text, values, name) => (await pool.query({ text, values, ...(name ? { name } : {}) })).rows,
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(async (text, values) => (await client.query(text, values)).rows);
+      } finally {
+        client.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -47,22 +65,43 @@ async function openPg(url: string): Promise<Db> {
 async function openPglite(): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create();
+  const query: Query = async (text, values) => {
+    if (values.length) return (await db.query<Record<string, unknown>>(text, values)).rows;
+    // Possibly several statements (a migration): the last one's rows.
+    return ((await db.exec(text)).at(-1)?.rows ?? []) as Record<string, unknown>[];
+  };
   return {
-    async query(text, values) {
-      if (values.length) return (await db.query<Record<string, unknown>>(text, values)).rows;
-      await db.exec(text); // several statements (the table and its index)
-      return [];
-    },
+    query,
+    session: (fn) => fn((text, values) => query(text, values ?? [])),
     close: () => db.close(),
   };
 }
 
-async function setUp(db: Db): Promise<void> {
-  await db.query('DROP TABLE IF EXISTS floor_requests', []);
-  await db.query(flowTableSql('floor_requests'), []);
-  await db.query(seedFlowsSql('floor_requests'), [FLOOR_PREFIX, FLOOR_ROWS, 5, 3600]);
+/** No database: every query fails (only the ceiling answers). */
+function noDatabase(): Db {
+  const none = () => Promise.reject(new Error('started with --none: no database'));
+  return { query: none, session: none, close: async () => {} };
+}
+
+/**
+ * The server's own table, made by the real migrations (as the server runs them at start-up),
+ * then 100k pending flows.
+ */
+async function setUp(db: Db): Promise<FloorTable> {
+  const migrations = await db.session((query) => runMigrations(query));
+  await db.query('DELETE FROM device_requests', []);
+  await db.query(seedFlowsSql(), [FLOOR_PREFIX, FLOOR_ROWS, 5, 3600]);
   // Nothing left for autovacuum to do during the runs.
-  await db.query('VACUUM ANALYZE floor_requests', []);
+  await db.query('VACUUM ANALYZE device_requests', []);
+  const names = async (sql: string) =>
+    (await db.query(sql, ['device_requests'])).map((r) => String(r.name)).sort();
+  return {
+    migrations,
+    indexes: await names('SELECT indexname AS name FROM pg_indexes WHERE tablename = $1'),
+    triggers: await names(
+      'SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal',
+    ),
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -108,6 +147,7 @@ async function start(db: Db, res: ServerResponse, serverUrl: string): Promise<vo
       5,
       new Date(now),
       new Date(now + 900_000),
+      '127.0.0.1',
     ],
     'floor_start',
   );
@@ -126,8 +166,13 @@ async function start(db: Db, res: ServerResponse, serverUrl: string): Promise<vo
 
 async function main(argv: string[]): Promise<void> {
   const pgUrl = argv[argv.indexOf('--pg') + 1];
-  const db = argv.includes('--pglite') ? await openPglite() : await openPg(pgUrl ?? '');
-  await setUp(db);
+  // `--none`: no database, only the ceiling (bench/profile.ts compares the server with it).
+  const db = argv.includes('--none')
+    ? noDatabase()
+    : argv.includes('--pglite')
+      ? await openPglite()
+      : await openPg(pgUrl ?? '');
+  const table = argv.includes('--none') ? undefined : await setUp(db);
   let serverUrl = '';
   const server = createServer((req, res) => {
     readBody(req)
@@ -146,7 +191,7 @@ async function main(argv: string[]): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     serverUrl = `http://127.0.0.1:${port}`;
-    process.stdout.write(`${JSON.stringify({ port, rows: FLOOR_ROWS })}\n`);
+    process.stdout.write(`${JSON.stringify({ port, rows: FLOOR_ROWS, table })}\n`);
   });
   const stop = () => {
     server.closeAllConnections();

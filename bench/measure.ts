@@ -7,6 +7,7 @@ import pg from 'pg';
 import { POLL_TOLERANCE } from '../src/device-flow/pacing.js';
 import { type CpuTarget, cpuDuring } from './cpu.js';
 import type { RunResult, RunSpec } from './load.js';
+import { othersDuring } from './machine.js';
 import { type Child, forkTs, sleep } from './processes.js';
 import { INTERVAL_SECONDS, memory, type Product, pollCounts, scrape } from './product.js';
 import { runWrk, type WrkResult } from './wrk.js';
@@ -54,9 +55,11 @@ export class LoadClient {
     });
   }
 
-  /** Fork bench/load.ts. */
-  static start(): LoadClient {
-    return new LoadClient(forkTs('load generator', new URL('./load.ts', import.meta.url).pathname));
+  /** Fork bench/load.ts (on the Node at `execPath`). */
+  static start(execPath?: string): LoadClient {
+    return new LoadClient(
+      forkTs('load generator', new URL('./load.ts', import.meta.url).pathname, [], execPath),
+    );
   }
 
   private ask<T>(key: number | string, message: object): Promise<T> {
@@ -170,6 +173,14 @@ export interface PollFigures {
   transactionsPerPoll?: number;
   /** CPU µs per answered request: the process, and its PostgreSQL backends when it has a database. */
   cpuMicros?: number;
+  /** Cores other processes on the machine (not the benchmark's) used meanwhile, on average (bench/machine.ts). */
+  othersCores?: number;
+}
+
+/** `run`, with how many cores other processes on the machine used meanwhile. */
+async function watched(run: () => Promise<PollFigures>): Promise<PollFigures> {
+  const { result, othersCores } = await othersDuring(run);
+  return { ...result, othersCores };
 }
 
 function fromAutocannon(run: RunResult): PollFigures {
@@ -234,7 +245,7 @@ async function pollRun(
     );
   };
   if (!target.cpu) return run();
-  const { result, cpu } = await cpuDuring(target.cpu, run);
+  const { result, cpu } = await cpuDuring(target.cpu, () => watched(run));
   return { ...result, cpuMicros: (cpu * 1e6) / Math.max(1, result.requests) };
 }
 
@@ -366,8 +377,8 @@ export async function starts(
           await load.run({ url, kind: 'start', connections: CONNECTIONS, capture, duration: seconds }),
         );
   await run(timing.warmup);
-  if (!cpu) return run(timing.measure);
-  const { result, cpu: seconds } = await cpuDuring(cpu, () => run(timing.measure));
+  if (!cpu) return watched(() => run(timing.measure));
+  const { result, cpu: seconds } = await cpuDuring(cpu, () => watched(() => run(timing.measure)));
   return { ...result, cpuMicros: (seconds * 1e6) / Math.max(1, result.requests) };
 }
 

@@ -95,11 +95,20 @@ export function start(name: string, command: string, args: string[], options: Sp
   return track(name, spawn(command, args, options));
 }
 
-/** Fork and track a TypeScript module (run through tsx) with an IPC channel. */
-export function forkTs(name: string, modulePath: string, args: string[] = []): Child {
+/** Fork and track a TypeScript module (run through tsx) with an IPC channel, on `execPath` (default: this Node). */
+export function forkTs(
+  name: string,
+  modulePath: string,
+  args: string[] = [],
+  execPath = process.execPath,
+): Child {
   return track(
     name,
-    fork(modulePath, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(modulePath, args, {
+      execPath,
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   );
 }
 

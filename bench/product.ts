@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
+import type { NodeChoice } from './node.js';
 import { type Child, sleep, start, waitFor200 } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -22,10 +23,13 @@ const GC_PRELOAD = fileURLToPath(new URL('./gc-on-signal.mjs', import.meta.url))
  */
 export const INTERVAL_SECONDS = 1;
 
-/** How the server is run: the compiled build (as in production) or the sources through tsx. */
+/** How the server is run: the compiled build (as in production) or the sources through tsx, on which Node. */
 export interface Runner {
   kind: 'dist' | 'tsx';
   why: string;
+  node: NodeChoice;
+  /** The checkout whose server runs (this one, or `--server-root`: a worktree with a change to compare). */
+  root: string;
 }
 
 function newestMtime(dir: string): number {
@@ -42,24 +46,31 @@ function newestMtime(dir: string): number {
  * only when asked (`--tsx`) or when the build fails. The build is what `npm start` runs, and
  * tsx would add its compile time to the start-up figure.
  */
-export async function chooseRunner(forceTsx: boolean): Promise<Runner> {
-  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx' };
-  const cli = join(ROOT, 'dist/cli.js');
-  if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(ROOT, 'src'))) {
-    return { kind: 'dist', why: 'dist/ is up to date with src/' };
+export async function chooseRunner(forceTsx: boolean, node: NodeChoice, root = ROOT): Promise<Runner> {
+  if (forceTsx) return { kind: 'tsx', why: 'asked for with --tsx', node, root };
+  const cli = join(root, 'dist/cli.js');
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newestMtime(join(root, 'src'))) {
+    return { kind: 'dist', why: 'dist/ is up to date with src/', node, root };
   }
   const began = performance.now();
   try {
-    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: root, timeout: 120_000 });
   } catch (err) {
     const detail = String((err as { stdout?: string }).stdout ?? err)
       .split('\n')
       .find((l) => l.includes('error'));
-    return { kind: 'tsx', why: `npm run build failed (${detail ?? 'see npm run build'}), so tsx runs src/` };
+    return {
+      kind: 'tsx',
+      why: `npm run build failed (${detail ?? 'see npm run build'}), so tsx runs src/`,
+      node,
+      root,
+    };
   }
   return {
     kind: 'dist',
     why: `dist/ was stale: rebuilt with npm run build (${Math.round(performance.now() - began)} ms)`,
+    node,
+    root,
   };
 }
 
@@ -115,13 +126,13 @@ export async function startProduct(
 ): Promise<Product> {
   const entry =
     runner.kind === 'dist'
-      ? [join(ROOT, 'dist/cli.js')]
-      : ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts')];
+      ? [join(runner.root, 'dist/cli.js')]
+      : ['--import', import.meta.resolve('tsx'), join(runner.root, 'src/cli.ts')];
   const began = performance.now();
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   const child = start(
     name,
-    process.execPath,
+    runner.node.path,
     [...prof, '--expose-gc', '--import', GC_PRELOAD, ...entry, 'serve'],
     {
       cwd,
@@ -135,10 +146,10 @@ export async function startProduct(
 }
 
 /** The start-up floor: ms from spawning `node` to a bare `node:http` server's first 200. */
-export async function bareNodeReadyMs(port: number): Promise<number> {
+export async function bareNodeReadyMs(port: number, node: NodeChoice): Promise<number> {
   const script = `require('node:http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')`;
   const began = performance.now();
-  const child = start('bare node:http', process.execPath, ['-e', script], { stdio: 'ignore' });
+  const child = start('bare node:http', node.path, ['-e', script], { stdio: 'ignore' });
   try {
     return (await waitFor200(`http://127.0.0.1:${port}/ready`, child)) - began;
   } finally {

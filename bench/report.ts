@@ -1,11 +1,14 @@
 /** The benchmark's table: each figure beside its floor, the ratio, the issue's target, ✓/✗. */
 import type { ApprovalResult } from './approval.js';
+import type { FloorTable } from './codes.js';
 import type { MemoryFigures, PollFigures, ServerPolls, StartFigures } from './measure.js';
 
 /** Everything measured on one store. */
 export interface StoreResult {
   store: 'PostgreSQL' | 'PGlite';
   floorKind: string;
+  /** The floor's table (made by the migrations): what they applied, its indexes and triggers. */
+  floorTable?: FloorTable;
   polls?: ServerPolls;
   floorPolls?: PollFigures;
   /** The floor without its query: what this machine and load generator can show at most. */
@@ -18,6 +21,17 @@ export interface StoreResult {
   ready?: { existingMs: number; freshMs: number; bareNodeMs: number };
   seededFlows?: number;
   error?: string;
+}
+
+/** Other processes using this many cores during a measured run (of 2) make it a disturbed run. */
+export const DISTURBED_CORES = 0.2;
+
+/** The most cores other processes used during any of a store's measured runs. */
+export function othersMost(r: StoreResult): number | undefined {
+  const others = [r.floorStarts, r.starts, r.floorPolls, r.polls, r.ceiling]
+    .map((f) => f?.othersCores)
+    .filter((c) => c !== undefined);
+  return others.length ? Math.max(...others) : undefined;
 }
 
 /** One line of the table. */
@@ -171,6 +185,21 @@ function otherRows(r: StoreResult): Row[] {
       ratio: '',
       target: pg ? 'existing ≤ 500 ms' : 'existing ≤ 2,000 ms',
       met: r.ready.existingMs <= (pg ? 500 : 2000),
+    });
+  }
+  const others = [r.floorStarts, r.starts, r.floorPolls, r.polls, r.ceiling]
+    .map((f) => f?.othersCores)
+    .filter((c) => c !== undefined);
+  const most = othersMost(r);
+  if (most !== undefined) {
+    rows.push({
+      store,
+      measure: `other processes on the machine during the ${others.length} measured runs, cores (most / mean)`,
+      server: `${most.toFixed(2)} / ${(others.reduce((a, b) => a + b, 0) / others.length).toFixed(2)}`,
+      floor: '',
+      ratio: '',
+      target: `under ${DISTURBED_CORES} in each, else the run was disturbed`,
+      met: most < DISTURBED_CORES,
     });
   }
   if (r.error)

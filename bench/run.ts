@@ -7,17 +7,20 @@
  * Markdown table and stops everything it started. docs/performance.md explains the method and
  * how to read the table.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import type { StandIn } from '../demo/stand-in/index.js';
 import { testStandIn } from '../harness/build.js';
 import { startPostgres } from '../harness/postgres.js';
 import { measureApproval } from './approval.js';
+import type { FloorTable } from './codes.js';
 import { FLOOR_PREFIX, FLOOR_ROWS } from './codes.js';
 import type { CpuTarget } from './cpu.js';
+import { addOwnRoot } from './machine.js';
 import {
   ceilingPolls,
   floorPolls,
@@ -29,6 +32,7 @@ import {
   type Timing,
   transactions,
 } from './measure.js';
+import { chooseNode, type NodeChoice } from './node.js';
 import { type Child, firstJsonLine, freePort, start, stopAll } from './processes.js';
 import {
   bareNodeReadyMs,
@@ -40,6 +44,7 @@ import {
   startProduct,
 } from './product.js';
 import { markdownTable, rows, type StoreResult } from './report.js';
+import { runSeveral } from './runs.js';
 import { wrkMissing } from './wrk.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
@@ -48,6 +53,12 @@ const BUDGET_SECONDS = 170;
 
 interface Options {
   json: string | undefined;
+  /** `--node`: the Node binary to run the servers, floors and load generator on. */
+  node: string | undefined;
+  /** `--runs N`: the whole benchmark N times, each in its own process, and the medians. */
+  runs: number;
+  /** `--server-root DIR`: run the server of another checkout (a worktree with a change to compare). */
+  serverRoot: string | undefined;
   tsx: boolean;
   only: 'postgres' | 'pglite' | undefined;
   timing: Timing;
@@ -56,10 +67,16 @@ interface Options {
   budget: number;
 }
 
-const USAGE = `Usage: npm run bench -- [--json [file]] [--tsx] [--only postgres|pglite] [--pglite-floor]
-                        [--seconds N] [--warmup N] [--generator wrk|autocannon] [--pipelining N]
-                        [--top-up N] [--budget N]
+const USAGE = `Usage: npm run bench -- [--runs N] [--node PATH] [--json [file]] [--tsx] [--only postgres|pglite]
+                        [--pglite-floor] [--seconds N] [--warmup N] [--generator wrk|autocannon]
+                        [--pipelining N] [--top-up N] [--budget N]
 
+  --runs N       run the whole benchmark N times (each its own process, one after the other), print
+                 every run's table, then each run's key ratios and their medians
+  --server-root DIR  run the server of another checkout (its dist/, built there), e.g. a worktree
+                 with a change to compare; the floors stay this checkout's
+  --node PATH    run the servers, floors and load generator on this Node (default: the oldest major
+                 package.json's engines allow, found on PATH or installed from npm; BENCH_NODE too)
   --json [file]  also write the results as JSON (default file: bench-results/bench-<date>.json)
   --tsx          run the server from src/ through tsx instead of dist/ (start-up then includes compiling)
   --only STORE   measure one store only
@@ -76,6 +93,9 @@ const USAGE = `Usage: npm run bench -- [--json [file]] [--tsx] [--only postgres|
 function parseArgs(argv: string[]): Options {
   const options: Options = {
     json: undefined,
+    node: undefined,
+    runs: 1,
+    serverRoot: undefined,
     tsx: false,
     only: undefined,
     timing: { warmup: 2, measure: 8, pipelining: 1, generator: wrkMissing() ? 'autocannon' : 'wrk' },
@@ -91,7 +111,16 @@ function parseArgs(argv: string[]): Options {
       if (file) i++;
       options.json = file ?? `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
     } else if (arg === '--tsx') options.tsx = true;
-    else if (arg === '--pglite-floor') options.pgliteFloor = true;
+    else if (arg === '--node' && next) {
+      options.node = next;
+      i++;
+    } else if (arg === '--server-root' && next) {
+      options.serverRoot = resolve(next);
+      i++;
+    } else if (arg === '--runs' && next && Number.isInteger(Number(next)) && Number(next) >= 1) {
+      options.runs = Number(next);
+      i++;
+    } else if (arg === '--pglite-floor') options.pgliteFloor = true;
     else if (arg === '--only' && (next === 'postgres' || next === 'pglite')) {
       options.only = next;
       i++;
@@ -124,13 +153,21 @@ function log(message: string): void {
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${message}\n`);
 }
 
-/** A floor process (bench/floor.ts) and its URL. */
-async function startFloor(args: string[]): Promise<{ child: Child; url: string }> {
-  const child = start('floor', process.execPath, ['--import', 'tsx', join(HERE, 'floor.ts'), ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const { port } = await firstJsonLine<{ port: number }>(child);
-  return { child, url: `http://127.0.0.1:${port}` };
+/** A floor process (bench/floor.ts) on `node`, its URL, and what its table is. */
+async function startFloor(
+  node: NodeChoice,
+  args: string[],
+): Promise<{ child: Child; url: string; table: FloorTable }> {
+  const child = start(
+    'floor',
+    node.path,
+    ['--import', import.meta.resolve('tsx'), join(HERE, 'floor.ts'), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const { port, table } = await firstJsonLine<{ port: number; table: FloorTable }>(child);
+  return { child, url: `http://127.0.0.1:${port}`, table };
 }
 
 /** The Postiz stand-in, in this process, with the server on `port` as its registered redirect. */
@@ -160,6 +197,7 @@ interface Context {
 interface Floor {
   child: Child;
   url: string;
+  table: FloorTable;
   stats?: StatsTarget;
 }
 
@@ -191,10 +229,11 @@ async function measureStore(
   let floor: Floor;
   if (floorSource.kind === 'own') {
     log(`${name}: starting the floor (${result.floorKind}, ${FLOOR_ROWS.toLocaleString('en-US')} rows)`);
-    floor = { ...(await startFloor(floorSource.args)), stats: floorSource.stats };
+    floor = { ...(await startFloor(runner.node, floorSource.args)), stats: floorSource.stats };
   } else {
     floor = floorSource.floor;
   }
+  result.floorTable = floor.table;
   const port = await freePort();
   const standIn = await startStandIn(port);
   let product: Product | undefined;
@@ -208,7 +247,7 @@ async function measureStore(
     result.ready = {
       existingMs: product.readyMs,
       freshMs: fresh.readyMs,
-      bareNodeMs: await bareNodeReadyMs(await freePort()),
+      bareNodeMs: await bareNodeReadyMs(await freePort(), runner.node),
     };
     log(`${name}: memory for 10,000 pending flows`);
     const live = `live-${name}`;
@@ -275,6 +314,21 @@ async function measureStore(
   }
 }
 
+/** The pid of the postmaster serving `url` (the first line of its data directory's postmaster.pid). */
+async function postmasterPid(url: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
+    const dir = rows[0]?.data_directory;
+    return dir ? Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /**
  * PostgreSQL: a throwaway cluster with the floor's database and the server's. The floor is
  * left running (`floor`), so that PGlite is compared with it measured again minutes later,
@@ -292,6 +346,9 @@ async function onPostgres(
       stop: async () => {},
     };
   }
+  // The cluster's processes are the benchmark's own, not "other processes on the machine".
+  const postmaster = await postmasterPid(cluster.url);
+  if (postmaster) addOwnRoot(postmaster);
   let floor: Floor | undefined;
   const stop = async () => {
     await floor?.child.stop();
@@ -302,7 +359,7 @@ async function onPostgres(
     const serverDb = await cluster.createDatabase('bench_server');
     log(`PostgreSQL: starting the floor (${result.floorKind}, ${FLOOR_ROWS.toLocaleString('en-US')} rows)`);
     floor = {
-      ...(await startFloor(['--pg', floorDb])),
+      ...(await startFloor(ctx.runner.node, ['--pg', floorDb])),
       stats: { adminUrl: cluster.url, database: 'bench_floor', how: 'terminate' },
     };
     await measureStore(
@@ -344,11 +401,25 @@ async function onPglite(ctx: Context, pgFloor: Floor | undefined): Promise<Store
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const load = LoadClient.start();
+  const node = await chooseNode(options.node);
+  if (options.runs > 1) {
+    // Each run is this benchmark in a process of its own, told which Node to use.
+    const args = withoutRunsAndJson(process.argv.slice(2));
+    process.exitCode = await runSeveral({
+      runs: options.runs,
+      script: process.argv[1]!,
+      args: [...args, '--node', node.path],
+      json: options.json,
+      log,
+    });
+    return;
+  }
+  log(`servers, floors and load generator run on Node ${node.version}: ${node.how}`);
+  const load = LoadClient.start(node.path);
   // Derived while the rest starts up (100k hashes take a second or two).
   const derived = load.codes('floor', FLOOR_PREFIX, FLOOR_ROWS);
   derived.catch(() => {});
-  const runner = await chooseRunner(options.tsx);
+  const runner = await chooseRunner(options.tsx, node, options.serverRoot);
   log(
     `server runs as ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'}: ${runner.why}`,
   );
@@ -383,7 +454,11 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const loadEnd = loadavg()[0] ?? 0;
-  const machine = `${cpus().length} cores, load average ${load1.toFixed(1)} at start and ${loadEnd.toFixed(1)} at the end, Node ${process.version}`;
+  const nodes =
+    node.version === process.version
+      ? `Node ${node.version}`
+      : `Node ${node.version} (the benchmark itself: ${process.version})`;
+  const machine = `${cpus().length} cores, load average ${load1.toFixed(1)} at start and ${loadEnd.toFixed(1)} at the end, ${nodes}`;
   const generator =
     options.timing.generator === 'wrk'
       ? 'wrk, 1 thread, 32 connections, no pipelining'
@@ -391,8 +466,15 @@ async function main(): Promise<void> {
   const title = `postiz-cli-auth benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (${machine}; ${seconds.toFixed(0)} s; load: ${generator})`;
   process.stdout.write(`\n${title}\n\n${markdownTable(results)}\n\n`);
   for (const r of results) process.stdout.write(`Floor for ${r.store}: ${r.floorKind}.\n`);
+  const table = results.find((r) => r.floorTable)?.floorTable;
+  if (table) {
+    process.stdout.write(
+      `The floor's table: device_requests made by migrations ${table.migrations.join(', ')}; indexes ${table.indexes.join(', ')}; triggers ${table.triggers.join(', ') || 'none'} (none fires on INSERT).\n`,
+    );
+  }
+  process.stdout.write(`Node: ${node.version}, ${node.how}.\n`);
   process.stdout.write(
-    `Server: ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'} (${runner.why}).\n`,
+    `Server: ${runner.kind === 'dist' ? 'node dist/cli.js serve' : 'node --import tsx src/cli.ts serve'} (${runner.why})${options.serverRoot ? ` in ${options.serverRoot}` : ''}.\n`,
   );
   for (const r of results) {
     for (const f of r.approval?.failures ?? []) process.stdout.write(`${r.store} approval: ${f}\n`);
@@ -405,7 +487,10 @@ async function main(): Promise<void> {
         cpus: cpus().length,
         loadAverageAtStart: load1,
         loadAverageAtEnd: loadEnd,
-        node: process.version,
+        node: node.version,
+        nodePath: node.path,
+        nodeHow: node.how,
+        benchNode: process.version,
       },
       runner,
       timing: options.timing,
@@ -417,6 +502,23 @@ async function main(): Promise<void> {
     process.stdout.write(`JSON written to ${options.json}\n`);
   }
   if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+/** The arguments of one run of a `--runs` series: no `--runs`, and no `--json` (the series writes its own). */
+function withoutRunsAndJson(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--runs' || arg === '--node') {
+      i++;
+    } else if (arg === '--json') {
+      const next = argv[i + 1];
+      if (next && !next.startsWith('--')) i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 let interrupted = false;

@@ -8,10 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { type Cluster, startCluster } from '../../harness/cluster.js';
-import { poll, sleep, startFlow } from '../../harness/device.js';
+import { poll, startFlow } from '../../harness/device.js';
+import { metric } from '../../harness/observe.js';
 import { type PgBouncer, pgbouncerMissing, startPgBouncer } from '../../harness/pgbouncer.js';
 import { assertMigrated, usePostgres, waitFor } from '../../harness/postgres.js';
 import { approveInBrowser } from '../../harness/walker.js';
+
+/** The gauge of polls an instance holds open right now. */
+const HELD = 'postiz_cli_auth_held_polls';
 
 const running: { cluster?: Cluster; bouncer?: PgBouncer }[] = [];
 // Registered before usePostgres's own hook, so instances and poolers stop before their database.
@@ -48,8 +52,15 @@ async function approvalToToken(cluster: Cluster): Promise<number> {
   cluster.proxy.route = (_method, path) =>
     path === '/device/token' ? 0 : path === '/device/callback' ? 1 : undefined;
   try {
+    const holder = cluster.instances[0]!;
+    const before = await metric(holder.url, HELD);
     const answer = poll(cluster.url, flow.device_code, 15);
-    await sleep(300);
+    answer.catch(() => {});
+    // Approved once instance 0 holds the poll (its held-polls gauge went up), however slow the machine.
+    await waitFor(async () => (await metric(holder.url, HELD)) === before + 1, {
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     const page = await approveInBrowser(flow.verification_uri_complete);
     assert.equal(page.status, 200, page.body.slice(0, 300));
     const approvedAt = performance.now();

@@ -11,11 +11,15 @@ import { after, test } from 'node:test';
 import { insertFlow, postgresStore } from '../../harness/build.js';
 import { CLUSTER_ORG, type Cluster, type ProxyRecord, startCluster } from '../../harness/cluster.js';
 import { poll, pollUntilSettled, sleep, startFlow } from '../../harness/device.js';
-import { assertMigrated, usePostgres } from '../../harness/postgres.js';
+import { metric } from '../../harness/observe.js';
+import { assertMigrated, usePostgres, waitFor } from '../../harness/postgres.js';
 import { defer } from '../../harness/processes.js';
 import { approveInBrowser } from '../../harness/walker.js';
 import type { Store } from '../../src/storage/store.js';
 import { startCliLogin } from '../e2e/support/postiz-cli.js';
+
+/** The gauge of polls an instance holds open right now. */
+const HELD = 'postiz_cli_auth_held_polls';
 
 let cluster: Cluster | undefined;
 let databaseUrl = '';
@@ -30,6 +34,19 @@ const WAIT = 15;
 function running(): Cluster {
   assert.ok(cluster, 'the cluster did not start (see the first test)');
   return cluster;
+}
+
+/**
+ * Send `send` (a poll routed to the instance at `url`) and resolve once that instance holds
+ * it: its held-polls gauge has gone up by one. What happens next (a callback elsewhere, a
+ * kill) then finds the poll held, however slow the machine is.
+ */
+async function pollHeldBy<T>(url: string, send: () => Promise<T>): Promise<{ answer: Promise<T> }> {
+  const before = await metric(url, HELD);
+  const answer = send();
+  answer.catch(() => {});
+  await waitFor(async () => (await metric(url, HELD)) === before + 1, { timeoutMs: 10_000, intervalMs: 20 });
+  return { answer };
 }
 
 /** The proxy's records from `from` on, for `path` (and `method`). */
@@ -98,7 +115,7 @@ for (const decision of ['approve', 'deny'] as const) {
     skip,
     timeout: 60_000,
   }, async (t) => {
-    const { proxy, standIn } = running();
+    const { proxy, standIn, instances } = running();
     const [held, other] = [0, 1];
     const flow = await startFlow(running().url);
     const from = proxy.log.length;
@@ -108,8 +125,10 @@ for (const decision of ['approve', 'deny'] as const) {
       proxy.route = undefined;
     });
 
-    const answer = poll(running().url, flow.device_code, WAIT);
-    await sleep(300); // let the poll reach its instance and be held
+    // The callback comes once the poll is held on its instance (its held-polls gauge says so).
+    const { answer } = await pollHeldBy(instances[held]!.url, () =>
+      poll(running().url, flow.device_code, WAIT),
+    );
     const page = await approveInBrowser(flow.verification_uri_complete, decision);
     assert.equal(page.status, 200, page.body.slice(0, 500));
     const { status, body, ms } = await answer;
@@ -141,8 +160,10 @@ test('an instance killed with SIGKILL mid-flow loses no login', { skip, timeout:
   const flow = await startFlow(running().url);
   const from = proxy.log.length;
   proxy.route = (_method, path) => (path === '/device/token' && !proxy.down.has(2) ? 2 : undefined);
-  const held = poll(running().url, flow.device_code, WAIT).catch((err: Error) => err);
-  await sleep(300);
+  // Killed once the poll is held there (its held-polls gauge says so).
+  const { answer: held } = await pollHeldBy(victim.url, () =>
+    poll(running().url, flow.device_code, WAIT).catch((err: Error) => err),
+  );
   proxy.route = undefined;
   const { signal } = await victim.kill('SIGKILL');
   assert.equal(signal, 'SIGKILL');
