@@ -55,10 +55,6 @@ function toFlow(row: Row): Flow {
   };
 }
 
-/** The columns of a new flow, in the order `START_BATCH_SQL` selects them. */
-const NEW_FLOW_COLUMNS =
-  'device_code_hash, flow_id, user_code_hash, public_key, client_ip, user_agent, interval_seconds, created_at, expires_at, holder';
-
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
 /**
@@ -97,35 +93,11 @@ type StartInput = { flow: NewFlow; limit: RateRule };
 type StartOutput = { created: boolean; count: RateCount };
 
 /**
- * Flow starts, batched (see `Batcher`): $1 is a JSON array of flows with their rate-limit
- * keys, $2 the window in ms, $3 the limit. Per flow: its position `n`, the count of its key
- * once it is counted (`hits`, `window_start`), and whether it was inserted.
+ * Flow starts, batched (see `Batcher`), through the function migrations/009 defines (which says
+ * why a function): $1 a JSON array of flows with their rate-limit keys, $2 the window in ms, $3
+ * the limit; per flow its position `n`, its key's count once counted, and whether it was inserted.
  */
-const START_BATCH_SQL = `
-WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(
-    n int, d text, f text, u text, k text, ip text, ua text, iv int, c timestamptz, e timestamptz, h text, key text)
-),
-per_key AS (
-  SELECT key, max(c) AS now, count(*)::int AS hits FROM input GROUP BY key
-),
-hit AS (${countHitsSql('SELECT key, now, hits FROM per_key ORDER BY key', '$2')}),
-ranked AS (
-  SELECT input.*, hit.window_start,
-    hit.hits - count(*) OVER (PARTITION BY input.key)
-      + row_number() OVER (PARTITION BY input.key ORDER BY input.n) AS hits_now
-  FROM input JOIN hit ON hit.key = input.key
-),
-inserted AS (
-  INSERT INTO device_requests (${NEW_FLOW_COLUMNS})
-  SELECT decode(d, 'hex'), f, decode(u, 'hex'), decode(k, 'hex'), ip, ua, iv, c, e, h
-  FROM ranked WHERE hits_now <= $3::int
-  ON CONFLICT DO NOTHING
-  RETURNING flow_id
-)
-SELECT ranked.n, ranked.hits_now AS hits, ranked.window_start,
-  EXISTS (SELECT 1 FROM inserted WHERE inserted.flow_id = ranked.f) AS created
-FROM ranked`;
+const START_BATCH_SQL = 'SELECT n, hits, window_start, created FROM start_flows($1::jsonb, $2, $3)';
 
 export interface SqlStoreOptions {
   /** Batches of flow starts in flight at once (default: 2 on PostgreSQL, 1 on PGlite's one connection). */
