@@ -19,7 +19,7 @@ import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import { type PollAnswer, Polls } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
-import { recipientKey, seal } from './seal.js';
+import { recipientKeyOffThread, seal } from './seal.js';
 
 export type { FlowEventName, FlowObserver } from './events.js';
 export type { IssuedToken, PollAnswer } from './poller.js';
@@ -254,12 +254,13 @@ export class FlowService {
       const flowId = newToken(12);
       const deviceCodeHash = hashSecret(deviceCode);
       const expiresAt = now.getTime() + config.deviceCodeTtlSeconds * 1000;
+      const publicKey = await recipientKeyOffThread(deviceCode);
       const { created, count } = await store.createFlowWithin(
         {
           flowId,
           deviceCodeHash,
           userCodeHash: hashSecret(userCode),
-          publicKey: recipientKey(deviceCode),
+          publicKey,
           clientIp,
           // Printable text only: PostgreSQL text cannot hold NUL, and the page shows it.
           userAgent: userAgent?.replace(/\p{Cc}/gu, '').slice(0, 512) ?? null,

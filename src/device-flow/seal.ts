@@ -21,6 +21,7 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { hkdf32 } from './hkdf.js';
+import { publicKeyHere, publicKeyOffThread } from './key-worker.js';
 
 const VERSION = 1;
 const KEY_INFO = 'postiz-cli-auth/v1/x25519-key';
@@ -37,14 +38,18 @@ const KEY_BYTES = 32;
  */
 const PKCS8_X25519_HEADER = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
-function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
-  const d = hkdf32(deviceCode, KEY_INFO);
-  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_HEADER, d]), format: 'der', type: 'pkcs8' });
+/** The device code's X25519 private key in PKCS#8 DER. */
+function privateKeyDer(deviceCode: string): Buffer {
+  return Buffer.concat([PKCS8_X25519_HEADER, hkdf32(deviceCode, KEY_INFO)]);
 }
 
+function privateKeyFromDeviceCode(deviceCode: string): KeyObject {
+  return createPrivateKey({ key: privateKeyDer(deviceCode), format: 'der', type: 'pkcs8' });
+}
+
+/** The raw 32 bytes of a key's public half (a private key's JWK carries it as `x`). */
 function rawPublicKey(key: KeyObject): Buffer {
-  const jwk = (key.type === 'public' ? key : createPublicKey(key)).export({ format: 'jwk' });
-  return Buffer.from(jwk.x as string, 'base64url');
+  return Buffer.from(key.export({ format: 'jwk' }).x as string, 'base64url');
 }
 
 function publicKeyFromRaw(raw: Uint8Array): KeyObject {
@@ -61,7 +66,12 @@ function sealingKey(shared: Buffer, ephemeral: Uint8Array, recipient: Uint8Array
 
 /** The 32-byte X25519 public key that tokens for this device code are sealed to. */
 export function recipientKey(deviceCode: string): Buffer {
-  return rawPublicKey(privateKeyFromDeviceCode(deviceCode));
+  return publicKeyHere(privateKeyDer(deviceCode));
+}
+
+/** `recipientKey`, the same 32 bytes, with its scalar multiplication on a worker thread (key-worker.ts). */
+export function recipientKeyOffThread(deviceCode: string): Promise<Buffer> {
+  return publicKeyOffThread(privateKeyDer(deviceCode));
 }
 
 /**

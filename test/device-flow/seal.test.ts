@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { hashSecret, newDeviceCode } from '../../src/device-flow/codes.js';
-import { open, recipientKey, seal } from '../../src/device-flow/seal.js';
+import { open, recipientKey, recipientKeyOffThread, seal } from '../../src/device-flow/seal.js';
 
 // Layout: version(1) ‖ ephemeral public key(32) ‖ iv(12) ‖ tag(16) ‖ ciphertext.
 const HEADER = 1 + 32 + 12 + 16;
@@ -26,6 +26,23 @@ describe('recipientKey', () => {
   test('does not contain the device code', () => {
     const code = newDeviceCode();
     assert.notDeepEqual(recipientKey(code), Buffer.from(code, 'base64url'));
+  });
+});
+
+describe('recipientKeyOffThread', () => {
+  test("is recipientKey's 32 bytes, for 200 codes asked for at once (one batch) and one by one", async () => {
+    const codes = Array.from({ length: 200 }, () => newDeviceCode());
+    const together = await Promise.all(codes.map((code) => recipientKeyOffThread(code)));
+    assert.deepEqual(together, codes.map(recipientKey));
+    for (const code of codes.slice(0, 5))
+      assert.deepEqual(await recipientKeyOffThread(code), recipientKey(code));
+  });
+
+  test('a token sealed to the key it gives opens with the device code', async () => {
+    const deviceCode = newDeviceCode();
+    const context = hashSecret(deviceCode);
+    const blob = seal(TOKEN, await recipientKeyOffThread(deviceCode), context);
+    assert.equal(open(blob, deviceCode, context), TOKEN);
   });
 });
 
