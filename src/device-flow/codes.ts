@@ -2,7 +2,7 @@
  * The secrets of a flow and how they are compared and stored: device codes (RFC 8628 §5.2),
  * user codes (§6.1), and the one-way hashes kept in the database instead of them.
  */
-import { createHash, hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, randomInt, timingSafeEqual } from 'node:crypto';
 
 /** RFC 8628 §6.1: base-20, no vowels (no words), no look-alike digits. */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ';
@@ -73,7 +73,7 @@ export function hashKey(secret: string): string {
 
 /** SHA-256 of a secret: what the database stores in its place. */
 export function hashSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return hash('sha256', secret, 'buffer') as unknown as Buffer;
 }
 
 /** Constant-time equality of two byte strings (different lengths are simply unequal). */

@@ -17,7 +17,68 @@ export function requestId(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/**
+ * A request's logger until it writes: its methods live on the prototype, so a request that
+ * writes nothing (a pending poll) allocates one small object instead of eight closures.
+ */
+class LazyLogger {
+  #child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+    /** The level it was made at (the child's, once made, wins). */
+    private readonly madeAt: string,
+    /** Lines below this level's value are dropped without making the child. */
+    private readonly threshold: number,
+  ) {}
+
+  private real(): Logger {
+    this.#child ??= this.parent.child(this.bindings, this.options);
+    return this.#child;
+  }
+
+  get level(): string {
+    return this.#child?.level ?? this.madeAt;
+  }
+
+  set level(value: string) {
+    this.real().level = value;
+  }
+
+  silent(): void {}
+
+  child(more: Bindings, moreOptions?: ChildLoggerOptions): Logger {
+    return this.real().child(more, moreOptions);
+  }
+
+  private write(name: Level, args: unknown[]): void {
+    if ((this.parent.levels.values[name] ?? 0) < this.threshold) return;
+    (this.real()[name] as (...a: unknown[]) => void)(...args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+}
 
 /**
  * Fastify's `childLoggerFactory`: a request's logger whose pino child (bindings serialized,
@@ -32,29 +93,7 @@ export function lazyChildLogger(
   options: ChildLoggerOptions,
 ): FastifyBaseLogger {
   const parent = logger as unknown as Logger;
-  let child: Logger | undefined;
-  const real = (): Logger => {
-    child ??= parent.child(bindings, options);
-    return child;
-  };
   const level = options.level ?? parent.level;
   const threshold = parent.levels.values[level] ?? Number.POSITIVE_INFINITY;
-  const noop = () => {};
-  const lazy = {
-    get level() {
-      return child?.level ?? level;
-    },
-    set level(value: string) {
-      real().level = value;
-    },
-    silent: noop,
-    child: (more: Bindings, moreOptions?: ChildLoggerOptions) => real().child(more, moreOptions),
-  } as Record<string, unknown>;
-  for (const name of LEVELS) {
-    lazy[name] =
-      (parent.levels.values[name] ?? 0) < threshold
-        ? noop
-        : (...args: unknown[]) => (real()[name] as (...a: unknown[]) => void)(...args);
-  }
-  return lazy as unknown as FastifyBaseLogger;
+  return new LazyLogger(parent, bindings, options, level, threshold) as unknown as FastifyBaseLogger;
 }
