@@ -153,7 +153,8 @@ export class PendingCache {
 
   /**
    * Drop expired entries, then, on PostgreSQL, one round trip per 5,000 cached flows: drop
-   * those that changed while a notification was missed. PGlite is this process's own
+   * those that changed while a notification was missed, and adopt intervals that another
+   * instance raised (only those flows come back). PGlite is this process's own
    * database: every change is made here and notified here, so there is nothing to miss, and
    * the queries would run on this thread, blocking it for a noticeable share of every
    * re-check (docs/performance.md, "Figures behind the code").
@@ -164,10 +165,12 @@ export class PendingCache {
     if (this.deps.store.kind === 'pglite') return;
     const keys = this.view.keys();
     for (let i = 0; i < keys.length; i += RECHECK_BATCH) {
-      const chunk = keys.slice(i, i + RECHECK_BATCH);
-      const states = await this.deps.store.flowStates(chunk);
-      for (const key of chunk) {
-        const state = states.get(key);
+      const cached = [];
+      for (const key of keys.slice(i, i + RECHECK_BATCH)) {
+        const entry = this.view.get(key);
+        if (entry) cached.push({ key, intervalSeconds: entry.intervalSeconds });
+      }
+      for (const [key, state] of await this.deps.store.staleFlows(cached)) {
         const entry = this.view.get(key);
         if (state?.status !== 'pending') this.view.invalidate(key);
         else if (entry) entry.intervalSeconds = Math.max(entry.intervalSeconds, state.intervalSeconds);

@@ -349,22 +349,35 @@ export class SqlStore implements Store {
     );
   }
 
-  async flowStates(keys: string[]): Promise<Map<string, FlowState>> {
-    const states = new Map<string, FlowState>();
-    if (keys.length === 0) return states;
-    // Hex text in, so both drivers pass the array the same way.
+  async staleFlows(
+    cached: { key: string; intervalSeconds: number }[],
+  ): Promise<Map<string, FlowState | undefined>> {
+    const stale = new Map<string, FlowState | undefined>();
+    if (cached.length === 0) return stale;
+    // Hex text in, so both drivers pass the arrays the same way. Only the differences come
+    // back, so a re-check of thousands of unchanged flows parses no rows: a third of the
+    // client's CPU of returning every state (docs/performance.md, "Figures behind the code").
+    // One primary-key lookup per key (LIMIT 1 keeps the planner from joining by hashing
+    // the whole table, which it chose for a plain join and which grows with the table).
     const rows = await this.db.query(
-      `SELECT encode(device_code_hash, 'hex') AS key, status, interval_seconds
-       FROM device_requests WHERE device_code_hash IN (SELECT decode(k, 'hex') FROM unnest($1::text[]) AS k)`,
-      [keys],
+      `SELECT c.k AS key, d.status, d.interval_seconds
+       FROM unnest($1::text[], $2::int[]) AS c(k, iv)
+       LEFT JOIN LATERAL (
+         SELECT status, interval_seconds FROM device_requests
+         WHERE device_code_hash = decode(c.k, 'hex') LIMIT 1
+       ) d ON true
+       WHERE d.status IS DISTINCT FROM 'pending' OR d.interval_seconds > c.iv`,
+      [cached.map((c) => c.key), cached.map((c) => c.intervalSeconds)],
     );
     for (const row of rows) {
-      states.set(row.key as string, {
-        status: row.status as FlowStatus,
-        intervalSeconds: Number(row.interval_seconds),
-      });
+      stale.set(
+        row.key as string,
+        row.status === null
+          ? undefined
+          : { status: row.status as FlowStatus, intervalSeconds: Number(row.interval_seconds) },
+      );
     }
-    return states;
+    return stale;
   }
 
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>> {

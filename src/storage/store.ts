@@ -199,8 +199,12 @@ export interface Store {
   forgive(windows: { key: string; windowStart: Date }[]): Promise<void>;
   /** Record a `slow_down` decided from memory: the flow's interval becomes at least `intervalSeconds`. */
   raiseInterval(deviceCodeHash: Buffer, intervalSeconds: number, now: Date): Promise<void>;
-  /** The states of many flows at once (hex keys); absent keys are gone. One round trip. */
-  flowStates(keys: string[]): Promise<Map<string, FlowState>>;
+  /**
+   * Of flows a cache holds as pending with these intervals (hex keys), the ones it holds wrongly:
+   * each with its state now, or `undefined` when it is gone. Flows still pending with the same
+   * interval cost no row. One round trip.
+   */
+  staleFlows(cached: { key: string; intervalSeconds: number }[]): Promise<Map<string, FlowState | undefined>>;
   /** Be told of every flow change, on every instance; returns the unsubscribe function. */
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>>;
   /**

@@ -241,21 +241,34 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       });
     });
 
-    describe('flowStates and raiseInterval', () => {
-      test('flowStates reads many flows at once by hex key; absent keys are left out', async () => {
-        const a = await created();
-        const { flow: b } = await approved();
+    describe('staleFlows and raiseInterval', () => {
+      test('staleFlows answers only the cached flows that changed: gone, no longer pending, or a longer interval', async () => {
+        const pending = await created();
+        const { flow: approvedFlow } = await approved();
+        const slowed = await created();
+        await store.raiseInterval(slowed.deviceCodeHash, INTERVAL + 5, at(now, SECOND));
         const gone = hashSecret('gone').toString('hex');
-        const states = await store.flowStates(
-          [a, b].map((f) => f.deviceCodeHash.toString('hex')).concat(gone),
+        const key = (f: { deviceCodeHash: Buffer }) => f.deviceCodeHash.toString('hex');
+        const stale = await store.staleFlows([
+          { key: key(pending), intervalSeconds: INTERVAL },
+          { key: key(approvedFlow), intervalSeconds: INTERVAL },
+          { key: key(slowed), intervalSeconds: INTERVAL },
+          { key: gone, intervalSeconds: INTERVAL },
+        ]);
+        assert.deepEqual(
+          new Map([...stale].sort(([a], [b]) => a.localeCompare(b))),
+          new Map(
+            [
+              [key(approvedFlow), { status: 'approved', intervalSeconds: INTERVAL }],
+              [key(slowed), { status: 'pending', intervalSeconds: INTERVAL + 5 }],
+              [gone, undefined],
+            ].sort(([a], [b]) => String(a).localeCompare(String(b))) as [string, unknown][],
+          ),
         );
-        assert.equal(states.size, 2);
-        assert.deepEqual(states.get(a.deviceCodeHash.toString('hex')), {
-          status: 'pending',
-          intervalSeconds: INTERVAL,
-        });
-        assert.equal(states.get(b.deviceCodeHash.toString('hex'))?.status, 'approved');
-        assert.equal((await store.flowStates([])).size, 0);
+        // A cache that already knows the longer interval is up to date for that flow.
+        const known = await store.staleFlows([{ key: key(slowed), intervalSeconds: INTERVAL + 5 }]);
+        assert.equal(known.size, 0);
+        assert.equal((await store.staleFlows([])).size, 0);
       });
 
       test('raiseInterval only ever raises the interval, and records the poll', async () => {
