@@ -10,6 +10,9 @@ import { Walker } from './walker.js';
 
 export { field };
 
+/** RFC 8628 §3.4's grant type, written out here (the server's own constant is what is tested). */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 /** An answer of the app, as a test needs it. */
 export interface Answer {
   status: number;
@@ -123,6 +126,24 @@ export async function poll(
     url: '/device/token',
     headers: { 'content-type': 'application/json', ...headers },
     payload: JSON.stringify({ device_code: deviceCode }),
+  });
+  return { ...answer(res), json: res.json() as Record<string, unknown> };
+}
+
+/** POST /device/token as an RFC 8628 client does: a form with `grant_type` (it may get `slow_down`). */
+export async function rfcPoll(
+  app: FastifyInstance,
+  deviceCode: string,
+): Promise<Answer & { json: Record<string, unknown> }> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/device/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      grant_type: DEVICE_CODE_GRANT,
+      device_code: deviceCode,
+      client_id: 'cli',
+    }).toString(),
   });
   return { ...answer(res), json: res.json() as Record<string, unknown> };
 }

@@ -5,45 +5,36 @@
  * and the re-check asks the database nothing.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import pg from 'pg';
 import { build, postgresStore } from '../../harness/build.js';
-import { poll, startFlow } from '../../harness/inject-browser.js';
+import { poll, rfcPoll, startFlow } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { hashSecret } from '../../src/device-flow/codes.js';
 import type { Store } from '../../src/storage/store.js';
 
 const cluster = await usePostgres();
 
-/** The error an RFC 8628 client's poll answers (a form with `grant_type`: it may get `slow_down`). */
-async function rfcPollError(app: Parameters<typeof poll>[0], deviceCode: string): Promise<unknown> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/device/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-      device_code: deviceCode,
-      client_id: 'cli',
-    }).toString(),
-  });
-  return (res.json() as Record<string, unknown>).error;
+/** The error a poll answers: the postiz CLI's JSON poll, or an RFC 8628 client's form (which may get `slow_down`). */
+async function pollError(app: Parameters<typeof poll>[0], deviceCode: string, client: 'cli' | 'rfc' = 'cli') {
+  return (client === 'cli' ? await poll(app, deviceCode) : await rfcPoll(app, deviceCode)).json.error;
 }
 
-/** The error a poll answers (the postiz CLI's JSON poll). */
-async function pollError(app: Parameters<typeof poll>[0], deviceCode: string): Promise<unknown> {
-  return (await poll(app, deviceCode)).json.error;
+/** A flow started on a fresh PostgreSQL database, polled once (so this instance answers it from memory). */
+async function cachedFlowOnPostgres(t: TestContext, client: 'cli' | 'rfc') {
+  const url = await cluster!.createDatabase();
+  const store = await postgresStore(url);
+  t.after(() => store.close());
+  const built = await build(t, { store, env: { POLL_WAIT_SECONDS: '0' } });
+  const started = await startFlow(built.app);
+  assert.equal(await pollError(built.app, started.device_code, client), 'authorization_pending');
+  return { ...built, store, url, deviceCode: started.device_code, interval: started.interval };
 }
 
 test('PostgreSQL: a denial whose notification was lost is found by the next re-check', {
   skip: cluster ? false : 'no PostgreSQL available',
 }, async (t) => {
-  const url = await cluster!.createDatabase();
-  const store = await postgresStore(url);
-  t.after(() => store.close());
-  const { app, flows, clock } = await build(t, { store, env: { POLL_WAIT_SECONDS: '0' } });
-  const { device_code: deviceCode } = await startFlow(app);
-  assert.equal(await pollError(app, deviceCode), 'authorization_pending');
+  const { app, flows, clock, url, deviceCode } = await cachedFlowOnPostgres(t, 'cli');
 
   // Deny it with the triggers off (session_replication_role = replica): no NOTIFY is sent,
   // as if the listener had missed it.
@@ -68,21 +59,16 @@ test('PostgreSQL: a denial whose notification was lost is found by the next re-c
 test('PostgreSQL: an interval another instance raised is adopted at the next re-check', {
   skip: cluster ? false : 'no PostgreSQL available',
 }, async (t) => {
-  const url = await cluster!.createDatabase();
-  const store = await postgresStore(url);
-  t.after(() => store.close());
-  const { app, flows, clock } = await build(t, { store, env: { POLL_WAIT_SECONDS: '0' } });
-  const { device_code: deviceCode, interval } = await startFlow(app);
-  assert.equal(await rfcPollError(app, deviceCode), 'authorization_pending');
+  const { app, flows, clock, store, deviceCode, interval } = await cachedFlowOnPostgres(t, 'rfc');
 
   // Another instance slowed this flow down (raiseInterval sends no notification).
   await store.raiseInterval(hashSecret(deviceCode), interval + 10, new Date(clock.now()));
   clock.advance(interval * 1000);
-  assert.equal(await rfcPollError(app, deviceCode), 'authorization_pending', 'not yet known here');
+  assert.equal(await pollError(app, deviceCode, 'rfc'), 'authorization_pending', 'not yet known here');
   await flows.recheck();
   clock.advance(interval * 1000);
   assert.equal(
-    await rfcPollError(app, deviceCode),
+    await pollError(app, deviceCode, 'rfc'),
     'slow_down',
     'polled at the old interval after the re-check',
   );

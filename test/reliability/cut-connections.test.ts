@@ -12,11 +12,9 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build, sharedPglite } from '../../harness/build.js';
 import { sleep } from '../../harness/device.js';
-import { pathOf, walkToCallback } from '../../harness/inject-browser.js';
+import { DEVICE_CODE_GRANT, pathOf, walkToCallback } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
 import type { Store } from '../../src/storage/store.js';
-
-const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** Listen on a free loopback port; the port. */
 async function listen(app: FastifyInstance): Promise<number> {

@@ -10,27 +10,10 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build, manualClock, storesToShare } from '../../harness/build.js';
 import { sleep } from '../../harness/device.js';
-import { pathOf, poll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
+import { pathOf, poll, rfcPoll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 
 const cluster = await usePostgres();
-
-const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-
-/** A poll as an RFC 8628 client sends it: a form with `grant_type`. */
-async function rfcPoll(app: FastifyInstance, deviceCode: string) {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/device/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({
-      grant_type: DEVICE_CODE_GRANT,
-      device_code: deviceCode,
-      client_id: 'cli',
-    }).toString(),
-  });
-  return { status: res.statusCode, headers: res.headers, json: res.json() as Record<string, unknown> };
-}
 
 /** The error code of a poll (or `token`), from an RFC client (`rfc`) or the postiz CLI (`cli`). */
 async function pollResult(
