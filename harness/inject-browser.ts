@@ -211,8 +211,10 @@ export async function walkToCallback(
   decision: 'approve' | 'deny' = 'approve',
   browser = new InjectBrowser(app),
   organization?: string,
+  /** Headers of the device's `POST /device/code` (its address behind a proxy, its user agent). */
+  deviceHeaders: Record<string, string> = {},
 ): Promise<Walked> {
-  const started = await startFlow(app);
+  const started = await startFlow(app, deviceHeaders);
   const confirmation = await enterCode(browser, started.user_code);
   assert.equal(confirmation.status, 200, confirmation.body);
   const redirect = await pressOnConfirmation(browser, confirmation, 'confirm');

@@ -20,6 +20,7 @@ import {
   poll,
   pressOnConfirmation,
   startFlow,
+  walkToCallback,
 } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
@@ -50,19 +51,13 @@ async function login(
   options: { deviceIp?: string; browser?: InjectBrowser; organization?: string } = {},
 ): Promise<{ page: Answer; deviceCode: string; browser: InjectBrowser }> {
   const { app } = built;
-  const browser =
-    options.browser ??
-    new InjectBrowser(app, undefined, { 'x-forwarded-for': options.deviceIp ?? DEVICE_IP });
-  const started = await startFlow(app, {
-    'x-forwarded-for': options.deviceIp ?? DEVICE_IP,
+  const deviceIp = options.deviceIp ?? DEVICE_IP;
+  const browser = options.browser ?? new InjectBrowser(app, undefined, { 'x-forwarded-for': deviceIp });
+  const { started, callbackUrl } = await walkToCallback(app, 'approve', browser, options.organization, {
+    'x-forwarded-for': deviceIp,
     'user-agent': CLI_AGENT,
   });
-  const confirmation = await enterCode(browser, started.user_code);
-  assert.equal(confirmation.status, 200, confirmation.body.slice(0, 500));
-  const redirect = await pressOnConfirmation(browser, confirmation, 'confirm');
-  assert.ok(redirect.location, `confirm answered ${redirect.status}`);
-  const back = await consentAtPostiz(redirect.location, 'approve', options.organization);
-  return { page: await browser.get(pathOf(back)), deviceCode: started.device_code, browser };
+  return { page: await browser.get(pathOf(callbackUrl)), deviceCode: started.device_code, browser };
 }
 
 /** The database behind a store, for reading what it holds. */
