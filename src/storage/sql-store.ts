@@ -307,14 +307,14 @@ export class SqlStore implements Store {
 
   async purge(before: Date, now: Date): Promise<PurgedFlow[]> {
     // One statement, so several instances purging at once simply share the work, and each
-    // deleted flow is reported by exactly one of them.
+    // deleted flow is reported by exactly one of them. The other DELETEs run to completion
+    // whether or not anything reads them (PostgreSQL's rule for data-modifying WITH).
     const rows = await this.db.query(
       `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
-            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day' RETURNING 1),
-            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2 RETURNING 1),
-            logins AS (DELETE FROM org_logins WHERE expires_at < $2 RETURNING 1)
-       SELECT flow_id, status, (SELECT count(*) FROM limits)::int AS limits,
-         (SELECT count(*) FROM codes)::int AS codes, (SELECT count(*) FROM logins)::int AS logins FROM flows`,
+            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
+            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2),
+            logins AS (DELETE FROM org_logins WHERE expires_at < $2)
+       SELECT flow_id, status FROM flows`,
       [before, now],
     );
     return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));

@@ -767,6 +767,34 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       });
     });
 
+    describe('recordLogin, lastLogin and purge', () => {
+      const login = (deliveredAt: Date, clientIp: string) => ({
+        deliveredAt,
+        clientIp,
+        userAgent: 'postiz/2.1.0 (linux)',
+      });
+
+      test('keeps the last login per organisation key, until it expires; purge deletes it after', async () => {
+        const [org, other] = [hashSecret('org-1'), hashSecret('org-2')];
+        const keep = at(now, 3600 * SECOND);
+        await store.recordLogin(org, login(now, '203.0.113.7'), keep);
+        await store.recordLogin(org, login(at(now, SECOND), '198.51.100.2'), keep);
+        await store.recordLogin(other, login(now, '192.0.2.1'), at(now, 10 * SECOND));
+        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'));
+        assert.deepEqual(await store.lastLogin(other, now), login(now, '192.0.2.1'));
+        assert.equal(
+          await store.lastLogin(other, at(now, 10 * SECOND)),
+          undefined,
+          'expired: no longer told',
+        );
+        assert.equal(await store.lastLogin(hashSecret('org-3'), now), undefined);
+
+        await store.purge(now, at(now, 60 * SECOND));
+        assert.equal(await store.lastLogin(other, now), undefined, 'purged');
+        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'), 'kept');
+      });
+    });
+
     describe('makeRoom', () => {
       test('below the cap it ends nothing; when full, the oldest flow of the biggest holder, if it holds 2 more', async () => {
         const hoarder = [];
