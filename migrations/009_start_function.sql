@@ -9,7 +9,7 @@
 -- whether it was inserted. Windows are counted per key in input order, as one statement per
 -- flow would count them; a flow is inserted only when its own count is within the limit. Keys
 -- are upserted in sorted order, so concurrent batches lock shared keys in the same order and
--- cannot deadlock. The upsert is the one every rate limit uses (countHitsSql in sql-store.ts).
+-- cannot deadlock. The upsert is the one every rate limit uses (HIT_ALL_SQL in sql-store.ts).
 CREATE FUNCTION start_flows(jsonb, integer, integer)
   RETURNS TABLE (n integer, hits integer, window_start timestamptz, created boolean)
   LANGUAGE plpgsql AS $fn$

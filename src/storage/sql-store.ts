@@ -58,26 +58,19 @@ function toFlow(row: Row): Flow {
 const first = (rows: Row[]): Flow | undefined => (rows[0] ? toFlow(rows[0]) : undefined);
 
 /**
- * Count hits on fixed windows: `rows` yields `(key, now, hits)`; a window older than
- * `windowMs` (an SQL expression) restarts at `now` with those hits, else they are added.
+ * Count a hit on each key of the text array $1 at time $2, on fixed windows of $3 ms: a window
+ * older than that restarts at $2 with this hit, else the hit is added. Rows are upserted in key
+ * order, so concurrent statements lock shared keys in the same order and cannot deadlock.
+ * (Flow starts count theirs in migrations/009's function, with the same upsert.)
  */
-const countHitsSql = (rows: string, windowMs: string): string => {
-  const stale = `r.window_start <= EXCLUDED.window_start - ${windowMs}::int * interval '1 millisecond'`;
-  return `INSERT INTO rate_limits AS r (key, window_start, hits) ${rows}
-    ON CONFLICT (key) DO UPDATE SET
-      window_start = CASE WHEN ${stale} THEN EXCLUDED.window_start ELSE r.window_start END,
-      hits = CASE WHEN ${stale} THEN EXCLUDED.hits ELSE r.hits + EXCLUDED.hits END
-    RETURNING key, window_start, hits`;
-};
-
-/**
- * Count a hit on each key of the text array $1 at time $2, the window $3 ms. Rows are upserted
- * in key order, so concurrent statements lock shared keys in the same order and cannot deadlock.
- */
-const HIT_ALL_SQL = countHitsSql(
-  'SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS u(k) ORDER BY k',
-  '$3',
-);
+const HIT_ALL_SQL = `INSERT INTO rate_limits AS r (key, window_start, hits)
+  SELECT k, $2::timestamptz, 1 FROM unnest($1::text[]) AS u(k) ORDER BY k
+  ON CONFLICT (key) DO UPDATE SET
+    window_start = CASE WHEN r.window_start <= EXCLUDED.window_start - $3::int * interval '1 millisecond'
+      THEN EXCLUDED.window_start ELSE r.window_start END,
+    hits = CASE WHEN r.window_start <= EXCLUDED.window_start - $3::int * interval '1 millisecond'
+      THEN EXCLUDED.hits ELSE r.hits + EXCLUDED.hits END
+  RETURNING key, window_start, hits`;
 
 const toCount = (row: Row, windowMs: number): RateCount => {
   const windowStart = date(row.window_start);
