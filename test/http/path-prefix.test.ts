@@ -8,13 +8,21 @@ import http from 'node:http';
 import { test } from 'node:test';
 import { build } from '../../harness/build.js';
 import { field } from '../../harness/forms.js';
-import { freePort } from '../../harness/ports.js';
 import { type Page, Walker } from '../../harness/walker.js';
 
 const PREFIX = '/cli-auth';
 
-/** A proxy on `port` that passes `PREFIX/…` to `target` without the prefix, and 404s anything else. */
-async function strippingProxy(port: number, target: string): Promise<() => Promise<void>> {
+/**
+ * A proxy that passes `PREFIX/…` to the server it is told to forward to, without the prefix, and
+ * 404s anything else. It listens first (on a port of its own choosing), so SERVER_URL can name
+ * its address before the server is built, with no port reserved and released in between.
+ */
+async function strippingProxy(): Promise<{
+  port: number;
+  forwardTo(target: string): void;
+  close(): Promise<void>;
+}> {
+  let target = '';
   const server = http.createServer((req, res) => {
     if (!req.url?.startsWith(`${PREFIX}/`)) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not under ${PREFIX}: ${req.url}`);
@@ -31,8 +39,16 @@ async function strippingProxy(port: number, target: string): Promise<() => Promi
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return () => new Promise((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object');
+  return {
+    port: address.port,
+    forwardTo: (to) => {
+      target = to;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** The URLs of a page's stylesheet and script, and of its form, resolved as a browser does. */
@@ -48,14 +64,14 @@ function links(page: Page): { assets: string[]; form: string | undefined; anchor
 }
 
 test('behind a proxy that strips SERVER_URL’s path, every link, form and asset resolves under it and a login goes through', async (t) => {
-  const proxyPort = await freePort();
-  const serverUrl = `http://127.0.0.1:${proxyPort}${PREFIX}`;
+  const proxy = await strippingProxy();
+  t.after(proxy.close);
+  const serverUrl = `http://127.0.0.1:${proxy.port}${PREFIX}`;
   const { app, standIn } = await build(t, { env: { SERVER_URL: serverUrl } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   assert.ok(address && typeof address === 'object');
-  const close = await strippingProxy(proxyPort, `http://127.0.0.1:${address.port}`);
-  t.after(close);
+  proxy.forwardTo(`http://127.0.0.1:${address.port}`);
 
   const started = (await (await fetch(`${serverUrl}/device/code`, { method: 'POST' })).json()) as {
     device_code: string;
