@@ -71,7 +71,8 @@ export class Walker {
     if (consent.status !== 200)
       throw new Error(`Postiz consent page answered ${consent.status}: ${consent.body}`);
     const form = formOf(consent.body, authorizeUrl);
-    const { organization, member } = typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
+    const { organization, member } =
+      typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
     return this.post(form.action, {
       ...form.fields,
       ...(organization ? { organization } : {}),

@@ -326,7 +326,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'loginHistoryDays',
     env: 'LOGIN_HISTORY_DAYS',
     description:
-      "How long the last login delivered for each Postiz organisation is kept (when, the device's address, what it said it is; the organisation only as a keyed hash), so that the next login says which one it replaced (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
+      "How long the last CLI login approved in each browser is kept (when, the device's address, what it said it is, the organisation; sealed under a secret only that browser holds, drawn anew at each login), so that the browser's next login says which one it may end; no other browser is ever shown it (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
     default: '90',
     parse: integer(0, 3650),
   },

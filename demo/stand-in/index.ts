@@ -85,8 +85,12 @@ export interface StandIn {
 export type AtPostiz = string | { organization?: string; member?: string };
 
 /** The consent form's fields for `at`. */
-export function consentChoice(at: AtPostiz | undefined, members: Map<string, string>): Record<string, string> {
-  const { organization, member } = typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
+export function consentChoice(
+  at: AtPostiz | undefined,
+  members: Map<string, string>,
+): Record<string, string> {
+  const { organization, member } =
+    typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
   const out: Record<string, string> = {};
   if (organization) out.organization = organization;
   if (member) {

@@ -28,7 +28,6 @@ import type { Flow, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
-import type { LoginHistory } from './login-history.js';
 import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import type { PendingCache } from './pending-cache.js';
 import type { Hangup, PendingEntry } from './pending-view.js';
@@ -72,7 +71,6 @@ export interface PollsDeps {
   store: Store;
   limits: RateLimits;
   pending: PendingCache;
-  logins: LoginHistory;
   events: FlowEvents;
   now: () => number;
 }
@@ -238,22 +236,21 @@ export class Polls {
     return {
       accessToken: opened.access_token,
       organizationId: opened.organization_id,
-      settle: (written) => this.delivery(flow, deviceCodeHash, opened.organization_id, caller, written),
+      settle: (written) => this.delivery(flow, deviceCodeHash, caller, written),
     };
   }
 
   /**
-   * After a token's answer: delivered (the flow is deleted, the login recorded for its
-   * organisation), or not written (the token goes back for the next poll).
+   * After a token's answer: delivered (the flow is deleted), or not written (the token goes
+   * back for the next poll).
    */
   private async delivery(
     flow: Flow,
     deviceCodeHash: Buffer,
-    organizationId: string | undefined,
     caller: Poller,
     written: boolean,
   ): Promise<void> {
-    const { store, events, logins } = this.deps;
+    const { store, events } = this.deps;
     if (!written) {
       events.flow('returned', flow.flowId, caller);
       await events
@@ -264,11 +261,6 @@ export class Polls {
     events.flow('delivered', flow.flowId, caller, {
       ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
     });
-    if (organizationId) {
-      await logins
-        .record(organizationId, flow)
-        .catch((err) => events.trouble('could not record the login in the login history', err));
-    }
     await store
       .finishDelivery(deviceCodeHash)
       .catch((err) => events.trouble('could not delete a delivered flow; the purge will', err));

@@ -16,7 +16,6 @@ import type {
   FlowStatus,
   FlowSubscriber,
   NewFlow,
-  OrgLogin,
   PollRecord,
   PurgedFlow,
   RateCount,
@@ -306,7 +305,7 @@ export class SqlStore implements Store {
       `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
             codes AS (DELETE FROM postiz_codes WHERE expires_at < $2),
-            logins AS (DELETE FROM org_logins WHERE expires_at < $2)
+            logins AS (DELETE FROM browser_logins WHERE expires_at < $2)
        SELECT flow_id, status FROM flows`,
       [before, now],
     );
@@ -480,29 +479,25 @@ export class SqlStore implements Store {
     };
   }
 
-  async recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void> {
+  async recordBrowserLogin(
+    browserKey: Buffer,
+    sealed: Buffer,
+    keepUntil: Date,
+    replacing?: Buffer,
+  ): Promise<void> {
     await this.db.query(
-      `INSERT INTO org_logins (org_key, delivered_at, client_ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (org_key) DO UPDATE SET delivered_at = EXCLUDED.delivered_at,
-         client_ip = EXCLUDED.client_ip, user_agent = EXCLUDED.user_agent, expires_at = EXCLUDED.expires_at`,
-      [orgKey, login.deliveredAt, login.clientIp, login.userAgent, keepUntil],
+      `WITH gone AS (DELETE FROM browser_logins WHERE browser_key = $4)
+       INSERT INTO browser_logins (browser_key, sealed, expires_at) VALUES ($1, $2, $3)`,
+      [browserKey, sealed, keepUntil, replacing ?? null],
     );
   }
 
-  async lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined> {
+  async browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined> {
     const rows = await this.db.query(
-      'SELECT delivered_at, client_ip, user_agent FROM org_logins WHERE org_key = $1 AND expires_at > $2',
-      [orgKey, now],
+      'SELECT sealed FROM browser_logins WHERE browser_key = $1 AND expires_at > $2',
+      [browserKey, now],
     );
-    const row = rows[0];
-    return row
-      ? {
-          deliveredAt: date(row.delivered_at),
-          clientIp: (row.client_ip as string | null) ?? null,
-          userAgent: (row.user_agent as string | null) ?? null,
-        }
-      : undefined;
+    return rows[0] ? bytes(rows[0].sealed) : undefined;
   }
 
   async ping(): Promise<void> {

@@ -17,13 +17,6 @@ export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
  */
 export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
 
-/** The last login delivered for an organisation: when, and what the device was. */
-export interface OrgLogin {
-  deliveredAt: Date;
-  clientIp: string | null;
-  userAgent: string | null;
-}
-
 /** A flow as stored: hashes and public material only. */
 export interface Flow {
   flowId: string;
@@ -156,10 +149,13 @@ export interface Store {
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
   deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined>;
-  /** Record the login delivered for an organisation (by its keyed hash), replacing the one before. */
-  recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void>;
-  /** The last login delivered for an organisation, unless it is past its keeping at `now`. */
-  lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined>;
+  /**
+   * Keep a browser's last approved login (sealed) under `browserKey` until `keepUntil`, and
+   * delete the one kept under `replacing` (the browser's previous key), in one statement.
+   */
+  recordBrowserLogin(browserKey: Buffer, sealed: Buffer, keepUntil: Date, replacing?: Buffer): Promise<void>;
+  /** A browser's last approved login (sealed), unless it is past its keeping at `now`. */
+  browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined>;
   /**
    * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
    * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
@@ -184,7 +180,7 @@ export interface Store {
   giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
    * Delete flows that expired before `before`, stale rate-limit windows, and code sightings
-   * and organisation logins past their time; returns the flows deleted.
+   * and browser logins past their time; returns the flows deleted.
    */
   purge(before: Date, now: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */

@@ -767,31 +767,35 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       });
     });
 
-    describe('recordLogin, lastLogin and purge', () => {
-      const login = (deliveredAt: Date, clientIp: string) => ({
-        deliveredAt,
-        clientIp,
-        userAgent: 'postiz/2.1.0 (linux)',
-      });
-
-      test('keeps the last login per organisation key, until it expires; purge deletes it after', async () => {
-        const [org, other] = [hashSecret('org-1'), hashSecret('org-2')];
+    describe('recordBrowserLogin, browserLogin and purge', () => {
+      test("keeps a browser's last login until it expires, forgets the one it replaces, and purge deletes it after", async () => {
+        const [first, second, other] = [
+          hashSecret('browser-1'),
+          hashSecret('browser-1b'),
+          hashSecret('browser-2'),
+        ];
         const keep = at(now, 3600 * SECOND);
-        await store.recordLogin(org, login(now, '203.0.113.7'), keep);
-        await store.recordLogin(org, login(at(now, SECOND), '198.51.100.2'), keep);
-        await store.recordLogin(other, login(now, '192.0.2.1'), at(now, 10 * SECOND));
-        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'));
-        assert.deepEqual(await store.lastLogin(other, now), login(now, '192.0.2.1'));
+        await store.recordBrowserLogin(first, Buffer.from('one'), keep);
+        await store.recordBrowserLogin(other, Buffer.from('other'), at(now, 10 * SECOND));
+        // The browser's next login: a new key, and the old key's row gone in the same statement.
+        await store.recordBrowserLogin(second, Buffer.from('two'), keep, first);
+        assert.equal(await store.browserLogin(first, now), undefined, 'the replaced key names nothing');
+        assert.deepEqual(await store.browserLogin(second, now), Buffer.from('two'));
+        assert.deepEqual(
+          await store.browserLogin(other, now),
+          Buffer.from('other'),
+          'other browsers untouched',
+        );
         assert.equal(
-          await store.lastLogin(other, at(now, 10 * SECOND)),
+          await store.browserLogin(other, at(now, 10 * SECOND)),
           undefined,
           'expired: no longer told',
         );
-        assert.equal(await store.lastLogin(hashSecret('org-3'), now), undefined);
+        assert.equal(await store.browserLogin(hashSecret('browser-3'), now), undefined);
 
         await store.purge(now, at(now, 60 * SECOND));
-        assert.equal(await store.lastLogin(other, now), undefined, 'purged');
-        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'), 'kept');
+        assert.equal(await store.browserLogin(other, now), undefined, 'purged');
+        assert.deepEqual(await store.browserLogin(second, now), Buffer.from('two'), 'kept');
       });
     });
 
