@@ -82,7 +82,7 @@ export async function resetStore(store: Store): Promise<void> {
   // Purging everything that "expires" before the far future empties both tables. (A 4-digit
   // year: PGlite cannot send dates past 9999.)
   const far = new Date('9999-12-31T00:00:00Z');
-  await store.purge(far, far);
+  await store.purge(far, far, far);
 }
 
 /** A manual clock: `clock.now()` for the app, `clock.advance(ms)` in tests. */

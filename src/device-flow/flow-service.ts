@@ -17,7 +17,7 @@ import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
 import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import { type PollAnswer, Polls } from './poller.js';
+import { type PollAnswer, Polls, REDELIVERY_GRACE_MS } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
 import { recipientKeyOffThread, seal } from './seal.js';
 
@@ -646,12 +646,17 @@ export class FlowService {
   }
 
   /**
-   * Delete flows past their expiry (and the grace in which they still answer `expired_token`).
+   * Delete flows past their expiry (and the grace in which they still answer `expired_token`),
+   * and delivered flows past their redelivery grace.
    * A flow abandoned while pending is reported `expired` here, once, by whichever instance deleted it.
    */
   async purge(): Promise<number> {
     const now = this.now();
-    const purged = await this.deps.store.purge(new Date(now - EXPIRED_KEPT_MS), new Date(now));
+    const purged = await this.deps.store.purge(
+      new Date(now - EXPIRED_KEPT_MS),
+      new Date(now),
+      new Date(now - REDELIVERY_GRACE_MS),
+    );
     for (const flow of purged)
       if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
     return purged.length;
