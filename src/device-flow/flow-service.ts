@@ -11,7 +11,16 @@ import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
-import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import {
+  codeKey,
+  hashSecret,
+  isCodeText,
+  newDeviceCode,
+  newToken,
+  newUserCode,
+  normalizeUserCode,
+  safeEqual,
+} from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
@@ -126,10 +135,11 @@ const MAX_START_ATTEMPTS = 5;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
- * How long a Postiz code's sighting is kept: codes live 10 minutes at Postiz, so an hour
- * outlives any code by far, clock skew included.
+ * How long a code's sighting is kept: codes live 10 minutes at Postiz and reach the callback
+ * seconds after they are issued, so 15 minutes outlive any code. Every minute kept is space a
+ * flood of junk codes can take (docs/security.md, "How big the record can grow").
  */
-const CODE_KEPT_MS = 60 * 60 * 1000;
+const CODE_KEPT_MS = 15 * 60 * 1000;
 
 /** The device flow. */
 export class FlowService {
@@ -442,18 +452,21 @@ export class FlowService {
    */
   async callback(input: CallbackInput, caller: Caller): Promise<CallbackResult> {
     const { store } = this.deps;
-    const codes = input.code.filter((code) => code !== '');
+    // A code that cannot be one is never exchanged, so it needs no record either.
+    const codes = input.code.filter(isCodeText);
     const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
       await this.refuseCodes(codes, caller, reason, flow, input.subresource);
       throw new PageError(reason);
     };
-    // A repeated parameter is not a callback Postiz sends: refused, every code in it recorded.
+    // A repeated parameter is not a callback Postiz sends: refused, its first and last codes
+    // recorded (a provider appends its own to a registered URL's parameters).
     if (input.state.length > 1 || input.code.length > 1 || input.error.length > 1)
       return refuse('bad_request');
     const [state] = input.state;
     const [code] = codes;
     const [error] = input.error;
-    if (!state || state.length > 256 || (!code && !error)) return refuse('bad_request');
+    if (!state || state.length > 256 || (!code && !error) || codes.length !== input.code.length)
+      return refuse('bad_request');
     const stateHash = hashSecret(state);
     // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
     // browser is here now, and Postiz's code will not come back.
@@ -471,7 +484,7 @@ export class FlowService {
     const now = new Date(this.now());
     if (code && !error) {
       const [sighting] = await this.retrying(() =>
-        store.sightCodes([hashSecret(code)], flow.flowId, now, new Date(now.getTime() + CODE_KEPT_MS)),
+        store.sightCodes([codeKey(code)], flow.flowId, new Date(now.getTime() + CODE_KEPT_MS)),
       );
       if (sighting!.flowId !== flow.flowId) {
         // Seen before at a refused callback, or at another flow's: an injected code. The state
@@ -608,7 +621,9 @@ export class FlowService {
    * Record the codes of a refused callback, so that none is ever exchanged (for any flow, on
    * any instance), unconditionally; then burn at Postiz the first one seen here for the first
    * time, if the request was not a sub-resource fetch and the budgets allow (at most one
-   * upstream call per request). Reported as `code_burned` with what became of it.
+   * upstream call per request). Reported as `code_burned` with what became of it. A callback
+   * carries one code: of repeated ones, only the first and the last are recorded, so a request
+   * never writes more than two rows.
    */
   private async refuseCodes(
     codes: string[],
@@ -618,12 +633,12 @@ export class FlowService {
     subresource: boolean,
   ): Promise<void> {
     if (codes.length === 0) return;
-    const unique = [...new Set(codes)];
+    const unique = [...new Set([codes[0]!, codes.at(-1)!])];
     const now = this.now();
     let sightings: CodeSighting[];
     try {
       sightings = await this.retrying(() =>
-        this.deps.store.sightCodes(unique.map(hashSecret), null, new Date(now), new Date(now + CODE_KEPT_MS)),
+        this.deps.store.sightCodes(unique.map(codeKey), null, new Date(now + CODE_KEPT_MS)),
       );
     } catch (err) {
       // Not recorded (the database stayed unreachable): burning is then all that protects them.

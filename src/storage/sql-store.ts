@@ -309,7 +309,7 @@ export class SqlStore implements Store {
               WHERE expires_at < $1 OR (status = 'delivered' AND delivered_at < $3)
               RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
-            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2),
+            codes AS (DELETE FROM code_sightings WHERE expires_at < $2),
             logins AS (DELETE FROM browser_logins WHERE expires_at < $2)
        SELECT flow_id, status FROM flows`,
       [before, now, deliveredBefore],
@@ -418,25 +418,22 @@ export class SqlStore implements Store {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async sightCodes(
-    codeHashes: Buffer[],
-    flowId: string | null,
-    now: Date,
-    keepUntil: Date,
-  ): Promise<CodeSighting[]> {
-    if (codeHashes.length === 0) return [];
-    // Upserted in hash order, so concurrent statements lock shared rows in the same order and
-    // cannot deadlock. An existing row keeps its flow: only the first sighting decides.
+  async sightCodes(codeKeys: Buffer[], flowId: string | null, keepUntil: Date): Promise<CodeSighting[]> {
+    if (codeKeys.length === 0) return [];
+    // Upserted in key order, so concurrent statements lock shared rows in the same order and
+    // cannot deadlock. An existing row keeps its flow (the update writes back what is there, to
+    // lock and return it); a row this statement inserted has no xmax yet, which is how its
+    // first sighting is told from a later one.
     const rows = await this.db.query(
-      `INSERT INTO postiz_codes AS c (code_hash, flow_id, sightings, first_seen_at, expires_at)
-       SELECT decode(h, 'hex'), $2, 1, $3, $4 FROM unnest($1::text[]) AS u(h) ORDER BY h
-       ON CONFLICT (code_hash) DO UPDATE SET sightings = c.sightings + 1
-       RETURNING encode(code_hash, 'hex') AS hash, flow_id, sightings = 1 AS first`,
-      [codeHashes.map((h) => h.toString('hex')), flowId, now, keepUntil],
+      `INSERT INTO code_sightings AS c (code_key, flow_id, expires_at)
+       SELECT decode(k, 'hex'), $2, $3 FROM unnest($1::text[]) AS u(k) ORDER BY k
+       ON CONFLICT (code_key) DO UPDATE SET flow_id = c.flow_id
+       RETURNING encode(code_key, 'hex') AS key, flow_id, xmax = 0 AS first`,
+      [codeKeys.map((k) => k.toString('hex')), flowId, keepUntil],
     );
-    const byHash = new Map(rows.map((row) => [row.hash as string, row]));
-    return codeHashes.map((h) => {
-      const row = byHash.get(h.toString('hex'))!;
+    const byKey = new Map(rows.map((row) => [row.key as string, row]));
+    return codeKeys.map((k) => {
+      const row = byKey.get(k.toString('hex'))!;
       return { first: row.first === true, flowId: (row.flow_id as string | null) ?? null };
     });
   }

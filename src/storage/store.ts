@@ -53,7 +53,7 @@ export interface NewFlow {
   holder: string | null;
 }
 
-/** What is known of a Postiz code after `sightCodes` recorded one more sighting of it. */
+/** What is known of a provider code after `sightCodes` recorded one more sighting of it. */
 export interface CodeSighting {
   /** Whether this was the first time any instance saw it. */
   first: boolean;
@@ -219,17 +219,12 @@ export interface Store {
   /** Live flows waiting for their user (for the pending-flows gauge). */
   countPending(now: Date): Promise<number>;
   /**
-   * Record one sighting of each Postiz code (by hash; distinct) at a callback, for `flowId`
-   * (an accepted callback) or null (a refused one), in one statement. A code's first sighting
-   * decides its flow for good (kept until `keepUntil`); later ones only count. The sightings
-   * in the order of `codeHashes`.
+   * Record one sighting of each provider code (by its `codeKey`; distinct) at a callback, for
+   * `flowId` (an accepted callback) or null (a refused one), in one statement. A code's first
+   * sighting decides its flow for good (kept until `keepUntil`); later ones change nothing. The
+   * sightings in the order of `codeKeys`.
    */
-  sightCodes(
-    codeHashes: Buffer[],
-    flowId: string | null,
-    now: Date,
-    keepUntil: Date,
-  ): Promise<CodeSighting[]>;
+  sightCodes(codeKeys: Buffer[], flowId: string | null, keepUntil: Date): Promise<CodeSighting[]>;
   /**
    * When `max` live pending flows are reached: end (expire now) the oldest pending flow of the
    * holder with the most, if it holds more than one more than `holder` does, in one statement.

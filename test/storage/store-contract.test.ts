@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { insertFlow, postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
-import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import { codeKey, hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import type { Db } from '../../src/storage/db.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { postgresDb } from '../../src/storage/postgres.js';
 import { SqlStore } from '../../src/storage/sql-store.js';
@@ -747,36 +748,50 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('sightCodes', () => {
-      test('the first sighting decides a code’s flow for good; later ones only count', async () => {
+      test('the first sighting decides a code’s flow for good; later ones change nothing', async () => {
         const [a, b] = [hashSecret('code-a'), hashSecret('code-b')];
         const keep = at(now, 3600 * SECOND);
-        assert.deepEqual(await store.sightCodes([a], 'flow-1', now, keep), [
-          { first: true, flowId: 'flow-1' },
-        ]);
-        assert.deepEqual(await store.sightCodes([b, a], null, now, keep), [
+        assert.deepEqual(await store.sightCodes([a], 'flow-1', keep), [{ first: true, flowId: 'flow-1' }]);
+        assert.deepEqual(await store.sightCodes([b, a], null, keep), [
           { first: true, flowId: null },
           { first: false, flowId: 'flow-1' },
         ]);
-        assert.deepEqual(await store.sightCodes([b], 'flow-2', now, keep), [{ first: false, flowId: null }]);
-        assert.deepEqual(await store.sightCodes([], null, now, keep), []);
+        assert.deepEqual(await store.sightCodes([b], 'flow-2', keep), [{ first: false, flowId: null }]);
+        assert.deepEqual(await store.sightCodes([], null, keep), []);
       });
 
       test('race: the same code at 20 callbacks at once is first at exactly one, and bound to its flow', async () => {
         const code = hashSecret(`race-${now.getTime()}`);
         const keep = at(now, 3600 * SECOND);
-        const results = await all(20, (i) => store.sightCodes([code], `flow-${i}`, now, keep));
+        const results = await all(20, (i) => store.sightCodes([code], `flow-${i}`, keep));
         const firsts = results.filter(([r]) => r!.first);
         assert.equal(firsts.length, 1);
         for (const [r] of results)
           assert.equal(r!.flowId, firsts[0]![0]!.flowId, 'every caller sees the winner');
       });
 
+      test('a sighting takes little room: under 130 bytes of table and index each (docs/security.md)', async () => {
+        const db = (store as unknown as { db: Db }).db;
+        await db.query('TRUNCATE code_sightings');
+        const keep = at(now, 3600 * SECOND);
+        for (let batch = 0; batch < 40; batch++) {
+          const keys = Array.from({ length: 100 }, (_, i) => codeKey(`junk-${batch}-${i}`));
+          await store.sightCodes(keys, null, keep);
+        }
+        const [row] = await db.query(
+          `SELECT pg_total_relation_size('code_sightings')::bigint AS bytes, count(*)::int AS n FROM code_sightings`,
+        );
+        assert.equal(Number(row!.n), 4000);
+        const perRow = Number(row!.bytes) / 4000;
+        assert.ok(perRow < 130, `${perRow.toFixed(0)} bytes per sighting`);
+      });
+
       test('purge forgets sightings past their time, and keeps the others', async () => {
         const [old, fresh] = [hashSecret('old'), hashSecret('fresh')];
-        await store.sightCodes([old], null, now, at(now, 10 * SECOND));
-        await store.sightCodes([fresh], null, now, at(now, 3600 * SECOND));
+        await store.sightCodes([old], null, at(now, 10 * SECOND));
+        await store.sightCodes([fresh], null, at(now, 3600 * SECOND));
         await store.purge(now, at(now, 60 * SECOND), now);
-        assert.deepEqual(await store.sightCodes([old, fresh], 'x', now, at(now, 3600 * SECOND)), [
+        assert.deepEqual(await store.sightCodes([old, fresh], 'x', at(now, 3600 * SECOND)), [
           { first: true, flowId: 'x' },
           { first: false, flowId: null },
         ]);
