@@ -453,7 +453,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'maxPendingFlows',
     env: 'MAX_PENDING_FLOWS',
     description:
-      "Live flows waiting for their user, from all addresses together. When it is full, a new flow takes the place of the oldest flow of the network (IPv4 address, IPv6 /48) holding the most, if that holds at least two more than the newcomer's; otherwise `POST /device/code` answers 503 `temporarily_unavailable` with `Retry-After` saying when the oldest live flow expires. Exact on one instance; with several, it may be passed by what the others start within about a second.",
+      "Live flows waiting for their user, from all addresses together. When it is full, a new flow takes the place of the oldest flow of the network (IPv4 address, IPv6 /48) holding the most among 32 live flows sampled at random, if that network holds more than 10 (an office behind one NAT never loses its flows) and at least two more than the newcomer's; otherwise `POST /device/code` answers 503 `temporarily_unavailable` with `Retry-After` saying when a live flow expires. Exact on one instance; with several, it may be passed by what the others start within about a second ([docs/security.md](docs/security.md#denial-of-service)).",
     default: '100000',
     parse: integer(1, 100000000),
   },

@@ -23,7 +23,7 @@ import {
 } from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
-import { PendingCap } from './pending-cap.js';
+import { OFFICE_FLOWS, PendingCap } from './pending-cap.js';
 import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import { type PollAnswer, Polls, REDELIVERY_GRACE_MS } from './poller.js';
@@ -172,7 +172,7 @@ export class FlowService {
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
-      makeRoom: (holder, now) => deps.store.makeRoom(holder, deps.config.maxPendingFlows, now),
+      makeRoom: (holder, now) => deps.store.makeRoom(holder, now, OFFICE_FLOWS),
       now: this.now,
     });
     this.polls = new Polls({
@@ -237,8 +237,8 @@ export class FlowService {
     }
     const place = await this.cap.reserve(siteKey(caller.ip));
     if (place.full) {
-      // Whoever holds the most holds no more than this caller would: a place frees when the
-      // oldest live flow expires.
+      // Nobody found holds more than an office would (or two more than this caller): a place
+      // frees when the earliest of the live flows sampled expires.
       observer.rateLimited('device_code');
       const retryAfter = place.freeAt
         ? Math.max(1, Math.ceil((place.freeAt.getTime() - now.getTime()) / 1000))

@@ -3,7 +3,7 @@
  * and every state change is a conditional UPDATE/DELETE that only one caller can win.
  */
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
@@ -91,6 +91,64 @@ type StartOutput = { created: boolean; count: RateCount };
  * the limit; per flow its position `n`, its key's count once counted, and whether it was inserted.
  */
 const START_BATCH_SQL = 'SELECT n, hits, window_start, created FROM start_flows($1::jsonb, $2, $3)';
+
+/** Live flows `makeRoom` samples to find who holds the most. */
+const MAKE_ROOM_SAMPLE = 32;
+/**
+ * `makeRoom` counts a network's live flows up to this many: enough to rank hoarders (a network
+ * may start `RATE_LIMIT_FLOW_STARTS`, 30 by default, per window), and a bound on the work.
+ */
+const MAKE_ROOM_COUNT_CAP = 1000;
+
+/**
+ * `makeRoom`, in one statement: $1 the newcomer's network, $2 now, $3 the most a network may
+ * hold and never be displaced, $4 a random point on the primary key, $5 the sample size, $6 the
+ * count cap. A sample of live pending flows, read along the primary key (a SHA-256, so uniformly
+ * random) from $4 on, wrapping round; the networks holding them, each counted through the
+ * partial index of pending flows by network (migrations/013); the one holding the most, if it
+ * holds more than $3 and at least two more than the newcomer's, gives up its oldest flow
+ * (expired now). SKIP LOCKED: concurrent newcomers each take a different flow.
+ */
+const MAKE_ROOM_SQL = `WITH sample AS (
+    SELECT holder, expires_at FROM (
+      (SELECT holder, expires_at FROM device_requests
+       WHERE device_code_hash >= $4 AND status = 'pending' AND expires_at > $2
+       ORDER BY device_code_hash LIMIT $5)
+      UNION ALL
+      (SELECT holder, expires_at FROM device_requests
+       WHERE device_code_hash < $4 AND status = 'pending' AND expires_at > $2
+       ORDER BY device_code_hash LIMIT $5)
+    ) AS s LIMIT $5
+  ),
+  held AS (
+    SELECT c.holder, (
+      SELECT count(*) FROM (
+        SELECT 1 FROM device_requests d
+        WHERE d.holder = c.holder AND d.status = 'pending' AND d.expires_at > $2 LIMIT $6
+      ) AS n
+    )::int AS n
+    FROM (SELECT DISTINCT holder FROM sample WHERE holder IS NOT NULL) AS c
+  ),
+  top AS (SELECT holder, n FROM held ORDER BY n DESC, holder LIMIT 1),
+  mine AS (
+    SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM device_requests
+      WHERE holder = $1 AND status = 'pending' AND expires_at > $2 LIMIT $6
+    ) AS m
+  ),
+  victim AS (
+    SELECT device_code_hash FROM device_requests
+    WHERE holder = (SELECT holder FROM top) AND status = 'pending' AND expires_at > $2
+      AND (SELECT n FROM top) > $3 AND (SELECT n FROM top) >= (SELECT n FROM mine) + 2
+    ORDER BY created_at LIMIT 1
+    FOR UPDATE SKIP LOCKED
+  ),
+  displaced AS (
+    UPDATE device_requests AS d SET expires_at = $2 FROM victim
+    WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
+    RETURNING d.flow_id
+  )
+  SELECT (SELECT min(expires_at) FROM sample) AS free_at, (SELECT flow_id FROM displaced) AS displaced`;
 
 export interface SqlStoreOptions {
   /** Batches of flow starts in flight at once (default: 2 on PostgreSQL, 1 on PGlite's one connection). */
@@ -438,44 +496,17 @@ export class SqlStore implements Store {
     });
   }
 
-  async makeRoom(holder: string, max: number, now: Date): Promise<Room> {
-    // One statement: count the live flows, and when they fill the cap, end the oldest flow of
-    // the holder with the most if it holds at least two more than `holder` (so a newcomer
-    // always gets in while anyone hoards, and two holders never trade places back and forth).
-    // SKIP LOCKED: concurrent starts each take a different flow.
-    const rows = await this.db.query(
-      `WITH live AS (
-         SELECT holder, expires_at FROM device_requests WHERE status = 'pending' AND expires_at > $2
-       ),
-       counts AS (
-         SELECT count(*)::int AS total, min(expires_at) AS free_at,
-           count(*) FILTER (WHERE holder = $1)::int AS mine
-         FROM live
-       ),
-       top AS (
-         SELECT holder, count(*)::int AS n FROM live WHERE holder IS NOT NULL
-         GROUP BY holder ORDER BY n DESC, holder LIMIT 1
-       ),
-       victim AS (
-         SELECT device_code_hash FROM device_requests
-         WHERE holder = (SELECT holder FROM top) AND status = 'pending' AND expires_at > $2
-           AND (SELECT total FROM counts) >= $3
-           AND (SELECT n FROM top) >= (SELECT mine FROM counts) + 2
-         ORDER BY created_at LIMIT 1
-         FOR UPDATE SKIP LOCKED
-       ),
-       displaced AS (
-         UPDATE device_requests AS d SET expires_at = $2 FROM victim
-         WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
-         RETURNING d.flow_id
-       )
-       SELECT (SELECT total FROM counts) AS total, (SELECT free_at FROM counts) AS free_at,
-         (SELECT flow_id FROM displaced) AS displaced`,
-      [holder, now, max],
-    );
+  async makeRoom(holder: string, now: Date, spare: number): Promise<Room> {
+    const rows = await this.db.query(MAKE_ROOM_SQL, [
+      holder,
+      now,
+      spare,
+      randomBytes(32),
+      MAKE_ROOM_SAMPLE,
+      MAKE_ROOM_COUNT_CAP,
+    ]);
     const row = rows[0]!;
     return {
-      live: Number(row.total),
       ...(row.displaced ? { displaced: row.displaced as string } : {}),
       ...(row.free_at ? { freeAt: date(row.free_at) } : {}),
     };

@@ -61,13 +61,11 @@ export interface CodeSighting {
   flowId: string | null;
 }
 
-/** What `makeRoom` found, and did, when the cap on live flows is reached. */
+/** What `makeRoom` did, when the cap on live flows is reached. */
 export interface Room {
-  /** Live pending flows, before any displacement. */
-  live: number;
   /** The flow that was ended to make room, if one was. */
   displaced?: string;
-  /** When the earliest live flow expires (a place is sure to be free then); absent when none is live. */
+  /** When the earliest of the live flows it sampled expires (a place is sure to be free then). */
   freeAt?: Date;
 }
 
@@ -226,10 +224,12 @@ export interface Store {
    */
   sightCodes(codeKeys: Buffer[], flowId: string | null, keepUntil: Date): Promise<CodeSighting[]>;
   /**
-   * When `max` live pending flows are reached: end (expire now) the oldest pending flow of the
-   * holder with the most, if it holds more than one more than `holder` does, in one statement.
+   * When the cap on live flows is reached: among the networks holding the flows of a random
+   * sample of live pending flows, take the one holding the most; if it holds more than `spare`
+   * and at least two more than `holder` does, end (expire now) its oldest pending flow. One
+   * statement, whose work grows with the log of the number of flows, not with it.
    */
-  makeRoom(holder: string, max: number, now: Date): Promise<Room>;
+  makeRoom(holder: string, now: Date, spare: number): Promise<Room>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

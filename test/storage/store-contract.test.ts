@@ -831,24 +831,29 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('makeRoom', () => {
-      test('below the cap it ends nothing; when full, the oldest flow of the biggest holder, if it holds 2 more', async () => {
+      test('ends the oldest flow of the network holding the most, if it holds more than the spared number and 2 more than the newcomer', async () => {
         const hoarder = [];
         for (let i = 0; i < 3; i++)
           hoarder.push(await created({ holder: 'a', createdAt: at(now, i * SECOND) }));
         await created({ holder: 'b' });
-        assert.deepEqual(await store.makeRoom('c', 10, now), { live: 4, freeAt: hoarder[0]!.expiresAt });
-        const room = await store.makeRoom('c', 4, now);
+        assert.deepEqual(
+          await store.makeRoom('c', now, 3),
+          { freeAt: hoarder[0]!.expiresAt },
+          'a holds 3: spared',
+        );
+        const room = await store.makeRoom('c', now, 2);
         assert.equal(room.displaced, hoarder[0]!.flowId, 'the oldest of the biggest holder');
         assert.equal((await store.findByFlowId(hoarder[0]!.flowId))?.expiresAt.getTime(), now.getTime());
         assert.equal(await store.countPending(now), 3);
         // Holder a now holds 2, b holds 1: a newcomer of b's takes nothing from a (2 < 1 + 2).
-        assert.equal((await store.makeRoom('b', 3, now)).displaced, undefined);
-        assert.equal((await store.makeRoom('c', 3, now)).displaced, hoarder[1]!.flowId);
+        assert.equal((await store.makeRoom('b', now, 0)).displaced, undefined);
+        assert.equal((await store.makeRoom('c', now, 0)).displaced, hoarder[1]!.flowId);
+        assert.equal((await store.makeRoom('c', now, 1)).displaced, undefined, 'a holds 1: spared');
       });
 
       test('race: 10 newcomers at a full cap each end a different flow', async () => {
         for (let i = 0; i < 20; i++) await created({ holder: 'hoarder', createdAt: at(now, i * SECOND) });
-        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, 20, now));
+        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, now, 0));
         const displaced = rooms.map((r) => r.displaced).filter((d) => d !== undefined);
         assert.equal(new Set(displaced).size, displaced.length, 'never the same flow twice');
         assert.equal(await store.countPending(now), 20 - displaced.length);
