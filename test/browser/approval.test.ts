@@ -103,7 +103,7 @@ describe('approving in a real browser', { skip: browserSkipReason() }, () => {
         // What approving ended: Postiz's rule, or the earlier login itself when one is known.
         assert.match(
           (await page.locator('main').textContent()) ?? '',
-          /one CLI login per account|This login replaced the CLI login of .+, which no longer works/,
+          /one CLI login per person and organisation/,
         );
         assert.equal(await overflowsSideways(page), false);
         await screenshot(page, `${size}-4-success`);

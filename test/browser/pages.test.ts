@@ -188,11 +188,11 @@ describe('every page, in both colour schemes', { skip: browserSkipReason() }, ()
         const again = await startFlow(server, HERE);
         await page.goto(again.verification_uri_complete);
         await continueButton(page).click();
-        await page.getByText(/this ends its CLI login of/).waitFor();
+        await page.getByText(/The last CLI login approved in this browser/).waitFor();
         await check(page, 'confirm-replaces');
         await page.getByRole('button', { name: 'Continue to Postiz' }).click();
         await page.getByRole('button', { name: 'Authorize' }).click();
-        await page.getByText(/This login replaced the CLI login of/).waitFor();
+        await page.getByText(/If you approved with the same Postiz account as the last CLI login/).waitFor();
         await check(page, 'approved-replaced');
 
         // From another network with the code in the link: the code must be typed.
