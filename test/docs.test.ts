@@ -11,6 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
+import {
+  BURN_RESULTS,
+  FLOW_OUTCOMES,
+  POLL_RESULTS,
+  RATE_LIMITED_ROUTES,
+  TOKEN_CHECK_RESULTS,
+  UPSTREAM_STATUSES,
+} from '../src/metrics.js';
+import { DATABASE_ERROR_KINDS } from '../src/observability.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -233,4 +242,31 @@ describe('TRUST_PROXY as docs/deploy.md describes it', () => {
     // src/app.ts turns the count into proxy-addr's function form.
     assert.equal(await recordedAddress(t, '1'), '203.0.113.7');
   });
+});
+
+describe("docs/deploy.md's metrics table", () => {
+  const deploy = read('docs/deploy.md');
+  /** The table row of a metric, found by its name and label. */
+  const row = (name: string): string => {
+    const line = deploy.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${name}`));
+    assert.ok(line, `docs/deploy.md has a row for ${name}`);
+    return line;
+  };
+
+  const labelled: [string, readonly string[]][] = [
+    ['postiz_cli_auth_flows_finished_total{outcome}', FLOW_OUTCOMES],
+    ['postiz_cli_auth_polls_total{result}', POLL_RESULTS],
+    ['postiz_cli_auth_upstream_requests_total{status}', UPSTREAM_STATUSES],
+    ['postiz_cli_auth_rate_limited_total{route}', RATE_LIMITED_ROUTES],
+    ['postiz_cli_auth_token_checks_total{result}', TOKEN_CHECK_RESULTS],
+    ['postiz_cli_auth_codes_burned_total{result}', BURN_RESULTS],
+    ['postiz_cli_auth_database_errors_total{kind}', DATABASE_ERROR_KINDS],
+  ];
+  for (const [name, values] of labelled) {
+    test(`names every label value ${name} starts with at 0`, () => {
+      const line = row(name);
+      const missing = values.filter((value) => !line.includes(`\`${value}\``));
+      assert.deepEqual(missing, [], `${name}: values not in its row`);
+    });
+  }
 });
