@@ -6,6 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { BurnResult } from './device-flow/code-burner.js';
 import type { FlowObserver } from './device-flow/events.js';
 import { DATABASE_ERROR_KINDS } from './observability.js';
+import type { CredentialsState } from './postiz/credentials.js';
 import type { Reachability } from './postiz/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
 
@@ -106,6 +107,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   buildInfo: Gauge<'version' | 'commit' | 'node'>;
   postizReachable: Gauge;
+  postizCredentialsValid: Gauge;
   databaseErrors: Counter<'kind'>;
   approvalToToken: Histogram;
 }
@@ -118,6 +120,8 @@ export function createMetrics(options: {
   defaultMetrics?: boolean;
   /** Whether Postiz answered its last check (`postiz_cli_auth_postiz_reachable`). */
   postizState?: () => Reachability;
+  /** Whether Postiz accepts our OAuth credentials (`postiz_cli_auth_postiz_credentials_valid`). */
+  credentialsState?: () => CredentialsState;
   /** What `postiz_cli_auth_build_info` says (default: this build). */
   build?: BuildInfo;
 }): Metrics {
@@ -156,6 +160,15 @@ export function createMetrics(options: {
       collect() {
         const state = options.postizState?.() ?? 'unknown';
         this.set(state === 'reachable' ? 1 : state === 'unreachable' ? 0 : Number.NaN);
+      },
+    }),
+    postizCredentialsValid: new Gauge({
+      name: 'postiz_cli_auth_postiz_credentials_valid',
+      help: "Whether Postiz accepted this server's OAuth credentials at the last exchange, a junk-code check or a login (1), or refused them (0: POSTIZ_OAUTH_CLIENT_ID or POSTIZ_OAUTH_CLIENT_SECRET is wrong, every login fails); NaN before Postiz has answered one.",
+      registers,
+      collect() {
+        const state = options.credentialsState?.() ?? 'unknown';
+        this.set(state === 'accepted' ? 1 : state === 'refused' ? 0 : Number.NaN);
       },
     }),
     registry,

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
+import { readiness } from '../src/http/schemas.js';
 import {
   BURN_RESULTS,
   FLOW_OUTCOMES,
@@ -20,6 +21,7 @@ import {
   UPSTREAM_STATUSES,
 } from '../src/metrics.js';
 import { DATABASE_ERROR_KINDS } from '../src/observability.js';
+import { CREDENTIALS_CHECK_EVERY_MS } from '../src/postiz/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -269,4 +271,22 @@ describe("docs/deploy.md's metrics table", () => {
       assert.deepEqual(missing, [], `${name}: values not in its row`);
     });
   }
+});
+
+describe('the OAuth credentials check as the docs describe it', () => {
+  const minutes = CREDENTIALS_CHECK_EVERY_MS / 60_000;
+  for (const file of ['README.md', 'docs/deploy.md', 'docs/postiz.md']) {
+    test(`${file}: checked every ${minutes} minutes`, () => {
+      assert.match(read(file), new RegExp(`at start-up and every ${minutes} minutes`, 'i'));
+    });
+  }
+
+  test("README and docs/deploy.md name every value of /ready's postiz", () => {
+    const values = (readiness.properties.postiz as { enum: readonly string[] }).enum;
+    for (const file of ['README.md', 'docs/deploy.md']) {
+      const text = read(file);
+      const missing = values.filter((value) => !text.includes(`\`${value}\``));
+      assert.deepEqual(missing, [], `${file} leaves out`);
+    }
+  });
 });

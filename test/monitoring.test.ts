@@ -71,6 +71,7 @@ test('every metric the dashboard and the alert rules query is on /metrics', asyn
     'postiz_cli_auth_http_request_duration_seconds_count',
     'postiz_cli_auth_approval_to_token_seconds_bucket',
     'postiz_cli_auth_postiz_reachable',
+    'postiz_cli_auth_postiz_credentials_valid',
   ]) {
     assert.ok(used.has(name), `the dashboard or the rules use ${name}`);
   }
