@@ -9,9 +9,17 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { build, sharedPglite, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../harness/build.js';
+import {
+  build,
+  sharedPglite,
+  TEST_CLIENT_ID,
+  TEST_CLIENT_SECRET,
+  testConfig,
+  testStandIn,
+} from '../../harness/build.js';
 import { pathOf, walkToCallback } from '../../harness/inject-browser.js';
-import { captureLog, metric } from '../../harness/observe.js';
+import { captureLog, metric, metricReaches } from '../../harness/observe.js';
+import { startServer } from '../../src/server.js';
 import type { Store } from '../../src/storage/store.js';
 
 const WRONG_SECRET = 'pcs_wrong000000000000000000000000000000000000000000';
@@ -142,4 +150,27 @@ test('the check sends a fresh junk code shaped like a Postiz code, never logged,
     assert.ok(!raw.join('').includes(String(sent.code)), 'the junk code reached the log');
   }
   assert.notEqual(first.code, second.code, 'each check draws a new code');
+});
+
+test('a started server checks at start-up, without a login: a wrong secret is on /ready and the metric', async (t) => {
+  const standIn = testStandIn('http://127.0.0.1:3111');
+  const postizUrl = await standIn.listen();
+  t.after(() => standIn.close());
+  const { logger, lines } = captureLog();
+  const server = await startServer(
+    testConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      POSTIZ_API_URL: postizUrl,
+      POSTIZ_FRONTEND_URL: postizUrl,
+      POSTIZ_OAUTH_CLIENT_SECRET: WRONG_SECRET,
+    }),
+    { logger, store: await sharedPglite() },
+  );
+  t.after(() => server.close());
+  await metricReaches(server.url, VALID, 0);
+  const ready = await fetch(`${server.url}/ready`);
+  assert.equal(ready.status, 200);
+  assert.equal(((await ready.json()) as { postiz: string }).postiz, 'misconfigured');
+  assert.equal(credentialLines(lines).length, 1);
 });
