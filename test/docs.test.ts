@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEMO_HOME_PREFIX } from '../demo/demo.js';
 import { build } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
@@ -288,5 +289,15 @@ describe('the OAuth credentials check as the docs describe it', () => {
       const missing = values.filter((value) => !text.includes(`\`${value}\``));
       assert.deepEqual(missing, [], `${file} leaves out`);
     }
+  });
+});
+
+describe("the README's demo section", () => {
+  test('prints the command the demo prints: a temporary HOME, then the line scripts rely on', () => {
+    assert.ok(
+      README.includes(
+        `HOME=/tmp/${DEMO_HOME_PREFIX}XXXXXX POSTIZ_AUTH_SERVER=http://localhost:3111 npx postiz auth:login`,
+      ),
+    );
   });
 });
