@@ -3,6 +3,8 @@
  * `postiz-cli-auth [serve|demo|migrate] [--help|--version]`: the binary. Settings come from
  * the environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
  */
+// First: on an unsupported Node.js, one clear line before anything else can fail.
+import './require-node.js';
 import { parseArgs } from './cli-args.js';
 import { ConfigError, describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
 import { loopbackServerUrlWarning } from './guardrails.js';

@@ -301,3 +301,9 @@ describe("the README's demo section", () => {
     );
   });
 });
+
+test('the README says how an older Node.js is refused, as .npmrc and src/node-version.ts do it', () => {
+  assert.match(README, /`engine-strict=true` in `\.npmrc`/);
+  assert.match(read('.npmrc'), /^engine-strict=true$/m);
+  assert.match(README, /prints one line naming the running and the required\s+version, and exits 1/);
+});
