@@ -326,7 +326,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'loginHistoryDays',
     env: 'LOGIN_HISTORY_DAYS',
     description:
-      "How long the last login delivered for each Postiz organisation is kept (when, the device's address, what it said it is; the organisation only as a keyed hash), so that the next login says which one it replaced (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
+      "How long the last CLI login approved in each browser is kept (when, the device's address, what it said it is, the organisation; sealed under a secret only that browser holds, drawn anew at each login), so that the browser's next login says which one it may end; no other browser is ever shown it (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
     default: '90',
     parse: integer(0, 3650),
   },
@@ -362,7 +362,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'userCodeGlobalAttempts',
     env: 'RATE_LIMIT_USER_CODE_GLOBAL',
     description:
-      "Wrong user codes allowed from all addresses together per window. Past it, addresses that already guessed wrong in the window are refused until it ends; an address's first attempt is always looked up, so others' guessing never stops a user typing the right code (right codes do not count). IPv6 addresses count per /64, and each /48 gets ten times `RATE_LIMIT_USER_CODE_ATTEMPTS`.",
+      "Wrong user codes allowed from all addresses together per window. Past it, addresses that made four attempts in the window are refused until it ends; an address's first four attempts are always looked up, so others' guessing never stops a user typing the right code, even after a few typos (right codes do not count). IPv6 addresses count per /64, and each /48 gets ten times `RATE_LIMIT_USER_CODE_ATTEMPTS`.",
     default: '1000',
     parse: integer(1, 10000000),
   },

@@ -7,17 +7,17 @@
 import type { Config } from '../config.js';
 import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
-import type { CodeSighting, Flow, OrgLogin, RateRule, Store } from '../storage/store.js';
+import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
+import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
 import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
-import { LoginHistory } from './login-history.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { PendingCap } from './pending-cap.js';
 import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import { type PollAnswer, Polls } from './poller.js';
+import { type PollAnswer, Polls, REDELIVERY_GRACE_MS } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
 import { recipientKeyOffThread, seal } from './seal.js';
 
@@ -65,8 +65,8 @@ export type ConfirmStep = 'confirm' | 'type_code' | 'blocked';
 export interface Confirmation {
   network: NetworkMatch;
   step: ConfirmStep;
-  /** The last login delivered for the organisation this browser last logged in to, if any is kept. */
-  replaces: OrgLogin | undefined;
+  /** The last CLI login approved in this browser, if one is kept. */
+  replaces: BrowserLogin | undefined;
 }
 
 /** How a flow ended in the browser, at the callback. */
@@ -78,12 +78,18 @@ export interface CallbackResult {
   flow: Flow;
   /** The organisation Postiz authorised (its id), when Postiz said. */
   organizationId?: string;
-  /** Its key in the login history, in hex (the browser keeps it, to be told next time what it would end). */
-  organizationKey?: string;
   /** For an approval: whether Postiz's public API took the new token (`unchecked`: it could not be asked). */
   check?: 'working' | 'unchecked';
-  /** For an approval: the login it replaced (which stopped working), if one is kept. */
-  replaced?: OrgLogin;
+  /**
+   * For an approval: the last CLI login approved before in this browser, when it was for the
+   * same organisation (Postiz ended it if the same person approved both).
+   */
+  replaced?: BrowserLogin;
+  /**
+   * For an approval: the browser's new login secret (a cookie), under which this login is now
+   * kept; the one it sent no longer names anything. Absent when logins are not kept.
+   */
+  loginSecret?: string;
 }
 
 /**
@@ -105,6 +111,8 @@ export interface CallbackInput {
   error: string[];
   /** The binding secret this browser holds for a flow. */
   bindingOf: BindingOf;
+  /** The secret under which this browser's last approved login is kept (its cookie), if any. */
+  loginSecret: string | undefined;
   /**
    * The browser fetched it as a sub-resource (`Sec-Fetch-Dest` other than `document`: an
    * image, a frame, a script), which a Postiz redirect never is.
@@ -131,7 +139,7 @@ export class FlowService {
   private readonly redirectUri: string;
   private readonly burner: CodeBurner;
   private readonly cap: PendingCap;
-  private readonly logins: LoginHistory;
+  private readonly logins: BrowserLogins;
   private readonly events: FlowEvents;
   private readonly polls: Polls;
 
@@ -146,9 +154,8 @@ export class FlowService {
       now: this.now,
     });
     this.pending = new PendingCache({ store: deps.store, observer: deps.observer, now: this.now });
-    this.logins = new LoginHistory({
+    this.logins = new BrowserLogins({
       store: deps.store,
-      clientSecret: deps.config.clientSecret,
       days: deps.config.loginHistoryDays,
       now: this.now,
     });
@@ -163,7 +170,6 @@ export class FlowService {
       store: deps.store,
       limits: deps.limits,
       pending: this.pending,
-      logins: this.logins,
       events: this.events,
       now: this.now,
     });
@@ -331,22 +337,31 @@ export class FlowService {
    * What the confirmation page of `flow` must be, for this browser: the device's network
    * compared with the browser's, what `CROSS_NETWORK_POLICY` asks (a code that came in the link,
    * `fromLink`, is not enough from another network under `type-code`; RFC 8628 §5.4 and the
-   * cross-device BCP), and the login approving would end, for the organisation whose key the
-   * browser kept from its last login here (`organizationKey`, hex).
+   * cross-device BCP), and the last CLI login approved in this browser, which approving may
+   * end (the browser's `loginSecret` names it; `browser-logins.ts`).
    */
   async confirmation(
     flow: Flow,
     caller: Caller,
     fromLink: boolean,
-    organizationKey: string | undefined,
+    loginSecret: string | undefined,
   ): Promise<Confirmation> {
     const network = networkMatch(flow.clientIp, caller.ip);
-    const replaces = LoginHistory.isKeyHex(organizationKey)
-      ? await this.logins
-          .last(Buffer.from(organizationKey, 'hex'))
-          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
-      : undefined;
-    return { network, step: this.confirmStep(network, fromLink), replaces: replaces ?? undefined };
+    return {
+      network,
+      step: this.confirmStep(network, fromLink),
+      replaces: await this.lastLogin(loginSecret),
+    };
+  }
+
+  /** The last CLI login approved in the browser holding `loginSecret`; a database failure only costs the mention. */
+  private async lastLogin(loginSecret: string | undefined): Promise<BrowserLogin | undefined> {
+    try {
+      return await this.logins.last(loginSecret);
+    } catch (err) {
+      this.deps.observer.trouble('could not read the login history', err);
+      return undefined;
+    }
   }
 
   private confirmStep(network: NetworkMatch, fromLink: boolean): ConfirmStep {
@@ -508,7 +523,6 @@ export class FlowService {
       throw new PageError(reason, { flowId: flow.flowId });
     }
     const organizationId = token.organizationId;
-    const organizationKey = organizationId ? this.logins.keyOf(organizationId).toString('hex') : undefined;
     const check = await this.checkToken(token.accessToken, flow, caller);
     if (check === 'no_subscription' || check === 'token_refused') {
       // Credentials that every API call would refuse are not handed over: the CLI is told why,
@@ -516,7 +530,7 @@ export class FlowService {
       await this.retrying(() => store.deny(flow.flowId, check, new Date(this.now())));
       this.changed(flow);
       this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
-      return { outcome: check, flow, organizationId, organizationKey };
+      return { outcome: check, flow, organizationId };
     }
     const sealed = seal(
       JSON.stringify({ access_token: token.accessToken, organization_id: organizationId }),
@@ -532,19 +546,40 @@ export class FlowService {
     }
     this.changed(flow);
     this.event('approved', flow.flowId, caller, { organizationId });
-    const replaced = organizationKey
-      ? await this.logins
-          .last(Buffer.from(organizationKey, 'hex'))
-          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
-      : undefined;
-    return {
-      outcome: 'approved',
-      flow: approved,
-      organizationId,
-      organizationKey,
-      check,
-      replaced: replaced ?? undefined,
-    };
+    const { replaced, loginSecret } = await this.rememberLogin(flow, organizationId, input.loginSecret);
+    return { outcome: 'approved', flow: approved, organizationId, check, replaced, loginSecret };
+  }
+
+  /**
+   * Keep this approval as the last CLI login of the approving browser, under a new secret (the
+   * old one is forgotten): the new secret, and the login it followed when that was for the same
+   * organisation. A database failure costs only the mention, never the login.
+   */
+  private async rememberLogin(
+    flow: Flow,
+    organizationId: string | undefined,
+    previousSecret: string | undefined,
+  ): Promise<{ replaced?: BrowserLogin; loginSecret?: string }> {
+    const previous = await this.lastLogin(previousSecret);
+    const replaced =
+      previous && organizationId !== undefined && previous.organization.id === organizationId
+        ? previous
+        : undefined;
+    try {
+      const loginSecret = await this.logins.record(
+        {
+          approvedAt: new Date(this.now()),
+          clientIp: flow.clientIp,
+          userAgent: flow.userAgent,
+          organization: { id: organizationId },
+        },
+        previousSecret,
+      );
+      return { ...(replaced ? { replaced } : {}), ...(loginSecret ? { loginSecret } : {}) };
+    } catch (err) {
+      this.deps.observer.trouble('could not record the login in the login history', err);
+      return replaced ? { replaced } : {};
+    }
   }
 
   /**
@@ -611,12 +646,17 @@ export class FlowService {
   }
 
   /**
-   * Delete flows past their expiry (and the grace in which they still answer `expired_token`).
+   * Delete flows past their expiry (and the grace in which they still answer `expired_token`),
+   * and delivered flows past their redelivery grace.
    * A flow abandoned while pending is reported `expired` here, once, by whichever instance deleted it.
    */
   async purge(): Promise<number> {
     const now = this.now();
-    const purged = await this.deps.store.purge(new Date(now - EXPIRED_KEPT_MS), new Date(now));
+    const purged = await this.deps.store.purge(
+      new Date(now - EXPIRED_KEPT_MS),
+      new Date(now),
+      new Date(now - REDELIVERY_GRACE_MS),
+    );
     for (const flow of purged)
       if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
     return purged.length;

@@ -4,10 +4,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
+import type { BrowserLogin } from '../device-flow/browser-logins.js';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
-import type { OrgLogin } from '../storage/store.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
 import { describeAge, describeUserAgent, describeWhen } from '../views/user-agent.js';
@@ -65,11 +65,11 @@ export function verifyRoutes(
   });
 
   /** A login as the pages tell it: when (in the page's language, UTC), the address, the device. */
-  const describeLogin = (login: OrgLogin | undefined, lang: string): LoginDescription | undefined => {
+  const describeLogin = (login: BrowserLogin | undefined, lang: string): LoginDescription | undefined => {
     if (!login) return undefined;
     const t = translator(lang);
     return {
-      when: describeWhen(login.deliveredAt, lang),
+      when: describeWhen(login.approvedAt, lang),
       address: login.clientIp ?? t('confirm.address_unknown'),
       device: describeUserAgent(login.userAgent, t),
     };
@@ -93,7 +93,7 @@ export function verifyRoutes(
       found.flow,
       callerOf(request, reply),
       fromLink,
-      request.cookies[browser.organizationCookie],
+      request.cookies[browser.loginCookie],
     );
     if (step.step === 'blocked') throw new PageError('cross_network');
     const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
@@ -189,15 +189,15 @@ export function verifyRoutes(
         code: values(query.code),
         error: values(query.error),
         bindingOf: browser.bindingsOf(request),
+        loginSecret: request.cookies[browser.loginCookie],
         subresource: typeof dest === 'string' && dest !== 'document',
       },
       callerOf(request, reply),
     );
     const ctx = browser.context(request, reply);
-    // The browser keeps the organisation's key, so that its next confirmation page can name
-    // the login approving would end.
-    if (result.outcome === 'approved' && result.organizationKey)
-      browser.rememberOrganization(reply, result.organizationKey);
+    // The browser keeps the secret naming this login, so that its next confirmation page can
+    // name the login approving may end; nobody else can.
+    if (result.loginSecret) browser.rememberLogin(request, reply, result.loginSecret);
     return sendPage(
       reply,
       200,

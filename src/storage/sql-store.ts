@@ -16,13 +16,13 @@ import type {
   FlowStatus,
   FlowSubscriber,
   NewFlow,
-  OrgLogin,
   PollRecord,
   PurgedFlow,
   RateCount,
   RateRule,
   Room,
   Store,
+  TokenClaim,
 } from './store.js';
 
 /** The columns that make a `Flow`, optionally qualified by a table alias. */
@@ -274,41 +274,45 @@ export class SqlStore implements Store {
     };
   }
 
-  async claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined> {
+  async claimToken(deviceCodeHash: Buffer, now: Date, graceMs: number): Promise<TokenClaim | undefined> {
+    // The row is read under FOR UPDATE in the same statement, so concurrent claims on any number
+    // of instances are serialized and each sees whether one before it delivered already.
     const rows = await this.db.query(
-      `UPDATE device_requests SET status = 'delivered'
-       WHERE device_code_hash = $1 AND status = 'approved' RETURNING sealed_token`,
-      [deviceCodeHash],
+      `UPDATE device_requests AS d SET status = 'delivered', delivered_at = COALESCE(o.delivered_at, $2)
+       FROM (SELECT device_code_hash, delivered_at FROM device_requests WHERE device_code_hash = $1 FOR UPDATE) AS o
+       WHERE d.device_code_hash = o.device_code_hash
+         AND (d.status = 'approved'
+           OR (d.status = 'delivered' AND d.delivered_at > $2::timestamptz - $3::int * interval '1 millisecond'))
+       RETURNING d.sealed_token, o.delivered_at IS NULL AS first`,
+      [deviceCodeHash, now, graceMs],
     );
-    return rows[0] ? bytes(rows[0].sealed_token) : undefined;
-  }
-
-  async finishDelivery(deviceCodeHash: Buffer): Promise<void> {
-    await this.db.query(`DELETE FROM device_requests WHERE device_code_hash = $1 AND status = 'delivered'`, [
-      deviceCodeHash,
-    ]);
+    const row = rows[0];
+    return row ? { sealed: bytes(row.sealed_token), first: row.first === true } : undefined;
   }
 
   async giveBack(deviceCodeHash: Buffer): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE device_requests SET status = 'approved'
+      `UPDATE device_requests SET status = 'approved', delivered_at = NULL
        WHERE device_code_hash = $1 AND status = 'delivered' RETURNING flow_id`,
       [deviceCodeHash],
     );
     return rows.length === 1;
   }
 
-  async purge(before: Date, now: Date): Promise<PurgedFlow[]> {
+  async purge(before: Date, now: Date, deliveredBefore: Date): Promise<PurgedFlow[]> {
     // One statement, so several instances purging at once simply share the work, and each
     // deleted flow is reported by exactly one of them. The other DELETEs run to completion
     // whether or not anything reads them (PostgreSQL's rule for data-modifying WITH).
     const rows = await this.db.query(
-      `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
+      `WITH flows AS (
+              DELETE FROM device_requests
+              WHERE expires_at < $1 OR (status = 'delivered' AND delivered_at < $3)
+              RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
             codes AS (DELETE FROM postiz_codes WHERE expires_at < $2),
-            logins AS (DELETE FROM org_logins WHERE expires_at < $2)
+            logins AS (DELETE FROM browser_logins WHERE expires_at < $2)
        SELECT flow_id, status FROM flows`,
-      [before, now],
+      [before, now, deliveredBefore],
     );
     return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
   }
@@ -480,29 +484,25 @@ export class SqlStore implements Store {
     };
   }
 
-  async recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void> {
+  async recordBrowserLogin(
+    browserKey: Buffer,
+    sealed: Buffer,
+    keepUntil: Date,
+    replacing?: Buffer,
+  ): Promise<void> {
     await this.db.query(
-      `INSERT INTO org_logins (org_key, delivered_at, client_ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (org_key) DO UPDATE SET delivered_at = EXCLUDED.delivered_at,
-         client_ip = EXCLUDED.client_ip, user_agent = EXCLUDED.user_agent, expires_at = EXCLUDED.expires_at`,
-      [orgKey, login.deliveredAt, login.clientIp, login.userAgent, keepUntil],
+      `WITH gone AS (DELETE FROM browser_logins WHERE browser_key = $4)
+       INSERT INTO browser_logins (browser_key, sealed, expires_at) VALUES ($1, $2, $3)`,
+      [browserKey, sealed, keepUntil, replacing ?? null],
     );
   }
 
-  async lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined> {
+  async browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined> {
     const rows = await this.db.query(
-      'SELECT delivered_at, client_ip, user_agent FROM org_logins WHERE org_key = $1 AND expires_at > $2',
-      [orgKey, now],
+      'SELECT sealed FROM browser_logins WHERE browser_key = $1 AND expires_at > $2',
+      [browserKey, now],
     );
-    const row = rows[0];
-    return row
-      ? {
-          deliveredAt: date(row.delivered_at),
-          clientIp: (row.client_ip as string | null) ?? null,
-          userAgent: (row.user_agent as string | null) ?? null,
-        }
-      : undefined;
+    return rows[0] ? bytes(rows[0].sealed) : undefined;
   }
 
   async ping(): Promise<void> {

@@ -26,16 +26,20 @@ async function listen(app: FastifyInstance): Promise<{ host: string; port: numbe
 /**
  * Open a raw connection, send `head`, then one byte of `trickle` every `everyMs`. Resolves
  * with what the server answered and how long after the start the connection closed.
+ * `reads: false`: a client that never reads what the server sends (so it never sees the
+ * server's answer, nor that it closed its side).
  */
 function trickle(
   target: { host: string; port: number },
   head: string,
   trickleText: string,
   everyMs: number,
+  { reads = true } = {},
 ): Promise<{ closedAfterMs: number; answer: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const socket = connect(target);
+    if (!reads) socket.pause();
     let answer = '';
     let timer: NodeJS.Timeout | undefined;
     let i = 0;
@@ -69,6 +73,15 @@ test('a request body trickled a byte at a time is cut off after REQUEST_TIMEOUT_
   const { closedAfterMs, answer } = await trickle(target, head, body, 300);
   assert.ok(closedAfterMs < 6000, `closed after ${Math.round(closedAfterMs)} ms`);
   assert.match(answer, /^HTTP\/1\.1 408/);
+});
+
+test('a client that ignores the 408 and keeps writing, never reading, is disconnected a few seconds after the answer', async (t) => {
+  const { app } = await build(t, { env: { REQUEST_TIMEOUT_MS: '1500', HEADERS_TIMEOUT_MS: '1000' } });
+  const target = await listen(app);
+  const body = 'x'.repeat(1000);
+  const head = `POST /device/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const { closedAfterMs } = await trickle(target, head, body, 100, { reads: false });
+  assert.ok(closedAfterMs < 8000, `closed after ${Math.round(closedAfterMs)} ms`);
 });
 
 test('request headers trickled a byte at a time are cut off after HEADERS_TIMEOUT_MS', async (t) => {

@@ -229,10 +229,11 @@ describe('the code field', () => {
 });
 
 describe('endings say what happens next', () => {
-  test('success: back to the terminal, and one CLI login per account and organisation', () => {
+  test('success: back to the terminal, and one CLI login per person and organisation, others untouched', () => {
     const page = endingPage(ctx('en'), 'approved');
     assert.match(page, /Return to your terminal/);
-    assert.match(page, /one CLI login per account and organisation/);
+    assert.match(page, /one CLI login per person and organisation/);
+    assert.match(page, /Other members(&#39;|') logins are not affected/);
   });
 
   test('refusals and expiry name the command to run again, shown as code', () => {

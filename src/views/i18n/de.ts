@@ -42,7 +42,7 @@ export const de: Catalog = {
   'confirm.type_hint':
     'Wenn Ihr Terminal keinen Code zeigt, haben Sie diese Anmeldung nicht gestartet: Brechen Sie ab.',
   'confirm.replaces':
-    'Wenn Sie dieselbe Organisation wie beim letzten Mal autorisieren, endet damit ihre CLI-Anmeldung vom {when} von {address} ({device}).',
+    'Die letzte in diesem Browser bestätigte CLI-Anmeldung: {when} von {address}, {device}. Wenn Sie mit demselben Postiz-Konto und derselben Organisation bestätigen, beendet Postiz diese Anmeldung.',
 
   'ago.now': 'gerade eben',
   'ago.seconds': 'vor {n} Sekunden',
@@ -59,7 +59,7 @@ export const de: Catalog = {
   'done.approved.body':
     'Kehren Sie zu Ihrem Terminal zurück: Die Postiz CLI ist jetzt verbunden. Sie können diesen Tab schließen.',
   'done.approved.note':
-    'Postiz behält pro Konto und Organisation nur eine CLI-Anmeldung. Diese Anmeldung beendet daher jede frühere CLI-Sitzung an anderer Stelle.',
+    'Postiz behält pro Person und Organisation nur eine CLI-Anmeldung: Eine frühere CLI-Anmeldung Ihres eigenen Kontos für diese Organisation an anderer Stelle funktioniert nicht mehr. Anmeldungen anderer Mitglieder sind nicht betroffen.',
   'done.denied.heading': 'Zugriff verweigert',
   'done.denied.body':
     'Sie haben den Zugriff in Postiz abgelehnt. Die CLI wurde darüber informiert und hat nichts erhalten. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
@@ -72,7 +72,7 @@ export const de: Catalog = {
   'done.approved.organization':
     'Autorisierte Organisation: {organization}. Um eine andere zu verwenden, wählen Sie sie in Postiz aus und führen Sie dann postiz auth:login erneut aus.',
   'done.approved.replaced':
-    'Diese Anmeldung ersetzt die CLI-Anmeldung vom {when} von {address} ({device}), die nicht mehr funktioniert.',
+    'Wenn Sie mit demselben Postiz-Konto bestätigt haben wie die letzte in diesem Browser bestätigte CLI-Anmeldung ({when} von {address}, {device}), funktioniert diese nicht mehr: Postiz behält pro Person und Organisation nur eine CLI-Anmeldung. Anmeldungen anderer Mitglieder sind nicht betroffen.',
   'done.organization_unknown': 'die in Postiz ausgewählte Organisation',
   'done.no_subscription.heading': 'Diese Organisation hat kein Postiz-Abonnement',
   'done.no_subscription.body':

@@ -42,7 +42,7 @@ export const en = {
   'confirm.type_label': 'Code shown in your terminal',
   'confirm.type_hint': 'If your terminal shows no code, you did not start this login: cancel.',
   'confirm.replaces':
-    'If you authorize the same organisation as last time, this ends its CLI login of {when} from {address} ({device}).',
+    'The last CLI login approved in this browser: {when} from {address}, {device}. If you approve with the same Postiz account and organisation, Postiz ends that login.',
 
   'ago.now': 'just now',
   'ago.seconds': '{n} seconds ago',
@@ -58,7 +58,7 @@ export const en = {
   'done.approved.heading': 'You are logged in',
   'done.approved.body': 'Return to your terminal: the Postiz CLI is now connected. You can close this tab.',
   'done.approved.note':
-    'Postiz keeps one CLI login per account and organisation, so this login ends any earlier CLI session elsewhere.',
+    "Postiz keeps one CLI login per person and organisation: an earlier CLI login of your own account for this organisation, elsewhere, no longer works. Other members' logins are not affected.",
   'done.denied.heading': 'Access denied',
   'done.denied.body':
     'You refused access in Postiz. The CLI has been told and received nothing. To try again, run postiz auth:login in your terminal.',
@@ -71,7 +71,7 @@ export const en = {
   'done.approved.organization':
     'Organisation authorized: {organization}. To use another one, select it in Postiz, then run postiz auth:login again.',
   'done.approved.replaced':
-    'This login replaced the CLI login of {when} from {address} ({device}), which no longer works.',
+    "If you approved with the same Postiz account as the last CLI login approved in this browser ({when} from {address}, {device}), that login no longer works: Postiz keeps one CLI login per person and organisation. Other members' logins are not affected.",
   'done.organization_unknown': 'the organisation selected in Postiz',
   'done.no_subscription.heading': 'This organisation has no Postiz subscription',
   'done.no_subscription.body':

@@ -40,7 +40,7 @@ export const es: Catalog = {
   'confirm.type_hint':
     'Si su terminal no muestra ningún código, usted no inició este inicio de sesión: cancele.',
   'confirm.replaces':
-    'Si autoriza la misma organización que la última vez, esto termina su inicio de sesión de la CLI del {when} desde {address} ({device}).',
+    'El último inicio de sesión de la CLI aprobado en este navegador: {when} desde {address}, {device}. Si aprueba con la misma cuenta de Postiz y la misma organización, Postiz cierra ese inicio de sesión.',
 
   'ago.now': 'ahora mismo',
   'ago.seconds': 'hace {n} segundos',
@@ -57,7 +57,7 @@ export const es: Catalog = {
   'done.approved.body':
     'Vuelve a tu terminal: el CLI de Postiz ya está conectado. Puedes cerrar esta pestaña.',
   'done.approved.note':
-    'Postiz mantiene un solo inicio de sesión del CLI por cuenta y organización, así que este inicio de sesión cierra cualquier sesión anterior del CLI en otro lugar.',
+    'Postiz mantiene un solo inicio de sesión de la CLI por persona y organización: un inicio de sesión anterior de su propia cuenta para esta organización, en otro lugar, ya no funciona. Los de otros miembros no se ven afectados.',
   'done.denied.heading': 'Acceso denegado',
   'done.denied.body':
     'Has rechazado el acceso en Postiz. El CLI ha sido avisado y no ha recibido nada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
@@ -70,7 +70,7 @@ export const es: Catalog = {
   'done.approved.organization':
     'Organización autorizada: {organization}. Para usar otra, selecciónela en Postiz y vuelva a ejecutar postiz auth:login.',
   'done.approved.replaced':
-    'Este inicio de sesión sustituyó al de la CLI del {when} desde {address} ({device}), que ya no funciona.',
+    'Si aprobó con la misma cuenta de Postiz que el último inicio de sesión de la CLI aprobado en este navegador ({when} desde {address}, {device}), ese inicio de sesión ya no funciona: Postiz mantiene uno solo por persona y organización. Los de otros miembros no se ven afectados.',
   'done.organization_unknown': 'la organización seleccionada en Postiz',
   'done.no_subscription.heading': 'Esta organización no tiene suscripción a Postiz',
   'done.no_subscription.body':

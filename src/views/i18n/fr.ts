@@ -40,7 +40,7 @@ export const fr: Catalog = {
   'confirm.type_hint':
     'Si votre terminal n’affiche aucun code, ce n’est pas vous qui avez lancé cette connexion : annulez.',
   'confirm.replaces':
-    'Si vous autorisez la même organisation que la dernière fois, cela met fin à sa connexion CLI du {when} depuis {address} ({device}).',
+    'Dernière connexion CLI approuvée dans ce navigateur : {when} depuis {address}, {device}. Si vous approuvez avec le même compte Postiz et la même organisation, Postiz met fin à cette connexion.',
 
   'ago.now': 'à l’instant',
   'ago.seconds': 'il y a {n} secondes',
@@ -57,7 +57,7 @@ export const fr: Catalog = {
   'done.approved.body':
     'Retournez dans votre terminal : le CLI Postiz est maintenant connecté. Vous pouvez fermer cet onglet.',
   'done.approved.note':
-    'Postiz ne conserve qu’une seule connexion CLI par compte et par organisation : cette connexion met donc fin à toute session CLI ouverte auparavant ailleurs.',
+    'Postiz ne conserve qu’une connexion CLI par personne et par organisation : une connexion CLI antérieure de votre propre compte pour cette organisation, ailleurs, ne fonctionne plus. Les connexions des autres membres ne sont pas touchées.',
   'done.denied.heading': 'Accès refusé',
   'done.denied.body':
     'Vous avez refusé l’accès dans Postiz. Le CLI en a été informé et n’a rien reçu. Pour réessayer, lancez postiz auth:login dans votre terminal.',
@@ -70,7 +70,7 @@ export const fr: Catalog = {
   'done.approved.organization':
     'Organisation autorisée : {organization}. Pour en utiliser une autre, sélectionnez-la dans Postiz, puis relancez postiz auth:login.',
   'done.approved.replaced':
-    'Cette connexion remplace la connexion CLI du {when} depuis {address} ({device}), qui ne fonctionne plus.',
+    'Si vous avez approuvé avec le même compte Postiz que la dernière connexion CLI approuvée dans ce navigateur ({when} depuis {address}, {device}), celle-ci ne fonctionne plus : Postiz ne conserve qu’une connexion CLI par personne et par organisation. Les connexions des autres membres ne sont pas touchées.',
   'done.organization_unknown': 'l’organisation sélectionnée dans Postiz',
   'done.no_subscription.heading': 'Cette organisation n’a pas d’abonnement Postiz',
   'done.no_subscription.body':

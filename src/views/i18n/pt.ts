@@ -43,7 +43,7 @@ export const pt: Catalog = {
   'confirm.type_hint':
     'Se o seu terminal não mostra nenhum código, não foi você quem iniciou este login: cancele.',
   'confirm.replaces':
-    'Se autorizar a mesma organização da última vez, isto encerra o login da CLI dela de {when} a partir de {address} ({device}).',
+    'O último login da CLI aprovado neste navegador: {when} a partir de {address}, {device}. Se aprovar com a mesma conta do Postiz e a mesma organização, o Postiz encerra esse login.',
 
   'ago.now': 'agora mesmo',
   'ago.seconds': 'há {n} segundos',
@@ -60,7 +60,7 @@ export const pt: Catalog = {
   'done.approved.body':
     'Volte ao seu terminal: o CLI do Postiz já está conectado. Você pode fechar esta aba.',
   'done.approved.note':
-    'O Postiz mantém um único login do CLI por conta e organização, então este login encerra qualquer sessão anterior do CLI em outro lugar.',
+    'O Postiz mantém um único login da CLI por pessoa e organização: um login anterior da sua própria conta para esta organização, em outro lugar, já não funciona. Os logins de outros membros não são afetados.',
   'done.denied.heading': 'Acesso negado',
   'done.denied.body':
     'Você recusou o acesso no Postiz. O CLI foi avisado e não recebeu nada. Para tentar de novo, execute postiz auth:login no seu terminal.',
@@ -73,7 +73,7 @@ export const pt: Catalog = {
   'done.approved.organization':
     'Organização autorizada: {organization}. Para usar outra, selecione-a no Postiz e execute postiz auth:login novamente.',
   'done.approved.replaced':
-    'Este login substituiu o login da CLI de {when} a partir de {address} ({device}), que já não funciona.',
+    'Se aprovou com a mesma conta do Postiz do último login da CLI aprovado neste navegador ({when} a partir de {address}, {device}), esse login já não funciona: o Postiz mantém um único login da CLI por pessoa e organização. Os logins de outros membros não são afetados.',
   'done.organization_unknown': 'a organização selecionada no Postiz',
   'done.no_subscription.heading': 'Esta organização não tem assinatura do Postiz',
   'done.no_subscription.body':
