@@ -2,14 +2,30 @@
  * `npm run demo`: the whole flow on one machine with nothing else installed. The server runs
  * on the embedded database (in memory) and talks to the built-in Postiz stand-in, which
  * listens on its own port. The stand-in is only ever used here and in tests.
+ *
+ * The command it prints for the real CLI runs it with a temporary HOME, made here and removed
+ * when the demo stops: `postiz auth:login` saves `$HOME/.postiz/credentials.json`, and a
+ * token for the stand-in must never replace the user's real login.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
+import { describeDemoListenError } from '../src/listen-errors.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { createStandIn } from './stand-in/index.js';
 
+/** The start of the temporary HOME's name, under the system's temporary directory. */
+export const DEMO_HOME_PREFIX = 'postiz-cli-auth-demo-';
+
 const DEMO_CLIENT_ID = 'pca_demo0000000000000000000000000000';
 const DEMO_CLIENT_SECRET = 'pcs_demo00000000000000000000000000000000000000000000';
+
+/** `word` as one shell word: as it is when it needs no quoting (the usual temporary path), else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
 
 /** Start the stand-in and the server; runs until SIGINT/SIGTERM. */
 export async function runDemo(env: Record<string, string | undefined>): Promise<void> {
@@ -30,7 +46,12 @@ export async function runDemo(env: Record<string, string | undefined>): Promise<
     // refuses its tokens where billing is on, and the login ends with an error that says so.
     organizations: [{ id: 'org_unpaid', name: 'Unpaid Org', subscribed: false }],
   });
-  const postizUrl = await standIn.listen(standInPort, '127.0.0.1');
+  let postizUrl: string;
+  try {
+    postizUrl = await standIn.listen(standInPort, '127.0.0.1');
+  } catch (err) {
+    throw new Error(describeDemoListenError(err, standInPort), { cause: err });
+  }
 
   const config = loadConfig({
     LOG_LEVEL: 'warn',
@@ -46,7 +67,17 @@ export async function runDemo(env: Record<string, string | undefined>): Promise<
     POSTIZ_API_URL: postizUrl,
   });
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const server = await startServer(config, { logger });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    await standIn.close();
+    throw err;
+  }
+  // Made once both listen, so a demo that cannot start leaves nothing behind.
+  const home = mkdtempSync(join(tmpdir(), DEMO_HOME_PREFIX));
+  const removeHome = (): void => rmSync(home, { recursive: true, force: true });
+  process.once('exit', removeHome);
 
   console.log(`
 Postiz CLI Auth Server demo
@@ -55,8 +86,9 @@ Postiz CLI Auth Server demo
                    "Unpaid Org", which has no subscription: pick it on the consent page to
                    see a login Postiz refuses)
 
-Try it with the real CLI:
-  POSTIZ_AUTH_SERVER=${config.serverUrl} npx postiz auth:login
+Try it with the real CLI (its login goes to a temporary HOME, removed when the demo stops,
+so your own ~/.postiz/credentials.json is left alone):
+  HOME=${shellWord(home)} POSTIZ_AUTH_SERVER=${config.serverUrl} npx postiz auth:login
 
 Or start a flow by hand:
   curl -s -X POST ${config.serverUrl}/device/code
@@ -68,6 +100,7 @@ Press Ctrl+C to stop.
   const stop = async (): Promise<void> => {
     await server.close();
     await standIn.close();
+    removeHome();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -35,6 +35,12 @@ import { verifyRoutes } from './http/verify.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { countRequests, createObserver } from './observability.js';
 import { createPostizClient, type PostizClient } from './postiz/client.js';
+import {
+  type CredentialsCheck,
+  createCredentialsCheck,
+  postizStatus,
+  reportingCredentials,
+} from './postiz/credentials.js';
 import { createPostizProbe, type PostizProbe } from './postiz/reachability.js';
 import type { Store } from './storage/store.js';
 
@@ -47,6 +53,11 @@ export interface AppDeps {
    * POSTIZ_API_URL when `postiz` is the real client, and to none (`unknown`) when it is not.
    */
   postizProbe?: PostizProbe;
+  /**
+   * Whether Postiz accepts POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET, for /ready and
+   * the log. Defaults to a junk-code exchange with `postiz` (or the real client built from `config`).
+   */
+  postizCredentials?: CredentialsCheck;
   /** Clock, for tests of expiry. */
   now?: () => number;
   /** The process's pino logger (`createLogger`); none when omitted. */
@@ -61,6 +72,8 @@ export interface App {
   fastPath: FastPath;
   /** Whether Postiz can be reached (none when the app was given its own Postiz client). */
   postizProbe: PostizProbe | undefined;
+  /** Whether Postiz accepts this server's OAuth credentials (`server.ts` starts its checks). */
+  postizCredentials: CredentialsCheck;
 }
 
 /** Fastify keeps idle keep-alive connections this long (its default, kept): longer than load balancers' idle timeouts. */
@@ -127,6 +140,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     countPending: () => deps.store.countPending(new Date(now())),
     countHeld: () => flows.heldPolls,
     postizState: () => postizProbe?.state() ?? 'unknown',
+    credentialsState: () => postizCredentials.state(),
   });
   const observer = createObserver(app.log, metrics);
   const postizProbe =
@@ -138,19 +152,36 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
           timeoutMs: Math.min(config.upstreamTimeoutMs, 5000),
           log: app.log,
         }));
-  app.addHook('onClose', async () => postizProbe?.stop());
-  const postiz =
-    deps.postiz ??
-    createPostizClient({
-      apiUrl: config.postizApiUrl,
-      clientId: config.clientId,
-      clientSecret: config.clientSecret,
-      timeoutMs: config.upstreamTimeoutMs,
-      onRequest(status, seconds) {
-        metrics.upstreamRequests.inc({ status });
-        metrics.upstreamDuration.observe(seconds);
-      },
+  const clientOptions = {
+    apiUrl: config.postizApiUrl,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    timeoutMs: config.upstreamTimeoutMs,
+  };
+  // The credentials check has a client of its own, without the exchange metrics: its junk codes
+  // are not logins. Every real exchange tells it what Postiz said of the credentials.
+  const postizCredentials =
+    deps.postizCredentials ??
+    createCredentialsCheck({
+      client: deps.postiz ?? createPostizClient(clientOptions),
+      redirectUri: `${config.serverUrl}/device/callback`,
+      log: app.log,
     });
+  app.addHook('onClose', async () => {
+    postizProbe?.stop();
+    postizCredentials.stop();
+  });
+  const postiz = reportingCredentials(
+    deps.postiz ??
+      createPostizClient({
+        ...clientOptions,
+        onRequest(status, seconds) {
+          metrics.upstreamRequests.inc({ status });
+          metrics.upstreamDuration.observe(seconds);
+        },
+      }),
+    postizCredentials,
+  );
   const flows = new FlowService({
     config,
     store: deps.store,
@@ -206,7 +237,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     opsRoutes(scope, {
       store: deps.store,
       notifications: () => flows.notifications,
-      postiz: () => postizProbe?.state() ?? 'unknown',
+      postiz: () => postizStatus(postizProbe?.state() ?? 'unknown', postizCredentials.state()),
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
@@ -216,5 +247,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
   await Promise.all([flows.attach(), app.ready()]);
-  return { app, flows, metrics, fastPath: answerPolls, postizProbe };
+  return { app, flows, metrics, fastPath: answerPolls, postizProbe, postizCredentials };
 }

@@ -3,7 +3,7 @@
  * else. Settings are environment variables, so a flag such as `--port 4000` is refused with
  * the variable that does what it meant, rather than ignored while the server listens elsewhere.
  */
-import { closestSetting } from './settings-typos.js';
+import { similarSetting } from './settings-typos.js';
 
 export const COMMANDS = ['serve', 'demo', 'migrate'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -14,11 +14,17 @@ export type Parsed =
 
 const isCommand = (arg: string): arg is Command => (COMMANDS as readonly string[]).includes(arg);
 
-/** What to suggest for a flag that is not one: the setting it names, with its value. */
+/**
+ * What to answer a flag that is not one: the setting it names, with its value; or, when it
+ * resembles no setting (`--verbose`), only that there are no such options, rather than a
+ * setting that has nothing to do with it.
+ */
 function settingHint(flag: string, next: string | undefined, settings: readonly string[]): string {
   const [name = '', inline] = flag.replace(/^-+/, '').split('=', 2);
-  const wanted = name.toUpperCase().replaceAll('-', '_');
-  const setting = settings.includes(wanted) ? wanted : closestSetting(wanted, settings);
+  const setting = similarSetting(name.toUpperCase().replaceAll('-', '_'), settings);
+  if (!setting) {
+    return 'postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help")';
+  }
   const value = inline ?? (next !== undefined && !next.startsWith('-') && !isCommand(next) ? next : '…');
   return `settings are environment variables: ${setting}=${value} postiz-cli-auth serve (see "postiz-cli-auth serve --help")`;
 }

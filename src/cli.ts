@@ -3,9 +3,11 @@
  * `postiz-cli-auth [serve|demo|migrate] [--help|--version]`: the binary. Settings come from
  * the environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
  */
+// First: on an unsupported Node.js, one clear line before anything else can fail.
+import './require-node.js';
 import { parseArgs } from './cli-args.js';
 import { ConfigError, describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
-import { loopbackServerUrlWarning } from './guardrails.js';
+import { startupWarnings } from './guardrails.js';
 import { createLogger } from './logger.js';
 import { settingsHelp } from './settings-text.js';
 import { describeUnknown, unknownVariables, withTypoHints } from './settings-typos.js';
@@ -73,8 +75,9 @@ async function main(argv: string[]): Promise<void> {
   for (const unknown of unknownVariables(process.env, SETTING_NAMES)) {
     logger.warn({ variable: unknown.name, setting: unknown.closest }, describeUnknown(unknown));
   }
-  const loopback = command === 'serve' ? loopbackServerUrlWarning(config, process.env) : undefined;
-  if (loopback) logger.warn({ serverUrl: config.serverUrl }, loopback);
+  if (command === 'serve') {
+    for (const warning of startupWarnings(config, process.env)) logger.warn(warning.fields, warning.message);
+  }
 
   if (command === 'migrate') {
     const { openStore } = await import('./storage/open.js');

@@ -1,8 +1,10 @@
 /**
  * Mistakes that the settings' parsers alone cannot see, caught before they cost anything:
  * production on an embedded database nobody chose, a listening address that cannot exist, a
- * public URL that points at the user's own machine. Each returns the one line an operator
- * needs, or undefined; `config.ts` turns problems into a `ConfigError`, `cli.ts` logs warnings.
+ * public URL that points at the user's own machine or is served over plain http, a client
+ * address that the client itself writes. Each returns the one line an operator needs, or
+ * undefined; `config.ts` turns problems into a `ConfigError`, `cli.ts` logs warnings
+ * (`startupWarnings`).
  */
 import { isIP } from 'node:net';
 import type { Config } from './config.js';
@@ -74,4 +76,47 @@ export function loopbackServerUrlWarning(config: Pick<Config, 'serverUrl'>, env:
   if (!isLoopback(hostname)) return undefined;
   const given = env.SERVER_URL?.trim() ? '' : ' (the default: SERVER_URL is not set)';
   return `SERVER_URL is ${config.serverUrl}${given}, a loopback address, while NODE_ENV=production: the links, the callback URL and the cookies will point at each user's own machine. Set SERVER_URL to the public https:// URL of this server.`;
+}
+
+/**
+ * In production, a public SERVER_URL over plain http: the cookies that bind a login to its
+ * browser lose `Secure` and the `__Host-` prefix, and no HSTS is sent (docs/deploy.md, "https
+ * and SERVER_URL"). A loopback URL has its own warning.
+ */
+export function plainHttpServerUrlWarning(config: Pick<Config, 'serverUrl'>, env: Env): string | undefined {
+  if (!isProduction(env)) return undefined;
+  const url = new URL(config.serverUrl);
+  if (url.protocol !== 'http:' || isLoopback(url.hostname)) return undefined;
+  return `SERVER_URL is ${config.serverUrl}, plain http on a public host, while NODE_ENV=production: the cookies that bind a login to the browser that confirmed it are sent without Secure, readable and replaceable by anyone on the network path, and no Strict-Transport-Security is sent, so browsers keep using plain http. Terminate TLS at a proxy or the platform and set SERVER_URL to the https:// URL.`;
+}
+
+/**
+ * In production, TRUST_PROXY=true: the client address becomes the first X-Forwarded-For entry,
+ * which the client writes (docs/security.md), so the cross-network check and the per-address
+ * limits can be walked around.
+ */
+export function trustProxyWarning(config: Pick<Config, 'trustProxy'>, env: Env): string | undefined {
+  if (!isProduction(env) || config.trustProxy !== true) return undefined;
+  return 'TRUST_PROXY=true takes the client address from the first X-Forwarded-For entry, which the client writes itself: a device can claim the address of the browser it wants to confirm its login (skipping the cross-network check) and spread its rate limits over made-up addresses. Set TRUST_PROXY to the number of proxies in front of this server (1 behind one load balancer), or to their addresses or CIDR ranges (uniquelocal for a private network).';
+}
+
+/** A start-up warning: its line, and the log fields that name the setting. */
+export interface StartupWarning {
+  fields: Record<string, unknown>;
+  message: string;
+}
+
+/** Every warning `serve` logs at start-up about its settings, in order. */
+export function startupWarnings(
+  config: Pick<Config, 'serverUrl' | 'trustProxy'>,
+  env: Env,
+): StartupWarning[] {
+  const warnings: StartupWarning[] = [];
+  const loopback = loopbackServerUrlWarning(config, env);
+  if (loopback) warnings.push({ fields: { serverUrl: config.serverUrl }, message: loopback });
+  const plainHttp = plainHttpServerUrlWarning(config, env);
+  if (plainHttp) warnings.push({ fields: { serverUrl: config.serverUrl }, message: plainHttp });
+  const trust = trustProxyWarning(config, env);
+  if (trust) warnings.push({ fields: { trustProxy: config.trustProxy }, message: trust });
+  return warnings;
 }

@@ -3,6 +3,22 @@
  * "listen EADDRINUSE: address already in use 0.0.0.0:3111" names neither setting.
  */
 
+/**
+ * The demo's Postiz stand-in could not listen on 127.0.0.1 at DEMO_POSTIZ_PORT: one line naming
+ * that setting (Node's own message names none).
+ */
+export function describeDemoListenError(err: unknown, port: number): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `DEMO_POSTIZ_PORT ${port} (the demo's Postiz stand-in, on 127.0.0.1) is already in use (EADDRINUSE): another process listens there, perhaps a demo already running. Stop it, or set DEMO_POSTIZ_PORT to a free port.`;
+    case 'EACCES':
+      return `DEMO_POSTIZ_PORT ${port} (the demo's Postiz stand-in) needs privileges this process does not have (EACCES): set DEMO_POSTIZ_PORT to a port above 1023.`;
+    default:
+      return `the demo's Postiz stand-in cannot listen on 127.0.0.1:${port} (DEMO_POSTIZ_PORT): ${(err as Error | undefined)?.message ?? String(err)}`;
+  }
+}
+
 /** One line naming the setting at fault, its value and the cause. */
 export function describeListenError(err: unknown, host: string, port: number): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

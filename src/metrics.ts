@@ -3,11 +3,92 @@
  * process never share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BurnResult } from './device-flow/code-burner.js';
+import type { FlowObserver } from './device-flow/events.js';
+import { DATABASE_ERROR_KINDS } from './observability.js';
+import type { CredentialsState } from './postiz/credentials.js';
 import type { Reachability } from './postiz/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
 
+/*
+ * The label values each labelled counter starts with, at 0: a series that is born at its first
+ * event holds 1 in its first sample, so `increase()` sees nothing of that event (an alert on
+ * it never fires) and a dashboard panel reads "No data" until then. Each list is also what
+ * the metric's help text names.
+ */
+
 /** `refused`: Postiz refused the new token (no subscription, or another refusal of its public API). */
-export type FlowOutcome = 'delivered' | 'denied' | 'cancelled' | 'expired' | 'failed' | 'refused';
+export const FLOW_OUTCOMES = ['delivered', 'denied', 'cancelled', 'expired', 'failed', 'refused'] as const;
+export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
+
+/** What a poll can be answered: its token, an OAuth error code, or `try_again` (a 503 without a body). */
+export const POLL_RESULTS = [
+  'token',
+  'authorization_pending',
+  'slow_down',
+  'access_denied',
+  'expired_token',
+  'invalid_grant',
+  'invalid_request',
+  'unsupported_grant_type',
+  'too_many_requests',
+  'postiz_subscription_required',
+  'postiz_refused_token',
+  'try_again',
+] as const;
+
+/** The answers of Postiz's token endpoint (docs/postiz.md), the 5xx a proxy in front of it gives, and no answer. */
+export const UPSTREAM_STATUSES = [
+  '201',
+  '400',
+  '401',
+  '500',
+  '502',
+  '503',
+  '504',
+  'timeout',
+  'error',
+] as const;
+
+/**
+ * The values of a string union, from an object with each of them as a key: the compiler
+ * refuses the object when a value is missing or unknown, so the list keeps up with the type.
+ */
+const valuesOf = <T extends string>(keys: Record<T, true>): readonly T[] => Object.keys(keys) as T[];
+
+/** The routes a rate limit refuses on. */
+export const RATE_LIMITED_ROUTES = valuesOf<Parameters<FlowObserver['rateLimited']>[0]>({
+  device_code: true,
+  verify: true,
+  token: true,
+});
+
+/** What the check of a new token at Postiz's public API found (`token_checked`). */
+export const TOKEN_CHECK_RESULTS = ['working', 'no_subscription', 'token_refused', 'unchecked'] as const;
+
+/** What became of a code that reached a refused callback (`CodeBurner.burn`). */
+export const BURN_RESULTS = valuesOf<BurnResult>({
+  burned: true,
+  rejected: true,
+  failed: true,
+  limited: true,
+  repeated: true,
+  subresource: true,
+  malformed: true,
+});
+
+/** `a`, `b` and `c` for a help text. */
+const listed = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(', ');
+
+/** A counter with one label, each of `values` at 0 from the start. */
+function labelledCounter<L extends string>(
+  options: { name: string; help: string; labelNames: [L]; registers: Registry[] },
+  values: readonly string[],
+): Counter<L> {
+  const counter = new Counter(options);
+  for (const value of values) counter.inc({ [options.labelNames[0]]: value } as Record<L, string>, 0);
+  return counter;
+}
 
 /** Every metric the server exports. */
 export interface Metrics {
@@ -26,6 +107,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route' | 'status_code'>;
   buildInfo: Gauge<'version' | 'commit' | 'node'>;
   postizReachable: Gauge;
+  postizCredentialsValid: Gauge;
   databaseErrors: Counter<'kind'>;
   approvalToToken: Histogram;
 }
@@ -38,6 +120,8 @@ export function createMetrics(options: {
   defaultMetrics?: boolean;
   /** Whether Postiz answered its last check (`postiz_cli_auth_postiz_reachable`). */
   postizState?: () => Reachability;
+  /** Whether Postiz accepts our OAuth credentials (`postiz_cli_auth_postiz_credentials_valid`). */
+  credentialsState?: () => CredentialsState;
   /** What `postiz_cli_auth_build_info` says (default: this build). */
   build?: BuildInfo;
 }): Metrics {
@@ -54,12 +138,15 @@ export function createMetrics(options: {
   info.set({ version: build.version, commit: build.commit, node: build.node }, 1);
   return {
     buildInfo: info,
-    databaseErrors: new Counter({
-      name: 'postiz_cli_auth_database_errors_total',
-      help: 'Database failures the server survived, by what it was doing: poll, callback, notifications, recheck, rate_limit, pacing, delivery, login_history, purge, other.',
-      labelNames: ['kind'],
-      registers,
-    }),
+    databaseErrors: labelledCounter(
+      {
+        name: 'postiz_cli_auth_database_errors_total',
+        help: `Database failures the server survived, by what it was doing: ${listed(DATABASE_ERROR_KINDS)}.`,
+        labelNames: ['kind'],
+        registers,
+      },
+      DATABASE_ERROR_KINDS,
+    ),
     approvalToToken: new Histogram({
       name: 'postiz_cli_auth_approval_to_token_seconds',
       help: "From the user's approval to the CLI receiving its token (a held poll answers at once; a CLI between polls waits up to its interval).",
@@ -75,54 +162,81 @@ export function createMetrics(options: {
         this.set(state === 'reachable' ? 1 : state === 'unreachable' ? 0 : Number.NaN);
       },
     }),
+    postizCredentialsValid: new Gauge({
+      name: 'postiz_cli_auth_postiz_credentials_valid',
+      help: "Whether Postiz accepted this server's OAuth credentials at the last exchange, a junk-code check or a login (1), or refused them (0: POSTIZ_OAUTH_CLIENT_ID or POSTIZ_OAUTH_CLIENT_SECRET is wrong, every login fails); NaN before Postiz has answered one.",
+      registers,
+      collect() {
+        const state = options.credentialsState?.() ?? 'unknown';
+        this.set(state === 'accepted' ? 1 : state === 'refused' ? 0 : Number.NaN);
+      },
+    }),
     registry,
     flowsStarted: new Counter({
       name: 'postiz_cli_auth_flows_started_total',
       help: 'Device flows started.',
       registers,
     }),
-    flowsFinished: new Counter({
-      name: 'postiz_cli_auth_flows_finished_total',
-      help: 'Device flows finished, by outcome.',
-      labelNames: ['outcome'],
-      registers,
-    }),
-    polls: new Counter({
-      name: 'postiz_cli_auth_polls_total',
-      help: 'Token endpoint polls, by result (the OAuth error code, or "token").',
-      labelNames: ['result'],
-      registers,
-    }),
+    flowsFinished: labelledCounter(
+      {
+        name: 'postiz_cli_auth_flows_finished_total',
+        help: `Device flows finished, by outcome: ${listed(FLOW_OUTCOMES)}.`,
+        labelNames: ['outcome'],
+        registers,
+      },
+      FLOW_OUTCOMES,
+    ),
+    polls: labelledCounter(
+      {
+        name: 'postiz_cli_auth_polls_total',
+        help: `Token endpoint polls, by result: the token, an OAuth error code, or "try_again" (${listed(POLL_RESULTS)}).`,
+        labelNames: ['result'],
+        registers,
+      },
+      POLL_RESULTS,
+    ),
     upstreamDuration: new Histogram({
       name: 'postiz_cli_auth_upstream_request_duration_seconds',
       help: 'Duration of token exchanges with Postiz.',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers,
     }),
-    upstreamRequests: new Counter({
-      name: 'postiz_cli_auth_upstream_requests_total',
-      help: 'Token exchanges with Postiz, by HTTP status (or "timeout"/"error").',
-      labelNames: ['status'],
-      registers,
-    }),
-    rateLimited: new Counter({
-      name: 'postiz_cli_auth_rate_limited_total',
-      help: 'Requests refused by a rate limit, by route.',
-      labelNames: ['route'],
-      registers,
-    }),
-    tokenChecks: new Counter({
-      name: 'postiz_cli_auth_token_checks_total',
-      help: 'New tokens checked at Postiz\'s public API before they are handed over, by result ("working"; "no_subscription" and "token_refused": the login ended with an error the CLI prints; "unchecked": Postiz could not be asked, the token was handed over).',
-      labelNames: ['result'],
-      registers,
-    }),
-    codesBurned: new Counter({
-      name: 'postiz_cli_auth_codes_burned_total',
-      help: 'Postiz codes that reached a refused callback (recorded, so never exchanged), by what became of them at Postiz ("burned": redeemed and discarded; "rejected", "failed", "limited", "repeated", "subresource", "malformed").',
-      labelNames: ['result'],
-      registers,
-    }),
+    upstreamRequests: labelledCounter(
+      {
+        name: 'postiz_cli_auth_upstream_requests_total',
+        help: `Token exchanges with Postiz, by HTTP status, "timeout" or "error" (${listed(UPSTREAM_STATUSES)} from the start; any other status from its first answer).`,
+        labelNames: ['status'],
+        registers,
+      },
+      UPSTREAM_STATUSES,
+    ),
+    rateLimited: labelledCounter(
+      {
+        name: 'postiz_cli_auth_rate_limited_total',
+        help: `Requests refused by a rate limit, by route: ${listed(RATE_LIMITED_ROUTES)}.`,
+        labelNames: ['route'],
+        registers,
+      },
+      RATE_LIMITED_ROUTES,
+    ),
+    tokenChecks: labelledCounter(
+      {
+        name: 'postiz_cli_auth_token_checks_total',
+        help: `New tokens checked at Postiz's public API before they are handed over, by result (${listed(TOKEN_CHECK_RESULTS)}: "no_subscription" and "token_refused" ended the login with an error the CLI prints; "unchecked": Postiz could not be asked, the token was handed over).`,
+        labelNames: ['result'],
+        registers,
+      },
+      TOKEN_CHECK_RESULTS,
+    ),
+    codesBurned: labelledCounter(
+      {
+        name: 'postiz_cli_auth_codes_burned_total',
+        help: `Postiz codes that reached a refused callback (recorded, so never exchanged), by what became of them at Postiz (${listed(BURN_RESULTS)}; "burned": redeemed and discarded).`,
+        labelNames: ['result'],
+        registers,
+      },
+      BURN_RESULTS,
+    ),
     pendingFlows: new Gauge({
       name: 'postiz_cli_auth_pending_flows',
       help: 'Live flows waiting for their user (all instances).',

@@ -30,6 +30,13 @@ const TROUBLE_KINDS: [RegExp, string][] = [
   [/login history/, 'login_history'],
 ];
 
+/** Every `kind` of `postiz_cli_auth_database_errors_total`: the troubles above, the purge (`server.ts`), and the rest. */
+export const DATABASE_ERROR_KINDS: readonly string[] = [
+  ...TROUBLE_KINDS.map(([, kind]) => kind),
+  'purge',
+  'other',
+];
+
 /** The `kind` label of `postiz_cli_auth_database_errors_total` for a trouble message. */
 export function troubleKind(message: string): string {
   return TROUBLE_KINDS.find(([pattern]) => pattern.test(message))?.[1] ?? 'other';

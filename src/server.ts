@@ -7,6 +7,7 @@ import type { App } from './app.js';
 import type { Config } from './config.js';
 import { describeListenError } from './listen-errors.js';
 import type { PostizClient } from './postiz/client.js';
+import { CREDENTIALS_CHECK_EVERY_MS } from './postiz/credentials.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
 
@@ -60,6 +61,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   // Postiz checked now and every minute: an operator hears it is unreachable before a user does.
   built.postizProbe?.start(POSTIZ_CHECK_EVERY_MS);
+  // Wrong OAuth credentials found now and every 5 minutes, without a user's login.
+  built.postizCredentials.start(CREDENTIALS_CHECK_EVERY_MS);
 
   // Several instances purging at once is harmless: each DELETE takes what is left.
   const purge = setInterval(() => {
@@ -78,6 +81,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     closing ??= (async () => {
       clearInterval(purge);
       built.postizProbe?.stop();
+      built.postizCredentials.stop();
       const deadline = setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         app.server.closeAllConnections();

@@ -48,6 +48,28 @@ export function settingPrefixes(settings: readonly string[]): string[] {
   return [...new Set(settings.filter((n) => n.includes('_')).map((n) => `${n.split('_')[0]}_`))];
 }
 
+/**
+ * Whether `name` is a near miss of `setting`: one edit for names of up to eight letters, two
+ * beyond. Short names stay one edit apart (PGHOST and PGPORT are libpq's, two edits from HOST
+ * and PORT), and nothing further counts: VERBOSE is five edits from HOST, and unrelated.
+ */
+export function isNearMiss(name: string, setting: string): boolean {
+  return editDistance(name, setting) <= (name.length <= 8 ? 1 : 2);
+}
+
+/**
+ * The setting `name` (upper case, words joined by `_`) most likely means, or undefined when
+ * none is similar: itself, the one setting it ends (POOL_SIZE: DATABASE_POOL_SIZE), or a near
+ * miss (SERVR_URL).
+ */
+export function similarSetting(name: string, settings: readonly string[]): string | undefined {
+  if (settings.includes(name)) return name;
+  const ending = name.length >= 4 ? settings.filter((s) => s.endsWith(`_${name}`)) : [];
+  if (ending.length === 1) return ending[0];
+  const closest = closestSetting(name, settings);
+  return closest && isNearMiss(name, closest) ? closest : undefined;
+}
+
 /** The setting `name` most resembles (ties: the first in table order). */
 export function closestSetting(name: string, settings: readonly string[]): string {
   let best = settings[0] ?? '';
@@ -77,9 +99,7 @@ export function unknownVariables(env: Env, settings: readonly string[]): Unknown
     if (!/^[A-Z][A-Z0-9_]{2,}$/.test(upper)) continue;
     if (SERVICE_LINK.test(upper) || (upper.endsWith('_PORT') && /^(tcp|udp|sctp):\/\//.test(value))) continue;
     const closest = closestSetting(upper, settings);
-    // Short names stay one edit apart: PGHOST and PGPORT are libpq's, two edits from HOST and PORT.
-    const nearMiss = editDistance(upper, closest) <= (upper.length <= 8 ? 1 : 2);
-    if (nearMiss || prefixes.some((p) => upper.startsWith(p))) out.push({ name, closest });
+    if (isNearMiss(upper, closest) || prefixes.some((p) => upper.startsWith(p))) out.push({ name, closest });
   }
   return out;
 }

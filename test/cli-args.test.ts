@@ -1,6 +1,9 @@
 /** The command line (src/cli-args.ts): commands, --help, --version, and every other flag refused with what it meant. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { ROOT } from '../harness/processes.js';
 import { parseArgs } from '../src/cli-args.js';
 import { SETTINGS } from '../src/config.js';
 
@@ -34,4 +37,34 @@ test('a flag that is a setting is refused, naming the variable and its value', (
 test('unknown commands and extra arguments are refused', () => {
   assert.deepEqual(parse('frobnicate'), { error: 'Unknown command "frobnicate".' });
   assert.deepEqual(parse('serve', 'now'), { error: 'Unexpected argument "now" after the command "serve".' });
+});
+
+test('a flag that resembles no setting gets a plain answer, never an unrelated setting', () => {
+  for (const flag of ['--verbose', '--debug', '--quiet', '--config=x.json', '--watch', '-x', '--db']) {
+    assert.deepEqual(parse('serve', flag), {
+      error: `Unknown option "${flag}": postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help").`,
+    });
+  }
+});
+
+test('a flag that names the end of a setting, or misspells one, is named with that setting', () => {
+  assert.match(
+    (parse('--pool-size', '20') as { error: string }).error,
+    /DATABASE_POOL_SIZE=20 postiz-cli-auth serve/,
+  );
+  assert.match((parse('--client-secret=x') as { error: string }).error, /POSTIZ_OAUTH_CLIENT_SECRET=x /);
+  assert.match((parse('--servr-url') as { error: string }).error, /SERVER_URL=…/);
+  assert.match((parse('--hots', '::') as { error: string }).error, /HOST=:: /);
+});
+
+test("docs/deploy.md's start-up table quotes both answers as the command line gives them", () => {
+  const deploy = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+  for (const argv of [
+    ['serve', '--port', '4000'],
+    ['serve', '--verbose'],
+  ]) {
+    const { error } = parse(...argv) as { error: string };
+    assert.ok(deploy.includes(`| \`${argv.join(' ')}\``), `a row for ${argv.join(' ')}`);
+    assert.ok(deploy.includes(`\`${error}\``), `docs/deploy.md quotes: ${error}`);
+  }
 });

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { testStandIn } from '../harness/build.js';
+import { createStandIn } from '../demo/stand-in/index.js';
 import { IGNORED_STARTUP_PARAMETERS } from '../harness/pgbouncer.js';
 import { usePostgres } from '../harness/postgres.js';
 import { cleanEnv, freePort, ROOT, spawnNode, TSX, tempDir, waitForHealth } from '../harness/processes.js';
 import { loadConfig, SETTINGS } from '../src/config.js';
-import { embeddedDatabaseProblem, loopbackServerUrlWarning } from '../src/guardrails.js';
+import { embeddedDatabaseProblem, startupWarnings } from '../src/guardrails.js';
 import { unknownVariables } from '../src/settings-typos.js';
 
 const execFileAsync = promisify(execFile);
@@ -28,6 +28,7 @@ interface Service {
   command?: unknown;
   profiles?: string[];
   environment?: Record<string, string>;
+  ports?: string[];
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
 }
@@ -93,7 +94,7 @@ test('with the .env the README asks for, the image (NODE_ENV=production) accepts
   assert.equal(config.serverUrl, GIVEN.SERVER_URL);
   assert.deepEqual(config.trustProxy, ['uniquelocal']);
   assert.equal(embeddedDatabaseProblem(config, env), undefined);
-  assert.equal(loopbackServerUrlWarning(config, env), undefined);
+  assert.deepEqual(startupWarnings(config, env), []);
   assert.deepEqual(
     unknownVariables(
       env,
@@ -116,6 +117,29 @@ test('the credentials and SERVER_URL are required, each named', () => {
   for (const name of Object.keys(GIVEN)) {
     const { [name]: _left, ...others } = GIVEN as Record<string, string>;
     assert.throws(() => resolved(others), new RegExp(`^Error: ${name}: set ${name} in \\.env`));
+  }
+});
+
+test('a PORT in .env is the port the server listens on and the one compose publishes (3111 without one)', () => {
+  for (const [vars, port] of [
+    [GIVEN, '3111'],
+    [{ ...GIVEN, PORT: '4000' }, '4000'],
+  ] as const) {
+    assert.equal(resolved(vars).PORT, port, 'the environment compose gives the server');
+    assert.deepEqual(
+      (server.ports ?? []).map((p) => interpolate(p, vars)),
+      [`${port}:${port}`],
+      'the published port',
+    );
+    assert.equal(loadConfig(resolved(vars)).port, Number(port));
+  }
+});
+
+test('every image is pinned to a version tag', () => {
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (!service.image) continue;
+    const tag = /^[^:/]+(?:\/[^:]+)?:([^:@]+)$/.exec(service.image)?.[1];
+    assert.ok(tag && tag !== 'latest' && /\d/.test(tag), `${name}: ${service.image} has no version tag`);
   }
 });
 
@@ -152,7 +176,17 @@ test("the server's health check, run as written, passes on a server started with
 }, async (t) => {
   const database = await pg!.createDatabase();
   const port = await freePort();
-  const standIn = testStandIn(GIVEN.SERVER_URL);
+  // Postiz knows the app .env names, so the credentials check at start-up finds them right.
+  const standIn = createStandIn({
+    clients: [
+      {
+        clientId: GIVEN.POSTIZ_OAUTH_CLIENT_ID,
+        clientSecret: GIVEN.POSTIZ_OAUTH_CLIENT_SECRET,
+        redirectUri: `${GIVEN.SERVER_URL}/device/callback`,
+        name: 'Postiz CLI',
+      },
+    ],
+  });
   const postizUrl = await standIn.listen();
   t.after(() => standIn.close());
   const env = {
@@ -184,4 +218,10 @@ test("the server's health check, run as written, passes on a server started with
   child.proc.kill('SIGTERM');
   await child.waitForExit(30_000);
   assert.equal(await check(), 1);
+});
+
+test("docs/deploy.md's compose table names the PgBouncer image the file pins", () => {
+  const deploy = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+  assert.ok(deploy.includes(`\`${pgbouncer.image}\``), `docs/deploy.md names ${pgbouncer.image}`);
+  assert.match(deploy, /`PORT` from `\.env` \(3111 without one\) both listened on and published/);
 });

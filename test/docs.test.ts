@@ -8,9 +8,21 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEMO_HOME_PREFIX } from '../demo/demo.js';
 import { build } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
+import { readiness } from '../src/http/schemas.js';
+import {
+  BURN_RESULTS,
+  FLOW_OUTCOMES,
+  POLL_RESULTS,
+  RATE_LIMITED_ROUTES,
+  TOKEN_CHECK_RESULTS,
+  UPSTREAM_STATUSES,
+} from '../src/metrics.js';
+import { DATABASE_ERROR_KINDS } from '../src/observability.js';
+import { CREDENTIALS_CHECK_EVERY_MS } from '../src/postiz/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -233,4 +245,65 @@ describe('TRUST_PROXY as docs/deploy.md describes it', () => {
     // src/app.ts turns the count into proxy-addr's function form.
     assert.equal(await recordedAddress(t, '1'), '203.0.113.7');
   });
+});
+
+describe("docs/deploy.md's metrics table", () => {
+  const deploy = read('docs/deploy.md');
+  /** The table row of a metric, found by its name and label. */
+  const row = (name: string): string => {
+    const line = deploy.split('\n').find((l) => l.startsWith('|') && l.includes(`\`${name}`));
+    assert.ok(line, `docs/deploy.md has a row for ${name}`);
+    return line;
+  };
+
+  const labelled: [string, readonly string[]][] = [
+    ['postiz_cli_auth_flows_finished_total{outcome}', FLOW_OUTCOMES],
+    ['postiz_cli_auth_polls_total{result}', POLL_RESULTS],
+    ['postiz_cli_auth_upstream_requests_total{status}', UPSTREAM_STATUSES],
+    ['postiz_cli_auth_rate_limited_total{route}', RATE_LIMITED_ROUTES],
+    ['postiz_cli_auth_token_checks_total{result}', TOKEN_CHECK_RESULTS],
+    ['postiz_cli_auth_codes_burned_total{result}', BURN_RESULTS],
+    ['postiz_cli_auth_database_errors_total{kind}', DATABASE_ERROR_KINDS],
+  ];
+  for (const [name, values] of labelled) {
+    test(`names every label value ${name} starts with at 0`, () => {
+      const line = row(name);
+      const missing = values.filter((value) => !line.includes(`\`${value}\``));
+      assert.deepEqual(missing, [], `${name}: values not in its row`);
+    });
+  }
+});
+
+describe('the OAuth credentials check as the docs describe it', () => {
+  const minutes = CREDENTIALS_CHECK_EVERY_MS / 60_000;
+  for (const file of ['README.md', 'docs/deploy.md', 'docs/postiz.md']) {
+    test(`${file}: checked every ${minutes} minutes`, () => {
+      assert.match(read(file), new RegExp(`at start-up and every ${minutes} minutes`, 'i'));
+    });
+  }
+
+  test("README and docs/deploy.md name every value of /ready's postiz", () => {
+    const values = (readiness.properties.postiz as { enum: readonly string[] }).enum;
+    for (const file of ['README.md', 'docs/deploy.md']) {
+      const text = read(file);
+      const missing = values.filter((value) => !text.includes(`\`${value}\``));
+      assert.deepEqual(missing, [], `${file} leaves out`);
+    }
+  });
+});
+
+describe("the README's demo section", () => {
+  test('prints the command the demo prints: a temporary HOME, then the line scripts rely on', () => {
+    assert.ok(
+      README.includes(
+        `HOME=/tmp/${DEMO_HOME_PREFIX}XXXXXX POSTIZ_AUTH_SERVER=http://localhost:3111 npx postiz auth:login`,
+      ),
+    );
+  });
+});
+
+test('the README says how an older Node.js is refused, as .npmrc and src/node-version.ts do it', () => {
+  assert.match(README, /`engine-strict=true` in `\.npmrc`/);
+  assert.match(read('.npmrc'), /^engine-strict=true$/m);
+  assert.match(README, /prints one line naming the running and the required\s+version, and exits 1/);
 });

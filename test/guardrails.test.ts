@@ -3,9 +3,12 @@
  * look meant for this server but are none of its settings (src/settings-typos.ts).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { ROOT } from '../harness/processes.js';
 import { loadConfig, SETTINGS } from '../src/config.js';
-import { loopbackServerUrlWarning } from '../src/guardrails.js';
+import { loopbackServerUrlWarning, startupWarnings } from '../src/guardrails.js';
 import {
   describeUnknown,
   editDistance,
@@ -37,6 +40,46 @@ describe('SERVER_URL on a loopback address in production', () => {
     }
     assert.equal(warning({ NODE_ENV: 'production', SERVER_URL: 'https://auth.example.com' }), undefined);
     assert.equal(warning({ SERVER_URL: 'http://localhost:3111' }), undefined);
+  });
+});
+
+describe('start-up warnings in production: plain http on a public host, TRUST_PROXY=true', () => {
+  const warnings = (env: Record<string, string>) =>
+    startupWarnings(loadConfig({ ...CREDENTIALS, PGLITE_DATA_DIR: 'memory', ...env }), env).map(
+      (w) => w.message,
+    );
+
+  test('SERVER_URL=http://public-host: named, with why https matters (cookies, HSTS)', () => {
+    assert.deepEqual(warnings({ NODE_ENV: 'production', SERVER_URL: 'http://auth.example.com' }), [
+      'SERVER_URL is http://auth.example.com, plain http on a public host, while NODE_ENV=production: the cookies that bind a login to the browser that confirmed it are sent without Secure, readable and replaceable by anyone on the network path, and no Strict-Transport-Security is sent, so browsers keep using plain http. Terminate TLS at a proxy or the platform and set SERVER_URL to the https:// URL.',
+    ]);
+  });
+
+  test('TRUST_PROXY=true: named, with what to set instead', () => {
+    assert.deepEqual(
+      warnings({ NODE_ENV: 'production', SERVER_URL: 'https://auth.example.com', TRUST_PROXY: 'true' }),
+      [
+        'TRUST_PROXY=true takes the client address from the first X-Forwarded-For entry, which the client writes itself: a device can claim the address of the browser it wants to confirm its login (skipping the cross-network check) and spread its rate limits over made-up addresses. Set TRUST_PROXY to the number of proxies in front of this server (1 behind one load balancer), or to their addresses or CIDR ranges (uniquelocal for a private network).',
+      ],
+    );
+  });
+
+  test('https, a hop count, a CIDR list, loopback (its own warning) or development: no such warning', () => {
+    const quiet: Record<string, string>[] = [
+      { NODE_ENV: 'production', SERVER_URL: 'https://auth.example.com', TRUST_PROXY: '1' },
+      {
+        NODE_ENV: 'production',
+        SERVER_URL: 'https://auth.example.com',
+        TRUST_PROXY: '10.0.0.0/8,uniquelocal',
+      },
+      { SERVER_URL: 'http://auth.example.com', TRUST_PROXY: 'true' },
+    ];
+    for (const env of quiet) {
+      assert.deepEqual(warnings(env), [], JSON.stringify(env));
+    }
+    const loopback = warnings({ NODE_ENV: 'production', SERVER_URL: 'http://localhost:3111' });
+    assert.equal(loopback.length, 1);
+    assert.match(loopback[0]!, /a loopback address/);
   });
 });
 
@@ -113,4 +156,24 @@ describe('variables that look like settings', () => {
     );
     assert.equal(withTypoHints('PORT must be …', { DATABSE_URL: 'y' }, NAMES), 'PORT must be …');
   });
+});
+
+test("docs/deploy.md's start-up table quotes the two warnings as the server words them", () => {
+  const deploy = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
+  const env = { NODE_ENV: 'production', SERVER_URL: 'http://public-host', TRUST_PROXY: 'true' };
+  const [plainHttp, trust] = startupWarnings(
+    loadConfig({ ...CREDENTIALS, PGLITE_DATA_DIR: 'memory', ...env }),
+    env,
+  );
+  // The table quotes each up to an ellipsis: every quoted piece is the server's own words.
+  for (const warning of [plainHttp!, trust!]) {
+    const row = deploy.split('\n').find((l) => l.includes(warning.message.slice(0, 40)));
+    assert.ok(row, `docs/deploy.md quotes "${warning.message.slice(0, 40)}…"`);
+    const quoted = /warning: `([^`]+)`/.exec(row)![1]!;
+    for (const piece of quoted
+      .split('…')
+      .map((p) => p.trim())
+      .filter(Boolean))
+      assert.ok(warning.message.includes(piece), `not the server's words: ${piece}`);
+  }
 });

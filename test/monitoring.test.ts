@@ -39,7 +39,7 @@ const ruleExprs = rules.groups.flatMap((g) => g.rules.map((r) => r.expr));
 const metricNames = (expr: string): string[] =>
   [...expr.matchAll(/\b((?:postiz_cli_auth|process|nodejs)_[a-zA-Z0-9_]+)\b/g)].map((m) => m[1]!);
 
-/** Every series name a scrape of /metrics can hold, from its TYPE lines (labelled metrics have no sample until used). */
+/** Every series name a scrape of /metrics can hold, from its TYPE lines (some labelled metrics have no sample until used). */
 function exported(text: string): Set<string> {
   const names = new Set<string>();
   for (const [, name = '', type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
@@ -71,6 +71,7 @@ test('every metric the dashboard and the alert rules query is on /metrics', asyn
     'postiz_cli_auth_http_request_duration_seconds_count',
     'postiz_cli_auth_approval_to_token_seconds_bucket',
     'postiz_cli_auth_postiz_reachable',
+    'postiz_cli_auth_postiz_credentials_valid',
   ]) {
     assert.ok(used.has(name), `the dashboard or the rules use ${name}`);
   }
@@ -91,6 +92,23 @@ test('the dashboard is importable: unique panel ids, one templated Prometheus da
   }
 });
 
+test('every alert has a unit test in which it fires', () => {
+  const tests = parse(readFileSync(join(ROOT, 'deploy/prometheus-rules.test.yml'), 'utf8')) as {
+    tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+  };
+  const firing = new Set(
+    tests.tests.flatMap((t) =>
+      (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname),
+    ),
+  );
+  const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])));
+  assert.deepEqual(
+    alerts.filter((name) => !firing.has(name)),
+    [],
+    'alerts without a unit test that fires them',
+  );
+});
+
 const promtool = await execFileAsync('promtool', ['--version']).then(
   () => true,
   () => false,
@@ -108,4 +126,66 @@ test("promtool check rules and the rules' unit tests pass", { skip }, async () =
     join(ROOT, 'deploy/prometheus-rules.test.yml'),
   ]);
   assert.match(tested.stdout, /SUCCESS/);
+});
+
+/** The selectors `name{label="value", …}` of an expression, with their label matchers (job left out). */
+function selectors(
+  expr: string,
+): { name: string; matchers: { label: string; op: string; value: string }[] }[] {
+  return [...expr.matchAll(/\b(postiz_cli_auth_[a-zA-Z0-9_]+)\{([^}]*)\}/g)].map((m) => ({
+    name: m[1]!,
+    matchers: [...m[2]!.matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)]
+      .map((l) => ({ label: l[1]!, op: l[2]!, value: l[3]! }))
+      .filter((l) => l.label !== 'job'),
+  }));
+}
+
+/** The samples of a scrape: series name, labels, value. */
+function samples(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  return text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const m = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/)!;
+      const labels = Object.fromEntries(
+        [...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]),
+      );
+      return { name: m[1]!, labels, value: Number(m[3]) };
+    });
+}
+
+test("a fresh app's /metrics has, at 0, every labelled counter a panel or an alert reads and every label value an alert names", async (t) => {
+  const { app } = await build(t);
+  const scraped = samples((await app.inject({ method: 'GET', url: '/metrics' })).body);
+  const counters = new Set(
+    [...(await app.inject({ method: 'GET', url: '/metrics' })).body.matchAll(/^# TYPE (\S+) counter$/gm)].map(
+      (m) => m[1]!,
+    ),
+  );
+  const read = [...dashboardExprs, ...ruleExprs].flatMap(selectors).filter((s) => counters.has(s.name));
+  assert.ok(read.length > 0);
+  for (const { name, matchers } of read) {
+    const series = scraped.filter((s) => s.name === name);
+    // A counter with no series until its first event: increase() sees 0 at that event, and a
+    // panel reads "No data".
+    assert.ok(series.length > 0, `${name} has series before its first event`);
+    const matching = series.filter((s) =>
+      matchers.every(({ label, op, value }) => {
+        const actual = s.labels[label] ?? '';
+        const pattern = new RegExp(`^(?:${value})$`);
+        return op === '='
+          ? actual === value
+          : op === '!='
+            ? actual !== value
+            : op === '=~'
+              ? pattern.test(actual)
+              : !pattern.test(actual);
+      }),
+    );
+    assert.ok(
+      matching.length > 0,
+      `${name}{${matchers.map((m) => `${m.label}${m.op}"${m.value}"`).join(',')}} exists`,
+    );
+    for (const s of matching) assert.equal(s.value, 0, `${name} ${JSON.stringify(s.labels)} starts at 0`);
+  }
 });

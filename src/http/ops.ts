@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
 import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
-import type { Reachability } from '../postiz/reachability.js';
+import type { PostizStatus } from '../postiz/credentials.js';
 import type { Store } from '../storage/store.js';
 import { buildInfo } from '../version.js';
 import { ASSETS } from '../views/assets.js';
@@ -19,8 +19,8 @@ export function opsRoutes(
     metricsToken: string | undefined;
     /** Whether flow changes are heard (LISTEN/NOTIFY), for /ready's details. */
     notifications: () => NotificationState;
-    /** Whether POSTIZ_API_URL answers, for /ready's details: never a reason to be unready. */
-    postiz: () => Reachability;
+    /** Whether POSTIZ_API_URL answers and takes our credentials, for /ready's details: never a reason to be unready. */
+    postiz: () => PostizStatus;
   },
 ): void {
   // Hot or noisy paths: no per-request info lines (they are counted in metrics).
@@ -34,8 +34,8 @@ export function opsRoutes(
   app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
     try {
       await deps.store.ping();
-      // Postiz being down makes logins fail, but taking this instance out of rotation would not
-      // bring it back: it is reported, not a reason to be unready.
+      // Postiz being down, or refusing our credentials, makes logins fail, but taking this
+      // instance out of rotation would not fix it: it is reported, not a reason to be unready.
       return {
         status: 'ready',
         database: deps.store.kind,

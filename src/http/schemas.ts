@@ -115,9 +115,9 @@ export const readiness = {
     },
     postiz: {
       type: 'string',
-      enum: ['reachable', 'unreachable', 'unknown'],
+      enum: ['reachable', 'unreachable', 'unknown', 'misconfigured'],
       description:
-        'Whether POSTIZ_API_URL answered its last check (logins fail at the code exchange while it does not); never makes /ready fail',
+        "Whether POSTIZ_API_URL answered its last check (logins fail at the code exchange while it does not), or refuses this server's OAuth credentials (`misconfigured`: fix POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET); never makes /ready fail",
     },
   },
 } as const;

@@ -131,7 +131,7 @@ test('production with a misspelt DATABASE_URL refuses the embedded database in o
   assertNoStack(`${run.stdout}\n${run.stderr}`);
 });
 
-test('a misspelt setting and a loopback SERVER_URL in production are warned about at start-up', async (t) => {
+test('a misspelt setting, a loopback SERVER_URL and TRUST_PROXY=true in production are warned about at start-up', async (t) => {
   const port = await freePort();
   const cwd = await tempDir(t, 'cli-cwd-');
   const child = spawnNode(t, ['--import', TSX, CLI, 'serve'], {
@@ -142,6 +142,7 @@ test('a misspelt setting and a loopback SERVER_URL in production are warned abou
       POSTIZ_OAUTH_CLIENT_ID: TEST_CLIENT_ID,
       POSTIZ_OAUTH_CLIENT_SECRET: TEST_CLIENT_SECRET,
       POSTIZ_OAUTH_CLIENT_SECERT: 'pcs_typo',
+      TRUST_PROXY: 'true',
       PORT: String(port),
       HOST: '127.0.0.1',
       SOURCE_COMMIT: 'abcdef1234567',
@@ -165,6 +166,12 @@ test('a misspelt setting and a loopback SERVER_URL in production are warned abou
       String(m).startsWith(
         `SERVER_URL is http://localhost:${port} (the default: SERVER_URL is not set), a loopback address, while NODE_ENV=production`,
       ),
+    ),
+    child.stdout(),
+  );
+  assert.ok(
+    lines.some(
+      (l) => l.level === 40 && String(l.msg).startsWith('TRUST_PROXY=true takes the client address'),
     ),
     child.stdout(),
   );

@@ -1,12 +1,21 @@
 /**
  * `npm run demo` (`tsx src/cli.ts demo`): starts with no configuration, prints what to do next,
- * carries a whole login through its built-in Postiz stand-in, and stops cleanly on Ctrl+C.
+ * carries a whole login through its built-in Postiz stand-in, runs the real CLI with the
+ * command it printed (whose login lands in the demo's temporary HOME, never the user's), and
+ * stops cleanly on Ctrl+C, removing that HOME.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanEnv, freePort, spawnNode, TSX } from '../../harness/processes.js';
+import { DEMO_HOME_PREFIX } from '../../demo/demo.js';
+import { cleanEnv, freePort, spawnCommand, spawnNode, TSX, tempDir } from '../../harness/processes.js';
 import { approveInBrowser } from '../../harness/walker.js';
+import { fakeOpener } from './support/postiz-cli.js';
 
 test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, async (t) => {
   const port = await freePort();
@@ -46,8 +55,47 @@ test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, as
   assert.equal(token.api_url, `http://127.0.0.1:${standInPort}`);
   assert.equal(token.organization_id, 'org_demo');
 
+  // The printed command, run as a user pastes it, by a shell whose HOME is the user's own.
+  const command = out
+    .split('\n')
+    .find((line) => line.includes('npx postiz auth:login'))!
+    .trim();
+  const home = new RegExp(`^HOME=(${join(tmpdir(), DEMO_HOME_PREFIX)}\\w+) `).exec(command)?.[1];
+  assert.ok(home, `the command sets a temporary HOME: ${command}`);
+  assert.ok(existsSync(home), 'the demo made its temporary HOME');
+  assert.match(out, /temporary HOME, removed when the demo stops/);
+  const userHome = await tempDir(t, 'demo-user-home-');
+  const opener = await fakeOpener(t);
+  const cli = spawnCommand(t, '/bin/sh', ['-c', command], {
+    env: cleanEnv({ HOME: userHome, PATH: opener.path }),
+  });
+  const loggedIn = await approveInBrowser(await opener.opened(cli));
+  assert.equal(loggedIn.status, 200, loggedIn.body.slice(0, 500));
+  const cliExit = await cli.waitForExit(90_000);
+  assert.equal(cliExit.code, 0, `${cli.stdout()}\n${cli.stderr()}`);
+  const saved = JSON.parse(await readFile(join(home, '.postiz', 'credentials.json'), 'utf8'));
+  assert.equal(saved.apiUrl, `http://127.0.0.1:${standInPort}`);
+  assert.equal(saved.organizationId, 'org_demo');
+  assert.ok(!existsSync(join(userHome, '.postiz')), "the CLI wrote into the user's HOME");
+
   child.proc.kill('SIGINT');
   const { code, signal } = await child.waitForExit(15_000);
   assert.equal(signal, null, child.stderr());
   assert.equal(code, 0, child.stderr());
+  assert.ok(!existsSync(home), 'the temporary HOME outlived the demo');
+});
+
+test('a DEMO_POSTIZ_PORT in use: one line naming it, and a non-zero exit', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const standInPort = (taken.address() as { port: number }).port;
+  const child = spawnNode(t, ['--import', TSX, 'src/cli.ts', 'demo'], {
+    env: cleanEnv({ PORT: String(await freePort()), DEMO_POSTIZ_PORT: String(standInPort) }),
+  });
+  const { code } = await child.waitForExit(60_000);
+  assert.equal(code, 1, child.stderr());
+  assert.deepEqual(child.stderr().trim().split('\n'), [
+    `postiz-cli-auth: DEMO_POSTIZ_PORT ${standInPort} (the demo's Postiz stand-in, on 127.0.0.1) is already in use (EADDRINUSE): another process listens there, perhaps a demo already running. Stop it, or set DEMO_POSTIZ_PORT to a free port.`,
+  ]);
 });

@@ -106,7 +106,7 @@ export const de: Catalog = {
     'Die Autorisierung von Postiz konnte nicht verwendet werden (sie ist möglicherweise abgelaufen). Ihr Terminal wartet noch: Versuchen Sie es noch einmal.',
   'error.misconfigured.heading': 'Dieser Server ist nicht richtig eingerichtet',
   'error.misconfigured.body':
-    'Postiz hat diesen Anmeldeserver abgelehnt. Sein Betreiber wurde benachrichtigt. Ihr Terminal wartet noch; versuchen Sie es später erneut.',
+    'Postiz hat die eigenen Zugangsdaten dieses Anmeldeservers abgelehnt, daher konnte er Ihre Anmeldung nicht abschließen. Ihr Terminal wartet noch; versuchen Sie es später erneut.',
   'error.forbidden.heading': 'Anfrage abgelehnt',
   'error.forbidden.body':
     'Dieses Formular wurde von einer anderen Website gesendet oder ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.',

@@ -104,7 +104,7 @@ export const en = {
     'The authorization from Postiz could not be used (it may have expired). Your terminal is still waiting: try again.',
   'error.misconfigured.heading': 'This server is not set up correctly',
   'error.misconfigured.body':
-    'Postiz refused this login server. Its operator has been told. Your terminal is still waiting; try again later.',
+    'Postiz refused this login server’s own credentials, so it could not finish your login. Your terminal is still waiting; try again later.',
   'error.forbidden.heading': 'Request refused',
   'error.forbidden.body':
     'This form was sent from another site or has expired. Reload the page and try again.',

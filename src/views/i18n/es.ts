@@ -103,7 +103,7 @@ export const es: Catalog = {
     'No se ha podido usar la autorización de Postiz (puede que haya caducado). Tu terminal sigue esperando: vuelve a intentarlo.',
   'error.misconfigured.heading': 'Este servidor no está bien configurado',
   'error.misconfigured.body':
-    'Postiz ha rechazado este servidor de inicio de sesión. Se ha avisado a su administrador. Tu terminal sigue esperando; vuelve a intentarlo más tarde.',
+    'Postiz ha rechazado las credenciales propias de este servidor de inicio de sesión, así que no ha podido completar tu inicio de sesión. Tu terminal sigue esperando; vuelve a intentarlo más tarde.',
   'error.forbidden.heading': 'Solicitud rechazada',
   'error.forbidden.body':
     'Este formulario se envió desde otro sitio o ha caducado. Vuelve a cargar la página e inténtalo de nuevo.',

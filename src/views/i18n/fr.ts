@@ -104,7 +104,7 @@ export const fr: Catalog = {
     'L’autorisation donnée par Postiz n’a pas pu être utilisée (elle a peut-être expiré). Votre terminal attend toujours : réessayez.',
   'error.misconfigured.heading': 'Ce serveur n’est pas correctement configuré',
   'error.misconfigured.body':
-    'Postiz a refusé ce serveur de connexion. Son administrateur a été prévenu. Votre terminal attend toujours ; réessayez plus tard.',
+    'Postiz a refusé les identifiants propres de ce serveur de connexion, qui n’a donc pas pu terminer votre connexion. Votre terminal attend toujours ; réessayez plus tard.',
   'error.forbidden.heading': 'Requête refusée',
   'error.forbidden.body':
     'Ce formulaire a été envoyé depuis un autre site ou a expiré. Rechargez la page et réessayez.',

@@ -107,7 +107,7 @@ export const pt: Catalog = {
     'Não foi possível usar a autorização do Postiz (ela pode ter expirado). Seu terminal continua aguardando: tente de novo.',
   'error.misconfigured.heading': 'Este servidor não está configurado corretamente',
   'error.misconfigured.body':
-    'O Postiz recusou este servidor de login. O administrador foi avisado. Seu terminal continua aguardando; tente de novo mais tarde.',
+    'O Postiz recusou as credenciais próprias deste servidor de login, por isso ele não conseguiu concluir seu login. Seu terminal continua aguardando; tente de novo mais tarde.',
   'error.forbidden.heading': 'Solicitação recusada',
   'error.forbidden.body':
     'Este formulário foi enviado de outro site ou expirou. Recarregue a página e tente de novo.',

@@ -31,9 +31,13 @@ export async function cliStatus(
   return { code, output: `${child.stdout()}\n${child.stderr()}` };
 }
 
-/** Start `postiz auth:login` against `serverUrl` and wait until it has "opened the browser". */
-export async function startCliLogin(t: TestContext, serverUrl: string): Promise<CliLogin> {
-  const home = await tempDir(t, 'postiz-home-');
+/**
+ * A fake `xdg-open` in a directory of its own, to put first on PATH: `opened(child)` waits for
+ * the URL the CLI asked it to open.
+ */
+export async function fakeOpener(
+  t: TestContext,
+): Promise<{ path: string; opened(child: Child): Promise<string> }> {
   const bin = await tempDir(t, 'postiz-bin-');
   const openedFile = join(bin, 'opened-url');
   // Write then rename, so the test never reads a half-written file.
@@ -42,17 +46,28 @@ export async function startCliLogin(t: TestContext, serverUrl: string): Promise<
     `#!/bin/sh\nprintf '%s' "$1" > "${openedFile}.tmp" && mv "${openedFile}.tmp" "${openedFile}"\n`,
   );
   await chmod(join(bin, 'xdg-open'), 0o755);
+  return {
+    path: `${bin}:${process.env.PATH ?? ''}`,
+    async opened(child) {
+      try {
+        return await waitFor(() => readFile(openedFile, 'utf8'), { timeoutMs: 30_000 });
+      } catch {
+        throw new Error(
+          `the CLI never opened a browser\n--- stdout ---\n${child.stdout()}\n--- stderr ---\n${child.stderr()}`,
+        );
+      }
+    },
+  };
+}
+
+/** Start `postiz auth:login` against `serverUrl` and wait until it has "opened the browser". */
+export async function startCliLogin(t: TestContext, serverUrl: string): Promise<CliLogin> {
+  const home = await tempDir(t, 'postiz-home-');
+  const opener = await fakeOpener(t);
   const child = spawnNode(t, [POSTIZ_CLI, 'auth:login'], {
-    env: cleanEnv({ POSTIZ_AUTH_SERVER: serverUrl, HOME: home, PATH: `${bin}:${process.env.PATH ?? ''}` }),
+    env: cleanEnv({ POSTIZ_AUTH_SERVER: serverUrl, HOME: home, PATH: opener.path }),
   });
-  let opened: string;
-  try {
-    opened = await waitFor(() => readFile(openedFile, 'utf8'), { timeoutMs: 30_000 });
-  } catch {
-    throw new Error(
-      `the CLI never opened a browser\n--- stdout ---\n${child.stdout()}\n--- stderr ---\n${child.stderr()}`,
-    );
-  }
+  const opened = await opener.opened(child);
   return {
     child,
     home,
