@@ -13,6 +13,7 @@
  * device and no organisation of anyone's login. Kept `LOGIN_HISTORY_DAYS`.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import type { Channel } from '../postiz/client.js';
 import type { Store } from '../storage/store.js';
 import { hashSecret, newToken, randomFromPool } from './codes.js';
 import { hkdf32 } from './hkdf.js';
@@ -22,17 +23,6 @@ const VERSION = 1;
 const KEY_INFO = 'postiz-cli-auth/v1/browser-login';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** At most this many channels are kept with a login (a summary says how many more there were). */
-export const CHANNELS_KEPT = 10;
-
-/** A channel of an organisation, as people know it (Postiz's public API: its name and platform). */
-export interface Channel {
-  name: string;
-  /** The platform's identifier at Postiz (`x`, `linkedin`, …). */
-  platform: string;
-  disabled: boolean;
-}
-
 /** An organisation as the pages name it: its id, and its channels when Postiz listed them. */
 export interface Organization {
   id?: string;

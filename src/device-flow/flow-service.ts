@@ -6,10 +6,10 @@
  */
 import type { Config } from '../config.js';
 import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
-import { type PostizClient, UpstreamError } from '../postiz/client.js';
+import { type Channel, type PostizClient, UpstreamError } from '../postiz/client.js';
 import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
-import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
+import { type BrowserLogin, BrowserLogins, type Organization } from './browser-logins.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
 import {
   codeKey,
@@ -87,6 +87,8 @@ export interface CallbackResult {
   flow: Flow;
   /** The organisation Postiz authorised (its id), when Postiz said. */
   organizationId?: string;
+  /** The organisation as people know it: its id, and its channels when Postiz listed them. */
+  organization?: Organization;
   /** For an approval: whether Postiz's public API took the new token (`unchecked`: it could not be asked). */
   check?: 'working' | 'unchecked';
   /**
@@ -536,14 +538,18 @@ export class FlowService {
       throw new PageError(reason, { flowId: flow.flowId });
     }
     const organizationId = token.organizationId;
-    const check = await this.checkToken(token.accessToken, flow, caller);
+    const { result: check, channels, channelCount } = await this.checkToken(token.accessToken, flow, caller);
+    const organization: Organization = {
+      ...(organizationId !== undefined ? { id: organizationId } : {}),
+      ...(channels ? { channels, channelCount } : {}),
+    };
     if (check === 'no_subscription' || check === 'token_refused') {
       // Credentials that every API call would refuse are not handed over: the CLI is told why,
       // and the token is dropped.
       await this.retrying(() => store.deny(flow.flowId, check, new Date(this.now())));
       this.changed(flow);
       this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
-      return { outcome: check, flow, organizationId };
+      return { outcome: check, flow, organizationId, organization };
     }
     const sealed = seal(
       JSON.stringify({ access_token: token.accessToken, organization_id: organizationId }),
@@ -559,8 +565,16 @@ export class FlowService {
     }
     this.changed(flow);
     this.event('approved', flow.flowId, caller, { organizationId });
-    const { replaced, loginSecret } = await this.rememberLogin(flow, organizationId, input.loginSecret);
-    return { outcome: 'approved', flow: approved, organizationId, check, replaced, loginSecret };
+    const { replaced, loginSecret } = await this.rememberLogin(flow, organization, input.loginSecret);
+    return {
+      outcome: 'approved',
+      flow: approved,
+      organizationId,
+      organization,
+      check,
+      replaced,
+      loginSecret,
+    };
   }
 
   /**
@@ -570,12 +584,12 @@ export class FlowService {
    */
   private async rememberLogin(
     flow: Flow,
-    organizationId: string | undefined,
+    organization: Organization,
     previousSecret: string | undefined,
   ): Promise<{ replaced?: BrowserLogin; loginSecret?: string }> {
     const previous = await this.lastLogin(previousSecret);
     const replaced =
-      previous && organizationId !== undefined && previous.organization.id === organizationId
+      previous && organization.id !== undefined && previous.organization.id === organization.id
         ? previous
         : undefined;
     try {
@@ -584,7 +598,7 @@ export class FlowService {
           approvedAt: new Date(this.now()),
           clientIp: flow.clientIp,
           userAgent: flow.userAgent,
-          organization: { id: organizationId },
+          organization,
         },
         previousSecret,
       );
@@ -597,24 +611,30 @@ export class FlowService {
 
   /**
    * Ask Postiz's public API whether a new token works, within `TOKEN_CHECK_TIMEOUT_MS` (0: not
-   * asked): `no_subscription` or `token_refused` when it refuses it, `working`, or `unchecked`
-   * when it could not tell. Reported as `token_checked`.
+   * asked): `no_subscription` or `token_refused` when it refuses it, `working` (with its
+   * organisation's channels when Postiz listed them), or `unchecked` when it could not tell.
+   * Reported as `token_checked`.
    */
   private async checkToken(
     accessToken: string,
     flow: Flow,
     caller: Caller,
-  ): Promise<'working' | 'unchecked' | 'no_subscription' | 'token_refused'> {
+  ): Promise<{
+    result: 'working' | 'unchecked' | 'no_subscription' | 'token_refused';
+    channels?: Channel[];
+    channelCount?: number;
+  }> {
     const timeoutMs = this.deps.config.tokenCheckTimeoutMs;
-    if (timeoutMs <= 0) return 'unchecked';
+    if (timeoutMs <= 0) return { result: 'unchecked' };
     const checked = await this.deps.postiz.checkToken(accessToken, timeoutMs);
     const result = checked.result === 'refused' ? 'token_refused' : checked.result;
     this.event('token_checked', flow.flowId, caller, {
       result,
       ...('status' in checked ? { status: checked.status } : {}),
       ...('detail' in checked ? { detail: checked.detail } : {}),
+      ...('channelCount' in checked ? { channels: checked.channelCount } : {}),
     });
-    return result;
+    return checked.result === 'working' ? { ...checked, result } : { result };
   }
 
   /**

@@ -48,9 +48,21 @@ export interface PostizClientOptions {
   onRequest?: (status: string, seconds: number) => void;
 }
 
+/** A connected channel of an organisation, as people know it: its name and platform. */
+export interface Channel {
+  name: string;
+  /** The platform's identifier at Postiz (`x`, `linkedin`, `instagram`, …). */
+  platform: string;
+  disabled: boolean;
+}
+
+/** The most channels a token check keeps (it says how many there were in all). */
+export const CHANNELS_KEPT = 10;
+
 /**
  * What Postiz's public API says of a new token (`checkToken`):
- * - `working`: it answered 2xx;
+ * - `working`: it answered 2xx, with the organisation's channels (when its answer listed them:
+ *   at most `CHANNELS_KEPT`, and how many in all);
  * - `no_subscription`: 401 "No subscription found" (billing is on and the organisation has
  *   none; every public API call would be refused);
  * - `refused`: another 401 or 403;
@@ -58,7 +70,7 @@ export interface PostizClientOptions {
  *   token (a 5xx, a 404 from a Postiz without the endpoint): the token may well work.
  */
 export type TokenCheck =
-  | { result: 'working' }
+  | { result: 'working'; channels?: Channel[]; channelCount?: number }
   | { result: 'no_subscription'; status: number }
   | { result: 'refused'; status: number }
   | { result: 'unchecked'; detail: string };
@@ -67,9 +79,9 @@ export type TokenCheck =
 export interface PostizClient {
   exchangeCode(request: ExchangeRequest): Promise<PostizToken>;
   /**
-   * Ask the public API whether `accessToken` works, with the cheapest call that proves it
-   * (`GET /public/v1/is-connected`, the token raw in `Authorization`), within `timeoutMs`.
-   * Never throws; never logs or keeps the token.
+   * Ask the public API whether `accessToken` works, and which channels its organisation has
+   * (`GET /public/v1/integrations`, the token raw in `Authorization`, as `postiz auth:status`
+   * checks it), within `timeoutMs`. Never throws; never logs or keeps the token.
    */
   checkToken(accessToken: string, timeoutMs: number): Promise<TokenCheck>;
 }
@@ -77,7 +89,7 @@ export interface PostizClient {
 /** A `PostizClient` over `fetch`. */
 export function createPostizClient(options: PostizClientOptions): PostizClient {
   const endpoint = `${options.apiUrl}/oauth/token`;
-  const checkEndpoint = `${options.apiUrl}/public/v1/is-connected`;
+  const checkEndpoint = `${options.apiUrl}/public/v1/integrations`;
 
   return {
     async exchangeCode({ code, codeVerifier, redirectUri }) {
@@ -146,7 +158,7 @@ const NO_SUBSCRIPTION = /no subscription/i;
 
 /** Turn the public API's answer to a token check into a `TokenCheck` (never echoing a body). */
 export function readCheck(status: number, text: string): TokenCheck {
-  if (status >= 200 && status < 300) return { result: 'working' };
+  if (status >= 200 && status < 300) return { result: 'working', ...readChannels(text) };
   if (status === 401 || status === 403) {
     let message = '';
     try {
@@ -160,6 +172,43 @@ export function readCheck(status: number, text: string): TokenCheck {
       : { result: 'refused', status };
   }
   return { result: 'unchecked', detail: `HTTP ${status}` };
+}
+
+/** Printable text of at most `max` characters, or undefined. */
+function label(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, max);
+  return text === '' ? undefined : text;
+}
+
+/**
+ * The channels in a list of integrations (`[{name, identifier, disabled, …}]`), the first
+ * `CHANNELS_KEPT` of them and how many in all; nothing when the body is not such a list.
+ */
+function readChannels(text: string): { channels?: Channel[]; channelCount?: number } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (!Array.isArray(body)) return {};
+  const channels: Channel[] = [];
+  for (const item of body) {
+    if (typeof item !== 'object' || item === null) continue;
+    const fields = item as Record<string, unknown>;
+    const name = label(fields.name, 100);
+    if (!name) continue;
+    channels.push({
+      name,
+      platform: label(fields.identifier ?? fields.providerIdentifier, 40) ?? '',
+      disabled: fields.disabled === true,
+    });
+  }
+  return { channels: channels.slice(0, CHANNELS_KEPT), channelCount: channels.length };
 }
 
 /** Turn Postiz's answer into a token or an `UpstreamError`. 200 and 201 both mean success. */

@@ -41,8 +41,12 @@ async function token(organization?: string): Promise<string> {
   return exchanged.accessToken;
 }
 
-test('a token Postiz takes is working; the organisation chosen at the consent page is the one in the answer', async () => {
-  assert.deepEqual(await client.checkToken(await token(), 1000), { result: 'working' });
+test("a token Postiz takes is working, with its organisation's channels; the organisation chosen at the consent page is the one in the answer", async () => {
+  assert.deepEqual(await client.checkToken(await token(), 1000), {
+    result: 'working',
+    channels: [{ name: "Test User's channel", platform: 'x', disabled: false }],
+    channelCount: 1,
+  });
   const back = await standIn.decide(
     `${standIn.url}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code&state=s`,
     'approve',
@@ -59,7 +63,7 @@ test('a token Postiz takes is working; the organisation chosen at the consent pa
 test('a token of an organisation without a subscription is no_subscription, as Postiz answers 401 "No subscription found"', async () => {
   const unpaid = await token(UNPAID_ORG.id);
   assert.deepEqual(await client.checkToken(unpaid, 1000), { result: 'no_subscription', status: 401 });
-  const raw = await fetch(`${standIn.url}/public/v1/is-connected`, { headers: { authorization: unpaid } });
+  const raw = await fetch(`${standIn.url}/public/v1/integrations`, { headers: { authorization: unpaid } });
   assert.equal(raw.status, 401);
   assert.deepEqual(await raw.json(), { msg: 'No subscription found' });
 });
@@ -93,7 +97,28 @@ test('Postiz down, slow or unreachable: unchecked, within the time asked, never 
 });
 
 test('readCheck reads what the public API answers, and never echoes a body', () => {
-  assert.deepEqual(readCheck(200, '{"connected":true}'), { result: 'working' });
+  assert.deepEqual(
+    readCheck(200, '{"connected":true}'),
+    { result: 'working' },
+    'not a list: channels unknown',
+  );
+  assert.deepEqual(readCheck(200, '[]'), { result: 'working', channels: [], channelCount: 0 });
+  // Names are printable text, cut at 100 characters; more than ten channels are counted, ten kept.
+  const many = [
+    { name: 'Acme\u0007 on X', identifier: 'x', disabled: false },
+    { name: 'Acme', identifier: 'linkedin-page', disabled: true },
+    { name: 42, identifier: 'x' },
+    ...Array.from({ length: 10 }, (_, i) => ({ name: `${'n'.repeat(120)}${i}`, identifier: 'bluesky' })),
+  ];
+  const read = readCheck(200, JSON.stringify(many));
+  assert.equal(read.result, 'working');
+  assert.equal(read.result === 'working' && read.channelCount, 12);
+  assert.deepEqual(read.result === 'working' && read.channels?.slice(0, 3), [
+    { name: 'Acme on X', platform: 'x', disabled: false },
+    { name: 'Acme', platform: 'linkedin-page', disabled: true },
+    { name: 'n'.repeat(100), platform: 'bluesky', disabled: false },
+  ]);
+  assert.equal(read.result === 'working' && read.channels?.length, 10);
   assert.deepEqual(readCheck(401, '{"msg":"No subscription found"}'), {
     result: 'no_subscription',
     status: 401,
