@@ -318,7 +318,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'crossNetworkPolicy',
     env: 'CROSS_NETWORK_POLICY',
     description:
-      'When the browser confirming a login is on another network than the device that asked (another IPv4 /24 or IPv6 /64): `warn` (a warning; one click goes on), `type-code` (a code that came in the link must be typed from the terminal; typed by hand on the entry page, one click), or `block` (refused, with a page saying to run the CLI on this computer or ask the operator). RFC clients may still use `verification_uri_complete`: the policy is about how the browser confirms ([docs/security.md](docs/security.md#the-confirmation-page-rfc-8628-54)).',
+      'When the browser confirming a login is on another network than the device that asked (another IPv4 /24 or IPv6 /64): `warn` (a warning; one click goes on), `type-code` (a code that came in the link must be typed from the terminal; typed by hand on the entry page, one click), or `block` (refused, and the login ends: the CLI stops with `access_denied`, and the page says to run the CLI on this computer). RFC clients may still use `verification_uri_complete`: the policy is about how the browser confirms ([docs/security.md](docs/security.md#the-confirmation-page-rfc-8628-54)).',
     default: 'type-code',
     parse: oneOf(['warn', 'type-code', 'block'] as const),
   },

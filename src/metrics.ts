@@ -17,8 +17,19 @@ import { type BuildInfo, buildInfo } from './version.js';
  * the metric's help text names.
  */
 
-/** `refused`: Postiz refused the new token (no subscription, or another refusal of its public API). */
-export const FLOW_OUTCOMES = ['delivered', 'denied', 'cancelled', 'expired', 'failed', 'refused'] as const;
+/**
+ * `refused`: Postiz refused the new token (no subscription, or another refusal of its public
+ * API); `blocked`: confirmed from another network under `CROSS_NETWORK_POLICY=block`.
+ */
+export const FLOW_OUTCOMES = [
+  'delivered',
+  'denied',
+  'cancelled',
+  'blocked',
+  'expired',
+  'failed',
+  'refused',
+] as const;
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
 /** What a poll can be answered: its token, an OAuth error code, or `try_again` (a 503 without a body). */

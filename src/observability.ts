@@ -10,6 +10,7 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
   delivered: 'delivered',
   denied: 'denied',
   cancelled: 'cancelled',
+  blocked: 'blocked',
   expired: 'expired',
   failed: 'failed',
   refused_by_postiz: 'refused',

@@ -14,6 +14,7 @@ export type FlowEventName =
   | 'approved'
   | 'denied'
   | 'cancelled'
+  | 'blocked'
   | 'expired'
   | 'delivered'
   | 'redelivered'

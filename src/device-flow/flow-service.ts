@@ -73,7 +73,8 @@ export type ConfirmStep = 'confirm' | 'type_code' | 'blocked';
 /** What the confirmation page must know: the networks compared, the step, the login approving would end. */
 export interface Confirmation {
   network: NetworkMatch;
-  step: ConfirmStep;
+  /** How to confirm (a `blocked` confirmation ends the flow and is refused instead). */
+  step: Exclude<ConfirmStep, 'blocked'>;
   /** The last CLI login approved in this browser, if one is kept. */
   replaces: BrowserLogin | undefined;
 }
@@ -359,11 +360,22 @@ export class FlowService {
     loginSecret: string | undefined,
   ): Promise<Confirmation> {
     const network = networkMatch(flow.clientIp, caller.ip);
-    return {
-      network,
-      step: this.confirmStep(network, fromLink),
-      replaces: await this.lastLogin(loginSecret),
-    };
+    const step = this.confirmStep(network, fromLink);
+    if (step === 'blocked') return this.block(flow, caller);
+    return { network, step, replaces: await this.lastLogin(loginSecret) };
+  }
+
+  /**
+   * `CROSS_NETWORK_POLICY=block` refused a confirmation from another network: the flow ends,
+   * so the CLI stops waiting at once (`access_denied`, saying why), and the page says so.
+   */
+  private async block(flow: Flow, caller: Caller): Promise<never> {
+    const ended = await this.deps.store.deny(flow.flowId, 'blocked', new Date(this.now()));
+    if (ended) {
+      this.changed(flow);
+      this.event('blocked', flow.flowId, caller, { clientIp: caller.ip });
+    }
+    throw new PageError('cross_network');
   }
 
   /** The last CLI login approved in the browser holding `loginSecret`; a database failure only costs the mention. */
@@ -394,7 +406,7 @@ export class FlowService {
     proof: { fromLink: boolean; typed: string | undefined },
   ): Promise<Authorization> {
     const step = this.confirmStep(networkMatch(found.flow.clientIp, caller.ip), proof.fromLink);
-    if (step === 'blocked') throw new PageError('cross_network');
+    if (step === 'blocked') await this.block(found.flow, caller);
     if (step === 'type_code' && normalizeUserCode(proof.typed) !== found.userCode) {
       throw new PageError('code_mismatch');
     }

@@ -233,6 +233,10 @@ export class Polls {
         return new SubscriptionRequired();
       case 'token_refused':
         return new TokenRefused();
+      case 'blocked':
+        return new AccessDenied(
+          'The login was confirmed from another network than the one it started on, which this server refuses: confirm it on this computer, then run the login again',
+        );
       case 'pending':
         return PENDING;
       case 'approved':

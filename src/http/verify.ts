@@ -95,7 +95,6 @@ export function verifyRoutes(
       fromLink,
       request.cookies[browser.loginCookie],
     );
-    if (step.step === 'blocked') throw new PageError('cross_network');
     const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
     return sendPage(
       reply,

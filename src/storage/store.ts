@@ -13,10 +13,11 @@ export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
 
 /**
  * How a flow ends without a token: the user refused at Postiz or cancelled on the
- * confirmation page, or Postiz refused the new token (its organisation has no subscription, or
- * another refusal).
+ * confirmation page, Postiz refused the new token (its organisation has no subscription, or
+ * another refusal), or the confirmation came from another network under
+ * `CROSS_NETWORK_POLICY=block`.
  */
-export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
+export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused' | 'blocked';
 
 /** A flow as stored: hashes and public material only. */
 export interface Flow {

@@ -296,26 +296,34 @@ test('CROSS_NETWORK_POLICY=warn: a warning, and one click goes on from another n
   assert.equal((await pressContinue(elsewhere, confirmation)).status, 303);
 });
 
-test('CROSS_NETWORK_POLICY=block: refused from another network, typed or not, with what to do; the same network goes on', async (t) => {
+test('CROSS_NETWORK_POLICY=block: refused from another network, typed or not, with what to do, and the CLI is told at once; the same network goes on', async (t) => {
   const built = await build(t, { env: { ...PROXY, CROSS_NETWORK_POLICY: 'block' } });
-  const flow = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP });
-  const elsewhere = new InjectBrowser(built.app, undefined, { 'x-forwarded-for': ELSEWHERE_IP });
-  for (const refused of [
-    await followLink(elsewhere, flow.verification_uri_complete),
-    await typeCode(elsewhere, flow.user_code),
-  ]) {
-    assert.equal(refused.status, 403);
-    assert.ok(refused.body.includes(shown(en['error.cross_network.heading'])));
-    assert.ok(refused.body.includes('<code>postiz auth:login</code>'));
+  for (const how of ['link', 'typed', 'forced'] as const) {
+    const flow = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP });
+    const elsewhere = new InjectBrowser(built.app, undefined, { 'x-forwarded-for': ELSEWHERE_IP });
+    let refused: Answer;
+    if (how === 'link') refused = await followLink(elsewhere, flow.verification_uri_complete);
+    else if (how === 'typed') refused = await typeCode(elsewhere, flow.user_code);
+    else {
+      // A confirm posted straight (a page from before, a script) is refused too.
+      const entry = await elsewhere.get('/device/verify');
+      refused = await elsewhere.post('/device/verify', {
+        ...formOf(entry.body, 'http://localhost:3111/').fields,
+        user_code: flow.user_code,
+        action: 'confirm',
+      });
+    }
+    assert.equal(refused.status, 403, how);
+    assert.equal(refused.location, undefined, `${how}: not sent to Postiz`);
+    assert.ok(refused.body.includes(shown(en['error.cross_network.heading'])), how);
+    assert.ok(refused.body.includes('<code>postiz auth:login</code>'), how);
+    // The CLI stops waiting at once, with an answer it prints.
+    built.clock.advance(5000);
+    const answer = await poll(built.app, flow.device_code);
+    assert.equal(answer.json.error, 'access_denied', `${how}: ${answer.body}`);
+    assert.match(String(answer.json.error_description), /another network/);
   }
-  // A confirm posted straight (a page from before, a script) is refused too.
-  const entry = await elsewhere.get('/device/verify');
-  const forced = await elsewhere.post('/device/verify', {
-    ...formOf(entry.body, 'http://localhost:3111/').fields,
-    user_code: flow.user_code,
-    action: 'confirm',
-  });
-  assert.equal(forced.status, 403);
+  const flow = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP });
   const here = new InjectBrowser(built.app, undefined, { 'x-forwarded-for': '203.0.113.99' });
   const same = await followLink(here, flow.verification_uri_complete);
   assert.equal((await pressContinue(here, same)).status, 303);
