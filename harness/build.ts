@@ -7,10 +7,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createStandIn, type StandIn } from '../demo/stand-in/index.js';
 import { type App, buildApp } from '../src/app.js';
 import { type Config, loadConfig } from '../src/config.js';
+import type { Db } from '../src/storage/db.js';
 import { pgliteDb } from '../src/storage/pglite.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
-import type { NewFlow, Store } from '../src/storage/store.js';
+import type { EndRecord, NewFlow, Store } from '../src/storage/store.js';
 import type { PostgresCluster } from './postgres.js';
 
 export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
@@ -77,12 +78,12 @@ export async function postgresStore(url: string): Promise<Store> {
   return store;
 }
 
-/** Delete every flow and rate-limit window. */
+/** Empty every table the server writes (flows, limits, sightings, logins, the audit trail, the outbox). */
 export async function resetStore(store: Store): Promise<void> {
-  // Purging everything that "expires" before the far future empties both tables. (A 4-digit
-  // year: PGlite cannot send dates past 9999.)
-  const far = new Date('9999-12-31T00:00:00Z');
-  await store.purge(far, far, far);
+  const { db } = store as unknown as { db: Db };
+  await db.query(
+    'TRUNCATE device_requests, rate_limits, code_sightings, browser_logins, login_events, webhook_outbox',
+  );
 }
 
 /** A manual clock: `clock.now()` for the app, `clock.advance(ms)` in tests. */
@@ -192,4 +193,9 @@ export function storesToShare(cluster: PostgresCluster | null) {
       open: async () => ({ store: await postgresStore(await cluster!.createDatabase()), close: true }),
     },
   ];
+}
+
+/** What a test's statements ending flows record: now, a test instance, kept a day, no webhooks. */
+export function testEnd(now: Date, notify = false): EndRecord {
+  return { now, instance: 'test', keepUntil: new Date(now.getTime() + 86_400_000), notify };
 }

@@ -25,7 +25,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CLUSTER_ORG, type Cluster, startCluster } from '../harness/cluster.js';
 import { type PostgresCluster, startPostgres } from '../harness/postgres.js';
 import { describeWaiting, runHerd, runRollingRestart, waitingViolations } from '../harness/waiting-clis.js';
-import { hashSecret } from '../src/device-flow/codes.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
 import { type AbandonVariant, type FlowReport, type Plan, runFlow, type SoakContext } from './soak/flows.js';
@@ -121,44 +120,45 @@ function memoryViolations(samples: number[][]): { lines: string[]; violations: s
 }
 
 /**
- * Abandoned flows are kept (answering `expired_token`) for an hour after expiry, longer than the run:
- * check they are all still there, then purge as the instances will an hour from now, from three
- * stores at once, and check each abandoned flow is reported once, as still pending (i.e. expired).
+ * Every flow's end is on the record, once: purge from three stores at once (as the instances do,
+ * and again now), then count the audit trail's events by outcome against what the flows' users
+ * did (approved: delivered, denied, cancelled; abandoned: expired). Flow ids are unique in the
+ * trail, so no flow has two events; a missing or invented one shows in the counts.
  */
-async function checkPurge(
+async function checkTrail(
   databaseUrl: string,
-  abandoned: FlowReport[],
+  reports: FlowReport[],
 ): Promise<{ line: string; violations: string[] }> {
   const violations: string[] = [];
   const stores = [0, 1, 2].map(() => new SqlStore(postgresDb({ connectionString: databaseUrl, max: 2 })));
   try {
-    const keys = new Set(abandoned.map((f) => hashSecret(f.deviceCode).toString('hex')));
-    const db = postgresDb({ connectionString: databaseUrl, max: 1 });
-    const rows = await db.query(
-      "SELECT flow_id, encode(device_code_hash, 'hex') AS key, status, expires_at FROM device_requests",
+    const now = new Date();
+    const end = { now, instance: 'soak', keepUntil: new Date(now.getTime() + 86_400_000), notify: false };
+    await Promise.all(
+      stores.map((s) =>
+        s.purge(new Date(now.getTime() - EXPIRED_KEPT_MS), new Date(now.getTime() - 60_000), end),
+      ),
     );
+    const db = postgresDb({ connectionString: databaseUrl, max: 1 });
+    const rows = await db.query('SELECT outcome, count(*)::int AS n FROM login_events GROUP BY outcome');
     await db.close();
-    const left = rows.filter((r) => keys.has(r.key as string));
-    if (left.length !== keys.size)
-      violations.push(`${keys.size - left.length} abandoned flows vanished before their purge`);
-    if (left.some((r) => r.status !== 'pending')) violations.push('an abandoned flow is not pending');
-    const approved = rows.filter((r) => r.status === 'approved').length;
-    if (approved > 0) violations.push(`${approved} approved flows still hold an undelivered token`);
-
-    // What the instances' purge will do an hour from now (before = now + 1 h − EXPIRED_KEPT).
-    const now = new Date(Date.now() + EXPIRED_KEPT_MS);
-    const before = new Date(now.getTime() - EXPIRED_KEPT_MS);
-    const purged = (await Promise.all(stores.map((s) => s.purge(before, now, before)))).flat();
-    const expired = purged.filter((f) => f.status === 'pending').map((f) => f.flowId);
-    const wanted = new Set(left.map((r) => r.flow_id as string));
-    if (expired.length !== new Set(expired).size)
-      violations.push('a flow was purged (reported expired) twice');
-    if (expired.length !== wanted.size || !expired.every((id) => wanted.has(id)))
-      violations.push(
-        `purge reported ${expired.length} expired flows, expected the ${wanted.size} abandoned ones`,
-      );
+    const recorded = new Map(rows.map((r) => [r.outcome as string, Number(r.n)]));
+    const expected = new Map<string, number>();
+    const outcomeOf = {
+      approve: 'delivered',
+      deny: 'denied',
+      cancel: 'cancelled',
+      abandon: 'expired',
+    } as const;
+    for (const report of reports)
+      expected.set(outcomeOf[report.plan], (expected.get(outcomeOf[report.plan]) ?? 0) + 1);
+    for (const outcome of new Set([...expected.keys(), ...recorded.keys()])) {
+      const want = expected.get(outcome) ?? 0;
+      const got = recorded.get(outcome) ?? 0;
+      if (want !== got) violations.push(`the audit trail holds ${got} ${outcome} events, expected ${want}`);
+    }
     return {
-      line: `${expired.length} abandoned flows purged and reported expired once each (3 stores purging at once; ${purged.length} rows in all)`,
+      line: `${[...recorded].map(([k, v]) => `${k} ${v}`).join(', ')} (each flow once; 3 stores purging at once)`,
       violations,
     };
   } finally {
@@ -310,11 +310,8 @@ async function main(): Promise<number> {
     violations.push(...standInErrors.map((e) => `stand-in: ${e}`));
     const mem = memoryViolations(memory.samples);
     violations.push(...mem.violations);
-    const purge = await checkPurge(
-      databaseUrl,
-      reports.filter((r) => r.plan === 'abandon' && r.deviceCode),
-    );
-    violations.push(...purge.violations);
+    const trail = await checkTrail(databaseUrl, reports);
+    violations.push(...trail.violations);
     for (const instance of cluster.instances)
       if (!instance.running()) violations.push(`instance ${instance.index} died:\n${instance.stderr()}`);
 
@@ -338,7 +335,7 @@ async function main(): Promise<number> {
         `  approvals queued behind the same Postiz user: wait p99 ${percentile(ctx.lockWaits, 99)} ms, max ${Math.max(0, ...ctx.lockWaits)} ms`,
         `  requests through the proxy: ${requests} (${[...cluster.proxy.counts].map(([k, v]) => `${k} ${v}`).join(', ')})`,
         `  5xx or failed requests: ${cluster.proxy.failures.length + standInErrors.length}`,
-        `  purge: ${purge.line}`,
+        `  audit trail: ${trail.line}`,
         ...mem.lines.map((l) => `  memory ${l}`),
         `  soak process event-loop delay: p99 ${Math.round(loop.percentile(99) / 1e6)} ms, max ${Math.round(loop.max / 1e6)} ms`,
         `  violations: ${violations.length}`,

@@ -40,6 +40,10 @@ export interface Config {
   tokenCheckTimeoutMs: number;
   crossNetworkPolicy: CrossNetworkPolicy;
   loginHistoryDays: number;
+  auditRetentionDays: number;
+  webhookUrls: string[];
+  webhookSecret: string | undefined;
+  webhookTimeoutMs: number;
   shutdownTimeoutMs: number;
   purgeIntervalSeconds: number;
   userCodeAttempts: number;
@@ -172,6 +176,26 @@ const oneOf = <T extends string>(values: readonly T[]): Parser<T> =>
     },
     { choices: values },
   );
+
+/** A comma-separated list of http(s) URLs (empty entries ignored). */
+const urlList: Parser<string[]> = (raw, name) =>
+  raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => url(['http:', 'https:'])(entry, name));
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
+const webhookSecret: Parser<string> = (raw, name) => {
+  const value = raw.trim();
+  const body = value.startsWith('whsec_') ? value.slice('whsec_'.length) : undefined;
+  if (body === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 24) {
+    fail(
+      `${name} must be a Standard Webhooks secret: whsec_ followed by the base64 of at least 24 random bytes (make one with: node -e "console.log('whsec_' + require('crypto').randomBytes(32).toString('base64'))")`,
+    );
+  }
+  return value;
+};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -329,6 +353,37 @@ export const SETTINGS: Setting<keyof Config>[] = [
       "How long the last CLI login approved in each browser is kept (when, the device's address, what it said it is, the organisation; sealed under a secret only that browser holds, drawn anew at each login), so that the browser's next login says which one it may end; no other browser is ever shown it (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
     default: '90',
     parse: integer(0, 3650),
+  },
+  {
+    key: 'auditRetentionDays',
+    env: 'AUDIT_RETENTION_DAYS',
+    description:
+      "How long the audit trail keeps each login's record (when, how it ended and why, the organisation as a keyed hash and sealed, the device's address and what it said it is, how the browser confirmed, which instance), read with `postiz-cli-auth logins` ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).",
+    default: '90',
+    parse: integer(1, 3650),
+  },
+  {
+    key: 'webhookUrls',
+    env: 'WEBHOOK_URL',
+    description:
+      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
+    default: '',
+    parse: urlList,
+  },
+  {
+    key: 'webhookSecret',
+    env: 'WEBHOOK_SECRET',
+    description:
+      'The Standard Webhooks signing secret (`whsec_` and base64), required with `WEBHOOK_URL`; receivers verify `webhook-signature` with it. Never logged.',
+    parse: webhookSecret,
+  },
+  {
+    key: 'webhookTimeoutMs',
+    env: 'WEBHOOK_TIMEOUT_MS',
+    description:
+      'How long a webhook receiver may take to answer before the attempt counts as failed and is retried.',
+    default: '10000',
+    parse: integer(100, 120000),
   },
   {
     key: 'shutdownTimeoutMs',
@@ -502,6 +557,11 @@ export function loadConfig(env: Env = process.env, options: { requireCredentials
   const config = out as Config;
   const problem = hostProblem(config.host) ?? embeddedDatabaseProblem(config, env);
   if (problem) fail(problem);
+  if (config.webhookUrls.length > 0 && !config.webhookSecret) {
+    fail(
+      'WEBHOOK_URL is set but WEBHOOK_SECRET is not: every webhook is signed (a whsec_… secret, see docs/deploy.md)',
+    );
+  }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     fail(
       `HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must not be greater than REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`,
@@ -521,6 +581,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     clientSecret: '[set]',
     metricsToken: config.metricsToken ? '[set]' : undefined,
+    webhookSecret: config.webhookSecret ? '[set]' : undefined,
     databaseUrl: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : undefined,
     databaseDirectUrl: config.databaseDirectUrl ? redactDatabaseUrl(config.databaseDirectUrl) : undefined,
   };

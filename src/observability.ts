@@ -29,6 +29,7 @@ const TROUBLE_KINDS: [RegExp, string][] = [
   [/slow_down/, 'pacing'],
   [/delivered flow|give back a token/, 'delivery'],
   [/login history/, 'login_history'],
+  [/audit trail|login record/, 'audit'],
 ];
 
 /** Every `kind` of `postiz_cli_auth_database_errors_total`: the troubles above, the purge (`server.ts`), and the rest. */

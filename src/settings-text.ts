@@ -16,7 +16,9 @@ const PLACEHOLDERS = new Proxy({} as Record<string, string>, {
 
 /** The default as an operator would write it, or undefined when there is none. */
 export function defaultText(setting: Setting): string | undefined {
-  return typeof setting.default === 'function' ? setting.default(PLACEHOLDERS) : setting.default;
+  const value = typeof setting.default === 'function' ? setting.default(PLACEHOLDERS) : setting.default;
+  // An empty default (an empty list) reads as unset.
+  return value === '' ? undefined : value;
 }
 
 /** The values a setting accepts (`0–65535`, `json, pretty`), when the table says. */

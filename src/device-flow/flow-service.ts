@@ -4,10 +4,11 @@
  * the process asks for (attach, detach, purge, what is held). Routes stay thin and speak HTTP;
  * every rule of the flow lives behind this class, which speaks neither HTTP nor SQL.
  */
+import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import { type Channel, type PostizClient, UpstreamError } from '../postiz/client.js';
-import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
+import type { CodeSighting, Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BrowserLogin, BrowserLogins, type Organization } from './browser-logins.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
@@ -22,6 +23,7 @@ import {
   safeEqual,
 } from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
+import { Organizations } from './organizations.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { OFFICE_FLOWS, PendingCap } from './pending-cap.js';
 import type { Hangup } from './pending-view.js';
@@ -40,6 +42,8 @@ export interface FlowServiceDeps {
   limits: RateLimits;
   observer: FlowObserver;
   now?: () => number;
+  /** This instance's name in the audit trail (default: the host name and process id). */
+  instance?: string;
 }
 
 /** Who is asking: the client address (for limits and the confirmation page) and the request id (for logs). */
@@ -143,6 +147,7 @@ const FULL_RETRY_AFTER_SECONDS = 30;
  * flood of junk codes can take (docs/security.md, "How big the record can grow").
  */
 const CODE_KEPT_MS = 15 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The device flow. */
 export class FlowService {
@@ -155,9 +160,13 @@ export class FlowService {
   private readonly logins: BrowserLogins;
   private readonly events: FlowEvents;
   private readonly polls: Polls;
+  private readonly organizations: Organizations;
+  private readonly instance: string;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
+    this.instance = deps.instance ?? `${hostname()}/${process.pid}`;
+    this.organizations = new Organizations(deps.config.clientSecret);
     this.events = new FlowEvents(deps.observer);
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
     this.burner = new CodeBurner({
@@ -175,7 +184,7 @@ export class FlowService {
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
-      makeRoom: (holder, now) => deps.store.makeRoom(holder, now, OFFICE_FLOWS),
+      makeRoom: (holder, now) => deps.store.makeRoom(holder, OFFICE_FLOWS, this.end(now.getTime())),
       now: this.now,
     });
     this.polls = new Polls({
@@ -184,6 +193,7 @@ export class FlowService {
       limits: deps.limits,
       pending: this.pending,
       events: this.events,
+      end: (at) => this.end(at),
       now: this.now,
     });
   }
@@ -370,7 +380,7 @@ export class FlowService {
    * so the CLI stops waiting at once (`access_denied`, saying why), and the page says so.
    */
   private async block(flow: Flow, caller: Caller): Promise<never> {
-    const ended = await this.deps.store.deny(flow.flowId, 'blocked', new Date(this.now()));
+    const ended = await this.deps.store.deny(flow.flowId, 'blocked', this.end());
     if (ended) {
       this.changed(flow);
       this.event('blocked', flow.flowId, caller, { clientIp: caller.ip });
@@ -410,11 +420,17 @@ export class FlowService {
     if (step === 'type_code' && normalizeUserCode(proof.typed) !== found.userCode) {
       throw new PageError('code_mismatch');
     }
-    return this.authorize(found.flow, caller);
+    return this.authorize(found.flow, caller, {
+      browserNetwork: networkMatch(found.flow.clientIp, caller.ip),
+      codeSource: proof.fromLink ? 'link' : 'typed',
+    });
   }
 
-  /** Bind the browser, then send it to Postiz. */
-  private async authorize(flow: Flow, caller: Caller): Promise<Authorization> {
+  /**
+   * Bind the browser, then send it to Postiz; `confirming`: how this browser reached the flow,
+   * for the record (a retry keeps what the confirmation recorded).
+   */
+  private async authorize(flow: Flow, caller: Caller, confirming?: Confirming): Promise<Authorization> {
     const { config, store } = this.deps;
     const state = newState();
     const binding = newToken(32);
@@ -423,6 +439,7 @@ export class FlowService {
       hashSecret(state),
       hashSecret(binding),
       new Date(this.now()),
+      confirming,
     );
     if (!confirmed) throw new PageError('already_used');
     this.event('confirmed', flow.flowId, caller);
@@ -450,7 +467,7 @@ export class FlowService {
 
   /** The user pressed Cancel on our confirmation page: the CLI learns `access_denied` at once. */
   async cancel(flow: Flow, caller: Caller): Promise<void> {
-    const ended = await this.deps.store.deny(flow.flowId, 'cancelled', new Date(this.now()));
+    const ended = await this.deps.store.deny(flow.flowId, 'cancelled', this.end());
     if (!ended) throw new PageError('already_used');
     this.changed(flow);
     this.event('cancelled', flow.flowId, caller);
@@ -518,9 +535,10 @@ export class FlowService {
           reason: 'postiz_error',
           error: error.slice(0, 64),
         });
+        await this.noteFailure(flow, 'provider_error');
         throw new PageError('upstream_unavailable', { flowId: flow.flowId });
       }
-      await this.retrying(() => store.deny(flow.flowId, 'denied', now));
+      await this.retrying(() => store.deny(flow.flowId, 'denied', this.end(now.getTime())));
       this.changed(flow);
       this.event('denied', flow.flowId, caller);
       return { outcome: 'denied', flow };
@@ -547,6 +565,7 @@ export class FlowService {
           : err.kind === 'misconfigured'
             ? 'misconfigured'
             : 'upstream_unavailable';
+      await this.noteFailure(flow, `exchange_${err.kind}`);
       throw new PageError(reason, { flowId: flow.flowId });
     }
     const organizationId = token.organizationId;
@@ -555,10 +574,11 @@ export class FlowService {
       ...(organizationId !== undefined ? { id: organizationId } : {}),
       ...(channels ? { channels, channelCount } : {}),
     };
+    const recorded = organizationId !== undefined ? this.organizations.store(organizationId) : undefined;
     if (check === 'no_subscription' || check === 'token_refused') {
       // Credentials that every API call would refuse are not handed over: the CLI is told why,
       // and the token is dropped.
-      await this.retrying(() => store.deny(flow.flowId, check, new Date(this.now())));
+      await this.retrying(() => store.deny(flow.flowId, check, this.end(), recorded));
       this.changed(flow);
       this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
       return { outcome: check, flow, organizationId, organization };
@@ -570,7 +590,9 @@ export class FlowService {
     );
     // Postiz codes are single-use: this token cannot be fetched again, so hold it and keep
     // trying the write while the database is unreachable (CALLBACK_RETRY_MS).
-    const approved = await this.retrying(() => store.approve(flow.flowId, sealed, new Date(this.now())));
+    const approved = await this.retrying(() =>
+      store.approve(flow.flowId, sealed, new Date(this.now()), recorded),
+    );
     if (!approved) {
       // The device stopped waiting (the flow expired while Postiz answered): say so, not "logged in".
       throw new PageError(flow.expiresAt.getTime() <= this.now() ? 'expired' : 'already_used');
@@ -693,20 +715,45 @@ export class FlowService {
   }
 
   /**
-   * Delete flows past their expiry (and the grace in which they still answer `expired_token`),
-   * and delivered flows past their redelivery grace.
+   * Record the end of flows that ran out of time, delete flows past their expiry (and the grace
+   * in which they still answer `expired_token`) and delivered flows past their redelivery grace:
+   * how many ends were recorded.
    * A flow abandoned while pending is reported `expired` here, once, by whichever instance deleted it.
    */
   async purge(): Promise<number> {
     const now = this.now();
-    const purged = await this.deps.store.purge(
+    const ended = await this.deps.store.purge(
       new Date(now - EXPIRED_KEPT_MS),
-      new Date(now),
       new Date(now - REDELIVERY_GRACE_MS),
+      this.end(now),
     );
-    for (const flow of purged)
-      if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
-    return purged.length;
+    // Failures were reported when they happened, and unconfirmed deliveries when claimed.
+    for (const flow of ended)
+      if (flow.outcome === 'expired')
+        this.deps.observer.flowEvent('expired', flow.flowId, { reason: flow.reason });
+    return ended.length;
+  }
+
+  /**
+   * What the statement ending a flow at `at` (now by default) records with it: when, this
+   * instance, until when the event is kept, and whether webhooks are to send it.
+   */
+  private end(at = this.now()): EndRecord {
+    return {
+      now: new Date(at),
+      instance: this.instance,
+      keepUntil: new Date(at + this.deps.config.auditRetentionDays * DAY_MS),
+      notify: this.deps.config.webhookUrls.length > 0,
+    };
+  }
+
+  /** Note why `flow`'s exchange failed, for its record should it end so; a database failure costs only that. */
+  private async noteFailure(flow: Flow, failure: string): Promise<void> {
+    await this.deps.store
+      .recordFailure(flow.flowId, failure)
+      .catch((err) =>
+        this.deps.observer.trouble('could not note a failed exchange in the login record', err),
+      );
   }
 
   /**

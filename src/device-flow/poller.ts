@@ -28,7 +28,7 @@ import {
   TokenRefused,
   TooManyRequests,
 } from '../errors.js';
-import type { Flow, Store } from '../storage/store.js';
+import type { EndRecord, Flow, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
@@ -83,6 +83,8 @@ export interface PollsDeps {
   limits: RateLimits;
   pending: PendingCache;
   events: FlowEvents;
+  /** What the statement ending a flow at `at` records (the audit trail). */
+  end: (at: number) => EndRecord;
   now: () => number;
 }
 
@@ -289,6 +291,10 @@ export class Polls {
     events.flow('delivered', flow.flowId, caller, {
       ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
     });
+    // The login's record: should this fail, the purge records it as delivered, unconfirmed.
+    await store
+      .confirmDelivery(deviceCodeHash, this.deps.end(this.deps.now()))
+      .catch((err) => events.trouble('could not record a delivered login in the audit trail', err));
   }
 
   private async unknownDeviceCode(clientIp: string, now: number): Promise<PollAnswer> {

@@ -9,13 +9,21 @@ import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
 import type {
   CodeSighting,
+  Confirming,
+  EndRecord,
   EndStatus,
   Flow,
   FlowEvent,
   FlowState,
   FlowStatus,
   FlowSubscriber,
+  LoginEvent,
+  LoginEventFilter,
+  LoginOutcome,
   NewFlow,
+  OrganizationRecord,
+  OutboxItem,
+  OutboxUpdate,
   PollRecord,
   PurgedFlow,
   RateCount,
@@ -77,6 +85,90 @@ const toCount = (row: Row, windowMs: number): RateCount => {
   return { hits: Number(row.hits), windowStart, resetAt: new Date(windowStart.getTime() + windowMs) };
 };
 
+/** Where an end event's parameters are, in a statement that records one. */
+interface EndParams {
+  at: string;
+  instance: string;
+  keep: string;
+  notify: string;
+}
+
+/**
+ * The CTEs that record the end of the flows in CTE `source` (rows of `device_requests`, as
+ * RETURNING * gives them): one event each in `login_events` (none if the flow has one:
+ * ON CONFLICT), with `outcome` and `reason` as SQL over `source`'s columns, and, when the
+ * statement's `notify` parameter is true, a row each in the webhook outbox. Every statement that
+ * ends a flow includes them, so the event is written with the change, by the same statement
+ * (migrations/015). The statement's last CTE then reads `event`.
+ */
+function endEvents(source: string, p: EndParams, outcome: string, reason: string): string {
+  return `event AS (
+    INSERT INTO login_events (event_id, flow_id, at, outcome, reason, org_key, org_sealed, client_ip,
+      user_agent, browser_network, code_source, instance, started_at, keep_until)
+    SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), flow_id, ${p.at}::timestamptz, ${outcome}, ${reason},
+      org_key, org_sealed, client_ip, user_agent, browser_network, code_source, ${p.instance}::text, created_at,
+      ${p.keep}::timestamptz
+    FROM ${source}
+    ON CONFLICT (flow_id) DO NOTHING
+    RETURNING event_id, flow_id, at
+  ),
+  outbox AS (
+    INSERT INTO webhook_outbox (event_id, next_attempt_at, created_at)
+    SELECT event_id, at, at FROM event WHERE ${p.notify}::boolean
+  )`;
+}
+
+/** An end's parameters, in the order `EndParams` names them from `first`. */
+const endParams = (end: EndRecord): unknown[] => [end.now, end.instance, end.keepUntil, end.notify];
+
+/** The columns of `login_events` that make a `LoginEvent`, optionally qualified by a table alias. */
+const eventColumns = (t = ''): string =>
+  [
+    'event_id',
+    'flow_id',
+    'at',
+    'outcome',
+    'reason',
+    'org_key',
+    'org_sealed',
+    'client_ip',
+    'user_agent',
+    'browser_network',
+    'code_source',
+    'instance',
+    'started_at',
+  ]
+    .map((column) => `${t}${column}`)
+    .join(', ');
+
+function toEvent(row: Row): LoginEvent {
+  return {
+    eventId: row.event_id as string,
+    flowId: row.flow_id as string,
+    at: date(row.at),
+    outcome: row.outcome as LoginOutcome,
+    reason: (row.reason as string | null) ?? null,
+    orgKey: row.org_key == null ? null : bytes(row.org_key),
+    orgSealed: row.org_sealed == null ? null : bytes(row.org_sealed),
+    clientIp: (row.client_ip as string | null) ?? null,
+    userAgent: (row.user_agent as string | null) ?? null,
+    browserNetwork: (row.browser_network as string | null) ?? null,
+    codeSource: (row.code_source as string | null) ?? null,
+    instance: (row.instance as string | null) ?? null,
+    startedAt: date(row.started_at),
+  };
+}
+
+/**
+ * How a flow that ran out of time without an end of its own ended: `failed` when its last
+ * exchange failed (the reason why), else `expired` (reason `not_collected` when approved but
+ * never polled for; `displaced` comes from makeRoom).
+ */
+const TIMED_OUT = {
+  outcome: `CASE WHEN failure IS NOT NULL THEN 'failed' ELSE 'expired' END`,
+  reason: `CASE WHEN failure IS NOT NULL THEN failure WHEN status = 'approved' THEN 'not_collected' END`,
+};
+
 /** The channel migrations/002 notifies on. */
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 /** Test notifications (`notificationsArrive`) on the same channel; other instances ignore them. */
@@ -103,7 +195,7 @@ const MAKE_ROOM_COUNT_CAP = 1000;
 /**
  * `makeRoom`, in one statement: $1 the newcomer's network, $2 now, $3 the most a network may
  * hold and never be displaced, $4 a random point on the primary key, $5 the sample size, $6 the
- * count cap. A sample of live pending flows, read along the primary key (a SHA-256, so uniformly
+ * count cap, $7–$9 the end's record (instance, keeping, whether to notify). A sample of live pending flows, read along the primary key (a SHA-256, so uniformly
  * random) from $4 on, wrapping round; the networks holding them, each counted through the
  * partial index of pending flows by network (migrations/013); the one holding the most, if it
  * holds more than $3 and at least two more than the newcomer's, gives up its oldest flow
@@ -144,10 +236,11 @@ const MAKE_ROOM_SQL = `WITH sample AS (
     FOR UPDATE SKIP LOCKED
   ),
   displaced AS (
-    UPDATE device_requests AS d SET expires_at = $2 FROM victim
-    WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
-    RETURNING d.flow_id
-  )
+    UPDATE device_requests AS d SET expires_at = $2, ended_at = $2 FROM victim
+    WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending' AND d.ended_at IS NULL
+    RETURNING d.*
+  ),
+  ${endEvents('displaced', { at: '$2', instance: '$7', keep: '$8', notify: '$9' }, `'expired'`, `'displaced'`)}
   SELECT (SELECT min(expires_at) FROM sample) AS free_at, (SELECT flow_id FROM displaced) AS displaced`;
 
 export interface SqlStoreOptions {
@@ -256,11 +349,25 @@ export class SqlStore implements Store {
     );
   }
 
-  async confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean> {
+  async confirm(
+    flowId: string,
+    stateHash: Buffer,
+    browserHash: Buffer,
+    now: Date,
+    confirming?: Confirming,
+  ): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE device_requests SET state_hash = $2, browser_hash = $3, state_claimed_at = NULL
-       WHERE flow_id = $1 AND status = 'pending' AND expires_at > $4 RETURNING flow_id`,
-      [flowId, stateHash, browserHash, now],
+      `UPDATE device_requests SET state_hash = $2, browser_hash = $3, state_claimed_at = NULL,
+         browser_network = COALESCE($5, browser_network), code_source = COALESCE($6, code_source)
+       WHERE flow_id = $1 AND status = 'pending' AND expires_at > $4 AND ended_at IS NULL RETURNING flow_id`,
+      [
+        flowId,
+        stateHash,
+        browserHash,
+        now,
+        confirming?.browserNetwork ?? null,
+        confirming?.codeSource ?? null,
+      ],
     );
     return rows.length === 1;
   }
@@ -276,25 +383,68 @@ export class SqlStore implements Store {
     );
   }
 
-  async approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined> {
+  async approve(
+    flowId: string,
+    sealedToken: Buffer,
+    now: Date,
+    organization?: OrganizationRecord,
+  ): Promise<Flow | undefined> {
     return first(
       await this.db.query(
         `UPDATE device_requests SET status = 'approved', sealed_token = $2, finished_at = $3,
-           state_hash = NULL, state_claimed_at = NULL
-         WHERE flow_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING ${FLOW_COLUMNS}`,
-        [flowId, sealedToken, now],
+           state_hash = NULL, state_claimed_at = NULL, org_key = $4, org_sealed = $5, failure = NULL
+         WHERE flow_id = $1 AND status = 'pending' AND expires_at > $3 AND ended_at IS NULL
+         RETURNING ${FLOW_COLUMNS}`,
+        [flowId, sealedToken, now, organization?.key ?? null, organization?.sealed ?? null],
       ),
     );
   }
 
-  async deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined> {
+  async deny(
+    flowId: string,
+    status: EndStatus,
+    end: EndRecord,
+    organization?: OrganizationRecord,
+  ): Promise<Flow | undefined> {
     return first(
       await this.db.query(
-        `UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL, state_claimed_at = NULL
-         WHERE flow_id = $1 AND status = 'pending' RETURNING ${FLOW_COLUMNS}`,
-        [flowId, status, now],
+        `WITH ended AS (
+           UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL, state_claimed_at = NULL,
+             ended_at = $3, org_key = COALESCE($7, org_key), org_sealed = COALESCE($8, org_sealed)
+           WHERE flow_id = $1 AND status = 'pending' AND ended_at IS NULL
+           RETURNING *
+         ),
+         ${endEvents(
+           'ended',
+           { at: '$3', instance: '$4', keep: '$5', notify: '$6' },
+           `CASE WHEN status IN ('no_subscription', 'token_refused') THEN 'refused' ELSE status END`,
+           `CASE WHEN status IN ('no_subscription', 'token_refused') THEN status WHEN status = 'blocked' THEN 'cross_network' END`,
+         )}
+         SELECT ${flowColumns('ended.')} FROM ended`,
+        [flowId, status, ...endParams(end), organization?.key ?? null, organization?.sealed ?? null],
       ),
     );
+  }
+
+  async recordFailure(flowId: string, failure: string): Promise<void> {
+    await this.db.query(
+      `UPDATE device_requests SET failure = $2 WHERE flow_id = $1 AND status = 'pending' AND ended_at IS NULL`,
+      [flowId, failure],
+    );
+  }
+
+  async confirmDelivery(deviceCodeHash: Buffer, end: EndRecord): Promise<boolean> {
+    const rows = await this.db.query(
+      `WITH ended AS (
+         UPDATE device_requests SET ended_at = $2
+         WHERE device_code_hash = $1 AND status = 'delivered' AND ended_at IS NULL
+         RETURNING *
+       ),
+       ${endEvents('ended', { at: '$2', instance: '$3', keep: '$4', notify: '$5' }, `'delivered'`, 'NULL')}
+       SELECT flow_id FROM ended`,
+      [deviceCodeHash, ...endParams(end)],
+    );
+    return rows.length === 1;
   }
 
   async recordPoll(
@@ -357,22 +507,111 @@ export class SqlStore implements Store {
     return rows.length === 1;
   }
 
-  async purge(before: Date, now: Date, deliveredBefore: Date): Promise<PurgedFlow[]> {
+  async purge(before: Date, deliveredBefore: Date, end: EndRecord): Promise<PurgedFlow[]> {
     // One statement, so several instances purging at once simply share the work, and each
-    // deleted flow is reported by exactly one of them. The other DELETEs run to completion
-    // whether or not anything reads them (PostgreSQL's rule for data-modifying WITH).
+    // flow's end is recorded by exactly one of them (the row locks of the UPDATE and DELETE, and
+    // the event's unique flow id). Flows that ran out of time are marked ended but kept an hour
+    // (they still answer expired_token); a flow the DELETE takes is not also updated (a
+    // statement may change a row once), so the events come from both. The other DELETEs run to
+    // completion whether or not anything reads them (PostgreSQL's rule for data-modifying WITH).
     const rows = await this.db.query(
-      `WITH flows AS (
-              DELETE FROM device_requests
-              WHERE expires_at < $1 OR (status = 'delivered' AND delivered_at < $3)
-              RETURNING flow_id, status),
-            limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
-            codes AS (DELETE FROM code_sightings WHERE expires_at < $2),
-            logins AS (DELETE FROM browser_logins WHERE expires_at < $2)
-       SELECT flow_id, status FROM flows`,
-      [before, now, deliveredBefore],
+      `WITH gone AS (
+         DELETE FROM device_requests
+         WHERE expires_at < $5 OR (status = 'delivered' AND delivered_at < $6)
+         RETURNING *
+       ),
+       timed_out AS (
+         UPDATE device_requests SET ended_at = $1
+         WHERE ended_at IS NULL AND status IN ('pending', 'approved') AND expires_at <= $1 AND expires_at >= $5
+         RETURNING *
+       ),
+       unended AS (
+         SELECT *, ${TIMED_OUT.outcome} AS end_outcome, ${TIMED_OUT.reason} AS end_reason FROM timed_out
+         UNION ALL
+         SELECT *,
+           CASE WHEN status = 'delivered' THEN 'delivered' ELSE ${TIMED_OUT.outcome} END,
+           CASE WHEN status = 'delivered' THEN 'unconfirmed' ELSE ${TIMED_OUT.reason} END
+         FROM gone WHERE ended_at IS NULL AND status IN ('pending', 'approved', 'delivered')
+       ),
+       ${endEvents('unended', { at: '$1', instance: '$2', keep: '$3', notify: '$4' }, 'end_outcome', 'end_reason')},
+       limits AS (DELETE FROM rate_limits WHERE window_start < $1::timestamptz - interval '1 day'),
+       codes AS (DELETE FROM code_sightings WHERE expires_at < $1),
+       logins AS (DELETE FROM browser_logins WHERE expires_at < $1),
+       events AS (DELETE FROM login_events WHERE keep_until < $1)
+       SELECT unended.flow_id, unended.end_outcome, unended.end_reason
+       FROM unended JOIN event USING (flow_id)`,
+      [...endParams(end), before, deliveredBefore],
     );
-    return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
+    return rows.map((row) => ({
+      flowId: row.flow_id as string,
+      outcome: row.end_outcome as LoginOutcome,
+      reason: (row.end_reason as string | null) ?? null,
+    }));
+  }
+
+  async loginEvents(filter: LoginEventFilter): Promise<LoginEvent[]> {
+    const rows = await this.db.query(
+      `SELECT ${eventColumns()} FROM login_events
+       WHERE ($1::bytea IS NULL OR org_key = $1) AND ($2::timestamptz IS NULL OR at >= $2)
+         AND ($3::text IS NULL OR outcome = $3)
+       ORDER BY at DESC, event_id LIMIT $4`,
+      [filter.orgKey ?? null, filter.since ?? null, filter.outcome ?? null, filter.limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  async claimOutbox(now: Date, leaseMs: number, limit: number): Promise<OutboxItem[]> {
+    // SKIP LOCKED: instances claiming at once each take different items; the lease keeps an
+    // item from being sent again while its sender lives, and frees it if it dies.
+    const rows = await this.db.query(
+      `WITH taken AS (
+         UPDATE webhook_outbox AS o SET locked_until = $1::timestamptz + $2::int * interval '1 millisecond',
+           attempts = o.attempts + 1
+         WHERE o.event_id IN (
+           SELECT event_id FROM webhook_outbox
+           WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+           ORDER BY next_attempt_at LIMIT $3
+           FOR UPDATE SKIP LOCKED
+         )
+         RETURNING o.event_id, o.attempts, o.delivered_to, o.created_at AS queued_at, o.next_attempt_at
+       )
+       SELECT taken.attempts, taken.delivered_to, taken.queued_at, ${eventColumns('e.')}
+       FROM taken JOIN login_events AS e ON e.event_id = taken.event_id
+       ORDER BY taken.next_attempt_at, e.at, e.event_id`,
+      [now, leaseMs, limit],
+    );
+    return rows.map((row) => ({
+      event: toEvent(row),
+      attempts: Number(row.attempts),
+      deliveredTo: (row.delivered_to as string[] | null) ?? [],
+      createdAt: date(row.queued_at),
+    }));
+  }
+
+  async settleOutbox(eventId: string, update: OutboxUpdate, now: Date): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_outbox SET state = $2, delivered_to = $3, locked_until = NULL,
+         next_attempt_at = COALESCE($4, next_attempt_at), last_error = $5,
+         finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $6::timestamptz END
+       WHERE event_id = $1`,
+      [
+        eventId,
+        update.state,
+        update.deliveredTo,
+        update.state === 'pending' ? update.nextAttemptAt : null,
+        update.state === 'delivered' ? null : update.error,
+        now,
+      ],
+    );
+  }
+
+  async countOutbox(): Promise<{ pending: number; failed: number }> {
+    const [row] = await this.db.query(
+      `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending,
+         count(*) FILTER (WHERE state = 'failed')::int AS failed
+       FROM webhook_outbox`,
+    );
+    return { pending: Number(row?.pending ?? 0), failed: Number(row?.failed ?? 0) };
   }
 
   async hit(key: string, now: Date, windowMs: number): Promise<RateCount> {
@@ -496,14 +735,17 @@ export class SqlStore implements Store {
     });
   }
 
-  async makeRoom(holder: string, now: Date, spare: number): Promise<Room> {
+  async makeRoom(holder: string, spare: number, end: EndRecord): Promise<Room> {
     const rows = await this.db.query(MAKE_ROOM_SQL, [
       holder,
-      now,
+      end.now,
       spare,
       randomBytes(32),
       MAKE_ROOM_SAMPLE,
       MAKE_ROOM_COUNT_CAP,
+      end.instance,
+      end.keepUntil,
+      end.notify,
     ]);
     const row = rows[0]!;
     return {

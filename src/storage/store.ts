@@ -88,10 +88,88 @@ export interface TokenClaim {
   first: boolean;
 }
 
-/** A flow removed by `purge`, and the status it ended in. */
+/** How a flow ended, as the audit trail and webhooks say it. */
+export type LoginOutcome =
+  | 'delivered'
+  | 'denied'
+  | 'cancelled'
+  | 'refused'
+  | 'blocked'
+  | 'expired'
+  | 'failed';
+
+/** What the statement that ends a flow writes with its event (in `login_events`). */
+export interface EndRecord {
+  /** When it ended. */
+  now: Date;
+  /** The instance ending it, for the record. */
+  instance: string;
+  /** Until when the event is kept (`AUDIT_RETENTION_DAYS`). */
+  keepUntil: Date;
+  /** Whether to queue it for webhooks too (in `webhook_outbox`), in the same statement. */
+  notify: boolean;
+}
+
+/** An organisation as the audit trail keeps it: its keyed hash, and the id sealed. */
+export interface OrganizationRecord {
+  key: Buffer;
+  sealed: Buffer;
+}
+
+/** How the confirming browser reached the flow, for the record. */
+export interface Confirming {
+  /** The browser's network against the device's. */
+  browserNetwork: 'same' | 'different' | 'unknown';
+  /** Whether the code came in the link (`verification_uri_complete`) or was typed. */
+  codeSource: 'link' | 'typed';
+}
+
+/** The recorded end of a flow (a row of `login_events`). */
+export interface LoginEvent {
+  eventId: string;
+  flowId: string;
+  at: Date;
+  outcome: LoginOutcome;
+  reason: string | null;
+  orgKey: Buffer | null;
+  orgSealed: Buffer | null;
+  clientIp: string | null;
+  userAgent: string | null;
+  browserNetwork: string | null;
+  codeSource: string | null;
+  instance: string | null;
+  startedAt: Date;
+}
+
+/** Which events `loginEvents` reads (newest first). */
+export interface LoginEventFilter {
+  orgKey?: Buffer;
+  since?: Date;
+  outcome?: LoginOutcome;
+  limit: number;
+}
+
+/** An event an instance took from the outbox to send, with what is known of its sending so far. */
+export interface OutboxItem {
+  event: LoginEvent;
+  /** Attempts so far, this one included. */
+  attempts: number;
+  /** Endpoints that already answered 2xx. */
+  deliveredTo: string[];
+  createdAt: Date;
+}
+
+/** What became of an attempt to send an outbox item. */
+export type OutboxUpdate =
+  | { state: 'delivered'; deliveredTo: string[] }
+  | { state: 'failed'; deliveredTo: string[]; error: string }
+  | { state: 'pending'; deliveredTo: string[]; nextAttemptAt: Date; error: string };
+
+/** A flow whose end `purge` recorded (it expired, failed, or was delivered unconfirmed). */
 export interface PurgedFlow {
   flowId: string;
-  status: FlowStatus;
+  outcome: LoginOutcome;
+  reason: string | null;
 }
 
 /** A fixed-window limit: at most `max` hits on `key` per `windowMs`. */
@@ -144,17 +222,47 @@ export interface Store {
   findByUserCode(userCodeHash: Buffer): Promise<Flow | undefined>;
   findByState(stateHash: Buffer): Promise<Flow | undefined>;
   findByFlowId(flowId: string): Promise<Flow | undefined>;
-  /** Record the confirming browser and the outstanding `state`; false unless still pending. */
-  confirm(flowId: string, stateHash: Buffer, browserHash: Buffer, now: Date): Promise<boolean>;
+  /**
+   * Record the confirming browser (its binding hash, and how it reached the flow, unless
+   * `confirming` is absent: a retry keeps what was recorded) and the outstanding `state`; false
+   * unless still pending.
+   */
+  confirm(
+    flowId: string,
+    stateHash: Buffer,
+    browserHash: Buffer,
+    now: Date,
+    confirming?: Confirming,
+  ): Promise<boolean>;
   /**
    * Atomically take an outstanding `state` (a callback is used once); the flow, if it was still
    * pending. The state stays findable, marked claimed, until the flow is approved or denied.
    */
   claimState(stateHash: Buffer, now: Date): Promise<Flow | undefined>;
-  /** Store the sealed token; undefined unless the flow is still pending and not expired at `now`. */
-  approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
-  /** End a pending flow without a token. */
-  deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined>;
+  /**
+   * Store the sealed token (and the organisation it is for, for the record); undefined unless
+   * the flow is still pending and not expired at `now`.
+   */
+  approve(
+    flowId: string,
+    sealedToken: Buffer,
+    now: Date,
+    organization?: OrganizationRecord,
+  ): Promise<Flow | undefined>;
+  /** End a pending flow without a token, and record its end, in one statement. */
+  deny(
+    flowId: string,
+    status: EndStatus,
+    end: EndRecord,
+    organization?: OrganizationRecord,
+  ): Promise<Flow | undefined>;
+  /** Note why a flow's exchange with the provider failed (its end, should it expire so, is `failed`). */
+  recordFailure(flowId: string, failure: string): Promise<void>;
+  /**
+   * A delivered token's answer was written: record the flow's end (`delivered`), once; true
+   * when this call recorded it.
+   */
+  confirmDelivery(deviceCodeHash: Buffer, end: EndRecord): Promise<boolean>;
   /**
    * Keep a browser's last approved login (sealed) under `browserKey` until `keepUntil`, and
    * delete the one kept under `replacing` (the browser's previous key), in one statement.
@@ -184,11 +292,26 @@ export interface Store {
   /** A first claim's answer could not be written: the flow is `approved` again, for the next poll. */
   giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
-   * Delete flows that expired before `before` or were first delivered before `deliveredBefore`,
-   * stale rate-limit windows, and code sightings and browser logins past their time; returns
-   * the flows deleted.
+   * Record the end of flows that expired unended (`expired`, or `failed` after a failed
+   * exchange) and of delivered flows whose answer was never confirmed, before their grace
+   * `deliveredBefore` (`delivered`, reason `unconfirmed`); delete flows that expired before
+   * `before` and delivered ones past their grace, stale rate-limit windows, and code sightings,
+   * browser logins and events past their time. One statement; returns the flows whose end it
+   * recorded.
    */
-  purge(before: Date, now: Date, deliveredBefore: Date): Promise<PurgedFlow[]>;
+  purge(before: Date, deliveredBefore: Date, end: EndRecord): Promise<PurgedFlow[]>;
+  /** Recorded ends of flows, newest first. */
+  loginEvents(filter: LoginEventFilter): Promise<LoginEvent[]>;
+  /**
+   * Take up to `limit` outbox items due at `now` for sending, leasing them for `leaseMs` (an
+   * instance that dies mid-send gives them up when the lease ends); items another instance holds
+   * are skipped.
+   */
+  claimOutbox(now: Date, leaseMs: number, limit: number): Promise<OutboxItem[]>;
+  /** Record what became of an attempt, and release the lease. */
+  settleOutbox(eventId: string, update: OutboxUpdate, now: Date): Promise<void>;
+  /** Outbox items not yet delivered, and those given up. */
+  countOutbox(): Promise<{ pending: number; failed: number }>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
   /**
@@ -230,7 +353,7 @@ export interface Store {
    * and at least two more than `holder` does, end (expire now) its oldest pending flow. One
    * statement, whose work grows with the log of the number of flows, not with it.
    */
-  makeRoom(holder: string, now: Date, spare: number): Promise<Room>;
+  makeRoom(holder: string, spare: number, end: EndRecord): Promise<Room>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { sharedPglite } from '../../harness/build.js';
+import { sharedPglite, testEnd } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import type { Db, Row } from '../../src/storage/db.js';
 import { postgresDb } from '../../src/storage/postgres.js';
@@ -107,7 +107,7 @@ for (const backend of backends) {
     for (const count of [1000, 50_000]) {
       await fill(db, count, now);
       const explained = explainNext();
-      const room = await store.makeRoom(`192.0.2.${randomBytes(1)[0]}`, now, 10);
+      const room = await store.makeRoom(`192.0.2.${randomBytes(1)[0]}`, 10, testEnd(now));
       assert.ok(room.displaced, `a hoarder's flow makes room (${count} flows)`);
       blocks.push(await explained);
     }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { insertFlow, postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
+import { insertFlow, postgresStore, resetStore, sharedPglite, testEnd } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { codeKey, hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import type { Db } from '../../src/storage/db.js';
@@ -311,7 +311,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         const { flow } = await approved();
         assert.equal(await store.confirm(flow.flowId, hashSecret('s'), hashSecret('b'), now), false);
         const denied = await created();
-        await store.deny(denied.flowId, 'denied', now);
+        await store.deny(denied.flowId, 'denied', testEnd(now));
         assert.equal(await store.confirm(denied.flowId, hashSecret('s'), hashSecret('b'), now), false);
         const live = await created();
         assert.equal(
@@ -360,7 +360,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(await store.claimState(hashSecret('sa'), now), undefined);
         const d = await created();
         await store.confirm(d.flowId, hashSecret('sd'), hashSecret('b'), now);
-        await store.deny(d.flowId, 'cancelled', now);
+        await store.deny(d.flowId, 'cancelled', testEnd(now));
         assert.equal(await store.claimState(hashSecret('sd'), now), undefined);
       });
     });
@@ -372,17 +372,17 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assertSameFlow(result, flow);
         assert.equal(result.status, 'approved');
         assert.equal(await store.approve(flow.flowId, randomBytes(64), now), undefined);
-        assert.equal(await store.deny(flow.flowId, 'denied', now), undefined);
+        assert.equal(await store.deny(flow.flowId, 'denied', testEnd(now)), undefined);
         assert.equal((await store.findByFlowId(flow.flowId))?.status, 'approved');
       });
 
       for (const status of ['denied', 'cancelled'] as const) {
         test(`deny(${status}) ends a pending flow without a token, once`, async () => {
           const flow = await created();
-          const result = await store.deny(flow.flowId, status, now);
+          const result = await store.deny(flow.flowId, status, testEnd(now));
           assert.equal(result?.status, status);
           assert.equal(await store.approve(flow.flowId, randomBytes(64), now), undefined);
-          assert.equal(await store.deny(flow.flowId, 'denied', now), undefined);
+          assert.equal(await store.deny(flow.flowId, 'denied', testEnd(now)), undefined);
           assert.equal((await store.findByFlowId(flow.flowId))?.status, status);
           assert.equal(await store.claimToken(flow.deviceCodeHash, now, GRACE), undefined);
         });
@@ -390,7 +390,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
       test('approve and deny of an unknown flow change nothing', async () => {
         assert.equal(await store.approve('nope', randomBytes(8), now), undefined);
-        assert.equal(await store.deny('nope', 'denied', now), undefined);
+        assert.equal(await store.deny('nope', 'denied', testEnd(now)), undefined);
       });
     });
 
@@ -523,15 +523,31 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         );
       });
 
-      test('purge deletes a delivered flow once its grace has passed, and keeps one within it', async () => {
+      test('purge deletes a delivered flow once its grace has passed, and keeps one within it; an unconfirmed delivery is recorded as such', async () => {
         const { flow } = await approved();
+        const confirmed = await approved();
         const recent = await approved();
         await claim(flow.deviceCodeHash);
+        await claim(confirmed.flow.deviceCodeHash);
+        assert.equal(await store.confirmDelivery(confirmed.flow.deviceCodeHash, testEnd(now)), true);
         await claim(recent.flow.deviceCodeHash, at(now, 10 * SECOND));
-        const purged = await store.purge(at(now, -3600 * SECOND), at(now, GRACE), at(now, 5 * SECOND));
-        assert.deepEqual(purged, [{ flowId: flow.flowId, status: 'delivered' }]);
+        const purged = await store.purge(
+          at(now, -3600 * SECOND),
+          at(now, 5 * SECOND),
+          testEnd(at(now, GRACE)),
+        );
+        assert.deepEqual(purged, [{ flowId: flow.flowId, outcome: 'delivered', reason: 'unconfirmed' }]);
         assert.equal(await store.findByFlowId(flow.flowId), undefined);
+        assert.equal(await store.findByFlowId(confirmed.flow.flowId), undefined);
         assert.equal((await store.findByFlowId(recent.flow.flowId))?.status, 'delivered');
+        const events = await store.loginEvents({ limit: 10 });
+        assert.deepEqual(
+          events.map((e) => [e.flowId, e.outcome, e.reason]).sort(),
+          [
+            [confirmed.flow.flowId, 'delivered', null],
+            [flow.flowId, 'delivered', 'unconfirmed'],
+          ].sort(),
+        );
       });
 
       test('giveBack makes a claimed token claimable again; it touches nothing else', async () => {
@@ -575,7 +591,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(await claim(pending.deviceCodeHash), undefined);
         assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
         const denied = await created();
-        await store.deny(denied.flowId, 'denied', now);
+        await store.deny(denied.flowId, 'denied', testEnd(now));
         assert.equal(await claim(denied.deviceCodeHash), undefined);
         assert.equal((await store.findByFlowId(denied.flowId))?.status, 'denied');
         assert.equal(await claim(hashSecret('nope')), undefined);
@@ -619,7 +635,9 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       test('race: concurrent approve and deny of one flow, exactly one wins', async () => {
         const flow = await created();
         const results = await all(20, (i) =>
-          i % 2 ? store.approve(flow.flowId, randomBytes(32), now) : store.deny(flow.flowId, 'denied', now),
+          i % 2
+            ? store.approve(flow.flowId, randomBytes(32), now)
+            : store.deny(flow.flowId, 'denied', testEnd(now)),
         );
         const winners = results.filter((r) => r !== undefined);
         assert.equal(winners.length, 1);
@@ -628,27 +646,59 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('purge', () => {
-      test('deletes flows that expired before the cut-off, whatever their status, and only those', async () => {
+      test('records, once, the end of flows that ran out of time (expired, failed, never collected), and keeps them an hour', async () => {
+        const pending = await created({ expiresAt: at(now, -SECOND) });
+        const uncollected = await created({ expiresAt: at(now, 60 * SECOND) });
+        assert.ok(await store.approve(uncollected.flowId, randomBytes(8), now));
+        const failed = await created({ expiresAt: at(now, -SECOND) });
+        await store.recordFailure(failed.flowId, 'exchange_unavailable');
+        const denied = await created({ expiresAt: at(now, -SECOND) });
+        await store.deny(denied.flowId, 'denied', testEnd(at(now, -10 * SECOND)));
+        const live = await created({ expiresAt: at(now, 120 * SECOND) });
+        const later = at(now, 90 * SECOND);
+        const purged = await store.purge(at(later, -3600 * SECOND), at(later, -GRACE), testEnd(later));
+        assert.deepEqual(
+          purged.map((p) => [p.flowId, p.outcome, p.reason]).sort(),
+          [
+            [pending.flowId, 'expired', null],
+            [uncollected.flowId, 'expired', 'not_collected'],
+            [failed.flowId, 'failed', 'exchange_unavailable'],
+          ].sort(),
+        );
+        for (const kept of [pending, uncollected, failed, denied, live])
+          assert.ok(await store.findByFlowId(kept.flowId), 'kept, to answer expired_token');
+        assert.deepEqual(
+          await store.purge(at(later, -3600 * SECOND), at(later, -GRACE), testEnd(at(later, SECOND))),
+          [],
+          'once',
+        );
+        const events = await store.loginEvents({ limit: 10 });
+        assert.equal(events.length, 4, 'the three, and the denial');
+        assert.ok(events.every((e) => e.instance === 'test'));
+      });
+
+      test('deletes flows that expired before the cut-off, whatever their status, and only those, recording the end of those that had none', async () => {
         const cutoff = at(now, 1000 * SECOND);
         const old = await created({ expiresAt: at(cutoff, -1) });
         const oldApproved = await created({ expiresAt: at(cutoff, -SECOND) });
         await store.approve(oldApproved.flowId, randomBytes(8), now);
+        const oldDenied = await created({ expiresAt: at(cutoff, -SECOND) });
+        await store.deny(oldDenied.flowId, 'cancelled', testEnd(now));
         const atCutoff = await created({ expiresAt: cutoff });
         const live = await created({ expiresAt: at(cutoff, 60 * SECOND) });
-        const purged = await store.purge(cutoff, now, at(now, -GRACE));
+        const purged = await store.purge(cutoff, at(cutoff, -GRACE), testEnd(at(cutoff, -SECOND)));
         assert.deepEqual(
-          purged.sort((a, b) => a.status.localeCompare(b.status)),
+          purged.map((p) => [p.flowId, p.outcome, p.reason]).sort(),
           [
-            { flowId: oldApproved.flowId, status: 'approved' },
-            { flowId: old.flowId, status: 'pending' },
-          ],
-          'each deleted flow is reported with the status it ended in',
+            [old.flowId, 'expired', null],
+            [oldApproved.flowId, 'expired', 'not_collected'],
+          ].sort(),
         );
-        assert.equal(await store.findByFlowId(old.flowId), undefined);
-        assert.equal(await store.findByFlowId(oldApproved.flowId), undefined);
+        for (const gone of [old, oldApproved, oldDenied])
+          assert.equal(await store.findByFlowId(gone.flowId), undefined);
         assert.ok(await store.findByFlowId(atCutoff.flowId), 'expiring exactly at the cut-off is kept');
         assert.ok(await store.findByFlowId(live.flowId));
-        assert.deepEqual(await store.purge(cutoff, now, at(now, -GRACE)), []);
+        assert.deepEqual(await store.purge(cutoff, at(cutoff, -GRACE), testEnd(at(cutoff, -SECOND))), []);
       });
 
       test('deletes rate-limit windows older than a day, and keeps recent ones', async () => {
@@ -656,7 +706,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         await store.hit('stale', now, 2 * day);
         const later = at(now, day + SECOND);
         await store.hit('recent', at(later, -SECOND), 2 * day);
-        await store.purge(now, later, now);
+        await store.purge(now, now, testEnd(later));
         assert.equal((await store.hit('stale', at(now, SECOND), 2 * day)).hits, 1, 'stale window gone');
         assert.equal((await store.hit('recent', later, 2 * day)).hits, 2, 'recent window kept');
       });
@@ -790,7 +840,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         const [old, fresh] = [hashSecret('old'), hashSecret('fresh')];
         await store.sightCodes([old], null, at(now, 10 * SECOND));
         await store.sightCodes([fresh], null, at(now, 3600 * SECOND));
-        await store.purge(now, at(now, 60 * SECOND), now);
+        await store.purge(now, now, testEnd(at(now, 60 * SECOND)));
         assert.deepEqual(await store.sightCodes([old, fresh], 'x', at(now, 3600 * SECOND)), [
           { first: true, flowId: 'x' },
           { first: false, flowId: null },
@@ -824,7 +874,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         );
         assert.equal(await store.browserLogin(hashSecret('browser-3'), now), undefined);
 
-        await store.purge(now, at(now, 60 * SECOND), now);
+        await store.purge(now, now, testEnd(at(now, 60 * SECOND)));
         assert.equal(await store.browserLogin(other, now), undefined, 'purged');
         assert.deepEqual(await store.browserLogin(second, now), Buffer.from('two'), 'kept');
       });
@@ -837,27 +887,234 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
           hoarder.push(await created({ holder: 'a', createdAt: at(now, i * SECOND) }));
         await created({ holder: 'b' });
         assert.deepEqual(
-          await store.makeRoom('c', now, 3),
+          await store.makeRoom('c', 3, testEnd(now)),
           { freeAt: hoarder[0]!.expiresAt },
           'a holds 3: spared',
         );
-        const room = await store.makeRoom('c', now, 2);
+        const room = await store.makeRoom('c', 2, testEnd(now));
         assert.equal(room.displaced, hoarder[0]!.flowId, 'the oldest of the biggest holder');
         assert.equal((await store.findByFlowId(hoarder[0]!.flowId))?.expiresAt.getTime(), now.getTime());
         assert.equal(await store.countPending(now), 3);
         // Holder a now holds 2, b holds 1: a newcomer of b's takes nothing from a (2 < 1 + 2).
-        assert.equal((await store.makeRoom('b', now, 0)).displaced, undefined);
-        assert.equal((await store.makeRoom('c', now, 0)).displaced, hoarder[1]!.flowId);
-        assert.equal((await store.makeRoom('c', now, 1)).displaced, undefined, 'a holds 1: spared');
+        assert.equal((await store.makeRoom('b', 0, testEnd(now))).displaced, undefined);
+        assert.equal((await store.makeRoom('c', 0, testEnd(now))).displaced, hoarder[1]!.flowId);
+        assert.equal((await store.makeRoom('c', 1, testEnd(now))).displaced, undefined, 'a holds 1: spared');
       });
 
       test('race: 10 newcomers at a full cap each end a different flow', async () => {
         for (let i = 0; i < 20; i++) await created({ holder: 'hoarder', createdAt: at(now, i * SECOND) });
-        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, now, 0));
+        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, 0, testEnd(now)));
         const displaced = rooms.map((r) => r.displaced).filter((d) => d !== undefined);
         assert.equal(new Set(displaced).size, displaced.length, 'never the same flow twice');
         assert.equal(await store.countPending(now), 20 - displaced.length);
         assert.ok(displaced.length >= 1);
+      });
+    });
+
+    describe('the audit trail and the webhook outbox', () => {
+      const org = { key: hashSecret('org-key'), sealed: Buffer.from('sealed-org') };
+
+      test('deny records the end once, with its outcome, reason and organisation', async () => {
+        const cases = [
+          ['denied', 'denied', null],
+          ['cancelled', 'cancelled', null],
+          ['no_subscription', 'refused', 'no_subscription'],
+          ['token_refused', 'refused', 'token_refused'],
+          ['blocked', 'blocked', 'cross_network'],
+        ] as const;
+        for (const [status, outcome, reason] of cases) {
+          const flow = await created();
+          await store.confirm(flow.flowId, hashSecret(`s-${status}`), hashSecret('b'), now, {
+            browserNetwork: 'different',
+            codeSource: 'link',
+          });
+          assert.ok(await store.deny(flow.flowId, status, testEnd(now), org));
+          assert.equal(await store.deny(flow.flowId, status, testEnd(now), org), undefined, 'once');
+          const [event] = (await store.loginEvents({ limit: 50 })).filter((e) => e.flowId === flow.flowId);
+          assert.deepEqual(
+            { ...event, eventId: undefined },
+            {
+              eventId: undefined,
+              flowId: flow.flowId,
+              at: now,
+              outcome,
+              reason,
+              orgKey: org.key,
+              orgSealed: org.sealed,
+              clientIp: flow.clientIp,
+              userAgent: flow.userAgent,
+              browserNetwork: 'different',
+              codeSource: 'link',
+              instance: 'test',
+              startedAt: flow.createdAt,
+            },
+            status,
+          );
+          assert.match(event!.eventId, /^evt_[0-9a-f]{32}$/);
+        }
+        assert.equal((await store.loginEvents({ limit: 50 })).length, cases.length);
+      });
+
+      test('a delivered login is recorded once its answer is confirmed, with the organisation approve kept', async () => {
+        const flow = await created();
+        assert.ok(await store.approve(flow.flowId, randomBytes(32), now, org));
+        await store.claimToken(flow.deviceCodeHash, now, GRACE);
+        assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(at(now, SECOND))), true);
+        assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(at(now, 2 * SECOND))), false);
+        const [event] = await store.loginEvents({ limit: 5 });
+        assert.equal(event?.outcome, 'delivered');
+        assert.deepEqual(event?.at, at(now, SECOND));
+        assert.deepEqual(event?.orgKey, org.key);
+        const pending = await created();
+        assert.equal(
+          await store.confirmDelivery(pending.deviceCodeHash, testEnd(now)),
+          false,
+          'not delivered',
+        );
+      });
+
+      test('makeRoom records the flow it ends as expired, displaced', async () => {
+        for (let i = 0; i < 3; i++) await created({ holder: 'a', createdAt: at(now, i * SECOND) });
+        const room = await store.makeRoom('b', 0, testEnd(now));
+        assert.ok(room.displaced);
+        const [event] = await store.loginEvents({ limit: 5 });
+        assert.deepEqual(
+          [event?.flowId, event?.outcome, event?.reason],
+          [room.displaced, 'expired', 'displaced'],
+        );
+      });
+
+      test('a retry keeps how the browser first reached the flow', async () => {
+        const flow = await created();
+        await store.confirm(flow.flowId, hashSecret('s1'), hashSecret('b'), now, {
+          browserNetwork: 'same',
+          codeSource: 'typed',
+        });
+        await store.confirm(flow.flowId, hashSecret('s2'), hashSecret('b'), now);
+        await store.deny(flow.flowId, 'cancelled', testEnd(now));
+        const [event] = await store.loginEvents({ limit: 5 });
+        assert.deepEqual([event?.browserNetwork, event?.codeSource], ['same', 'typed']);
+      });
+
+      test('loginEvents reads newest first, by organisation, since a time, by outcome, up to a limit', async () => {
+        const other = { key: hashSecret('other-org'), sealed: Buffer.from('x') };
+        for (let i = 0; i < 4; i++) {
+          const flow = await created();
+          await store.deny(
+            flow.flowId,
+            i % 2 ? 'denied' : 'cancelled',
+            testEnd(at(now, i * SECOND)),
+            i < 3 ? org : other,
+          );
+        }
+        const all = await store.loginEvents({ limit: 10 });
+        assert.deepEqual(
+          all.map((e) => e.at.getTime() - now.getTime()),
+          [3000, 2000, 1000, 0],
+        );
+        assert.equal((await store.loginEvents({ orgKey: org.key, limit: 10 })).length, 3);
+        assert.equal((await store.loginEvents({ since: at(now, 2 * SECOND), limit: 10 })).length, 2);
+        assert.equal((await store.loginEvents({ outcome: 'denied', limit: 10 })).length, 2);
+        assert.equal((await store.loginEvents({ limit: 1 })).length, 1);
+      });
+
+      test('events are kept until their time, then purged with their outbox rows', async () => {
+        const flow = await created();
+        await store.deny(flow.flowId, 'cancelled', {
+          now,
+          instance: 'test',
+          keepUntil: at(now, 10 * SECOND),
+          notify: true,
+        });
+        assert.equal((await store.countOutbox()).pending, 1);
+        await store.purge(now, now, testEnd(at(now, 5 * SECOND)));
+        assert.equal((await store.loginEvents({ limit: 5 })).length, 1, 'kept');
+        await store.purge(now, now, testEnd(at(now, 11 * SECOND)));
+        assert.equal((await store.loginEvents({ limit: 5 })).length, 0, 'purged');
+        assert.equal((await store.countOutbox()).pending, 0, 'with its outbox row');
+      });
+
+      test('with webhooks, the end is queued in the outbox by the same statement; claims lease items until settled or the lease ends', async () => {
+        const quiet = await created();
+        await store.deny(quiet.flowId, 'cancelled', testEnd(now));
+        assert.deepEqual(await store.countOutbox(), { pending: 0, failed: 0 }, 'no webhooks, no outbox');
+        const flows = [];
+        for (let i = 0; i < 3; i++) {
+          const flow = await created();
+          await store.deny(flow.flowId, 'denied', testEnd(at(now, i * SECOND), true));
+          flows.push(flow);
+        }
+        assert.deepEqual(await store.countOutbox(), { pending: 3, failed: 0 });
+        const first = await store.claimOutbox(at(now, 10 * SECOND), 30_000, 2);
+        assert.deepEqual(
+          first.map((item) => [item.event.flowId, item.attempts, item.deliveredTo]),
+          [
+            [flows[0]!.flowId, 1, []],
+            [flows[1]!.flowId, 1, []],
+          ],
+          'the oldest first',
+        );
+        const second = await store.claimOutbox(at(now, 10 * SECOND), 30_000, 5);
+        assert.deepEqual(
+          second.map((item) => item.event.flowId),
+          [flows[2]!.flowId],
+          'leased items are not taken again',
+        );
+        await store.settleOutbox(
+          first[0]!.event.eventId,
+          { state: 'delivered', deliveredTo: ['https://a.example'] },
+          now,
+        );
+        await store.settleOutbox(
+          first[1]!.event.eventId,
+          {
+            state: 'pending',
+            deliveredTo: ['https://a.example'],
+            nextAttemptAt: at(now, 60 * SECOND),
+            error: 'HTTP 503',
+          },
+          now,
+        );
+        assert.deepEqual(await store.countOutbox(), { pending: 2, failed: 0 });
+        // The third's sender died: its lease ends, and another takes it, a second attempt.
+        const retaken = await store.claimOutbox(at(now, 45 * SECOND), 30_000, 5);
+        assert.deepEqual(
+          retaken.map((item) => [item.event.flowId, item.attempts]),
+          [[flows[2]!.flowId, 2]],
+        );
+        await store.settleOutbox(
+          retaken[0]!.event.eventId,
+          { state: 'delivered', deliveredTo: ['https://a.example'] },
+          now,
+        );
+        const due = await store.claimOutbox(at(now, 80 * SECOND), 30_000, 5);
+        assert.deepEqual(
+          due.map((item) => [item.event.flowId, item.attempts, item.deliveredTo]),
+          [[flows[1]!.flowId, 2, ['https://a.example']]],
+          'retried when due, remembering who has it',
+        );
+        await store.settleOutbox(
+          due[0]!.event.eventId,
+          { state: 'failed', deliveredTo: [], error: 'gave up' },
+          now,
+        );
+        assert.deepEqual(await store.countOutbox(), { pending: 0, failed: 1 });
+      });
+
+      test('race: two store instances claiming the outbox at once never take the same item', async (t) => {
+        const other = h.other;
+        if (!other) {
+          t.skip('one connection only');
+          return;
+        }
+        for (let i = 0; i < 40; i++) {
+          const flow = await created();
+          await store.deny(flow.flowId, 'denied', testEnd(now, true));
+        }
+        const claims = await all(10, (i) => (i % 2 ? other : store).claimOutbox(at(now, SECOND), 30_000, 5));
+        const taken = claims.flat().map((item) => item.event.eventId);
+        assert.equal(new Set(taken).size, taken.length, 'never twice');
+        assert.equal(taken.length, 40, 'all taken');
       });
     });
 
@@ -870,7 +1127,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         await store.confirm(confirmed.flowId, hashSecret('s'), hashSecret('b'), now);
         await approved();
         const denied = await created();
-        await store.deny(denied.flowId, 'denied', now);
+        await store.deny(denied.flowId, 'denied', testEnd(now));
         await created({ expiresAt: at(now, -SECOND) });
         assert.equal(await store.countPending(now), 3);
         assert.equal(await store.countPending(at(now, 900 * SECOND)), 0, 'none once all expired');
