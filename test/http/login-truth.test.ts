@@ -154,13 +154,20 @@ for (const backend of stores) {
     clock.advance(24 * 60 * 60 * 1000);
     const started = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP, 'user-agent': CLI_AGENT });
     const confirmation = await enterCode(first.browser, started.user_code);
-    const earlier = `${describeWhen(new Date('2026-12-03T14:05:05Z'), 'en')} from 203.0.113.7 (postiz CLI 2.1.0 on Linux)`;
-    assert.ok(confirmation.body.includes(earlier), confirmation.body.slice(0, 2000));
+    // When, as the page writes it before its script puts it in the reader's time zone.
+    const when = `<time class="local-time" datetime="2026-12-03T14:05:05.000Z">${describeWhen(new Date('2026-12-03T14:05:05Z'), 'en')}</time>`;
+    const earlier = `${when}, from 203.0.113.7, postiz CLI 2.1.0 on Linux`;
+    assert.ok(
+      confirmation.body.includes(`The last CLI login approved in this browser: ${earlier}.`),
+      confirmation.body.slice(0, 3000),
+    );
     const redirect = await pressOnConfirmation(first.browser, confirmation, 'confirm');
     const page = await first.browser.get(pathOf(await consentAtPostiz(redirect.location!, 'approve')));
     assert.ok(
-      page.body.includes(shown(`This login replaced the CLI login of ${earlier}, which no longer works.`)),
-      page.body.slice(0, 2000),
+      page.body.includes(
+        `If you approved with the same Postiz account as the last CLI login approved in this browser (${earlier}), that login no longer works`,
+      ),
+      page.body.slice(0, 3000),
     );
     // The organisation is kept only as a keyed hash.
     const dump = await dumpText(dbOf(built));
