@@ -60,6 +60,7 @@ export interface Config {
   listenBacklog: number;
   metricsToken: string | undefined;
   databasePoolSize: number;
+  supportUrl: string | undefined;
 }
 
 /** A setting that is missing or malformed; `message` is the whole explanation. */
@@ -172,6 +173,34 @@ const oneOf = <T extends string>(values: readonly T[]): Parser<T> =>
     },
     { choices: values },
   );
+
+/**
+ * Where people reach whoever runs the server: a web page or an e-mail address. Only these three
+ * schemes: the value becomes a link on every page, and `javascript:` must never be one.
+ */
+const supportUrl: Parser<string> = (raw, name) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    return fail(`${name} must be an https://, http:// or mailto: URL, got "${raw}"`);
+  }
+  if (!['https:', 'http:', 'mailto:'].includes(parsed.protocol)) {
+    fail(`${name} must start with https://, http:// or mailto:, got "${raw}"`);
+  }
+  if (parsed.protocol === 'mailto:' && !/^[^@\s]+@[^@\s]+$/.test(decodeURIComponentSafe(parsed.pathname))) {
+    fail(`${name} must name an e-mail address after mailto:, got "${raw}"`);
+  }
+  return parsed.href;
+};
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -318,7 +347,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'crossNetworkPolicy',
     env: 'CROSS_NETWORK_POLICY',
     description:
-      'When the browser confirming a login is on another network than the device that asked (another IPv4 /24 or IPv6 /64): `warn` (a warning; one click goes on), `type-code` (a code that came in the link must be typed from the terminal; typed by hand on the entry page, one click), or `block` (refused, with a page saying to run the CLI on this computer or ask the operator). RFC clients may still use `verification_uri_complete`: the policy is about how the browser confirms ([docs/security.md](docs/security.md#the-confirmation-page-rfc-8628-54)).',
+      'When the browser confirming a login is on another network than the device that asked (another IPv4 /24 or IPv6 /64): `warn` (a warning; one click goes on), `type-code` (a code that came in the link must be typed from the terminal; typed by hand on the entry page, one click), or `block` (refused: the CLI is told and stops, and the page says to log in from the computer the browser runs on). RFC clients may still use `verification_uri_complete`: the policy is about how the browser confirms ([docs/security.md](docs/security.md#the-confirmation-page-rfc-8628-54)).',
     default: 'type-code',
     parse: oneOf(['warn', 'type-code', 'block'] as const),
   },
@@ -477,6 +506,13 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'Connections per instance in the PostgreSQL pool, plus one LISTEN connection per instance.',
     default: '10',
     parse: integer(1, 200),
+  },
+  {
+    key: 'supportUrl',
+    env: 'SUPPORT_URL',
+    description:
+      'Where people reach whoever runs this server: an `https://` or `http://` page, or a `mailto:` address. When set, every page links to it in its footer ("Contact help.example.com"), and so do the pages a person cannot get past alone (this server refused by Postiz, a login refused from another network, too many attempts, a server error, Postiz failing). Unset: no page offers a contact.',
+    parse: supportUrl,
   },
 ];
 

@@ -14,6 +14,8 @@ export interface BrowserOptions {
   secure: boolean;
   /** How long the browser keeps the key of the organisation it last logged in to (LOGIN_HISTORY_DAYS). */
   loginHistoryDays: number;
+  /** Where people reach whoever runs this server (SUPPORT_URL), shown on the pages; unset: nowhere. */
+  supportUrl?: string;
 }
 
 const SESSION_MAX_AGE_SECONDS = 60 * 60;
@@ -92,6 +94,7 @@ export class Browser {
       lang: pickLanguage(request.headers['accept-language']),
       nonce: reply.cspNonce?.script ?? '',
       csrf: this.csrfToken(this.session(request, reply)),
+      ...(this.options.supportUrl ? { supportUrl: this.options.supportUrl } : {}),
     };
   }
 

@@ -363,6 +363,17 @@ describe('served pages', () => {
     assert.equal(page.headers['cache-control'], 'no-store');
   });
 
+  test('SUPPORT_URL reaches the pages the server serves; unset, they offer no contact', async (t) => {
+    const { app } = await build(t, { env: { SUPPORT_URL: 'mailto:ops@example.com' } });
+    const page = await app.inject({ method: 'GET', url: '/device/verify' });
+    assert.ok(
+      page.body.includes('<a class="contact" href="mailto:ops@example.com">Contact ops@example.com</a>'),
+    );
+    const { app: without } = await build(t);
+    const plain = await without.inject({ method: 'GET', url: '/device/verify' });
+    assert.ok(!plain.body.includes('class="contact"'));
+  });
+
   test('<html lang> follows Accept-Language', async (t) => {
     const { app } = await build(t);
     const cases: [string | undefined, string][] = [
