@@ -37,10 +37,10 @@ export function wrkMissing(): string | undefined {
   }
 }
 
-/** One wrk run of `script` (`poll` or `start`) against `url` for `seconds`, with script arguments `args`. */
+/** One wrk run of `script` (`poll`, `start` or `flood`) against `url` for `seconds`, with script arguments `args`. */
 export async function runWrk(options: {
   url: string;
-  script: 'poll' | 'start';
+  script: 'poll' | 'start' | 'flood';
   seconds: number;
   connections?: number;
   args?: string[];

@@ -31,16 +31,21 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
 /** The user every test stand-in has logged in unless told otherwise. */
 export const TEST_USER = { name: 'Test User', organizationId: 'org_test' };
 
+/** Another person in the test user's organisations, with a Postiz account of their own. */
+export const SECOND_MEMBER = 'Second Member';
+
 /** A second organisation of every test stand-in's user: one without a Postiz subscription. */
 export const UNPAID_ORG = { id: 'org_unpaid', name: 'Unpaid Org', subscribed: false };
 
 /**
  * A Postiz stand-in (not yet listening) with the test OAuth app registered for `serverUrl`'s
- * callback. Its user has `user.organizationId` selected, and `UNPAID_ORG` to switch to.
+ * callback. Its user has `user.organizationId` selected, and `UNPAID_ORG` to switch to;
+ * `SECOND_MEMBER` is another person in the same organisations.
  */
 export function testStandIn(serverUrl: string, user = TEST_USER): StandIn {
   return createStandIn({
     organizations: [UNPAID_ORG],
+    members: [SECOND_MEMBER],
     clients: [
       {
         clientId: TEST_CLIENT_ID,
@@ -77,7 +82,7 @@ export async function resetStore(store: Store): Promise<void> {
   // Purging everything that "expires" before the far future empties both tables. (A 4-digit
   // year: PGlite cannot send dates past 9999.)
   const far = new Date('9999-12-31T00:00:00Z');
-  await store.purge(far, far);
+  await store.purge(far, far, far);
 }
 
 /** A manual clock: `clock.now()` for the app, `clock.advance(ms)` in tests. */

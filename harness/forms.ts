@@ -60,3 +60,13 @@ export function formOf(body: string, pageUrl: string): { action: string; fields:
   }
   return { action: new URL(decodeEntities(action), pageUrl).href, fields };
 }
+
+/** The value of the `<option>` of select `name` whose text is `text`. */
+export function optionValue(body: string, name: string, text: string): string {
+  const select = body.match(new RegExp(`<select[^>]*\\bname="${name}"[^>]*>([\\s\\S]*?)</select>`))?.[1];
+  if (select === undefined) throw new Error(`no select ${name} in page:\n${body.slice(0, 1500)}`);
+  for (const m of select.matchAll(/<option[^>]*\bvalue="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
+    if (decodeEntities(m[2]!) === text) return decodeEntities(m[1]!);
+  }
+  throw new Error(`no option ${text} in select ${name}`);
+}

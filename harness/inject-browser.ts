@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import type { AtPostiz } from '../demo/stand-in/index.js';
 import type { DeviceAuthorization } from './device.js';
 import { CookieJar, field, setCookiesOf } from './forms.js';
 import { Walker } from './walker.js';
@@ -179,7 +180,7 @@ export function pressOnConfirmation(
 export async function consentAtPostiz(
   authorizeUrl: string,
   decision: 'approve' | 'deny',
-  organization?: string,
+  organization?: AtPostiz,
 ): Promise<URL> {
   const decided = await new Walker().decideAtPostiz(authorizeUrl, decision, organization);
   assert.ok(decided.location, `Postiz did not redirect (${decided.status})`);
@@ -210,7 +211,7 @@ export async function walkToCallback(
   app: FastifyInstance,
   decision: 'approve' | 'deny' = 'approve',
   browser = new InjectBrowser(app),
-  organization?: string,
+  organization?: AtPostiz,
   /** Headers of the device's `POST /device/code` (its address behind a proxy, its user agent). */
   deviceHeaders: Record<string, string> = {},
 ): Promise<Walked> {

@@ -3,7 +3,8 @@
  * listening server with a cookie jar, through the Postiz stand-in's consent page and back.
  * The in-process browser over `app.inject` is `inject-browser.ts`; both share `forms.ts`.
  */
-import { CookieJar, field, formOf } from './forms.js';
+import type { AtPostiz } from '../demo/stand-in/index.js';
+import { CookieJar, field, formOf, optionValue } from './forms.js';
 
 export interface Page {
   url: string;
@@ -61,21 +62,21 @@ export class Walker {
   }
 
   /**
-   * On Postiz's consent page at `authorizeUrl`, press Authorize or Deny, for `organization`
-   * (an id; the one selected in Postiz by default): Postiz's redirect (not followed).
+   * On Postiz's consent page at `authorizeUrl`, press Authorize or Deny, for an organisation
+   * (`at`: an id, the one selected in Postiz by default) and a member (by name, signed in by
+   * choosing them on the page; the user by default): Postiz's redirect (not followed).
    */
-  async decideAtPostiz(
-    authorizeUrl: string,
-    decision: 'approve' | 'deny',
-    organization?: string,
-  ): Promise<Page> {
+  async decideAtPostiz(authorizeUrl: string, decision: 'approve' | 'deny', at?: AtPostiz): Promise<Page> {
     const consent = await this.get(authorizeUrl);
     if (consent.status !== 200)
       throw new Error(`Postiz consent page answered ${consent.status}: ${consent.body}`);
     const form = formOf(consent.body, authorizeUrl);
+    const { organization, member } =
+      typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
     return this.post(form.action, {
       ...form.fields,
       ...(organization ? { organization } : {}),
+      ...(member ? { member: optionValue(consent.body, 'member', member) } : {}),
       action: decision,
     });
   }
@@ -102,7 +103,7 @@ export async function walkToCallback(
   verificationUriComplete: string,
   decision: 'approve' | 'deny' = 'approve',
   walker = new Walker(),
-  organization?: string,
+  organization?: AtPostiz,
 ): Promise<AtCallback> {
   const entry = await walker.get(verificationUriComplete);
   if (entry.status !== 200) throw new Error(`entry page answered ${entry.status}`);
@@ -132,7 +133,7 @@ export async function approveInBrowser(
   verificationUriComplete: string,
   decision: 'approve' | 'deny' = 'approve',
   walker = new Walker(),
-  organization?: string,
+  organization?: AtPostiz,
 ): Promise<Page> {
   const { redirect } = await walkToCallback(verificationUriComplete, decision, walker, organization);
   return walker.follow(redirect);

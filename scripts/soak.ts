@@ -148,7 +148,7 @@ async function checkPurge(
     // What the instances' purge will do an hour from now (before = now + 1 h − EXPIRED_KEPT).
     const now = new Date(Date.now() + EXPIRED_KEPT_MS);
     const before = new Date(now.getTime() - EXPIRED_KEPT_MS);
-    const purged = (await Promise.all(stores.map((s) => s.purge(before, now)))).flat();
+    const purged = (await Promise.all(stores.map((s) => s.purge(before, now, before)))).flat();
     const expired = purged.filter((f) => f.status === 'pending').map((f) => f.flowId);
     const wanted = new Set(left.map((r) => r.flow_id as string));
     if (expired.length !== new Set(expired).size)

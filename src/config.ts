@@ -355,7 +355,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'loginHistoryDays',
     env: 'LOGIN_HISTORY_DAYS',
     description:
-      "How long the last login delivered for each Postiz organisation is kept (when, the device's address, what it said it is; the organisation only as a keyed hash), so that the next login says which one it replaced (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
+      "How long the last CLI login approved in each browser is kept (when, the device's address, what it said it is, the organisation; sealed under a secret only that browser holds, drawn anew at each login), so that the browser's next login says which one it may end; no other browser is ever shown it (0 keeps none) ([docs/security.md](docs/security.md#what-is-stored)).",
     default: '90',
     parse: integer(0, 3650),
   },
@@ -391,7 +391,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'userCodeGlobalAttempts',
     env: 'RATE_LIMIT_USER_CODE_GLOBAL',
     description:
-      "Wrong user codes allowed from all addresses together per window. Past it, addresses that already guessed wrong in the window are refused until it ends; an address's first attempt is always looked up, so others' guessing never stops a user typing the right code (right codes do not count). IPv6 addresses count per /64, and each /48 gets ten times `RATE_LIMIT_USER_CODE_ATTEMPTS`.",
+      "Wrong user codes allowed from all addresses together per window. Past it, addresses that made four attempts in the window are refused until it ends; an address's first four attempts are always looked up, so others' guessing never stops a user typing the right code, even after a few typos (right codes do not count). IPv6 addresses count per /64, and each /48 gets ten times `RATE_LIMIT_USER_CODE_ATTEMPTS`.",
     default: '1000',
     parse: integer(1, 10000000),
   },
@@ -482,7 +482,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'maxPendingFlows',
     env: 'MAX_PENDING_FLOWS',
     description:
-      "Live flows waiting for their user, from all addresses together. When it is full, a new flow takes the place of the oldest flow of the network (IPv4 address, IPv6 /48) holding the most, if that holds at least two more than the newcomer's; otherwise `POST /device/code` answers 503 `temporarily_unavailable` with `Retry-After` saying when the oldest live flow expires. Exact on one instance; with several, it may be passed by what the others start within about a second.",
+      "Live flows waiting for their user, from all addresses together. When it is full, a new flow takes the place of the oldest flow of the network (IPv4 address, IPv6 /48) holding the most among 32 live flows sampled at random, if that network holds more than 10 (an office behind one NAT never loses its flows) and at least two more than the newcomer's; otherwise `POST /device/code` answers 503 `temporarily_unavailable` with `Retry-After` saying when a live flow expires. Exact on one instance; with several, it may be passed by what the others start within about a second ([docs/security.md](docs/security.md#denial-of-service)).",
     default: '100000',
     parse: integer(1, 100000000),
   },

@@ -26,6 +26,7 @@ function readAuthorizeParams(source: unknown): AuthorizeParams {
     codeChallengeMethod: stringField(source, 'code_challenge_method'),
     scope: stringField(source, 'scope'),
     organization: stringField(source, 'organization'),
+    member: stringField(source, 'member'),
   };
 }
 
@@ -69,7 +70,7 @@ export function authorizeRoutes(app: FastifyInstance, postiz: PostizState): void
     if (!checked.ok) return sendErrorPage(reply, checked.message);
     return reply
       .type('text/html; charset=utf-8')
-      .send(consentPage(checked.value, params, postiz.user, postiz.organizations));
+      .send(consentPage(checked.value, params, [postiz.user, ...postiz.members], postiz.organizations));
   });
 
   app.post('/oauth/authorize', async (request, reply) => {
@@ -85,7 +86,9 @@ export function authorizeRoutes(app: FastifyInstance, postiz: PostizState): void
     if (action !== 'approve') return sendErrorPage(reply, 'Choose Authorize or Deny.');
     const organization = postiz.organization(params.organization);
     if (!organization) return sendErrorPage(reply, 'Unknown organisation.');
-    const code = postiz.approve(client, params, organization);
+    const person = postiz.person(params.member);
+    if (!person) return sendErrorPage(reply, 'Unknown member.');
+    const code = postiz.approve(client, params, organization, person);
     return reply.redirect(redirectTo(client.redirectUri, { code }, params.state), 302);
   });
 }

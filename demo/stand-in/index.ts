@@ -33,6 +33,11 @@ export interface StandInOptions {
   user?: { name: string; organizationId: string; organizationName?: string };
   /** Further organisations of the user, selectable on the consent page. */
   organizations?: StandInOrganization[];
+  /**
+   * Other people in the same organisations, each with an account of their own: the consent page
+   * can switch to them (as if they used this browser), and `decide` takes one by name.
+   */
+  members?: string[];
   /** Lifetime of authorization codes; 10 minutes by default, as at Postiz. */
   codeTtlMs?: number;
   /** The organisation's channels, as `GET /public/v1/integrations` lists them; one demo channel by default. */
@@ -59,6 +64,8 @@ export interface StandIn {
   failNextPublic(fault: StandInPublicFault, count?: number): void;
   /** Every access token minted so far, oldest first (revoked ones included). */
   issuedTokens(): string[];
+  /** The members' ids by name (what the consent form's `member` field takes). */
+  memberIds: Map<string, string>;
   /** Whether `token` is currently a live token (whatever its organisation's subscription). */
   isValid(token: string): boolean;
   /**
@@ -68,7 +75,30 @@ export interface StandIn {
    * client's redirect URI with `code` or `error`, and `state`). For tests and scripts that
    * drive a login without a browser.
    */
-  decide(authorizeUrl: string | URL, decision: 'approve' | 'deny', organization?: string): Promise<URL>;
+  decide(authorizeUrl: string | URL, decision: 'approve' | 'deny', at?: AtPostiz): Promise<URL>;
+}
+
+/**
+ * Who decides at Postiz: an organisation id (the selected one by default), or that and a member's
+ * name (the user by default).
+ */
+export type AtPostiz = string | { organization?: string; member?: string };
+
+/** The consent form's fields for `at`. */
+export function consentChoice(
+  at: AtPostiz | undefined,
+  members: Map<string, string>,
+): Record<string, string> {
+  const { organization, member } =
+    typeof at === 'string' ? { organization: at, member: undefined } : (at ?? {});
+  const out: Record<string, string> = {};
+  if (organization) out.organization = organization;
+  if (member) {
+    const id = members.get(member);
+    if (!id) throw new Error(`the stand-in has no member named ${member}`);
+    out.member = id;
+  }
+  return out;
 }
 
 const DEFAULT_CODE_TTL_MS = 10 * 60 * 1000;
@@ -101,13 +131,16 @@ export function createStandIn(options: StandInOptions): StandIn {
     name: user.organizationName ?? `${user.name}'s organisation`,
   };
   // Postiz keys authorizations by user id, which the options do not expose: one fixed id stands for the user.
+  const members = (options.members ?? []).map((name) => ({ name, id: randomUUID() }));
   const postiz = new PostizState(
     options.clients,
     { name: user.name, id: randomUUID() },
     [current, ...(options.organizations ?? [])],
     options.codeTtlMs ?? DEFAULT_CODE_TTL_MS,
     options.now ?? Date.now,
+    members,
   );
+  const memberIds = new Map(members.map((m) => [m.name, m.id]));
   const integrations = options.integrations ?? [
     {
       id: randomUUID(),
@@ -188,7 +221,8 @@ export function createStandIn(options: StandInOptions): StandIn {
     failNextPublic: (fault, count = 1) => publicFaults.push(fault, count),
     issuedTokens: () => [...postiz.issued],
     isValid: (token) => postiz.tokenOrganization(token) !== undefined,
-    async decide(authorizeUrl, decision, organization) {
+    memberIds,
+    async decide(authorizeUrl, decision, at) {
       const consentUrl = new URL(authorizeUrl);
       const page = await app.inject({ method: 'GET', url: `${consentUrl.pathname}${consentUrl.search}` });
       if (page.statusCode !== 200)
@@ -196,7 +230,7 @@ export function createStandIn(options: StandInOptions): StandIn {
       // The consent form carries the authorize parameters back, as hidden fields.
       const form = new URLSearchParams(consentUrl.search);
       form.set('action', decision);
-      if (organization) form.set('organization', organization);
+      for (const [name, value] of Object.entries(consentChoice(at, memberIds))) form.set(name, value);
       const decided = await app.inject({
         method: 'POST',
         url: '/oauth/authorize',

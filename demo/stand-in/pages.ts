@@ -1,6 +1,6 @@
 /** The stand-in's pages: Postiz's consent page and its error page, escaped by the views' `html` tag. */
 import { html, type SafeHtml } from '../../src/views/html.js';
-import type { AuthorizeParams, StandInClient, StandInOrganization } from './state.js';
+import type { AuthorizeParams, StandInClient, StandInOrganization, StandInUser } from './state.js';
 
 function page(title: string, body: SafeHtml): string {
   return html`<!doctype html>
@@ -29,13 +29,18 @@ export function errorPage(message: string): string {
   return page('Authorization error', html`<h1>Authorization error</h1>\n<p>${message}</p>`);
 }
 
-/** The consent page: the app, the user, the organisation (switchable, as in Postiz's menu), Authorize and Deny. */
+/**
+ * The consent page: the app, the person signed in (switchable when the stand-in has several
+ * members, standing in for another person's browser), the organisation (switchable, as in
+ * Postiz's menu), Authorize and Deny.
+ */
 export function consentPage(
   client: StandInClient,
   params: AuthorizeParams,
-  user: { name: string },
+  people: StandInUser[],
   organizations: StandInOrganization[],
 ): string {
+  const user = people[0]!;
   const fields: Array<[string, string]> = [
     ['client_id', params.clientId],
     ['response_type', params.responseType],
@@ -52,10 +57,16 @@ export function consentPage(
   const label = (o: StandInOrganization) => `${o.name}${o.subscribed === false ? ' (no subscription)' : ''}`;
   // One organisation is shown as Postiz shows the current one; several can be switched here,
   // standing in for Postiz's organisation menu.
+  const signedIn =
+    people.length === 1
+      ? html`<strong>${user.name}</strong>`
+      : html`<select id="member" name="member" aria-label="Signed in as">${people.map(
+          (p) => html`<option value="${p.id}">${p.name}</option>`,
+        )}</select>`;
   const organization =
     organizations.length === 1
-      ? html`<p>Signed in as <strong>${user.name}</strong>, organisation <code>${organizations[0]!.id}</code>.</p>`
-      : html`<p>Signed in as <strong>${user.name}</strong>.</p>
+      ? html`<p>Signed in as ${signedIn}, organisation <code>${organizations[0]!.id}</code>.</p>`
+      : html`<p>Signed in as ${signedIn}.</p>
 <p><label for="organization">Organisation</label>
 <select id="organization" name="organization">${organizations.map(
           (o) => html`<option value="${o.id}">${label(o)}</option>`,

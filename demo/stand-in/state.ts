@@ -35,6 +35,14 @@ export interface AuthorizeParams {
   scope: string;
   /** The organisation chosen on the consent page (as if switched in Postiz); empty: the current one. */
   organization: string;
+  /** The member signed in, chosen on the consent page (as if another person used this browser); empty: the user. */
+  member: string;
+}
+
+/** A person with a Postiz account, member of every organisation of the stand-in. */
+export interface StandInUser {
+  name: string;
+  id: string;
 }
 
 /** A token request's fields, once validated. */
@@ -99,7 +107,11 @@ function invalidGrant(description?: string): TokenError {
   };
 }
 
-/** Postiz's side of things, for one logged-in user. */
+/**
+ * Postiz's side of things, for one logged-in user, and optionally other members of the same
+ * organisations (each signed in by choosing them on the consent page, standing in for another
+ * person's browser session).
+ */
 export class PostizState {
   readonly clients: Map<string, StandInClient>;
   /** Every access token minted so far, oldest first (revoked ones included). */
@@ -110,11 +122,13 @@ export class PostizState {
 
   constructor(
     clients: StandInClient[],
-    readonly user: { name: string; id: string },
+    readonly user: StandInUser,
     /** The user's organisations; the first is the one currently selected. */
     readonly organizations: StandInOrganization[],
     private readonly codeTtlMs: number,
     private readonly now: () => number,
+    /** Other members of the same organisations. */
+    readonly members: StandInUser[] = [],
   ) {
     this.clients = new Map();
     for (const client of clients) {
@@ -133,9 +147,22 @@ export class PostizState {
     return id === '' ? this.organizations[0] : this.organizations.find((o) => o.id === id);
   }
 
-  /** Replaces any earlier authorization of this app for this user and organisation, as Postiz's upsert does. */
-  approve(client: StandInClient, params: AuthorizeParams, organization: StandInOrganization): string {
-    const key = `${client.clientId}\n${this.user.id}\n${organization.id}`;
+  /** The person a consent form names (a member's id), or the user. */
+  person(id: string): StandInUser | undefined {
+    return id === '' || id === this.user.id ? this.user : this.members.find((m) => m.id === id);
+  }
+
+  /**
+   * Replaces any earlier authorization of this app for this person and organisation, as Postiz's
+   * upsert does (another member's authorization is untouched).
+   */
+  approve(
+    client: StandInClient,
+    params: AuthorizeParams,
+    organization: StandInOrganization,
+    person: StandInUser = this.user,
+  ): string {
+    const key = `${client.clientId}\n${person.id}\n${organization.id}`;
     const previous = this.authorizations.get(key);
     if (previous?.code) this.byCode.delete(previous.code);
     // The earlier token stops working at once, not when the new code is exchanged.

@@ -5,6 +5,7 @@
  * one before, some held with `Prefer: wait`). Every answer is checked against what the user did.
  */
 import { field, formOf } from '../../harness/forms.js';
+import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
 import { Browser, request } from './http.js';
 import { userOf } from './postiz.js';
 
@@ -353,7 +354,8 @@ function check(
 ): void {
   report.polls = log.answers.length;
   const tokens = log.answers.filter((a) => a.result === 'token');
-  report.tokens = tokens.map((a) => a.body.access_token!);
+  // Polls of one device code within the redelivery grace all get its token: one token per flow.
+  report.tokens = [...new Set(tokens.map((a) => a.body.access_token!))];
   report.outcome = tokens.length > 0 ? 'token' : (log.settled ?? 'unsettled');
   const expected = {
     approve: 'token',
@@ -363,10 +365,10 @@ function check(
   }[plan];
   if (report.outcome !== expected) violation(`ended in ${report.outcome}, expected ${expected}`);
   if (plan === 'approve') {
-    if (tokens.length !== 1) violation(`the token reached ${tokens.length} polls`);
+    if (report.tokens.length > 1) violation(`${report.tokens.length} different tokens reached its polls`);
     const [delivered] = tokens;
-    if (delivered && delivered.body.access_token !== acted.expectedToken)
-      violation('the delivered token is not the one Postiz minted for this flow');
+    if (tokens.some((t) => t.body.access_token !== acted.expectedToken))
+      violation('a delivered token is not the one Postiz minted for this flow');
     if (delivered && delivered.body.organization_id !== ctx.organizationId)
       violation(`organization_id ${delivered.body.organization_id}`);
     if (delivered && acted.callbackDoneAt)
@@ -383,7 +385,14 @@ function check(
     )
       ctx.stalePending.count++;
     if (result === 'authorization_pending' || result === 'token') continue;
-    if (result === 'invalid_grant' && plan === 'approve' && tokens.length === 1) continue; // lost the race to the token
+    // Spent: asked again after the redelivery grace (its token was delivered long before).
+    if (
+      result === 'invalid_grant' &&
+      plan === 'approve' &&
+      tokens[0] &&
+      answer.sentAt > tokens[0].at + REDELIVERY_GRACE_MS
+    )
+      continue;
     if (result === 'access_denied' && description?.test(answer.body.error_description ?? '')) continue;
     if (result === 'expired_token' && plan === 'abandon') continue;
     const previous = log.answers.filter((a) => a.sentAt < answer.sentAt).at(-1);

@@ -87,3 +87,25 @@ export function isWellFormedDeviceCode(value: unknown): value is string {
     typeof value === 'string' && value.length > 0 && value.length <= 128 && /^[A-Za-z0-9_-]+$/.test(value)
   );
 }
+
+/** The bytes of a provider code's key in the sightings record: a compact one-way key (128 bits). */
+const CODE_KEY_BYTES = 16;
+
+/**
+ * A provider code's key in the record of codes that reached the callback (`Store.sightCodes`):
+ * the first 128 bits of its SHA-256. Half the bytes of the whole hash, which under a flood of
+ * junk codes is half the index; a collision between two codes would take about 2^64 of them,
+ * and a code made to collide with a given one 2^128 attempts (docs/security.md).
+ */
+export function codeKey(code: string): Buffer {
+  return hashSecret(code).subarray(0, CODE_KEY_BYTES);
+}
+
+/**
+ * Whether a callback's `code` can be an authorization code at all: 1 to 512 visible ASCII
+ * characters (RFC 6749 §A.11 allows any, and no provider's codes come near that length).
+ * Anything else is refused without being recorded: it is never exchanged.
+ */
+export function isCodeText(value: string): boolean {
+  return value.length > 0 && value.length <= 512 && /^[\x20-\x7e]+$/.test(value);
+}

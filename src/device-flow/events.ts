@@ -16,6 +16,7 @@ export type FlowEventName =
   | 'cancelled'
   | 'expired'
   | 'delivered'
+  | 'redelivered'
   | 'failed'
   | 'rejected_callback'
   | 'code_burned'

@@ -7,17 +7,26 @@
 import type { Config } from '../config.js';
 import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import { type PostizClient, UpstreamError } from '../postiz/client.js';
-import type { CodeSighting, Flow, OrgLogin, RateRule, Store } from '../storage/store.js';
+import type { CodeSighting, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
+import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import { type BurnResult, CodeBurner } from './code-burner.js';
-import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode, safeEqual } from './codes.js';
+import {
+  codeKey,
+  hashSecret,
+  isCodeText,
+  newDeviceCode,
+  newToken,
+  newUserCode,
+  normalizeUserCode,
+  safeEqual,
+} from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
-import { LoginHistory } from './login-history.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
-import { PendingCap } from './pending-cap.js';
+import { OFFICE_FLOWS, PendingCap } from './pending-cap.js';
 import type { Hangup } from './pending-view.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import { type PollAnswer, Polls } from './poller.js';
+import { type PollAnswer, Polls, REDELIVERY_GRACE_MS } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
 import { recipientKeyOffThread, seal } from './seal.js';
 
@@ -65,8 +74,8 @@ export type ConfirmStep = 'confirm' | 'type_code' | 'blocked';
 export interface Confirmation {
   network: NetworkMatch;
   step: ConfirmStep;
-  /** The last login delivered for the organisation this browser last logged in to, if any is kept. */
-  replaces: OrgLogin | undefined;
+  /** The last CLI login approved in this browser, if one is kept. */
+  replaces: BrowserLogin | undefined;
 }
 
 /** How a flow ended in the browser, at the callback. */
@@ -78,12 +87,18 @@ export interface CallbackResult {
   flow: Flow;
   /** The organisation Postiz authorised (its id), when Postiz said. */
   organizationId?: string;
-  /** Its key in the login history, in hex (the browser keeps it, to be told next time what it would end). */
-  organizationKey?: string;
   /** For an approval: whether Postiz's public API took the new token (`unchecked`: it could not be asked). */
   check?: 'working' | 'unchecked';
-  /** For an approval: the login it replaced (which stopped working), if one is kept. */
-  replaced?: OrgLogin;
+  /**
+   * For an approval: the last CLI login approved before in this browser, when it was for the
+   * same organisation (Postiz ended it if the same person approved both).
+   */
+  replaced?: BrowserLogin;
+  /**
+   * For an approval: the browser's new login secret (a cookie), under which this login is now
+   * kept; the one it sent no longer names anything. Absent when logins are not kept.
+   */
+  loginSecret?: string;
 }
 
 /**
@@ -105,6 +120,8 @@ export interface CallbackInput {
   error: string[];
   /** The binding secret this browser holds for a flow. */
   bindingOf: BindingOf;
+  /** The secret under which this browser's last approved login is kept (its cookie), if any. */
+  loginSecret: string | undefined;
   /**
    * The browser fetched it as a sub-resource (`Sec-Fetch-Dest` other than `document`: an
    * image, a frame, a script), which a Postiz redirect never is.
@@ -118,10 +135,11 @@ const MAX_START_ATTEMPTS = 5;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
- * How long a Postiz code's sighting is kept: codes live 10 minutes at Postiz, so an hour
- * outlives any code by far, clock skew included.
+ * How long a code's sighting is kept: codes live 10 minutes at Postiz and reach the callback
+ * seconds after they are issued, so 15 minutes outlive any code. Every minute kept is space a
+ * flood of junk codes can take (docs/security.md, "How big the record can grow").
  */
-const CODE_KEPT_MS = 60 * 60 * 1000;
+const CODE_KEPT_MS = 15 * 60 * 1000;
 
 /** The device flow. */
 export class FlowService {
@@ -131,7 +149,7 @@ export class FlowService {
   private readonly redirectUri: string;
   private readonly burner: CodeBurner;
   private readonly cap: PendingCap;
-  private readonly logins: LoginHistory;
+  private readonly logins: BrowserLogins;
   private readonly events: FlowEvents;
   private readonly polls: Polls;
 
@@ -146,16 +164,15 @@ export class FlowService {
       now: this.now,
     });
     this.pending = new PendingCache({ store: deps.store, observer: deps.observer, now: this.now });
-    this.logins = new LoginHistory({
+    this.logins = new BrowserLogins({
       store: deps.store,
-      clientSecret: deps.config.clientSecret,
       days: deps.config.loginHistoryDays,
       now: this.now,
     });
     this.cap = new PendingCap({
       max: deps.config.maxPendingFlows,
       count: (now) => deps.store.countPending(now),
-      makeRoom: (holder, now) => deps.store.makeRoom(holder, deps.config.maxPendingFlows, now),
+      makeRoom: (holder, now) => deps.store.makeRoom(holder, now, OFFICE_FLOWS),
       now: this.now,
     });
     this.polls = new Polls({
@@ -163,7 +180,6 @@ export class FlowService {
       store: deps.store,
       limits: deps.limits,
       pending: this.pending,
-      logins: this.logins,
       events: this.events,
       now: this.now,
     });
@@ -221,8 +237,8 @@ export class FlowService {
     }
     const place = await this.cap.reserve(siteKey(caller.ip));
     if (place.full) {
-      // Whoever holds the most holds no more than this caller would: a place frees when the
-      // oldest live flow expires.
+      // Nobody found holds more than an office would (or two more than this caller): a place
+      // frees when the earliest of the live flows sampled expires.
       observer.rateLimited('device_code');
       const retryAfter = place.freeAt
         ? Math.max(1, Math.ceil((place.freeAt.getTime() - now.getTime()) / 1000))
@@ -331,22 +347,31 @@ export class FlowService {
    * What the confirmation page of `flow` must be, for this browser: the device's network
    * compared with the browser's, what `CROSS_NETWORK_POLICY` asks (a code that came in the link,
    * `fromLink`, is not enough from another network under `type-code`; RFC 8628 §5.4 and the
-   * cross-device BCP), and the login approving would end, for the organisation whose key the
-   * browser kept from its last login here (`organizationKey`, hex).
+   * cross-device BCP), and the last CLI login approved in this browser, which approving may
+   * end (the browser's `loginSecret` names it; `browser-logins.ts`).
    */
   async confirmation(
     flow: Flow,
     caller: Caller,
     fromLink: boolean,
-    organizationKey: string | undefined,
+    loginSecret: string | undefined,
   ): Promise<Confirmation> {
     const network = networkMatch(flow.clientIp, caller.ip);
-    const replaces = LoginHistory.isKeyHex(organizationKey)
-      ? await this.logins
-          .last(Buffer.from(organizationKey, 'hex'))
-          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
-      : undefined;
-    return { network, step: this.confirmStep(network, fromLink), replaces: replaces ?? undefined };
+    return {
+      network,
+      step: this.confirmStep(network, fromLink),
+      replaces: await this.lastLogin(loginSecret),
+    };
+  }
+
+  /** The last CLI login approved in the browser holding `loginSecret`; a database failure only costs the mention. */
+  private async lastLogin(loginSecret: string | undefined): Promise<BrowserLogin | undefined> {
+    try {
+      return await this.logins.last(loginSecret);
+    } catch (err) {
+      this.deps.observer.trouble('could not read the login history', err);
+      return undefined;
+    }
   }
 
   private confirmStep(network: NetworkMatch, fromLink: boolean): ConfirmStep {
@@ -427,18 +452,21 @@ export class FlowService {
    */
   async callback(input: CallbackInput, caller: Caller): Promise<CallbackResult> {
     const { store } = this.deps;
-    const codes = input.code.filter((code) => code !== '');
+    // A code that cannot be one is never exchanged, so it needs no record either.
+    const codes = input.code.filter(isCodeText);
     const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
       await this.refuseCodes(codes, caller, reason, flow, input.subresource);
       throw new PageError(reason);
     };
-    // A repeated parameter is not a callback Postiz sends: refused, every code in it recorded.
+    // A repeated parameter is not a callback Postiz sends: refused, its first and last codes
+    // recorded (a provider appends its own to a registered URL's parameters).
     if (input.state.length > 1 || input.code.length > 1 || input.error.length > 1)
       return refuse('bad_request');
     const [state] = input.state;
     const [code] = codes;
     const [error] = input.error;
-    if (!state || state.length > 256 || (!code && !error)) return refuse('bad_request');
+    if (!state || state.length > 256 || (!code && !error) || codes.length !== input.code.length)
+      return refuse('bad_request');
     const stateHash = hashSecret(state);
     // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
     // browser is here now, and Postiz's code will not come back.
@@ -456,7 +484,7 @@ export class FlowService {
     const now = new Date(this.now());
     if (code && !error) {
       const [sighting] = await this.retrying(() =>
-        store.sightCodes([hashSecret(code)], flow.flowId, now, new Date(now.getTime() + CODE_KEPT_MS)),
+        store.sightCodes([codeKey(code)], flow.flowId, new Date(now.getTime() + CODE_KEPT_MS)),
       );
       if (sighting!.flowId !== flow.flowId) {
         // Seen before at a refused callback, or at another flow's: an injected code. The state
@@ -508,7 +536,6 @@ export class FlowService {
       throw new PageError(reason, { flowId: flow.flowId });
     }
     const organizationId = token.organizationId;
-    const organizationKey = organizationId ? this.logins.keyOf(organizationId).toString('hex') : undefined;
     const check = await this.checkToken(token.accessToken, flow, caller);
     if (check === 'no_subscription' || check === 'token_refused') {
       // Credentials that every API call would refuse are not handed over: the CLI is told why,
@@ -516,7 +543,7 @@ export class FlowService {
       await this.retrying(() => store.deny(flow.flowId, check, new Date(this.now())));
       this.changed(flow);
       this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
-      return { outcome: check, flow, organizationId, organizationKey };
+      return { outcome: check, flow, organizationId };
     }
     const sealed = seal(
       JSON.stringify({ access_token: token.accessToken, organization_id: organizationId }),
@@ -532,19 +559,40 @@ export class FlowService {
     }
     this.changed(flow);
     this.event('approved', flow.flowId, caller, { organizationId });
-    const replaced = organizationKey
-      ? await this.logins
-          .last(Buffer.from(organizationKey, 'hex'))
-          .catch((err) => this.deps.observer.trouble('could not read the login history', err))
-      : undefined;
-    return {
-      outcome: 'approved',
-      flow: approved,
-      organizationId,
-      organizationKey,
-      check,
-      replaced: replaced ?? undefined,
-    };
+    const { replaced, loginSecret } = await this.rememberLogin(flow, organizationId, input.loginSecret);
+    return { outcome: 'approved', flow: approved, organizationId, check, replaced, loginSecret };
+  }
+
+  /**
+   * Keep this approval as the last CLI login of the approving browser, under a new secret (the
+   * old one is forgotten): the new secret, and the login it followed when that was for the same
+   * organisation. A database failure costs only the mention, never the login.
+   */
+  private async rememberLogin(
+    flow: Flow,
+    organizationId: string | undefined,
+    previousSecret: string | undefined,
+  ): Promise<{ replaced?: BrowserLogin; loginSecret?: string }> {
+    const previous = await this.lastLogin(previousSecret);
+    const replaced =
+      previous && organizationId !== undefined && previous.organization.id === organizationId
+        ? previous
+        : undefined;
+    try {
+      const loginSecret = await this.logins.record(
+        {
+          approvedAt: new Date(this.now()),
+          clientIp: flow.clientIp,
+          userAgent: flow.userAgent,
+          organization: { id: organizationId },
+        },
+        previousSecret,
+      );
+      return { ...(replaced ? { replaced } : {}), ...(loginSecret ? { loginSecret } : {}) };
+    } catch (err) {
+      this.deps.observer.trouble('could not record the login in the login history', err);
+      return replaced ? { replaced } : {};
+    }
   }
 
   /**
@@ -573,7 +621,9 @@ export class FlowService {
    * Record the codes of a refused callback, so that none is ever exchanged (for any flow, on
    * any instance), unconditionally; then burn at Postiz the first one seen here for the first
    * time, if the request was not a sub-resource fetch and the budgets allow (at most one
-   * upstream call per request). Reported as `code_burned` with what became of it.
+   * upstream call per request). Reported as `code_burned` with what became of it. A callback
+   * carries one code: of repeated ones, only the first and the last are recorded, so a request
+   * never writes more than two rows.
    */
   private async refuseCodes(
     codes: string[],
@@ -583,12 +633,12 @@ export class FlowService {
     subresource: boolean,
   ): Promise<void> {
     if (codes.length === 0) return;
-    const unique = [...new Set(codes)];
+    const unique = [...new Set([codes[0]!, codes.at(-1)!])];
     const now = this.now();
     let sightings: CodeSighting[];
     try {
       sightings = await this.retrying(() =>
-        this.deps.store.sightCodes(unique.map(hashSecret), null, new Date(now), new Date(now + CODE_KEPT_MS)),
+        this.deps.store.sightCodes(unique.map(codeKey), null, new Date(now + CODE_KEPT_MS)),
       );
     } catch (err) {
       // Not recorded (the database stayed unreachable): burning is then all that protects them.
@@ -611,12 +661,17 @@ export class FlowService {
   }
 
   /**
-   * Delete flows past their expiry (and the grace in which they still answer `expired_token`).
+   * Delete flows past their expiry (and the grace in which they still answer `expired_token`),
+   * and delivered flows past their redelivery grace.
    * A flow abandoned while pending is reported `expired` here, once, by whichever instance deleted it.
    */
   async purge(): Promise<number> {
     const now = this.now();
-    const purged = await this.deps.store.purge(new Date(now - EXPIRED_KEPT_MS), new Date(now));
+    const purged = await this.deps.store.purge(
+      new Date(now - EXPIRED_KEPT_MS),
+      new Date(now),
+      new Date(now - REDELIVERY_GRACE_MS),
+    );
     for (const flow of purged)
       if (flow.status === 'pending') this.deps.observer.flowEvent('expired', flow.flowId);
     return purged.length;

@@ -10,10 +10,20 @@
  * Across instances it may be passed by what the others start within one refresh.
  *
  * A full cap must not let a few addresses keep everyone else out: when the estimate says
- * full, the store is asked for room (`Store.makeRoom`), and ends the oldest flow of whoever
- * holds the most when they hold at least two more than the newcomer (docs/security.md).
+ * full, the store is asked for room (`Store.makeRoom`, one statement whose work grows with the
+ * log of the number of flows), and ends the oldest flow of the network holding the most among
+ * a random sample of live flows, when it holds more than an office NAT would
+ * (`OFFICE_FLOWS`) and at least two more than the newcomer's (docs/security.md).
  */
 import type { Room } from '../storage/store.js';
+
+/**
+ * The most live flows a network may hold and never be displaced at a full cap: an office
+ * behind one NAT, dozens of people, a few of them logging the CLI in within the same quarter
+ * of an hour. A network past it holds more than people do, and gives up its oldest flow to a
+ * newcomer (docs/security.md, "Denial of service").
+ */
+export const OFFICE_FLOWS = 10;
 
 /** How often the count is read again, near the cap and far below it. */
 const NEAR_REFRESH_MS = 1000;
@@ -23,7 +33,7 @@ export interface PendingCapDeps {
   max: number;
   /** Live pending flows in the database, at `now`. */
   count: (now: Date) => Promise<number>;
-  /** The store's `makeRoom` for a newcomer from `holder`, with this cap. */
+  /** The store's `makeRoom` for a newcomer from `holder` (sparing networks holding up to `OFFICE_FLOWS`). */
   makeRoom: (holder: string, now: Date) => Promise<Room>;
   now: () => number;
 }
@@ -60,21 +70,13 @@ export class PendingCap {
       this.inFlight++;
       return {};
     }
-    const insertedBefore = this.inserted;
     const room = await this.deps.makeRoom(holder, new Date(this.deps.now()));
     if (room.displaced) {
       // A live flow was ended for this one: the count of live flows stays where it was.
       this.inFlight++;
       return { displaced: room.displaced };
     }
-    // Places may have come free since the last count. Flows stored here while the store
-    // counted may be in `room.live` or not, those still in flight are not: both are added,
-    // so the estimate errs towards refusing and the cap stays exact on one instance.
-    const storedMeanwhile = Math.max(0, this.inserted - insertedBefore);
-    if (room.live + this.inFlight + storedMeanwhile < this.deps.max) {
-      this.inFlight++;
-      return {};
-    }
+    // Places that came free since the last count are found by the next one (within a second).
     return { full: true, ...(room.freeAt ? { freeAt: room.freeAt } : {}) };
   }
 

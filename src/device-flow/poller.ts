@@ -1,7 +1,11 @@
 /**
  * The poll (RFC 8628 §3.4–3.5), in one order: every fallible check first, then the one atomic
- * claim (`Store.claimToken`), so a token is handed out once across all instances. Every
- * answer, the token or an RFC error, is a value: nothing here throws to answer.
+ * claim (`Store.claimToken`), so a token is delivered once across all instances. A delivered
+ * token can be collected again by the same device code, and only with it, for
+ * `REDELIVERY_GRACE_MS`: the answer that carried it may never have reached the client (a
+ * connection reset after the write), and a second poll of the same device code arriving while
+ * the first is answered must not end the postiz CLI's login with `invalid_grant`. Every answer,
+ * the token or an RFC error, is a value: nothing here throws to answer.
  *
  * A flow this instance knows to be pending is answered from memory; a poll may be held open
  * up to its wait (a little less, at random: waiting CLIs released together must not come back
@@ -28,7 +32,6 @@ import type { Flow, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
-import type { LoginHistory } from './login-history.js';
 import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import type { PendingCache } from './pending-cache.js';
 import type { Hangup, PendingEntry } from './pending-view.js';
@@ -62,6 +65,13 @@ const MAX_HOLD_MS = 20_000;
 const HOLD_JITTER_SHARE = 0.2;
 const HOLD_JITTER_MAX_MS = 3000;
 
+/**
+ * For how long after its first delivery the same device code collects its token again. Longer
+ * than a few polls of a client that lost an answer (the postiz CLI polls again 5 s after a
+ * network error), short enough that the token's (sealed) row is soon deleted.
+ */
+export const REDELIVERY_GRACE_MS = 60_000;
+
 const expired = () => new ExpiredToken('The device code has expired: start again');
 /** What a store call of a poll gives when the database is unreachable. */
 const UNREACHABLE: unique symbol = Symbol('database unreachable');
@@ -72,7 +82,6 @@ export interface PollsDeps {
   store: Store;
   limits: RateLimits;
   pending: PendingCache;
-  logins: LoginHistory;
   events: FlowEvents;
   now: () => number;
 }
@@ -131,6 +140,7 @@ export class Polls {
     if (record === UNREACHABLE) return PENDING;
     if (!record) return this.unknownDeviceCode(caller.ip, now);
     const { flow, slowDown, dueAt: due } = record;
+    if (flow.status === 'delivered') return this.settle(flow, deviceCode, deviceCodeHash, caller);
     if (flow.expiresAt.getTime() <= now) {
       this.deps.pending.invalidate(key);
       return expired();
@@ -202,14 +212,18 @@ export class Polls {
     return PENDING;
   }
 
-  /** A flow that is no longer (or not known to be) pending: deny, deliver, or keep waiting. */
+  /**
+   * A flow that is no longer (or not known to be) pending: deny, deliver (again, within the
+   * grace, whatever its expiry), or keep waiting.
+   */
   private async settle(
     flow: Flow,
     deviceCode: string,
     deviceCodeHash: Buffer,
     caller: Poller,
   ): Promise<PollAnswer> {
-    if (flow.expiresAt.getTime() <= this.deps.now()) return expired();
+    const now = this.deps.now();
+    if (flow.status !== 'delivered' && flow.expiresAt.getTime() <= now) return expired();
     switch (flow.status) {
       case 'denied':
         return new AccessDenied('The user denied the request');
@@ -221,39 +235,46 @@ export class Polls {
         return new TokenRefused();
       case 'pending':
         return PENDING;
-      case 'delivered':
-        return unknown();
       case 'approved':
+      case 'delivered':
         break;
     }
     // The client went while this poll was on its way here: leave the token for its next poll.
     if (caller.gone) return PENDING;
-    const sealed = await this.orPending(() => this.deps.store.claimToken(deviceCodeHash));
-    if (sealed === UNREACHABLE) return PENDING;
-    if (!sealed) return unknown();
-    const opened = JSON.parse(open(sealed, deviceCode, deviceCodeHash)) as {
+    const claim = await this.orPending(() =>
+      this.deps.store.claimToken(deviceCodeHash, new Date(now), REDELIVERY_GRACE_MS),
+    );
+    if (claim === UNREACHABLE) return PENDING;
+    // Delivered longer ago than the grace (or never approved): the device code is spent.
+    if (!claim) return unknown();
+    const opened = JSON.parse(open(claim.sealed, deviceCode, deviceCodeHash)) as {
       access_token: string;
       organization_id?: string;
     };
     return {
       accessToken: opened.access_token,
       organizationId: opened.organization_id,
-      settle: (written) => this.delivery(flow, deviceCodeHash, opened.organization_id, caller, written),
+      settle: (written) => this.delivery(flow, deviceCodeHash, caller, written, claim.first),
     };
   }
 
   /**
-   * After a token's answer: delivered (the flow is deleted, the login recorded for its
-   * organisation), or not written (the token goes back for the next poll).
+   * After a token's answer: delivered (the first time: reported; the flow is deleted by the
+   * purge once its grace has passed), or, for a first delivery, not written (the token goes back
+   * for the next poll, with no grace to run out).
    */
   private async delivery(
     flow: Flow,
     deviceCodeHash: Buffer,
-    organizationId: string | undefined,
     caller: Poller,
     written: boolean,
+    first: boolean,
   ): Promise<void> {
-    const { store, events, logins } = this.deps;
+    const { store, events } = this.deps;
+    if (!first) {
+      if (written) events.flow('redelivered', flow.flowId, caller);
+      return;
+    }
     if (!written) {
       events.flow('returned', flow.flowId, caller);
       await events
@@ -264,14 +285,6 @@ export class Polls {
     events.flow('delivered', flow.flowId, caller, {
       ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
     });
-    if (organizationId) {
-      await logins
-        .record(organizationId, flow)
-        .catch((err) => events.trouble('could not record the login in the login history', err));
-    }
-    await store
-      .finishDelivery(deviceCodeHash)
-      .catch((err) => events.trouble('could not delete a delivered flow; the purge will', err));
   }
 
   private async unknownDeviceCode(clientIp: string, now: number): Promise<PollAnswer> {

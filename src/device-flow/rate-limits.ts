@@ -4,9 +4,9 @@
  * increments and returns the count, so no burst gets past a limit (docs/security.md).
  *
  * No limit may be turned against the people it protects: the global ceiling on wrong user
- * codes only refuses addresses that already guessed wrong in the window (someone else's
- * guessing never stops a user typing the right code), and IPv6 guesses count per /64 and per
- * /48, so one allocation's addresses share one budget.
+ * codes only refuses addresses past their first few attempts in the window (someone else's
+ * guessing never stops a user typing the right code, even after a few typos), and IPv6 guesses
+ * count per /64 and per /48, so one allocation's addresses share one budget.
  *
  * A refusal is remembered in this process until its window ends: a refused address keeps
  * being refused without any database round trip, so hammering costs the database nothing.
@@ -52,6 +52,14 @@ const secondsUntil = (resetAt: Date, now: Date): number =>
 
 /** An IPv6 /48 (a site) may guess this many times what one address may. */
 export const SITE_GUESSES_FACTOR = 10;
+
+/**
+ * Attempts per address and window that are looked up whatever the global ceiling says: a user
+ * who mistypes the code a few times (three typos, then the right code) still gets in while
+ * others' guessing has spent the ceiling. What it costs: B guessing addresses get this many
+ * guesses each per window beyond the ceiling (docs/security.md, "The arithmetic").
+ */
+export const CEILING_ALLOWANCE = 4;
 
 /** How many refusals are remembered at most; the oldest are forgotten first. */
 const REMEMBERED_REFUSALS = 10_000;
@@ -142,11 +150,12 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
       );
       const [mine, all, ofSite] = counts as [RateCount, RateCount, RateCount | undefined];
       let refused = refusal(mine, own, now) ?? (ofSite ? refusal(ofSite, rules[2]!, now) : undefined);
-      // The global ceiling bounds guessing from many addresses, but only for addresses that
-      // guessed wrong already in this window: an attempt is counted before its lookup and given
-      // back when right, so `hits` above 1 means an earlier wrong one. A user's first attempt
-      // (the right code, pre-filled from the link) is never refused for others' guessing.
-      if (!refused && mine.hits > 1 && all.hits > globalUserCodes.max) {
+      // The global ceiling bounds guessing from many addresses, but only for addresses past
+      // their allowance in this window: an attempt is counted before its lookup and given back
+      // when right, so `hits` counts wrong ones and this one. A user's first attempts (the right
+      // code, pre-filled from the link, or typed after a few typos) are never refused for
+      // others' guessing.
+      if (!refused && mine.hits > CEILING_ALLOWANCE && all.hits > globalUserCodes.max) {
         memo.set(own.key, all.resetAt);
         refused = { retryAfterSeconds: secondsUntil(all.resetAt, now) };
       }

@@ -12,7 +12,7 @@ import type { PageContext } from '../views/pages.js';
 export interface BrowserOptions {
   serverUrl: string;
   secure: boolean;
-  /** How long the browser keeps the key of the organisation it last logged in to (LOGIN_HISTORY_DAYS). */
+  /** How long the browser keeps the secret naming its last approved login (LOGIN_HISTORY_DAYS). */
   loginHistoryDays: number;
   /** Where people reach whoever runs this server (SUPPORT_URL), shown on the pages; unset: nowhere. */
   supportUrl?: string;
@@ -25,14 +25,20 @@ const WARNED_ORIGINS_MAX = 100;
 /** Browser-session helpers bound to the server's public URL. */
 export class Browser {
   readonly sessionCookie: string;
-  /** The key (a keyed hash) of the Postiz organisation this browser last logged in to. */
-  readonly organizationCookie: string;
+  /** The secret naming the last CLI login approved in this browser (`device-flow/browser-logins.ts`). */
+  readonly loginCookie: string;
+  /**
+   * The cookie earlier versions kept: an organisation's keyed hash, the same for every member
+   * of it. Deleted wherever it is still sent; never read.
+   */
+  private readonly formerOrganizationCookie: string;
   private readonly origin: string;
   private readonly warnedOrigins = new Set<string>();
 
   constructor(private readonly options: BrowserOptions) {
     this.sessionCookie = options.secure ? '__Host-pca_session' : 'pca_session';
-    this.organizationCookie = options.secure ? '__Host-pca_org' : 'pca_org';
+    this.loginCookie = options.secure ? '__Host-pca_login' : 'pca_login';
+    this.formerOrganizationCookie = options.secure ? '__Host-pca_org' : 'pca_org';
     this.origin = new URL(options.serverUrl).origin;
   }
 
@@ -70,17 +76,13 @@ export class Browser {
   }
 
   /**
-   * Keep `organizationKey` (hex) in the browser after a login, for as long as the login history
-   * keeps logins: the next confirmation page in this browser can then name the login it would end.
+   * After a login approved in this browser: keep its new login secret for as long as logins are
+   * kept (the one it sent before names nothing any more), and drop the former organisation cookie.
    */
-  rememberOrganization(reply: FastifyReply, organizationKey: string): void {
-    if (this.options.loginHistoryDays <= 0) return;
-    this.setCookie(
-      reply,
-      this.organizationCookie,
-      organizationKey,
-      this.options.loginHistoryDays * 24 * 60 * 60,
-    );
+  rememberLogin(request: FastifyRequest, reply: FastifyReply, secret: string): void {
+    this.setCookie(reply, this.loginCookie, secret, this.options.loginHistoryDays * 24 * 60 * 60);
+    if (request.cookies[this.formerOrganizationCookie] !== undefined)
+      this.setCookie(reply, this.formerOrganizationCookie, '', 0);
   }
 
   /** The anti-CSRF token for a session: derived, so nothing is stored, and unreadable cross-site. */

@@ -16,7 +16,14 @@ function statusOf(err: NodeJS.ErrnoException): number {
   return 400;
 }
 
-/** Fastify's `clientErrorHandler`: answer with the status alone, then close. */
+/**
+ * How long a connection may stay open once its answer is sent: `end()` closes only our side,
+ * and a client that never reads (so never sees that) and keeps writing would hold it for ever
+ * (docs/security.md, "Denial of service").
+ */
+export const CLOSE_GRACE_MS = 2000;
+
+/** Fastify's `clientErrorHandler`: answer with the status alone, then close, for good within `CLOSE_GRACE_MS`. */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   // A reset connection, or one already answered or closing, has no one left to tell.
   if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -25,4 +32,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   }
   const status = statusOf(err);
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const cut = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
 }

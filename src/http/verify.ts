@@ -4,10 +4,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
+import type { BrowserLogin } from '../device-flow/browser-logins.js';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
 import { PageError } from '../errors.js';
-import type { OrgLogin } from '../storage/store.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';
@@ -66,16 +66,16 @@ export function verifyRoutes(
 
   /**
    * A login as the pages tell it: when (the page writes it in the reader's time zone), the
-   * address, what the device said it is. The login history does not say which organisation a
-   * login was for, so its `organization` stays unset.
+   * address, what the device said it is, and the organisation it was for.
    */
-  const describeLogin = (login: OrgLogin | undefined, lang: string): LoginDescription | undefined => {
+  const describeLogin = (login: BrowserLogin | undefined, lang: string): LoginDescription | undefined => {
     if (!login) return undefined;
     const t = translator(lang);
     return {
-      when: login.deliveredAt,
+      when: login.approvedAt,
       address: login.clientIp ?? t('confirm.address_unknown'),
       device: describeUserAgent(login.userAgent, t),
+      organization: login.organization,
     };
   };
 
@@ -97,7 +97,7 @@ export function verifyRoutes(
       found.flow,
       callerOf(request, reply),
       fromLink,
-      request.cookies[browser.organizationCookie],
+      request.cookies[browser.loginCookie],
     );
     if (step.step === 'blocked') throw new PageError('cross_network');
     const device = found.flow.clientIp ?? UNKNOWN_ADDRESS;
@@ -194,15 +194,15 @@ export function verifyRoutes(
         code: values(query.code),
         error: values(query.error),
         bindingOf: browser.bindingsOf(request),
+        loginSecret: request.cookies[browser.loginCookie],
         subresource: typeof dest === 'string' && dest !== 'document',
       },
       callerOf(request, reply),
     );
     const ctx = browser.context(request, reply);
-    // The browser keeps the organisation's key, so that its next confirmation page can name
-    // the login approving would end.
-    if (result.outcome === 'approved' && result.organizationKey)
-      browser.rememberOrganization(reply, result.organizationKey);
+    // The browser keeps the secret naming this login, so that its next confirmation page can
+    // name the login approving may end; nobody else can.
+    if (result.loginSecret) browser.rememberLogin(request, reply, result.loginSecret);
     return sendPage(
       reply,
       200,

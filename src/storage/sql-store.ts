@@ -3,7 +3,7 @@
  * and every state change is a conditional UPDATE/DELETE that only one caller can win.
  */
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
@@ -16,13 +16,13 @@ import type {
   FlowStatus,
   FlowSubscriber,
   NewFlow,
-  OrgLogin,
   PollRecord,
   PurgedFlow,
   RateCount,
   RateRule,
   Room,
   Store,
+  TokenClaim,
 } from './store.js';
 
 /** The columns that make a `Flow`, optionally qualified by a table alias. */
@@ -91,6 +91,64 @@ type StartOutput = { created: boolean; count: RateCount };
  * the limit; per flow its position `n`, its key's count once counted, and whether it was inserted.
  */
 const START_BATCH_SQL = 'SELECT n, hits, window_start, created FROM start_flows($1::jsonb, $2, $3)';
+
+/** Live flows `makeRoom` samples to find who holds the most. */
+const MAKE_ROOM_SAMPLE = 32;
+/**
+ * `makeRoom` counts a network's live flows up to this many: enough to rank hoarders (a network
+ * may start `RATE_LIMIT_FLOW_STARTS`, 30 by default, per window), and a bound on the work.
+ */
+const MAKE_ROOM_COUNT_CAP = 1000;
+
+/**
+ * `makeRoom`, in one statement: $1 the newcomer's network, $2 now, $3 the most a network may
+ * hold and never be displaced, $4 a random point on the primary key, $5 the sample size, $6 the
+ * count cap. A sample of live pending flows, read along the primary key (a SHA-256, so uniformly
+ * random) from $4 on, wrapping round; the networks holding them, each counted through the
+ * partial index of pending flows by network (migrations/013); the one holding the most, if it
+ * holds more than $3 and at least two more than the newcomer's, gives up its oldest flow
+ * (expired now). SKIP LOCKED: concurrent newcomers each take a different flow.
+ */
+const MAKE_ROOM_SQL = `WITH sample AS (
+    SELECT holder, expires_at FROM (
+      (SELECT holder, expires_at FROM device_requests
+       WHERE device_code_hash >= $4 AND status = 'pending' AND expires_at > $2
+       ORDER BY device_code_hash LIMIT $5)
+      UNION ALL
+      (SELECT holder, expires_at FROM device_requests
+       WHERE device_code_hash < $4 AND status = 'pending' AND expires_at > $2
+       ORDER BY device_code_hash LIMIT $5)
+    ) AS s LIMIT $5
+  ),
+  held AS (
+    SELECT c.holder, (
+      SELECT count(*) FROM (
+        SELECT 1 FROM device_requests d
+        WHERE d.holder = c.holder AND d.status = 'pending' AND d.expires_at > $2 LIMIT $6
+      ) AS n
+    )::int AS n
+    FROM (SELECT DISTINCT holder FROM sample WHERE holder IS NOT NULL) AS c
+  ),
+  top AS (SELECT holder, n FROM held ORDER BY n DESC, holder LIMIT 1),
+  mine AS (
+    SELECT count(*)::int AS n FROM (
+      SELECT 1 FROM device_requests
+      WHERE holder = $1 AND status = 'pending' AND expires_at > $2 LIMIT $6
+    ) AS m
+  ),
+  victim AS (
+    SELECT device_code_hash FROM device_requests
+    WHERE holder = (SELECT holder FROM top) AND status = 'pending' AND expires_at > $2
+      AND (SELECT n FROM top) > $3 AND (SELECT n FROM top) >= (SELECT n FROM mine) + 2
+    ORDER BY created_at LIMIT 1
+    FOR UPDATE SKIP LOCKED
+  ),
+  displaced AS (
+    UPDATE device_requests AS d SET expires_at = $2 FROM victim
+    WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
+    RETURNING d.flow_id
+  )
+  SELECT (SELECT min(expires_at) FROM sample) AS free_at, (SELECT flow_id FROM displaced) AS displaced`;
 
 export interface SqlStoreOptions {
   /** Batches of flow starts in flight at once (default: 2 on PostgreSQL, 1 on PGlite's one connection). */
@@ -274,41 +332,45 @@ export class SqlStore implements Store {
     };
   }
 
-  async claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined> {
+  async claimToken(deviceCodeHash: Buffer, now: Date, graceMs: number): Promise<TokenClaim | undefined> {
+    // The row is read under FOR UPDATE in the same statement, so concurrent claims on any number
+    // of instances are serialized and each sees whether one before it delivered already.
     const rows = await this.db.query(
-      `UPDATE device_requests SET status = 'delivered'
-       WHERE device_code_hash = $1 AND status = 'approved' RETURNING sealed_token`,
-      [deviceCodeHash],
+      `UPDATE device_requests AS d SET status = 'delivered', delivered_at = COALESCE(o.delivered_at, $2)
+       FROM (SELECT device_code_hash, delivered_at FROM device_requests WHERE device_code_hash = $1 FOR UPDATE) AS o
+       WHERE d.device_code_hash = o.device_code_hash
+         AND (d.status = 'approved'
+           OR (d.status = 'delivered' AND d.delivered_at > $2::timestamptz - $3::int * interval '1 millisecond'))
+       RETURNING d.sealed_token, o.delivered_at IS NULL AS first`,
+      [deviceCodeHash, now, graceMs],
     );
-    return rows[0] ? bytes(rows[0].sealed_token) : undefined;
-  }
-
-  async finishDelivery(deviceCodeHash: Buffer): Promise<void> {
-    await this.db.query(`DELETE FROM device_requests WHERE device_code_hash = $1 AND status = 'delivered'`, [
-      deviceCodeHash,
-    ]);
+    const row = rows[0];
+    return row ? { sealed: bytes(row.sealed_token), first: row.first === true } : undefined;
   }
 
   async giveBack(deviceCodeHash: Buffer): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE device_requests SET status = 'approved'
+      `UPDATE device_requests SET status = 'approved', delivered_at = NULL
        WHERE device_code_hash = $1 AND status = 'delivered' RETURNING flow_id`,
       [deviceCodeHash],
     );
     return rows.length === 1;
   }
 
-  async purge(before: Date, now: Date): Promise<PurgedFlow[]> {
+  async purge(before: Date, now: Date, deliveredBefore: Date): Promise<PurgedFlow[]> {
     // One statement, so several instances purging at once simply share the work, and each
     // deleted flow is reported by exactly one of them. The other DELETEs run to completion
     // whether or not anything reads them (PostgreSQL's rule for data-modifying WITH).
     const rows = await this.db.query(
-      `WITH flows AS (DELETE FROM device_requests WHERE expires_at < $1 RETURNING flow_id, status),
+      `WITH flows AS (
+              DELETE FROM device_requests
+              WHERE expires_at < $1 OR (status = 'delivered' AND delivered_at < $3)
+              RETURNING flow_id, status),
             limits AS (DELETE FROM rate_limits WHERE window_start < $2::timestamptz - interval '1 day'),
-            codes AS (DELETE FROM postiz_codes WHERE expires_at < $2),
-            logins AS (DELETE FROM org_logins WHERE expires_at < $2)
+            codes AS (DELETE FROM code_sightings WHERE expires_at < $2),
+            logins AS (DELETE FROM browser_logins WHERE expires_at < $2)
        SELECT flow_id, status FROM flows`,
-      [before, now],
+      [before, now, deliveredBefore],
     );
     return rows.map((row) => ({ flowId: row.flow_id as string, status: row.status as FlowStatus }));
   }
@@ -414,95 +476,61 @@ export class SqlStore implements Store {
     return Number(rows[0]?.n ?? 0);
   }
 
-  async sightCodes(
-    codeHashes: Buffer[],
-    flowId: string | null,
-    now: Date,
-    keepUntil: Date,
-  ): Promise<CodeSighting[]> {
-    if (codeHashes.length === 0) return [];
-    // Upserted in hash order, so concurrent statements lock shared rows in the same order and
-    // cannot deadlock. An existing row keeps its flow: only the first sighting decides.
+  async sightCodes(codeKeys: Buffer[], flowId: string | null, keepUntil: Date): Promise<CodeSighting[]> {
+    if (codeKeys.length === 0) return [];
+    // Upserted in key order, so concurrent statements lock shared rows in the same order and
+    // cannot deadlock. An existing row keeps its flow (the update writes back what is there, to
+    // lock and return it); a row this statement inserted has no xmax yet, which is how its
+    // first sighting is told from a later one.
     const rows = await this.db.query(
-      `INSERT INTO postiz_codes AS c (code_hash, flow_id, sightings, first_seen_at, expires_at)
-       SELECT decode(h, 'hex'), $2, 1, $3, $4 FROM unnest($1::text[]) AS u(h) ORDER BY h
-       ON CONFLICT (code_hash) DO UPDATE SET sightings = c.sightings + 1
-       RETURNING encode(code_hash, 'hex') AS hash, flow_id, sightings = 1 AS first`,
-      [codeHashes.map((h) => h.toString('hex')), flowId, now, keepUntil],
+      `INSERT INTO code_sightings AS c (code_key, flow_id, expires_at)
+       SELECT decode(k, 'hex'), $2, $3 FROM unnest($1::text[]) AS u(k) ORDER BY k
+       ON CONFLICT (code_key) DO UPDATE SET flow_id = c.flow_id
+       RETURNING encode(code_key, 'hex') AS key, flow_id, xmax = 0 AS first`,
+      [codeKeys.map((k) => k.toString('hex')), flowId, keepUntil],
     );
-    const byHash = new Map(rows.map((row) => [row.hash as string, row]));
-    return codeHashes.map((h) => {
-      const row = byHash.get(h.toString('hex'))!;
+    const byKey = new Map(rows.map((row) => [row.key as string, row]));
+    return codeKeys.map((k) => {
+      const row = byKey.get(k.toString('hex'))!;
       return { first: row.first === true, flowId: (row.flow_id as string | null) ?? null };
     });
   }
 
-  async makeRoom(holder: string, max: number, now: Date): Promise<Room> {
-    // One statement: count the live flows, and when they fill the cap, end the oldest flow of
-    // the holder with the most if it holds at least two more than `holder` (so a newcomer
-    // always gets in while anyone hoards, and two holders never trade places back and forth).
-    // SKIP LOCKED: concurrent starts each take a different flow.
-    const rows = await this.db.query(
-      `WITH live AS (
-         SELECT holder, expires_at FROM device_requests WHERE status = 'pending' AND expires_at > $2
-       ),
-       counts AS (
-         SELECT count(*)::int AS total, min(expires_at) AS free_at,
-           count(*) FILTER (WHERE holder = $1)::int AS mine
-         FROM live
-       ),
-       top AS (
-         SELECT holder, count(*)::int AS n FROM live WHERE holder IS NOT NULL
-         GROUP BY holder ORDER BY n DESC, holder LIMIT 1
-       ),
-       victim AS (
-         SELECT device_code_hash FROM device_requests
-         WHERE holder = (SELECT holder FROM top) AND status = 'pending' AND expires_at > $2
-           AND (SELECT total FROM counts) >= $3
-           AND (SELECT n FROM top) >= (SELECT mine FROM counts) + 2
-         ORDER BY created_at LIMIT 1
-         FOR UPDATE SKIP LOCKED
-       ),
-       displaced AS (
-         UPDATE device_requests AS d SET expires_at = $2 FROM victim
-         WHERE d.device_code_hash = victim.device_code_hash AND d.status = 'pending'
-         RETURNING d.flow_id
-       )
-       SELECT (SELECT total FROM counts) AS total, (SELECT free_at FROM counts) AS free_at,
-         (SELECT flow_id FROM displaced) AS displaced`,
-      [holder, now, max],
-    );
+  async makeRoom(holder: string, now: Date, spare: number): Promise<Room> {
+    const rows = await this.db.query(MAKE_ROOM_SQL, [
+      holder,
+      now,
+      spare,
+      randomBytes(32),
+      MAKE_ROOM_SAMPLE,
+      MAKE_ROOM_COUNT_CAP,
+    ]);
     const row = rows[0]!;
     return {
-      live: Number(row.total),
       ...(row.displaced ? { displaced: row.displaced as string } : {}),
       ...(row.free_at ? { freeAt: date(row.free_at) } : {}),
     };
   }
 
-  async recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void> {
+  async recordBrowserLogin(
+    browserKey: Buffer,
+    sealed: Buffer,
+    keepUntil: Date,
+    replacing?: Buffer,
+  ): Promise<void> {
     await this.db.query(
-      `INSERT INTO org_logins (org_key, delivered_at, client_ip, user_agent, expires_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (org_key) DO UPDATE SET delivered_at = EXCLUDED.delivered_at,
-         client_ip = EXCLUDED.client_ip, user_agent = EXCLUDED.user_agent, expires_at = EXCLUDED.expires_at`,
-      [orgKey, login.deliveredAt, login.clientIp, login.userAgent, keepUntil],
+      `WITH gone AS (DELETE FROM browser_logins WHERE browser_key = $4)
+       INSERT INTO browser_logins (browser_key, sealed, expires_at) VALUES ($1, $2, $3)`,
+      [browserKey, sealed, keepUntil, replacing ?? null],
     );
   }
 
-  async lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined> {
+  async browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined> {
     const rows = await this.db.query(
-      'SELECT delivered_at, client_ip, user_agent FROM org_logins WHERE org_key = $1 AND expires_at > $2',
-      [orgKey, now],
+      'SELECT sealed FROM browser_logins WHERE browser_key = $1 AND expires_at > $2',
+      [browserKey, now],
     );
-    const row = rows[0];
-    return row
-      ? {
-          deliveredAt: date(row.delivered_at),
-          clientIp: (row.client_ip as string | null) ?? null,
-          userAgent: (row.user_agent as string | null) ?? null,
-        }
-      : undefined;
+    return rows[0] ? bytes(rows[0].sealed) : undefined;
   }
 
   async ping(): Promise<void> {

@@ -5,8 +5,9 @@
  */
 
 /**
- * `delivered`: a poll claimed the token and is writing its answer (`claimToken`,
- * `finishDelivery`, `giveBack`). The ends without a token: `EndStatus`.
+ * `delivered`: a poll claimed the token (`claimToken`); the same device code may claim it again
+ * for a grace, and the purge deletes the flow after it (`giveBack` undoes a first claim whose
+ * answer was never written). The ends without a token: `EndStatus`.
  */
 export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
 
@@ -16,13 +17,6 @@ export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
  * another refusal).
  */
 export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
-
-/** The last login delivered for an organisation: when, and what the device was. */
-export interface OrgLogin {
-  deliveredAt: Date;
-  clientIp: string | null;
-  userAgent: string | null;
-}
 
 /** A flow as stored: hashes and public material only. */
 export interface Flow {
@@ -59,7 +53,7 @@ export interface NewFlow {
   holder: string | null;
 }
 
-/** What is known of a Postiz code after `sightCodes` recorded one more sighting of it. */
+/** What is known of a provider code after `sightCodes` recorded one more sighting of it. */
 export interface CodeSighting {
   /** Whether this was the first time any instance saw it. */
   first: boolean;
@@ -67,13 +61,11 @@ export interface CodeSighting {
   flowId: string | null;
 }
 
-/** What `makeRoom` found, and did, when the cap on live flows is reached. */
+/** What `makeRoom` did, when the cap on live flows is reached. */
 export interface Room {
-  /** Live pending flows, before any displacement. */
-  live: number;
   /** The flow that was ended to make room, if one was. */
   displaced?: string;
-  /** When the earliest live flow expires (a place is sure to be free then); absent when none is live. */
+  /** When the earliest of the live flows it sampled expires (a place is sure to be free then). */
   freeAt?: Date;
 }
 
@@ -87,6 +79,12 @@ export interface PollRecord {
   slowDown: boolean;
   /** A paced poll that came too soon: when it is due (recorded as its time). */
   dueAt?: Date;
+}
+
+/** A token claimed by a poll: the sealed token, and whether this claim delivered it first. */
+export interface TokenClaim {
+  sealed: Buffer;
+  first: boolean;
 }
 
 /** A flow removed by `purge`, and the status it ended in. */
@@ -156,10 +154,13 @@ export interface Store {
   approve(flowId: string, sealedToken: Buffer, now: Date): Promise<Flow | undefined>;
   /** End a pending flow without a token. */
   deny(flowId: string, status: EndStatus, now: Date): Promise<Flow | undefined>;
-  /** Record the login delivered for an organisation (by its keyed hash), replacing the one before. */
-  recordLogin(orgKey: Buffer, login: OrgLogin, keepUntil: Date): Promise<void>;
-  /** The last login delivered for an organisation, unless it is past its keeping at `now`. */
-  lastLogin(orgKey: Buffer, now: Date): Promise<OrgLogin | undefined>;
+  /**
+   * Keep a browser's last approved login (sealed) under `browserKey` until `keepUntil`, and
+   * delete the one kept under `replacing` (the browser's previous key), in one statement.
+   */
+  recordBrowserLogin(browserKey: Buffer, sealed: Buffer, keepUntil: Date, replacing?: Buffer): Promise<void>;
+  /** A browser's last approved login (sealed), unless it is past its keeping at `now`. */
+  browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined>;
   /**
    * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
    * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
@@ -174,19 +175,19 @@ export interface Store {
   /** Read a flow by its device code hash without touching it. */
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;
   /**
-   * The atomic claim: mark an approved flow `delivered` and return its sealed token, to exactly
-   * one caller. Then `finishDelivery` once the answer is written, or `giveBack` if it cannot be.
+   * The atomic claim: mark an approved flow `delivered` (at `now`) and return its sealed token,
+   * or return it again while the flow was delivered less than `graceMs` ago; `first` is true for
+   * exactly one caller, the one that delivered it. Concurrent claims are serialized.
    */
-  claimToken(deviceCodeHash: Buffer): Promise<Buffer | undefined>;
-  /** The claimed token's answer was written: delete the flow. */
-  finishDelivery(deviceCodeHash: Buffer): Promise<void>;
-  /** The claimed token's answer could not be written: the flow is `approved` again, for the next poll. */
+  claimToken(deviceCodeHash: Buffer, now: Date, graceMs: number): Promise<TokenClaim | undefined>;
+  /** A first claim's answer could not be written: the flow is `approved` again, for the next poll. */
   giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
-   * Delete flows that expired before `before`, stale rate-limit windows, and code sightings
-   * and organisation logins past their time; returns the flows deleted.
+   * Delete flows that expired before `before` or were first delivered before `deliveredBefore`,
+   * stale rate-limit windows, and code sightings and browser logins past their time; returns
+   * the flows deleted.
    */
-  purge(before: Date, now: Date): Promise<PurgedFlow[]>;
+  purge(before: Date, now: Date, deliveredBefore: Date): Promise<PurgedFlow[]>;
   /** Count a hit in the window `key`; the window restarts when older than `windowMs`. */
   hit(key: string, now: Date, windowMs: number): Promise<RateCount>;
   /**
@@ -216,22 +217,19 @@ export interface Store {
   /** Live flows waiting for their user (for the pending-flows gauge). */
   countPending(now: Date): Promise<number>;
   /**
-   * Record one sighting of each Postiz code (by hash; distinct) at a callback, for `flowId`
-   * (an accepted callback) or null (a refused one), in one statement. A code's first sighting
-   * decides its flow for good (kept until `keepUntil`); later ones only count. The sightings
-   * in the order of `codeHashes`.
+   * Record one sighting of each provider code (by its `codeKey`; distinct) at a callback, for
+   * `flowId` (an accepted callback) or null (a refused one), in one statement. A code's first
+   * sighting decides its flow for good (kept until `keepUntil`); later ones change nothing. The
+   * sightings in the order of `codeKeys`.
    */
-  sightCodes(
-    codeHashes: Buffer[],
-    flowId: string | null,
-    now: Date,
-    keepUntil: Date,
-  ): Promise<CodeSighting[]>;
+  sightCodes(codeKeys: Buffer[], flowId: string | null, keepUntil: Date): Promise<CodeSighting[]>;
   /**
-   * When `max` live pending flows are reached: end (expire now) the oldest pending flow of the
-   * holder with the most, if it holds more than one more than `holder` does, in one statement.
+   * When the cap on live flows is reached: among the networks holding the flows of a random
+   * sample of live pending flows, take the one holding the most; if it holds more than `spare`
+   * and at least two more than `holder` does, end (expire now) its oldest pending flow. One
+   * statement, whose work grows with the log of the number of flows, not with it.
    */
-  makeRoom(holder: string, max: number, now: Date): Promise<Room>;
+  makeRoom(holder: string, now: Date, spare: number): Promise<Room>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -19,6 +19,8 @@ export interface ChannelView {
 export interface OrganizationView {
   id?: string;
   channels?: ChannelView[];
+  /** How many channels it has in all, when `channels` lists only some of them. */
+  channelCount?: number;
 }
 
 /** Postiz's platform identifiers, by the names the platforms give themselves. */
@@ -103,7 +105,9 @@ export function describeOrganization(
     return { name: id ? t('org.id', { id }) : t('done.organization_unknown') };
   }
   const ordered = [...channels.filter((c) => !c.disabled), ...channels.filter((c) => c.disabled)];
-  const shown = ordered.length <= NAMED ? ordered : ordered.slice(0, NAMED - 1);
+  const counted = organization?.channelCount;
+  const total = Math.max(ordered.length, Number.isSafeInteger(counted) ? counted! : 0);
+  const shown = total <= NAMED ? ordered : ordered.slice(0, NAMED - 1);
   const items = shown.map((channel) => {
     const platform = shorten(platformName(channel.platform));
     // A channel without a name is known by its platform alone.
@@ -111,6 +115,6 @@ export function describeOrganization(
     if (!name) return channel.disabled ? t('org.platform_disabled', { platform }) : platform;
     return t(channel.disabled ? 'org.channel_disabled' : 'org.channel', { name, platform });
   });
-  if (shown.length < ordered.length) items.push(t('org.more', { n: ordered.length - shown.length }));
+  if (shown.length < total) items.push(t('org.more', { n: total - shown.length }));
   return { name: t('org.channels', { channels: listFormat(lang).format(items) }), id };
 }

@@ -9,6 +9,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { type Built, build, TEST_CLIENT_ID } from '../../harness/build.js';
 import type { DeviceAuthorization } from '../../harness/device.js';
 import { type Answer, field, InjectBrowser } from '../../harness/inject-browser.js';
+import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
 import { buildInfo } from '../../src/version.js';
 
 const GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -256,7 +257,7 @@ describe('POST /device/token requests', () => {
 });
 
 describe('the whole flow through the pages', () => {
-  test('approval: pending, then the token once with bearer, api_url and organization_id, then invalid_grant', async (t) => {
+  test('approval: pending, then the token with bearer, api_url and organization_id (again within the redelivery grace), then invalid_grant', async (t) => {
     const built = await build(t);
     const { app, standIn, config } = built;
     const flow = await startFlow(app);
@@ -302,6 +303,9 @@ describe('the whole flow through the pages', () => {
     assert.match(accessToken, /^pos_/);
     assert.ok(standIn.isValid(accessToken));
 
+    const again = await pollLater(built, flow.device_code);
+    assert.deepEqual(again.json(), token, 'the same device code collects it again within the grace');
+    built.clock.advance(REDELIVERY_GRACE_MS);
     assertOAuthError(await pollLater(built, flow.device_code), 'invalid_grant');
     assertOAuthError(await pollLater(built, flow.device_code), 'invalid_grant');
   });

@@ -24,6 +24,7 @@ import {
 } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
+import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
 import type { Db } from '../../src/storage/db.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
@@ -138,7 +139,7 @@ for (const backend of stores) {
     assert.equal((await poll(built.app, deviceCode)).json.error, 'postiz_refused_token');
   });
 
-  test(`a second login for the same organisation names the one it replaced, on the success page and, for the browser that made it, on the confirmation page (${backend.name})`, {
+  test(`a second login in the same browser for the same organisation names the earlier one, on the confirmation page and the success page, worded true for a team (${backend.name})`, {
     skip: backend.skip,
   }, async (t) => {
     const { store, close } = await backend.open();
@@ -154,25 +155,33 @@ for (const backend of stores) {
     clock.advance(24 * 60 * 60 * 1000);
     const started = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP, 'user-agent': CLI_AGENT });
     const confirmation = await enterCode(first.browser, started.user_code);
-    // When, as the page writes it before its script puts it in the reader's time zone.
-    const when = `<time class="local-time" datetime="2026-12-03T14:05:05.000Z">${describeWhen(new Date('2026-12-03T14:05:05Z'), 'en')}</time>`;
-    const earlier = `${when}, from 203.0.113.7, postiz CLI 2.1.0 on Linux`;
+    // When, as the page writes it before its script puts it in the reader's time zone; the
+    // organisation by its id (its channels are not read yet).
+    const when = `<time class="local-time" datetime="2026-12-03T14:05:00.000Z">${describeWhen(new Date('2026-12-03T14:05:00Z'), 'en')}</time>`;
+    const earlier = `${when}, from ${DEVICE_IP}, postiz CLI 2.1.0 on Linux`;
     assert.ok(
-      confirmation.body.includes(`The last CLI login approved in this browser: ${earlier}.`),
+      confirmation.body.includes(
+        `The last CLI login approved in this browser: ${earlier}, for the organisation ${TEST_USER.organizationId}. If you approve with the same Postiz account and organisation, Postiz ends that login.`,
+      ),
       confirmation.body.slice(0, 3000),
     );
     const redirect = await pressOnConfirmation(first.browser, confirmation, 'confirm');
     const page = await first.browser.get(pathOf(await consentAtPostiz(redirect.location!, 'approve')));
     assert.ok(
       page.body.includes(
-        `If you approved with the same Postiz account as the last CLI login approved in this browser (${earlier}), that login no longer works`,
+        `If you approved with the same Postiz account as the last CLI login approved in this browser (${earlier}), that login no longer works: Postiz keeps one CLI login per person and organisation. Other members’ logins are not affected.`,
       ),
       page.body.slice(0, 3000),
     );
-    // The organisation is kept only as a keyed hash.
+    // The earlier login is kept sealed: nothing in the database names its organisation, and its
+    // flow (delivered, so deleted) left its device nowhere readable.
     const dump = await dumpText(dbOf(built));
-    assert.ok(dump.includes('org_logins'), 'a login is kept');
+    assert.ok(dump.includes('browser_logins'), 'a login is kept');
     assert.ok(!dump.includes(TEST_USER.organizationId), 'the organisation id is not stored readable');
+    await poll(built.app, started.device_code);
+    clock.advance(REDELIVERY_GRACE_MS + 1000);
+    await built.flows.purge();
+    assert.ok(!(await dumpText(dbOf(built))).includes('postiz/2.1.0'), 'nor what its device said it is');
   });
 }
 
@@ -185,7 +194,16 @@ test('logins are kept LOGIN_HISTORY_DAYS, then forgotten; 0 keeps none', async (
   clock.advance(3 * 24 * 60 * 60 * 1000);
   const second = await login(built, { browser: first.browser });
   assert.ok(second.page.body.includes(shown(en['done.approved.note'])), 'the first login was forgotten');
-  assert.equal(first.browser.cookies.has('pca_org'), true, 'the browser keeps the organisation key');
+  assert.equal(first.browser.cookies.has('pca_login'), true, 'the browser keeps its login secret');
+  // A cookie of earlier versions (an organisation's keyed hash, the same for every member) is
+  // deleted at the browser's next login.
+  first.browser.cookies.set('pca_org', 'a'.repeat(64));
+  const third = await login(built, { browser: first.browser });
+  assert.ok(
+    third.page.setCookies.some((c) => /^pca_org=;.*Max-Age=0/i.test(c)),
+    third.page.setCookies.join('\n'),
+  );
+  assert.equal(first.browser.cookies.has('pca_org'), false);
 
   const none = await build(t, { env: { ...PROXY, LOGIN_HISTORY_DAYS: '0' } });
   const once = await login(none);
@@ -193,8 +211,8 @@ test('logins are kept LOGIN_HISTORY_DAYS, then forgotten; 0 keeps none', async (
   assert.equal((await poll(none.app, once.deviceCode)).status, 200);
   const twice = await login(none, { browser: once.browser });
   assert.ok(twice.page.body.includes(shown(en['done.approved.note'])));
-  assert.equal(once.browser.cookies.has('pca_org'), false, 'no cookie when nothing is kept');
-  const rows = await dbOf(none).query('SELECT count(*)::int AS n FROM org_logins');
+  assert.equal(once.browser.cookies.has('pca_login'), false, 'no cookie when nothing is kept');
+  const rows = await dbOf(none).query('SELECT count(*)::int AS n FROM browser_logins');
   assert.equal(rows[0]!.n, 0);
 });
 

@@ -14,6 +14,7 @@ import { build, sharedPglite } from '../../harness/build.js';
 import { sleep } from '../../harness/device.js';
 import { DEVICE_CODE_GRANT, pathOf, walkToCallback } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
+import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
 import type { Store } from '../../src/storage/store.js';
 
 /** Listen on a free loopback port; the port. */
@@ -68,7 +69,7 @@ async function pollOnce(port: number, deviceCode: string, shape: Shape) {
 
 for (const shape of ['json', 'form'] as const) {
   test(`a held poll whose client has gone stops being held and never claims the token (${shape})`, async (t) => {
-    const { app } = await build(t, { env: { POLL_INTERVAL_SECONDS: '1' } });
+    const { app, clock } = await build(t, { env: { POLL_INTERVAL_SECONDS: '1' } });
     const port = await listen(app);
     const walked = await walkToCallback(app);
     const deviceCode = walked.started.device_code;
@@ -85,17 +86,19 @@ for (const shape of ['json', 'form'] as const) {
       'no longer held once its client is gone',
     );
 
-    // The flow is approved; the CLI, back, polls again and gets its token, once.
+    // The flow is approved; the CLI, back, polls again and gets its token.
     assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
     await sleep(1100);
     const next = await pollOnce(port, deviceCode, shape);
     assert.equal(next.status, 200, JSON.stringify(next.json));
     assert.equal(typeof next.json.access_token, 'string');
+    // Past the redelivery grace, the device code is spent.
+    clock.advance(REDELIVERY_GRACE_MS);
     await sleep(1100);
     assert.equal((await pollOnce(port, deviceCode, shape)).json.error, 'invalid_grant');
   });
 
-  test(`a token whose answer cannot be written is given back: the next poll gets it, a third gets invalid_grant (${shape})`, async (t) => {
+  test(`a token whose answer cannot be written is given back: the next poll gets it, and once its grace has passed the device code is spent (${shape})`, async (t) => {
     // The client's socket is cut between the claim and the write.
     let cut: Socket | undefined;
     const shared = await sharedPglite();
@@ -114,7 +117,7 @@ for (const shape of ['json', 'form'] as const) {
         };
       },
     }) as Store;
-    const { app } = await build(t, { store, env: { POLL_INTERVAL_SECONDS: '1' } });
+    const { app, clock } = await build(t, { store, env: { POLL_INTERVAL_SECONDS: '1' } });
     const port = await listen(app);
     const walked = await walkToCallback(app);
     assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
@@ -127,8 +130,13 @@ for (const shape of ['json', 'form'] as const) {
     const second = await pollOnce(port, deviceCode, shape);
     assert.equal(second.status, 200, JSON.stringify(second.json));
     assert.equal(typeof second.json.access_token, 'string', 'the token was given back, and delivered');
+    // The grace runs from that delivery, not from the cut one: the token went back.
+    clock.advance(REDELIVERY_GRACE_MS - 1000);
     await sleep(1100);
-    assert.equal((await pollOnce(port, deviceCode, shape)).json.error, 'invalid_grant', 'delivered once');
+    assert.equal((await pollOnce(port, deviceCode, shape)).json.access_token, second.json.access_token);
+    clock.advance(1000);
+    await sleep(1100);
+    assert.equal((await pollOnce(port, deviceCode, shape)).json.error, 'invalid_grant', 'spent');
   });
 }
 

@@ -213,7 +213,9 @@ test('purging from several instances at once: no errors, each expired flow repor
     const live = Array.from({ length: 20 }, () => makeFlow(now + 600_000));
     await Promise.all([...expired, ...live].map((f, i) => insertFlow(stores[i % 3]!, f)));
 
-    const results = await Promise.all(stores.map((s) => s.purge(new Date(now), new Date(now))));
+    const results = await Promise.all(
+      stores.map((s) => s.purge(new Date(now), new Date(now), new Date(now - 3_600_000))),
+    );
     const reported = results.flat().map((f) => f.flowId);
     t.diagnostic(`round ${round}: purged ${results.map((r) => r.length).join(' + ')}`);
     assert.equal(reported.length, new Set(reported).size, 'a flow was reported twice');

@@ -25,8 +25,10 @@ import {
 } from '../../harness/inject-browser.js';
 import { metric, upstreamCalls } from '../../harness/observe.js';
 import { usePostgres } from '../../harness/postgres.js';
+import type { Db } from '../../src/storage/db.js';
 
 const cluster = await usePostgres();
+const SIGHTINGS_TABLE = 'code_sightings';
 const stores = storesToShare(cluster);
 
 const PROXY = { TRUST_PROXY: 'true' };
@@ -228,3 +230,34 @@ test('junk callbacks from many addresses cannot make this server relay them to P
   assert.ok(calls <= 100, `${calls} token requests to Postiz for 360 junk callbacks`);
   assert.ok(calls >= 90, `burning still works within the bound (${calls})`);
 });
+
+/** The rows of the code sightings record. */
+async function sightingRows(built: Built): Promise<number> {
+  const db = (built.store as unknown as { db: Db }).db;
+  const [row] = await db.query(`SELECT count(*)::int AS n FROM ${SIGHTINGS_TABLE}`);
+  return Number(row!.n);
+}
+
+for (const backend of stores) {
+  test(`a refused callback with repeated parameters writes no more than two sightings, however many codes it carries (${backend.name})`, {
+    skip: backend.skip,
+  }, async (t) => {
+    const { store, close } = await backend.open();
+    if (close) t.after(() => store.close());
+    const built = await build(t, { env: PROXY, store });
+    const codes = Array.from({ length: 1500 }, junkCode);
+    const before = await sightingRows(built);
+    for (let i = 0; i < 5; i++) {
+      const query = `state=${junkState()}&${codes.map((c) => `code=${c}`).join('&')}`;
+      const refused = await callback(built.app, query, ATTACKER_IP);
+      assertRefusedPage({ status: refused.statusCode, headers: refused.headers }, 'repeated codes');
+    }
+    const written = (await sightingRows(built)) - before;
+    assert.ok(written <= 5 * 2, `${written} sightings written for 5 requests`);
+    // What it keeps: the first and the last code of each request, refused without asking Postiz.
+    const attacker = await confirmOwnFlow(built.app, '127.0.0.1');
+    const asked = await upstreamCalls(built.app);
+    for (const code of [codes[0]!, codes.at(-1)!]) assertRefusedPage(await inject(attacker, code), 'kept');
+    assert.equal(await upstreamCalls(built.app), asked, 'Postiz was not asked');
+  });
+}

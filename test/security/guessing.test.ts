@@ -11,6 +11,7 @@ import { build, manualClock, postgresStore, storesToShare } from '../../harness/
 import { type Answer, field, InjectBrowser, poll, startFlow } from '../../harness/inject-browser.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { USER_CODE_ALPHABET } from '../../src/device-flow/codes.js';
+import { CEILING_ALLOWANCE } from '../../src/device-flow/rate-limits.js';
 import type { Store } from '../../src/storage/store.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
@@ -113,19 +114,46 @@ test('past the global ceiling every address is refused until the window ends; ri
     (_, i) => new InjectBrowser(app, undefined, xff(`192.0.2.${i + 1}`)),
   );
   for (const [i, guesser] of guessers.entries()) {
-    assert.equal((await tryCode(guesser, wrongCode(started.user_code, i))).status, 400);
+    for (let j = 0; j < CEILING_ALLOWANCE; j++)
+      assert.equal((await tryCode(guesser, wrongCode(started.user_code, i * 10 + j))).status, 400);
   }
-  // Past the ceiling, every address that already guessed wrong in the window is refused.
+  // Past the ceiling, every address that used up its allowance in the window is refused.
   for (const guesser of guessers) {
     assertRateLimitedPage(await tryCode(guesser, started.user_code), 'a guesser past the ceiling');
   }
-  // A fresh address gets its one attempt looked up (so a user typing the right code is never
-  // locked out by others' guessing); once it has guessed wrong, the ceiling applies to it too.
+  // A fresh address gets its first CEILING_ALLOWANCE attempts looked up (so a user typing the
+  // right code, even after a few typos, is never locked out by others' guessing); past them,
+  // the ceiling applies to it too.
   const fresh = new InjectBrowser(app, undefined, xff('198.51.100.77'));
-  assert.equal((await tryCode(fresh, wrongCode(started.user_code, 40))).status, 400, 'its first attempt');
-  assertRateLimitedPage(await tryCode(fresh, started.user_code), 'a fresh address after a wrong guess');
+  for (let j = 0; j < CEILING_ALLOWANCE; j++)
+    assert.equal((await tryCode(fresh, wrongCode(started.user_code, 40 + j))).status, 400, 'its allowance');
+  assertRateLimitedPage(await tryCode(fresh, started.user_code), 'a fresh address past its allowance');
   clock.advance(15 * 60_000 + 1000);
   assert.equal((await tryCode(fresh, wrongCode(started.user_code, 50))).status, 400, 'the window ends');
+});
+
+test('once others have spent the global ceiling, a user who mistyped a few times still gets in with the right code', async (t) => {
+  const { app } = await build(t, { env: { ...PROXY, RATE_LIMIT_USER_CODE_GLOBAL: '50' } });
+  const started = await startFlow(app, xff('203.0.113.7'));
+  // 101 addresses × 10 wrong codes: the ceiling of 50 is far behind.
+  for (let host = 0; host <= 100; host++) {
+    const guesser = new InjectBrowser(app, undefined, xff(`10.2.${host}.1`));
+    for (let i = 0; i < 10; i++) await tryCode(guesser, wrongCode(started.user_code, host * 10 + i));
+  }
+  // A typo, then the right code.
+  const typo = new InjectBrowser(app, undefined, xff('198.51.100.9'));
+  assert.equal((await tryCode(typo, wrongCode(started.user_code, 2000))).status, 400, 'the typo');
+  assert.equal((await tryCode(typo, started.user_code)).status, 200, 'the right code after one typo');
+  // Three typos (CEILING_ALLOWANCE - 1), then the right code.
+  const clumsy = new InjectBrowser(app, undefined, xff('198.51.100.10'));
+  for (let i = 0; i < CEILING_ALLOWANCE - 1; i++)
+    assert.equal((await tryCode(clumsy, wrongCode(started.user_code, 2100 + i))).status, 400);
+  assert.equal((await tryCode(clumsy, started.user_code)).status, 200, 'the right code after three typos');
+  // An address past its allowance is refused while the ceiling is spent, even with the right code.
+  const guesser = new InjectBrowser(app, undefined, xff('198.51.100.11'));
+  for (let i = 0; i < CEILING_ALLOWANCE; i++)
+    assert.equal((await tryCode(guesser, wrongCode(started.user_code, 2200 + i))).status, 400);
+  assertRateLimitedPage(await tryCode(guesser, started.user_code), 'past its allowance');
 });
 
 test('guessing from one IPv6 /48 or a few dozen IPv4 addresses cannot stop a user who types the right code', async (t) => {
@@ -231,7 +259,7 @@ test('a burst of 100 simultaneous wrong codes from one address is looked up at m
   assertRateLimitedPage(await guess(started.user_code), 'the right code after the burst');
 });
 
-test('a burst of wrong codes from 100 fresh addresses is looked up at most once per address beyond the global ceiling (PostgreSQL)', {
+test('a burst of wrong codes from 100 fresh addresses is looked up at most CEILING_ALLOWANCE times per address beyond the global ceiling (PostgreSQL)', {
   skip: cluster ? false : 'no PostgreSQL available',
 }, async (t) => {
   const real = await postgresStore(await cluster!.createDatabase());
@@ -242,16 +270,17 @@ test('a burst of wrong codes from 100 fresh addresses is looked up at most once 
   const guessers = await Promise.all(
     Array.from({ length: 100 }, (_, i) => entryForm(new InjectBrowser(app, undefined, xff(`10.1.${i}.1`)))),
   );
-  // Five simultaneous guesses from each address: each address's first attempt is looked up
-  // whatever the ceiling says; its others only within the ceiling.
+  // Six simultaneous guesses from each address: each address's first CEILING_ALLOWANCE attempts
+  // are looked up whatever the ceiling says; its others only within the ceiling.
   const answers = await Promise.all(
     guessers.flatMap((guess, i) =>
-      Array.from({ length: 5 }, (_, j) => guess(wrongCode(started.user_code, i * 5 + j))),
+      Array.from({ length: 6 }, (_, j) => guess(wrongCode(started.user_code, i * 6 + j))),
     ),
   );
-  assert.ok(lookups() >= 100, `every address had its first attempt (${lookups()} lookups)`);
-  assert.ok(lookups() <= 100 + 20, `${lookups()} lookups: 100 first attempts and a ceiling of 20`);
-  assert.equal(answers.filter((a) => a.status === 429).length, 500 - lookups());
+  const allowed = 100 * CEILING_ALLOWANCE;
+  assert.ok(lookups() >= allowed, `every address had its allowance (${lookups()} lookups)`);
+  assert.ok(lookups() <= allowed + 20, `${lookups()} lookups: ${allowed} allowed and a ceiling of 20`);
+  assert.equal(answers.filter((a) => a.status === 429).length, 600 - lookups());
 });
 
 const stores = storesToShare(cluster);

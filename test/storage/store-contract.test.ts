@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { insertFlow, postgresStore, resetStore, sharedPglite } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
-import { hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import { codeKey, hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import type { Db } from '../../src/storage/db.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { postgresDb } from '../../src/storage/postgres.js';
 import { SqlStore } from '../../src/storage/sql-store.js';
@@ -31,6 +32,8 @@ const INTERVAL = 5;
 const TOLERANCE_MS = 1000;
 /** A tolerance of 1 s (at most 40% of the interval), and the RFC's step of 5 s. */
 const TOLERANCE = { ms: TOLERANCE_MS, share: 0.4, step: 5 };
+/** The redelivery grace the poller gives a delivered token. */
+const GRACE = 60 * SECOND;
 
 /** A flow with fresh random secrets, created at `now`, living `ttlMs`. */
 function newFlow(now: Date, overrides: Partial<NewFlow> = {}): NewFlow & { deviceCode: string } {
@@ -381,7 +384,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
           assert.equal(await store.approve(flow.flowId, randomBytes(64), now), undefined);
           assert.equal(await store.deny(flow.flowId, 'denied', now), undefined);
           assert.equal((await store.findByFlowId(flow.flowId))?.status, status);
-          assert.equal(await store.claimToken(flow.deviceCodeHash), undefined);
+          assert.equal(await store.claimToken(flow.deviceCodeHash, now, GRACE), undefined);
         });
       }
 
@@ -500,32 +503,50 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('claimToken', () => {
-      test('hands an approved flow’s sealed token out exactly once; finishDelivery deletes the flow', async () => {
+      const claim = (hash: Buffer, when = now, st: Store = store) => st.claimToken(hash, when, GRACE);
+
+      test('delivers an approved flow’s sealed token once; the same device code claims it again within the grace, not after', async () => {
         const { flow, sealed } = await approved();
-        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed);
-        assert.equal(await store.claimToken(flow.deviceCodeHash), undefined);
+        assert.deepEqual(await claim(flow.deviceCodeHash), { sealed, first: true });
         assert.equal((await store.findByDeviceCode(flow.deviceCodeHash))?.status, 'delivered');
-        await store.finishDelivery(flow.deviceCodeHash);
-        assert.equal(await store.findByDeviceCode(flow.deviceCodeHash), undefined);
-        assert.equal(await store.findByFlowId(flow.flowId), undefined);
-        assert.equal(await store.giveBack(flow.deviceCodeHash), false, 'nothing left to give back');
+        assert.deepEqual(await claim(flow.deviceCodeHash, at(now, GRACE - 1)), { sealed, first: false });
+        assert.equal(
+          await claim(flow.deviceCodeHash, at(now, GRACE)),
+          undefined,
+          'the grace runs from the first delivery',
+        );
+        assert.equal(await store.giveBack(flow.deviceCodeHash), true);
+        assert.deepEqual(
+          await claim(flow.deviceCodeHash, at(now, GRACE)),
+          { sealed, first: true },
+          'given back',
+        );
       });
 
-      test('giveBack makes a claimed token claimable again, once; it touches nothing else', async () => {
+      test('purge deletes a delivered flow once its grace has passed, and keeps one within it', async () => {
+        const { flow } = await approved();
+        const recent = await approved();
+        await claim(flow.deviceCodeHash);
+        await claim(recent.flow.deviceCodeHash, at(now, 10 * SECOND));
+        const purged = await store.purge(at(now, -3600 * SECOND), at(now, GRACE), at(now, 5 * SECOND));
+        assert.deepEqual(purged, [{ flowId: flow.flowId, status: 'delivered' }]);
+        assert.equal(await store.findByFlowId(flow.flowId), undefined);
+        assert.equal((await store.findByFlowId(recent.flow.flowId))?.status, 'delivered');
+      });
+
+      test('giveBack makes a claimed token claimable again; it touches nothing else', async () => {
         const { flow, sealed } = await approved();
-        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed);
+        assert.deepEqual(await claim(flow.deviceCodeHash), { sealed, first: true });
         assert.equal(await store.giveBack(flow.deviceCodeHash), true);
         assert.equal(await store.giveBack(flow.deviceCodeHash), false, 'only a delivered flow goes back');
-        assert.deepEqual(await store.claimToken(flow.deviceCodeHash), sealed, 'the next claim gets it');
+        assert.deepEqual(
+          await claim(flow.deviceCodeHash),
+          { sealed, first: true },
+          'the next claim delivers it',
+        );
         const pending = await created();
         assert.equal(await store.giveBack(pending.deviceCodeHash), false);
         assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
-        await store.finishDelivery(pending.deviceCodeHash);
-        assert.equal(
-          (await store.findByFlowId(pending.flowId))?.status,
-          'pending',
-          'finishDelivery leaves it',
-        );
       });
 
       test('a flow whose token was given back is announced to every subscriber as approved again', async () => {
@@ -540,7 +561,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
           onError: () => {},
         });
         try {
-          await store.claimToken(flow.deviceCodeHash);
+          await claim(flow.deviceCodeHash);
           await store.giveBack(flow.deviceCodeHash);
           for (let i = 0; i < 50 && heard.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
           assert.deepEqual(heard, ['delivered', 'approved']);
@@ -551,26 +572,25 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
       test('gives nothing for pending, denied or unknown flows, and leaves them', async () => {
         const pending = await created();
-        assert.equal(await store.claimToken(pending.deviceCodeHash), undefined);
+        assert.equal(await claim(pending.deviceCodeHash), undefined);
         assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
         const denied = await created();
         await store.deny(denied.flowId, 'denied', now);
-        assert.equal(await store.claimToken(denied.deviceCodeHash), undefined);
+        assert.equal(await claim(denied.deviceCodeHash), undefined);
         assert.equal((await store.findByFlowId(denied.flowId))?.status, 'denied');
-        assert.equal(await store.claimToken(hashSecret('nope')), undefined);
+        assert.equal(await claim(hashSecret('nope')), undefined);
       });
 
-      test('race: 20 concurrent claims of one approved flow, exactly one gets the token', async () => {
+      test('race: 20 concurrent claims of one approved flow, exactly one delivers it first, every one gets it', async () => {
         for (let round = 0; round < 5; round++) {
           const { flow, sealed } = await approved();
-          const results = await all(20, () => store.claimToken(flow.deviceCodeHash));
-          const winners = results.filter((r) => r !== undefined);
-          assert.equal(winners.length, 1, `round ${round}: one winner`);
-          assert.deepEqual(winners[0], sealed);
+          const results = await all(20, () => claim(flow.deviceCodeHash));
+          assert.equal(results.filter((r) => r?.first).length, 1, `round ${round}: one first delivery`);
+          for (const r of results) assert.deepEqual(r?.sealed, sealed);
         }
       });
 
-      test('race: concurrent claims from two store instances on one database, exactly one wins', async (t) => {
+      test('race: concurrent claims from two store instances on one database, exactly one delivers first', async (t) => {
         const other = h.other;
         if (!other) {
           t.skip('one connection only');
@@ -579,12 +599,9 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         for (let round = 0; round < 5; round++) {
           const { flow, sealed } = await approved();
           const stores: Store[] = [store, other];
-          const results: Array<Buffer | undefined> = await all(20, (i) =>
-            stores[i % 2]!.claimToken(flow.deviceCodeHash),
-          );
-          const winners = results.filter((r) => r !== undefined);
-          assert.equal(winners.length, 1, `round ${round}: one winner`);
-          assert.deepEqual(winners[0], sealed);
+          const results = await all(20, (i) => claim(flow.deviceCodeHash, now, stores[i % 2]!));
+          assert.equal(results.filter((r) => r?.first).length, 1, `round ${round}: one first delivery`);
+          for (const r of results) assert.deepEqual(r?.sealed, sealed);
         }
       });
 
@@ -618,7 +635,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         await store.approve(oldApproved.flowId, randomBytes(8), now);
         const atCutoff = await created({ expiresAt: cutoff });
         const live = await created({ expiresAt: at(cutoff, 60 * SECOND) });
-        const purged = await store.purge(cutoff, now);
+        const purged = await store.purge(cutoff, now, at(now, -GRACE));
         assert.deepEqual(
           purged.sort((a, b) => a.status.localeCompare(b.status)),
           [
@@ -631,7 +648,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(await store.findByFlowId(oldApproved.flowId), undefined);
         assert.ok(await store.findByFlowId(atCutoff.flowId), 'expiring exactly at the cut-off is kept');
         assert.ok(await store.findByFlowId(live.flowId));
-        assert.deepEqual(await store.purge(cutoff, now), []);
+        assert.deepEqual(await store.purge(cutoff, now, at(now, -GRACE)), []);
       });
 
       test('deletes rate-limit windows older than a day, and keeps recent ones', async () => {
@@ -639,7 +656,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         await store.hit('stale', now, 2 * day);
         const later = at(now, day + SECOND);
         await store.hit('recent', at(later, -SECOND), 2 * day);
-        await store.purge(now, later);
+        await store.purge(now, later, now);
         assert.equal((await store.hit('stale', at(now, SECOND), 2 * day)).hits, 1, 'stale window gone');
         assert.equal((await store.hit('recent', later, 2 * day)).hits, 2, 'recent window kept');
       });
@@ -731,89 +748,112 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
     });
 
     describe('sightCodes', () => {
-      test('the first sighting decides a code’s flow for good; later ones only count', async () => {
+      test('the first sighting decides a code’s flow for good; later ones change nothing', async () => {
         const [a, b] = [hashSecret('code-a'), hashSecret('code-b')];
         const keep = at(now, 3600 * SECOND);
-        assert.deepEqual(await store.sightCodes([a], 'flow-1', now, keep), [
-          { first: true, flowId: 'flow-1' },
-        ]);
-        assert.deepEqual(await store.sightCodes([b, a], null, now, keep), [
+        assert.deepEqual(await store.sightCodes([a], 'flow-1', keep), [{ first: true, flowId: 'flow-1' }]);
+        assert.deepEqual(await store.sightCodes([b, a], null, keep), [
           { first: true, flowId: null },
           { first: false, flowId: 'flow-1' },
         ]);
-        assert.deepEqual(await store.sightCodes([b], 'flow-2', now, keep), [{ first: false, flowId: null }]);
-        assert.deepEqual(await store.sightCodes([], null, now, keep), []);
+        assert.deepEqual(await store.sightCodes([b], 'flow-2', keep), [{ first: false, flowId: null }]);
+        assert.deepEqual(await store.sightCodes([], null, keep), []);
       });
 
       test('race: the same code at 20 callbacks at once is first at exactly one, and bound to its flow', async () => {
         const code = hashSecret(`race-${now.getTime()}`);
         const keep = at(now, 3600 * SECOND);
-        const results = await all(20, (i) => store.sightCodes([code], `flow-${i}`, now, keep));
+        const results = await all(20, (i) => store.sightCodes([code], `flow-${i}`, keep));
         const firsts = results.filter(([r]) => r!.first);
         assert.equal(firsts.length, 1);
         for (const [r] of results)
           assert.equal(r!.flowId, firsts[0]![0]!.flowId, 'every caller sees the winner');
       });
 
+      test('a sighting takes little room: under 130 bytes of table and index each (docs/security.md)', async () => {
+        const db = (store as unknown as { db: Db }).db;
+        await db.query('TRUNCATE code_sightings');
+        const keep = at(now, 3600 * SECOND);
+        for (let batch = 0; batch < 40; batch++) {
+          const keys = Array.from({ length: 100 }, (_, i) => codeKey(`junk-${batch}-${i}`));
+          await store.sightCodes(keys, null, keep);
+        }
+        const [row] = await db.query(
+          `SELECT pg_total_relation_size('code_sightings')::bigint AS bytes, count(*)::int AS n FROM code_sightings`,
+        );
+        assert.equal(Number(row!.n), 4000);
+        const perRow = Number(row!.bytes) / 4000;
+        assert.ok(perRow < 130, `${perRow.toFixed(0)} bytes per sighting`);
+      });
+
       test('purge forgets sightings past their time, and keeps the others', async () => {
         const [old, fresh] = [hashSecret('old'), hashSecret('fresh')];
-        await store.sightCodes([old], null, now, at(now, 10 * SECOND));
-        await store.sightCodes([fresh], null, now, at(now, 3600 * SECOND));
-        await store.purge(now, at(now, 60 * SECOND));
-        assert.deepEqual(await store.sightCodes([old, fresh], 'x', now, at(now, 3600 * SECOND)), [
+        await store.sightCodes([old], null, at(now, 10 * SECOND));
+        await store.sightCodes([fresh], null, at(now, 3600 * SECOND));
+        await store.purge(now, at(now, 60 * SECOND), now);
+        assert.deepEqual(await store.sightCodes([old, fresh], 'x', at(now, 3600 * SECOND)), [
           { first: true, flowId: 'x' },
           { first: false, flowId: null },
         ]);
       });
     });
 
-    describe('recordLogin, lastLogin and purge', () => {
-      const login = (deliveredAt: Date, clientIp: string) => ({
-        deliveredAt,
-        clientIp,
-        userAgent: 'postiz/2.1.0 (linux)',
-      });
-
-      test('keeps the last login per organisation key, until it expires; purge deletes it after', async () => {
-        const [org, other] = [hashSecret('org-1'), hashSecret('org-2')];
+    describe('recordBrowserLogin, browserLogin and purge', () => {
+      test("keeps a browser's last login until it expires, forgets the one it replaces, and purge deletes it after", async () => {
+        const [first, second, other] = [
+          hashSecret('browser-1'),
+          hashSecret('browser-1b'),
+          hashSecret('browser-2'),
+        ];
         const keep = at(now, 3600 * SECOND);
-        await store.recordLogin(org, login(now, '203.0.113.7'), keep);
-        await store.recordLogin(org, login(at(now, SECOND), '198.51.100.2'), keep);
-        await store.recordLogin(other, login(now, '192.0.2.1'), at(now, 10 * SECOND));
-        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'));
-        assert.deepEqual(await store.lastLogin(other, now), login(now, '192.0.2.1'));
+        await store.recordBrowserLogin(first, Buffer.from('one'), keep);
+        await store.recordBrowserLogin(other, Buffer.from('other'), at(now, 10 * SECOND));
+        // The browser's next login: a new key, and the old key's row gone in the same statement.
+        await store.recordBrowserLogin(second, Buffer.from('two'), keep, first);
+        assert.equal(await store.browserLogin(first, now), undefined, 'the replaced key names nothing');
+        assert.deepEqual(await store.browserLogin(second, now), Buffer.from('two'));
+        assert.deepEqual(
+          await store.browserLogin(other, now),
+          Buffer.from('other'),
+          'other browsers untouched',
+        );
         assert.equal(
-          await store.lastLogin(other, at(now, 10 * SECOND)),
+          await store.browserLogin(other, at(now, 10 * SECOND)),
           undefined,
           'expired: no longer told',
         );
-        assert.equal(await store.lastLogin(hashSecret('org-3'), now), undefined);
+        assert.equal(await store.browserLogin(hashSecret('browser-3'), now), undefined);
 
-        await store.purge(now, at(now, 60 * SECOND));
-        assert.equal(await store.lastLogin(other, now), undefined, 'purged');
-        assert.deepEqual(await store.lastLogin(org, now), login(at(now, SECOND), '198.51.100.2'), 'kept');
+        await store.purge(now, at(now, 60 * SECOND), now);
+        assert.equal(await store.browserLogin(other, now), undefined, 'purged');
+        assert.deepEqual(await store.browserLogin(second, now), Buffer.from('two'), 'kept');
       });
     });
 
     describe('makeRoom', () => {
-      test('below the cap it ends nothing; when full, the oldest flow of the biggest holder, if it holds 2 more', async () => {
+      test('ends the oldest flow of the network holding the most, if it holds more than the spared number and 2 more than the newcomer', async () => {
         const hoarder = [];
         for (let i = 0; i < 3; i++)
           hoarder.push(await created({ holder: 'a', createdAt: at(now, i * SECOND) }));
         await created({ holder: 'b' });
-        assert.deepEqual(await store.makeRoom('c', 10, now), { live: 4, freeAt: hoarder[0]!.expiresAt });
-        const room = await store.makeRoom('c', 4, now);
+        assert.deepEqual(
+          await store.makeRoom('c', now, 3),
+          { freeAt: hoarder[0]!.expiresAt },
+          'a holds 3: spared',
+        );
+        const room = await store.makeRoom('c', now, 2);
         assert.equal(room.displaced, hoarder[0]!.flowId, 'the oldest of the biggest holder');
         assert.equal((await store.findByFlowId(hoarder[0]!.flowId))?.expiresAt.getTime(), now.getTime());
         assert.equal(await store.countPending(now), 3);
         // Holder a now holds 2, b holds 1: a newcomer of b's takes nothing from a (2 < 1 + 2).
-        assert.equal((await store.makeRoom('b', 3, now)).displaced, undefined);
-        assert.equal((await store.makeRoom('c', 3, now)).displaced, hoarder[1]!.flowId);
+        assert.equal((await store.makeRoom('b', now, 0)).displaced, undefined);
+        assert.equal((await store.makeRoom('c', now, 0)).displaced, hoarder[1]!.flowId);
+        assert.equal((await store.makeRoom('c', now, 1)).displaced, undefined, 'a holds 1: spared');
       });
 
       test('race: 10 newcomers at a full cap each end a different flow', async () => {
         for (let i = 0; i < 20; i++) await created({ holder: 'hoarder', createdAt: at(now, i * SECOND) });
-        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, 20, now));
+        const rooms = await all(10, (i) => store.makeRoom(`new-${i}`, now, 0));
         const displaced = rooms.map((r) => r.displaced).filter((d) => d !== undefined);
         assert.equal(new Set(displaced).size, displaced.length, 'never the same flow twice');
         assert.equal(await store.countPending(now), 20 - displaced.length);

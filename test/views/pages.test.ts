@@ -480,6 +480,13 @@ describe('the organisation, as people know it', () => {
     );
   });
 
+  test('when only some channels are listed, "more" counts them all (channelCount)', () => {
+    const text = approved({ id: 'org_demo', channels: CHANNELS.slice(0, 3), channelCount: 12 });
+    assert.ok(text.includes('the organisation with Acme on X, Acme on LinkedIn Page, and 10 more.'), text);
+    const few = approved({ channels: [channel('Acme', 'x')], channelCount: 1 });
+    assert.ok(few.includes('the organisation with Acme on X.'), few);
+  });
+
   test('platforms by their own names; an identifier we do not know, as Postiz gave it', () => {
     const names: [string, string][] = [
       ['x', 'X'],
