@@ -199,6 +199,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     serverUrl: config.serverUrl,
     secure: headers.secure,
     loginHistoryDays: config.loginHistoryDays,
+    supportUrl: config.supportUrl,
   });
 
   await parseBodies(app);

@@ -64,6 +64,7 @@ export interface Config {
   listenBacklog: number;
   metricsToken: string | undefined;
   databasePoolSize: number;
+  supportUrl: string | undefined;
 }
 
 /** A setting that is missing or malformed; `message` is the whole explanation. */
@@ -196,6 +197,34 @@ const webhookSecret: Parser<string> = (raw, name) => {
   }
   return value;
 };
+
+/**
+ * Where people reach whoever runs the server: a web page or an e-mail address. Only these three
+ * schemes: the value becomes a link on every page, and `javascript:` must never be one.
+ */
+const supportUrl: Parser<string> = (raw, name) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    return fail(`${name} must be an https://, http:// or mailto: URL, got "${raw}"`);
+  }
+  if (!['https:', 'http:', 'mailto:'].includes(parsed.protocol)) {
+    fail(`${name} must start with https://, http:// or mailto:, got "${raw}"`);
+  }
+  if (parsed.protocol === 'mailto:' && !/^[^@\s]+@[^@\s]+$/.test(decodeURIComponentSafe(parsed.pathname))) {
+    fail(`${name} must name an e-mail address after mailto:, got "${raw}"`);
+  }
+  return parsed.href;
+};
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -532,6 +561,13 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'Connections per instance in the PostgreSQL pool, plus one LISTEN connection per instance.',
     default: '10',
     parse: integer(1, 200),
+  },
+  {
+    key: 'supportUrl',
+    env: 'SUPPORT_URL',
+    description:
+      'Where people reach whoever runs this server: an `https://` or `http://` page, or a `mailto:` address. When set, every page links to it in its footer ("Contact help.example.com"), and so do the pages a person cannot get past alone (this server refused by Postiz, a login refused from another network, too many attempts, a server error, Postiz failing). Unset: no page offers a contact.',
+    parse: supportUrl,
   },
 ];
 

@@ -137,6 +137,11 @@ describe('loadConfig refuses malformed values with one line naming the variable'
     ['POSTIZ_OAUTH_CLIENT_ID', 'pcs_0123456789'],
     ['POSTIZ_OAUTH_CLIENT_ID', 'pca_'],
     ['POSTIZ_OAUTH_CLIENT_SECRET', 'pca_0123456789'],
+    ['SUPPORT_URL', 'help.example.com'],
+    ['SUPPORT_URL', 'javascript:alert(1)'],
+    ['SUPPORT_URL', 'ftp://example.com/help'],
+    ['SUPPORT_URL', 'mailto:'],
+    ['SUPPORT_URL', 'mailto:ops'],
   ];
   for (const [name, value] of cases) {
     test(`${name}=${JSON.stringify(value)}`, () => {
@@ -207,6 +212,31 @@ describe('credentials', () => {
     assert.match(err.message, /POSTIZ_OAUTH_CLIENT_ID/);
     const other = configError({ PORT: 'x' }, { requireCredentials: false });
     assert.match(other.message, /PORT/);
+  });
+});
+
+describe('SUPPORT_URL', () => {
+  test('unset by default: no page offers a contact', () => {
+    assert.equal(load().supportUrl, undefined);
+  });
+
+  test('takes a web page or an e-mail address', () => {
+    assert.equal(
+      load({ SUPPORT_URL: 'https://help.example.com/cli' }).supportUrl,
+      'https://help.example.com/cli',
+    );
+    assert.equal(
+      load({ SUPPORT_URL: ' http://intranet.example/it?topic=cli ' }).supportUrl,
+      'http://intranet.example/it?topic=cli',
+    );
+    assert.equal(load({ SUPPORT_URL: 'mailto:ops@example.com' }).supportUrl, 'mailto:ops@example.com');
+  });
+
+  test('anything else is refused, saying what it takes', () => {
+    assert.match(
+      assertRefused('SUPPORT_URL', 'javascript:alert(1)').message,
+      /https:\/\/, http:\/\/ or mailto:/,
+    );
   });
 });
 

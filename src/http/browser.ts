@@ -14,6 +14,8 @@ export interface BrowserOptions {
   secure: boolean;
   /** How long the browser keeps the secret naming its last approved login (LOGIN_HISTORY_DAYS). */
   loginHistoryDays: number;
+  /** Where people reach whoever runs this server (SUPPORT_URL), shown on the pages; unset: nowhere. */
+  supportUrl?: string;
 }
 
 const SESSION_MAX_AGE_SECONDS = 60 * 60;
@@ -94,6 +96,7 @@ export class Browser {
       lang: pickLanguage(request.headers['accept-language']),
       nonce: reply.cspNonce?.script ?? '',
       csrf: this.csrfToken(this.session(request, reply)),
+      ...(this.options.supportUrl ? { supportUrl: this.options.supportUrl } : {}),
     };
   }
 

@@ -10,7 +10,7 @@ import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-
 import { PageError } from '../errors.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
-import { describeAge, describeUserAgent, describeWhen } from '../views/user-agent.js';
+import { describeAge, describeUserAgent } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
 import type { CallerOf } from './caller.js';
 import { pageStatus } from './page-errors.js';
@@ -64,14 +64,18 @@ export function verifyRoutes(
     return sendPage(reply, 200, entryPage(ctx, { code, fromLink: code !== undefined }));
   });
 
-  /** A login as the pages tell it: when (in the page's language, UTC), the address, the device. */
+  /**
+   * A login as the pages tell it: when (the page writes it in the reader's time zone), the
+   * address, what the device said it is, and the organisation it was for.
+   */
   const describeLogin = (login: BrowserLogin | undefined, lang: string): LoginDescription | undefined => {
     if (!login) return undefined;
     const t = translator(lang);
     return {
-      when: describeWhen(login.approvedAt, lang),
+      when: login.approvedAt,
       address: login.clientIp ?? t('confirm.address_unknown'),
       device: describeUserAgent(login.userAgent, t),
+      organization: login.organization,
     };
   };
 
@@ -109,6 +113,7 @@ export function verifyRoutes(
         fromLink,
         replaces: describeLogin(step.replaces, ctx.lang),
         mismatch,
+        typed: mismatch ? fields.typed_code?.slice(0, 32) : undefined,
       }),
     );
   };
@@ -201,7 +206,7 @@ export function verifyRoutes(
       reply,
       200,
       endingPage(ctx, result.outcome, {
-        organization: result.organizationId,
+        organization: result.organization,
         check: result.check,
         replaced: describeLogin(result.replaced, ctx.lang),
       }),

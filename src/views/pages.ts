@@ -12,6 +12,10 @@ import type { PageErrorReason } from '../errors.js';
 import { ASSETS } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 import { type MessageKey, type Translate, translator } from './i18n/index.js';
+import { describeOrganization, type OrganizationView } from './organization.js';
+import { describeWhen } from './user-agent.js';
+
+export type { ChannelView, OrganizationView } from './organization.js';
 
 /** What every page needs to know about its request. */
 export interface PageContext {
@@ -20,6 +24,8 @@ export interface PageContext {
   nonce: string;
   /** The browser session's anti-CSRF token, put in every form. */
   csrf: string;
+  /** Where people reach whoever runs this server (SUPPORT_URL): https:, http: or mailto:. */
+  supportUrl?: string;
 }
 
 /** The picture at the top of an ending or error page; purely decorative (`aria-hidden`). */
@@ -44,6 +50,45 @@ function prose(text: string): SafeHtml {
   return html`${parts.map((part, i) => (i === 0 ? part : html`<code>${COMMAND}</code>${part}`))}`;
 }
 
+/**
+ * A message whose `{placeholders}` take markup (a `<time>`) as well as text: the catalog's
+ * template is split at its placeholders, so only the template's own text goes through `prose`,
+ * and a value, markup or not, is never read as a placeholder or a command.
+ */
+function fill(t: Translate, key: MessageKey, params: Record<string, string | number | SafeHtml>): SafeHtml {
+  const parts = t(key).split(/\{(\w+)\}/);
+  return html`${parts.map((part, i) => {
+    if (i % 2 === 0) return prose(part);
+    const value = params[part];
+    return value === undefined ? `{${part}}` : typeof value === 'number' ? String(value) : value;
+  })}`;
+}
+
+/**
+ * A moment, in UTC as the server writes it (it does not know the reader's time zone), marked up
+ * so that the page's script rewrites it in the browser's zone, named (assets/verify.js).
+ */
+function moment(at: Date, lang: string): SafeHtml {
+  return html`<time class="local-time" datetime="${at.toISOString()}">${describeWhen(at, lang)}</time>`;
+}
+
+/** Where SUPPORT_URL leads, named as people know it: the host of a web page, the address of a mailto:. */
+export function supportLabel(supportUrl: string): string {
+  const url = new URL(supportUrl);
+  if (url.protocol !== 'mailto:') return url.host;
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return url.pathname;
+  }
+}
+
+/** "Contact help.example.com", when the operator said where to reach them; nothing otherwise. */
+function contactLink(ctx: PageContext, t: Translate, className: string): SafeHtml | '' {
+  if (!ctx.supportUrl) return '';
+  return html`<a class="${className}" href="${ctx.supportUrl}">${t('contact.link', { contact: supportLabel(ctx.supportUrl) })}</a>`;
+}
+
 /** The Postiz-purple "P" as a data: URL (the CSP allows data: images): no /favicon.ico request, no 404. */
 const FAVICON = `data:image/svg+xml,${encodeURIComponent(
   "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><path fill='#fff' fill-rule='evenodd' d='M10 7h8a7 7 0 0 1 0 14h-3v5h-5zm5 5v4h3a2 2 0 0 0 0-4z'/></svg>",
@@ -59,6 +104,7 @@ const STYLE_URL = `..${ASSETS.get('style.css')!.url}`;
 const SCRIPT_URL = `..${ASSETS.get('verify.js')!.url}`;
 
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
+  const contact = contactLink(ctx, t, 'contact');
   return html`<!doctype html>
 <html lang="${ctx.lang}">
 <head>
@@ -77,7 +123,7 @@ function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): 
 <main class="card" id="main">
 ${body}
 </main>
-<footer class="footer"><p>${t('footer.note')}</p></footer>
+<footer class="footer"><p>${t('footer.note')}</p>${contact ? html`<p>${contact}</p>` : ''}</footer>
 </div>
 </body>
 </html>
@@ -98,6 +144,8 @@ export function entryPage(
 ): string {
   const t = translator(ctx.lang);
   const error = options.error ? errorText(t, options.error, options.retryAfterSeconds) : undefined;
+  // Locked out for a while: the one page where waiting is all a person can do alone.
+  const help = options.error === 'rate_limited' ? contactLink(ctx, t, 'contact') : '';
   // With an error, focus lands on the field, whose description includes the message (read on focus).
   const body = html`
 <h1>${t('entry.heading')}</h1>
@@ -119,7 +167,9 @@ ${csrfField(ctx)}${
   }>
 <p id="code-hint" class="hint">${t('entry.hint')}</p>
 <div id="code-error" class="error" role="alert">${
-    error ? html`<p class="error-title">${error.heading}</p><p>${prose(error.body)}</p>` : ''
+    error
+      ? html`<p class="error-title">${error.heading}</p><p>${prose(error.body)}</p>${help ? html`<p>${help}</p>` : ''}`
+      : ''
   }</div>
 <button type="submit" name="action" value="lookup" class="primary">${t('entry.submit')}</button>
 </form>
@@ -131,11 +181,15 @@ ${csrfField(ctx)}${
   return layout(ctx, t, title, body);
 }
 
-/** A CLI login, as a person reads it: when, from which address, what the device said it is. */
+/**
+ * A CLI login, as a person reads it: when, from which address, what the device said it is, and
+ * (when known) for which organisation.
+ */
 export interface LoginDescription {
-  when: string;
+  when: Date;
   address: string;
   device: string;
+  organization?: OrganizationView;
 }
 
 /** What the confirmation page shows about the requesting device (RFC 8628 §5.4). */
@@ -151,80 +205,83 @@ export interface ConfirmDetails {
   step: 'confirm' | 'type_code';
   /** The code came in the link (passed on with the form). */
   fromLink: boolean;
-  /** The login approving would end (the organisation this browser last logged in to), if known. */
+  /** The last CLI login approved in this browser, if one is known. */
   replaces?: LoginDescription;
   /** The typed code was not this login's. */
   mismatch?: boolean;
+  /** What was typed, shown again (marked invalid) after a mismatch. */
+  typed?: string;
+}
+
+/** The organisation's small print: its id, for support, when its name does not already say it. */
+function organizationId(t: Translate, id: string | undefined): SafeHtml | '' {
+  return id ? html`<small class="org-id">${t('org.id_note', { id })}</small>` : '';
+}
+
+/** The last CLI login approved in this browser, and what approving would do to it. */
+function replacesNote(t: Translate, lang: string, login: LoginDescription): SafeHtml {
+  const common = { when: moment(login.when, lang), address: login.address, device: login.device };
+  if (!login.organization) return html`<p class="replaces">${fill(t, 'confirm.replaces_no_org', common)}</p>`;
+  const organization = describeOrganization(t, lang, login.organization);
+  return html`<p class="replaces">${fill(t, 'confirm.replaces', { ...common, organization: organization.name })}${organizationId(t, organization.id)}</p>`;
 }
 
 /**
- * The warning, led by the network comparison when the device asked from elsewhere (the sign
- * of remote phishing, announced); otherwise the comparison follows it as a note.
- */
-function warning(t: Translate, network: NetworkMatch): SafeHtml {
-  const note = network === 'same' ? t('confirm.network_same') : t('confirm.network_unknown');
-  return html`<div class="warning">${
-    network === 'different'
-      ? html`<p class="network-warning" role="alert">${t('confirm.network_different')}</p>`
-      : ''
-  }<p>${t('confirm.warning')}</p></div>${
-    network === 'different'
-      ? ''
-      : html`
-<p class="note network-note">${note}</p>`
-  }`;
-}
-
-/**
- * The confirmation page: the code to compare (or, from another network with the code in a
- * link, a field to type it), the device, the warning, the login approving would end, Continue
- * and Cancel.
+ * The confirmation page, built so that the decision fits the first screen, on a phone too: the
+ * code to compare (or, from another network with the code in a link, a field to type it), who is
+ * asking (what the device says it is, its address and network, when), one warning, then Continue
+ * and Cancel. What approving does, the earlier login and what comes next follow the buttons.
  */
 export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
   const t = translator(ctx.lang);
   const typing = details.step === 'type_code';
+  const different = details.network === 'different';
   // Typing: the code is not shown (reading it off this page would prove nothing); the field is
   // inside the form, described by the reason, and focused.
   const code = typing
-    ? html`<p class="lead" id="type-lead">${t('confirm.type_lead')}</p>`
+    ? ''
     : html`<div class="code-box">
-<p class="code-label" id="code-label">${t('confirm.code')}</p>
-<p class="code" aria-describedby="code-label compare">${details.userCode}</p>
-<p id="compare" class="hint">${t('confirm.compare')}</p>
+<p id="compare" class="code-label">${t('confirm.compare')}</p>
+<p class="code" aria-describedby="compare">${details.userCode}</p>
 </div>`;
+  // The network is said once: as the warning's first line when it differs, else beside the address.
+  const networkNote = different
+    ? ''
+    : html`<span class="network-note">${t(details.network === 'same' ? 'confirm.network_same' : 'confirm.network_unknown')}</span>`;
   const field = typing
     ? html`
 <div class="stack typed-field">
 <label for="typed_code">${t('confirm.type_label')}</label>
-<input id="typed_code" name="typed_code" type="text" class="code-input" value=""
+<input id="typed_code" name="typed_code" type="text" class="code-input" value="${details.typed ?? ''}"
   autocomplete="off" autocapitalize="characters" autocorrect="off" spellcheck="false" inputmode="text"
   maxlength="32" placeholder="XXXX-XXXX" required autofocus
-  aria-describedby="${details.mismatch ? 'type-error type-lead type-hint' : 'type-lead type-hint'}"${details.mismatch ? html` aria-invalid="true"` : ''}>
-<p id="type-hint" class="hint">${t('confirm.type_hint')}</p>
+  aria-describedby="${details.mismatch ? 'type-error' : 'type-hint'}"${details.mismatch ? html` aria-invalid="true"` : ''}>
 <div id="type-error" class="error" role="alert">${
         details.mismatch
           ? html`<p class="error-title">${t('error.code_mismatch.heading')}</p><p>${t('error.code_mismatch.body')}</p>`
           : ''
-      }</div>
+      }</div>${
+        // After a wrong code the error says what to do, in the hint's place (the page must still fit).
+        details.mismatch
+          ? ''
+          : html`
+<p id="type-hint" class="hint">${t('confirm.type_lead')} ${t('confirm.type_hint')}</p>`
+      }
 </div>`
-    : '';
-  const replaces = details.replaces
-    ? html`<p class="note replaces">${t('confirm.replaces', { ...details.replaces })}</p>`
     : '';
   const body = html`
 <h1>${t('confirm.heading')}</h1>
 <p class="lead">${t('confirm.lead')}</p>
 ${code}
 <dl class="details">
-<div><dt>${t('confirm.device')}</dt><dd>${details.device}</dd></div>
-<div><dt>${t('confirm.address')}</dt><dd>${details.address ?? t('confirm.address_unknown')}</dd></div>
+<div><dt>${t('confirm.device')}</dt><dd class="device">${details.device}</dd></div>
+<div><dt>${t('confirm.address')}</dt><dd>${details.address ?? t('confirm.address_unknown')}${networkNote}</dd></div>
 <div><dt>${t('confirm.requested')}</dt><dd>${details.requested}</dd></div>
 </dl>
-${warning(t, details.network)}
-<p class="note">${t('confirm.consequences')}</p>
-${replaces}
-<p class="note">${t('confirm.next')}</p>
-<form method="post" action="${VERIFY}" class="actions">
+<div class="warning">${
+    different ? html`<p class="network-warning" role="alert">${t('confirm.network_different')}</p>` : ''
+  }<p>${t('confirm.warning')}</p></div>
+<form method="post" action="${VERIFY}" class="decision">
 ${csrfField(ctx)}
 <input type="hidden" name="user_code" value="${details.userCode}">${
     details.fromLink
@@ -232,9 +289,17 @@ ${csrfField(ctx)}
 <input type="hidden" name="source" value="link">`
       : ''
   }${field}
+<div class="actions">
 <button type="submit" name="action" value="confirm" class="primary">${t('confirm.continue')}</button>
 <button type="submit" name="action" value="deny" class="secondary"${typing ? html` formnovalidate` : ''}>${t('confirm.cancel')}</button>
-</form>`;
+</div>
+</form>
+<section class="more" aria-labelledby="more-title">
+<h2 id="more-title">${t('confirm.more_title')}</h2>
+<p>${t('confirm.consequences')}</p>
+${details.replaces ? replacesNote(t, ctx.lang, details.replaces) : ''}
+<p>${t('confirm.next')}</p>
+</section>`;
   const title = details.mismatch
     ? `${t('error.code_mismatch.heading')} · ${t('confirm.heading')}`
     : t('confirm.heading');
@@ -246,29 +311,43 @@ export type Ending = 'approved' | 'denied' | 'cancelled' | 'no_subscription' | '
 
 /** What an ending page says beyond how the flow ended. */
 export interface EndingDetails {
-  /** The organisation Postiz authorised (its id), when Postiz said. */
-  organization?: string;
+  /** The organisation Postiz authorised, as far as it is known. */
+  organization?: OrganizationView;
   /** For an approval: whether Postiz's public API took the new token. */
   check?: 'working' | 'unchecked';
-  /** For an approval: the CLI login it replaced, which no longer works. */
+  /**
+   * For an approval: the last CLI login approved in this browser, when it was for the same
+   * organisation. Whether it ended depends on who approved it, which the server cannot tell.
+   */
   replaced?: LoginDescription;
 }
 
 /** The page after the flow ended well or was refused. */
 export function endingPage(ctx: PageContext, ending: Ending, details: EndingDetails = {}): string {
   const t = translator(ctx.lang);
-  const organization = details.organization ?? t('done.organization_unknown');
+  const { name: organization, id } = describeOrganization(t, ctx.lang, details.organization);
+  const idNote = organizationId(t, id);
   const heading = t(`done.${ending}.heading`);
   const approved = ending === 'approved';
-  const notes = approved
-    ? html`${
-        details.check
-          ? html`<p class="note">${prose(t(details.check === 'working' ? 'done.approved.checked' : 'done.approved.unchecked'))}</p>`
-          : ''
-      }
-<p class="note">${prose(t('done.approved.organization', { organization }))}</p>
-<p class="note">${details.replaced ? t('done.approved.replaced', { ...details.replaced }) : t('done.approved.note')}</p>`
+  const replaced = details.replaced;
+  const earlier = replaced
+    ? fill(t, 'done.approved.replaced', {
+        when: moment(replaced.when, ctx.lang),
+        address: replaced.address,
+        device: replaced.device,
+      })
+    : t('done.approved.note');
+  const check = details.check
+    ? html`<p class="note">${prose(t(details.check === 'working' ? 'done.approved.checked' : 'done.approved.unchecked'))}</p>`
     : '';
+  // Refused for the organisation: its id, for support, below what to do.
+  const notes = approved
+    ? html`${check}
+<p class="note">${prose(t('done.approved.organization', { organization }))}${idNote}</p>
+<p class="note">${earlier}</p>`
+    : idNote
+      ? html`<p class="note">${idNote}</p>`
+      : '';
   const body = html`
 ${icon(approved ? 'ok' : ending === 'no_subscription' || ending === 'token_refused' ? 'alert' : 'stop')}
 <h1>${heading}</h1>
@@ -299,13 +378,29 @@ const RETRYABLE: PageErrorReason[] = [
   'code_not_usable',
 ];
 
+/**
+ * Errors a person cannot get past alone, or that name whoever runs the server: these offer
+ * SUPPORT_URL beside the way forward, when it is set.
+ */
+const NEEDS_HELP: PageErrorReason[] = [
+  'misconfigured',
+  'cross_network',
+  'server_error',
+  'rate_limited',
+  'upstream_unavailable',
+  'upstream_rejected',
+  'code_not_usable',
+  'wrong_origin',
+];
+
 const ERROR_ICONS: Partial<Record<PageErrorReason, Icon>> = {
   expired: 'clock',
   rate_limited: 'clock',
   already_used: 'stop',
+  cross_network: 'stop',
 };
 
-/** A page for a failure, with the way forward: retry, or enter a code again. */
+/** A page for a failure, with the way forward: retry, or enter a code again; and help, where there is some. */
 export function errorPage(
   ctx: PageContext,
   reason: PageErrorReason,
@@ -313,6 +408,7 @@ export function errorPage(
 ): string {
   const t = translator(ctx.lang);
   const { heading, body: text } = errorText(t, reason, options.retryAfterSeconds);
+  const contact = NEEDS_HELP.includes(reason) ? contactLink(ctx, t, 'contact') : '';
   const action =
     options.flowId && RETRYABLE.includes(reason)
       ? html`<form method="post" action="${VERIFY}" class="actions">
@@ -325,6 +421,11 @@ ${csrfField(ctx)}
 ${icon(ERROR_ICONS[reason] ?? 'alert')}
 <h1>${heading}</h1>
 <p class="lead" role="alert">${prose(text)}</p>
-${action}`;
+${action}${
+  contact
+    ? html`
+<p class="help">${contact}</p>`
+    : ''
+}`;
   return layout(ctx, t, heading, body);
 }

@@ -37,18 +37,37 @@ export function describeAge(createdAt: Date, now: number, t: Translate): string 
   return minutes === 1 ? t('ago.minute') : t('ago.minutes', { n: minutes });
 }
 
+/**
+ * How a login's moment is written, on the server (in UTC) and by the page's script (in the
+ * browser's zone; assets/verify.js uses the same options): "December 3, 2026 at 2:05 PM UTC".
+ */
+export const WHEN_FORMAT: Readonly<Intl.DateTimeFormatOptions> = Object.freeze({
+  year: 'numeric',
+  month: 'long',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
+
 /** A date formatter per page language (there are five), made once. */
 const UTC_FORMATS = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * "December 3, 2026 at 2:05 PM UTC", for when a login happened: in the page's language, in UTC
- * (the server does not know the reader's time zone, so it says which one it uses).
+ * (the server does not know the reader's time zone, so it names the one it uses). Pages show it
+ * until their script rewrites it in the reader's zone, and keep it when scripts are off.
  */
 export function describeWhen(at: Date, lang: string): string {
   let format = UTC_FORMATS.get(lang);
   if (!format) {
-    format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+    const options = { ...WHEN_FORMAT, timeZone: 'UTC' };
+    try {
+      format = new Intl.DateTimeFormat(lang, options);
+    } catch {
+      format = new Intl.DateTimeFormat('en', options); // not a language tag at all
+    }
     UTC_FORMATS.set(lang, format);
   }
-  return `${format.format(at)} UTC`;
+  return format.format(at);
 }

@@ -100,7 +100,7 @@ describe('approving in a real browser', { skip: browserSkipReason() }, () => {
         await page.getByRole('button', { name: 'Authorize' }).click();
         await h1(page, 'You are logged in').waitFor();
         assert.ok(page.url().startsWith(`${server.url}/device/callback`));
-        // What approving ended: Postiz's rule, or the earlier login itself when one is known.
+        // What approving ended: Postiz's rule, for the same person's earlier login only.
         assert.match(
           (await page.locator('main').textContent()) ?? '',
           /one CLI login per person and organisation/,

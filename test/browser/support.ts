@@ -14,6 +14,7 @@ import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
+import type { Store } from '../../src/storage/store.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -96,25 +97,48 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 }
 
 /**
+ * A store whose every call fails while `database.failing` is set, as a database that went away
+ * does: for the page a person meets when the server cannot answer.
+ */
+function failingWhenAsked(store: Store, database: { failing: boolean }): Store {
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (database.failing) throw new Error('the database went away (a test fault)');
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
  * The app with a clock that follows real time plus `clock.skip`, listening: for the pages that
  * need time to pass (an expired code) without waiting for it. `startServer` takes no clock.
+ * `database.failing` makes every store call fail until it is cleared.
  */
 export async function startClockedServer(
   env: Record<string, string> = {},
-): Promise<TestServer & { clock: { skip: number } }> {
+): Promise<TestServer & { clock: { skip: number }; database: { failing: boolean } }> {
   const url = `http://127.0.0.1:${await freePort()}`;
   const { standIn, postizUrl } = await listeningStandIn(url);
   const config = serverConfig(url, postizUrl, env);
   const store = await sharedPglite();
   await resetStore(store);
   const clock = { skip: 0 };
-  const { app } = await buildApp(config, { store, now: () => Date.now() + clock.skip });
+  const database = { failing: false };
+  const { app } = await buildApp(config, {
+    store: failingWhenAsked(store, database),
+    now: () => Date.now() + clock.skip,
+  });
   await app.listen({ port: config.port, host: '127.0.0.1' });
   return {
     url,
     config,
     standIn,
     clock,
+    database,
     async close() {
       await app.close();
       await standIn.close();
@@ -200,7 +224,8 @@ export async function watchProblems(context: BrowserContext, origin: string): Pr
   return problems;
 }
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+/** Where screenshots go (gitignored). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
 /** Save a full-page screenshot as test-results/screenshots/<name>.png (gitignored). */
 export async function screenshot(page: Page, name: string): Promise<string> {
@@ -253,4 +278,63 @@ export function seriousViolations(violations: AxeViolation[]): string[] {
 /** Whether the page scrolls sideways (it must not, down to 320 px). */
 export function overflowsSideways(page: Page): Promise<boolean> {
   return page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth + 1');
+}
+
+/** Where one element of a page is, in CSS pixels from the top of the viewport. */
+export interface Placement {
+  selector: string;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * Where the confirmation page puts what a person decides with (the code or the field to type it,
+ * who is asking, Continue and Cancel), as the page first shows (no scrolling): each must lie
+ * inside the viewport; and Cancel must be Continue's size, beside it (below it on phones).
+ * Returns the problems found (none: it fits) and the placements measured.
+ */
+export async function decisionPlacement(
+  page: Page,
+): Promise<{ problems: string[]; placements: Placement[] }> {
+  const viewport = page.viewportSize()!;
+  const problems: string[] = [];
+  const placements: Placement[] = [];
+  const scrolled = await page.evaluate<number>('window.scrollY');
+  if (scrolled !== 0) problems.push(`the page opened scrolled by ${scrolled} px`);
+  const typing = (await page.locator('#typed_code').count()) > 0;
+  const selectors = [
+    typing ? '#typed_code' : '.code-box',
+    '.details',
+    'button[value="confirm"]',
+    'button[value="deny"]',
+  ];
+  const boxes = [];
+  for (const selector of selectors) {
+    const box = await page.locator(selector).boundingBox();
+    if (!box) {
+      problems.push(`${selector} is not shown`);
+      continue;
+    }
+    boxes.push(box);
+    placements.push({ selector, top: Math.round(box.y), bottom: Math.round(box.y + box.height) });
+    if (box.y < 0 || box.y + box.height > viewport.height) {
+      problems.push(
+        `${selector} spans ${Math.round(box.y)}–${Math.round(box.y + box.height)} px, outside the first ${viewport.height} px`,
+      );
+    }
+  }
+  const [go, cancel] = [boxes.at(-2), boxes.at(-1)];
+  if (go && cancel) {
+    if (Math.abs(go.width - cancel.width) > 1 || Math.abs(go.height - cancel.height) > 1) {
+      problems.push(`Continue is ${go.width}×${go.height}, Cancel ${cancel.width}×${cancel.height}`);
+    }
+    const stacked = viewport.width <= 416; // the stylesheet's 26rem
+    if (stacked && !(cancel.y >= go.y + go.height && Math.abs(cancel.x - go.x) < 1)) {
+      problems.push('on a phone, Cancel is not right below Continue');
+    }
+    if (!stacked && !(Math.abs(cancel.y - go.y) < 1 && cancel.x >= go.x + go.width)) {
+      problems.push('Cancel is not beside Continue, on its right');
+    }
+  }
+  return { problems, placements };
 }

@@ -98,7 +98,11 @@ for (const backend of stores) {
     const { page, deviceCode } = await login(built);
     assert.equal(page.status, 200);
     assert.ok(page.body.includes(shown(en['done.approved.checked'])));
-    assert.ok(page.body.includes(TEST_USER.organizationId), 'the organisation is named');
+    assert.ok(
+      page.body.includes(TEST_USER.organizationId),
+      'the organisation is named, its id kept for support',
+    );
+    assert.ok(page.body.includes(shown(`${TEST_USER.name}'s channel`)), 'by its channels, as people know it');
     const answer = await poll(built.app, deviceCode);
     assert.equal(answer.status, 200, answer.body);
     assert.equal(built.standIn.isValid(String(answer.json.access_token)), true);
@@ -119,6 +123,8 @@ for (const backend of stores) {
       assert.equal(page.status, 200, `${fault}: ${page.body.slice(0, 500)}`);
       assert.ok(page.body.includes(shown(en['done.approved.heading'])), fault);
       assert.ok(page.body.includes(shown(en['done.approved.unchecked']).slice(0, 40)), fault);
+      assert.ok(page.body.includes(TEST_USER.organizationId), `${fault}: named by its id`);
+      assert.ok(!page.body.includes(shown(`${TEST_USER.name}'s channel`)), `${fault}: its channels unknown`);
       built.clock.advance(5000);
       const answer = await poll(built.app, deviceCode);
       assert.equal(typeof answer.json.access_token, 'string', `${fault}: ${answer.body}`);
@@ -154,17 +160,24 @@ for (const backend of stores) {
     clock.advance(24 * 60 * 60 * 1000);
     const started = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP, 'user-agent': CLI_AGENT });
     const confirmation = await enterCode(first.browser, started.user_code);
-    const earlier = {
-      when: describeWhen(new Date('2026-12-03T14:05:00Z'), 'en'),
-      address: DEVICE_IP,
-      device: 'postiz CLI 2.1.0 on Linux',
-    };
-    const told = (key: 'confirm.replaces' | 'done.approved.replaced') =>
-      shown(en[key].replace(/\{(\w+)\}/g, (_, name: keyof typeof earlier) => earlier[name]));
-    assert.ok(confirmation.body.includes(told('confirm.replaces')), confirmation.body.slice(0, 3000));
+    // When, as the page writes it before its script puts it in the reader's time zone; the
+    // organisation by its channels, as Postiz listed them when the earlier login was approved.
+    const when = `<time class="local-time" datetime="2026-12-03T14:05:00.000Z">${describeWhen(new Date('2026-12-03T14:05:00Z'), 'en')}</time>`;
+    const earlier = `${when}, from ${DEVICE_IP}, postiz CLI 2.1.0 on Linux`;
+    assert.ok(
+      confirmation.body.includes(
+        `The last CLI login approved in this browser: ${earlier}, for the organisation with ${shown(`${TEST_USER.name}'s channel`)} on X. If you approve with the same Postiz account and organisation, Postiz ends that login.`,
+      ),
+      confirmation.body.slice(0, 3000),
+    );
     const redirect = await pressOnConfirmation(first.browser, confirmation, 'confirm');
     const page = await first.browser.get(pathOf(await consentAtPostiz(redirect.location!, 'approve')));
-    assert.ok(page.body.includes(told('done.approved.replaced')), page.body.slice(0, 3000));
+    assert.ok(
+      page.body.includes(
+        `If you approved with the same Postiz account as the last CLI login approved in this browser (${earlier}), that login no longer works: Postiz keeps one CLI login per person and organisation. Other members’ logins are not affected.`,
+      ),
+      page.body.slice(0, 3000),
+    );
     // The earlier login is kept sealed: nothing in the database names its organisation, and its
     // flow (delivered, so deleted) left its device nowhere readable.
     const dump = await dumpText(dbOf(built));

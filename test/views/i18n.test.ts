@@ -125,3 +125,28 @@ describe('translator', () => {
     assert.equal(translator('pt')('ago.minutes', { n: 2 }), 'há 2 minutos');
   });
 });
+
+describe('each language speaks one way', () => {
+  test('Spanish says "tú" throughout, never "usted"', () => {
+    // Usted-forms that appeared beside tú-forms: a reader should not be addressed both ways.
+    const usted =
+      /\b(usted|su terminal|su cuenta|escriba|cancele|vuelva|ejecute|revise|suscríbase|confirme|inténtelo|consulte|seleccione|selecciónela|introduzca|compruebe|asegúrese|abra|permita|autoriza la misma)\b/i;
+    for (const [key, text] of Object.entries(CATALOGS.es!)) {
+      assert.doesNotMatch(text, usted, `es ${key}`);
+    }
+  });
+
+  test('"CLI" has one gender per language: el CLI, o CLI, die CLI, le CLI', () => {
+    const other: Record<string, RegExp> = {
+      es: /\b(la|una|a la|de la) CLI\b/i,
+      pt: /\b(a|à|da|na|uma) CLI\b/i,
+      de: /\b(das|dem|des|ein) CLI\b/i,
+      fr: /\b(la|une|de la) CLI\b/i,
+    };
+    for (const [lang, pattern] of Object.entries(other)) {
+      for (const [key, text] of Object.entries(CATALOGS[lang]!)) {
+        assert.doesNotMatch(text, pattern, `${lang} ${key}`);
+      }
+    }
+  });
+});

@@ -36,3 +36,23 @@ for (const input of [document.getElementById('user_code'), document.getElementBy
   // A value from the server (a pre-filled or re-shown code) gets the same shape.
   if (input.value) input.value = format(input.value) || input.value;
 }
+
+// Times of earlier logins: the server writes them in UTC (it cannot know the reader's time zone)
+// inside <time datetime="…">; here they are rewritten in the page's language and the browser's
+// time zone, which is named. The options are the server's (WHEN_FORMAT in src/views/user-agent.ts).
+for (const time of document.querySelectorAll('time.local-time[datetime]')) {
+  const at = new Date(time.getAttribute('datetime'));
+  if (Number.isNaN(at.getTime())) continue;
+  try {
+    time.textContent = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    }).format(at);
+  } catch {
+    // An unknown language or zone: the UTC text the server wrote stays.
+  }
+}

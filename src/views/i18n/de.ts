@@ -18,48 +18,48 @@ export const de: Catalog = {
 
   'confirm.heading': 'Sind Sie das?',
   'confirm.lead': 'Ein Gerät bittet über die Postiz CLI um Zugriff auf Ihr Postiz-Konto.',
-  'confirm.code': 'Code',
-  'confirm.compare': 'Prüfen Sie, ob dies der Code ist, der in Ihrem Terminal angezeigt wird.',
-  'confirm.device': 'Das Gerät gibt sich aus als',
+  'confirm.compare': 'Prüfen Sie, ob Ihr Terminal diesen Code zeigt.',
+  'confirm.device': 'Das Gerät nennt sich',
   'confirm.address': 'IP-Adresse',
   'confirm.requested': 'Angefragt',
   'confirm.address_unknown': 'Unbekannt',
-  'confirm.network_same': 'Diese Anfrage kam aus demselben Netzwerk wie dieser Browser.',
+  'confirm.network_same': 'Dasselbe Netzwerk wie dieser Browser',
   'confirm.network_different': 'Diese Anfrage kam aus einem anderen Netzwerk als dieser Browser.',
-  'confirm.network_unknown':
-    'Ob diese Anfrage aus demselben Netzwerk wie dieser Browser kam, lässt sich nicht feststellen.',
+  'confirm.network_unknown': 'Nicht feststellbar, ob dies das Netzwerk dieses Browsers ist',
   'confirm.consequences':
-    'Die Freigabe ersetzt jede andere Anmeldung der Postiz CLI bei Ihrem Konto, und Postiz autorisiert die Organisation, die in Postiz gerade ausgewählt ist.',
+    'Postiz autorisiert die Organisation, die in Postiz gerade ausgewählt ist. Die Freigabe ersetzt Ihre eigene frühere CLI-Anmeldung für diese Organisation, falls Sie eine haben; Anmeldungen anderer Mitglieder bleiben unberührt.',
   'confirm.warning':
-    'Fahren Sie nur fort, wenn Sie dies gerade eben selbst in Ihrem eigenen Terminal gestartet haben. Wenn Ihnen jemand diesen Link oder Code geschickt hat, brechen Sie ab: Diese Person versucht, auf Ihr Konto zuzugreifen.',
+    'Fahren Sie nur fort, wenn Sie dies gerade eben selbst in Ihrem Terminal gestartet haben. Hat Ihnen jemand diesen Link oder Code geschickt, brechen Sie ab: Diese Person versucht, in Ihr Konto zu gelangen.',
+  'confirm.more_title': 'Was die Freigabe bewirkt',
   'confirm.next':
     'Als Nächstes bittet Postiz Sie, die Postiz CLI zu autorisieren. Wenn stattdessen die Anmeldeseite erscheint, melden Sie sich an, öffnen Sie dann die in Ihrem Terminal angezeigte Adresse erneut und geben Sie denselben Code ein.',
   'confirm.continue': 'Weiter zu Postiz',
   'confirm.cancel': 'Abbrechen',
-  'confirm.type_lead':
-    'Diese Anfrage kam aus einem anderen Netzwerk als dieser Browser, daher genügt der Code im Link nicht: Geben Sie den Code ein, den Ihr Terminal zeigt, um fortzufahren.',
+  'confirm.type_lead': 'Der Link allein genügt hier nicht.',
   'confirm.type_label': 'Code aus Ihrem Terminal',
   'confirm.type_hint':
     'Wenn Ihr Terminal keinen Code zeigt, haben Sie diese Anmeldung nicht gestartet: Brechen Sie ab.',
   'confirm.replaces':
-    'Die letzte in diesem Browser bestätigte CLI-Anmeldung: {when} von {address}, {device}. Wenn Sie mit demselben Postiz-Konto und derselben Organisation bestätigen, beendet Postiz diese Anmeldung.',
+    'Die letzte in diesem Browser freigegebene CLI-Anmeldung: am {when}, von {address}, {device}, für {organization}. Wenn Sie mit demselben Postiz-Konto und derselben Organisation freigeben, beendet Postiz diese Anmeldung.',
+  'confirm.replaces_no_org':
+    'Die letzte in diesem Browser freigegebene CLI-Anmeldung: am {when}, von {address}, {device}. Wenn Sie mit demselben Postiz-Konto und derselben Organisation freigeben, beendet Postiz diese Anmeldung.',
 
   'ago.now': 'gerade eben',
   'ago.seconds': 'vor {n} Sekunden',
   'ago.minute': 'vor 1 Minute',
   'ago.minutes': 'vor {n} Minuten',
 
-  'device.unknown': 'Ein unbekanntes Programm',
+  'device.unknown': 'ein unbekanntes Programm',
   'device.on': '{agent} unter {os}',
   'device.postiz_cli': 'postiz CLI {version}',
-  'device.node': 'Ein Node.js-Programm (etwa die postiz CLI)',
+  'device.node': 'die postiz CLI oder ein anderes Node.js-Programm',
   'device.curl': 'curl {version}',
 
   'done.approved.heading': 'Sie sind angemeldet',
   'done.approved.body':
     'Kehren Sie zu Ihrem Terminal zurück: Die Postiz CLI ist jetzt verbunden. Sie können diesen Tab schließen.',
   'done.approved.note':
-    'Postiz behält pro Person und Organisation nur eine CLI-Anmeldung: Eine frühere CLI-Anmeldung Ihres eigenen Kontos für diese Organisation an anderer Stelle funktioniert nicht mehr. Anmeldungen anderer Mitglieder sind nicht betroffen.',
+    'Postiz behält pro Person und Organisation nur eine CLI-Anmeldung: Eine frühere CLI-Anmeldung von Ihnen für diese Organisation, falls vorhanden, ist beendet. Anmeldungen anderer Mitglieder bleiben unberührt.',
   'done.denied.heading': 'Zugriff verweigert',
   'done.denied.body':
     'Sie haben den Zugriff in Postiz abgelehnt. Die CLI wurde darüber informiert und hat nichts erhalten. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
@@ -68,18 +68,25 @@ export const de: Catalog = {
     'Es wurde nichts weitergegeben. Die CLI wurde darüber informiert, dass die Anfrage abgelehnt wurde. Um es erneut zu versuchen, führen Sie postiz auth:login in Ihrem Terminal aus.',
   'done.approved.checked': 'Postiz hat bestätigt, dass die neue Anmeldung funktioniert.',
   'done.approved.unchecked':
-    'Postiz konnte nicht gefragt werden, ob die neue Anmeldung funktioniert. Wenn das CLI später ungültige Zugangsdaten meldet, führen Sie postiz auth:login erneut aus.',
+    'Postiz konnte nicht gefragt werden, ob die neue Anmeldung funktioniert. Wenn die CLI später ungültige Zugangsdaten meldet, führen Sie postiz auth:login erneut aus.',
   'done.approved.organization':
-    'Autorisierte Organisation: {organization}. Um eine andere zu verwenden, wählen Sie sie in Postiz aus und führen Sie dann postiz auth:login erneut aus.',
+    'Postiz hat {organization} autorisiert. Um eine andere Organisation zu verwenden, wählen Sie sie in Postiz aus und führen Sie dann postiz auth:login erneut aus.',
   'done.approved.replaced':
-    'Wenn Sie mit demselben Postiz-Konto bestätigt haben wie die letzte in diesem Browser bestätigte CLI-Anmeldung ({when} von {address}, {device}), funktioniert diese nicht mehr: Postiz behält pro Person und Organisation nur eine CLI-Anmeldung. Anmeldungen anderer Mitglieder sind nicht betroffen.',
+    'Wenn Sie mit demselben Postiz-Konto freigegeben haben wie die letzte in diesem Browser freigegebene CLI-Anmeldung (am {when}, von {address}, {device}), funktioniert jene Anmeldung nicht mehr: Postiz behält pro Person und Organisation nur eine CLI-Anmeldung. Anmeldungen anderer Mitglieder bleiben unberührt.',
   'done.organization_unknown': 'die in Postiz ausgewählte Organisation',
+  'org.channels': 'die Organisation mit {channels}',
+  'org.id': 'die Organisation {id}',
+  'org.channel': '{name} auf {platform}',
+  'org.channel_disabled': '{name} auf {platform} (deaktiviert)',
+  'org.platform_disabled': '{platform} (deaktiviert)',
+  'org.more': '{n} weitere',
+  'org.id_note': 'Organisations-ID: {id}',
   'done.no_subscription.heading': 'Diese Organisation hat kein Postiz-Abonnement',
   'done.no_subscription.body':
-    'Postiz hat die Anmeldung autorisiert, verweigert aber {organization} die API, weil kein Abonnement besteht. Schließen Sie in Postiz ein Abonnement ab oder wählen Sie dort eine andere Organisation, und führen Sie dann postiz auth:login erneut aus. Das CLI wurde informiert und hat nichts gespeichert.',
+    'Postiz hat die Anmeldung autorisiert, verweigert die API aber für {organization}, weil kein Abonnement besteht. Schließen Sie in Postiz ein Abonnement ab oder wählen Sie dort eine andere Organisation, und führen Sie dann postiz auth:login erneut aus. Die CLI wurde informiert und hat nichts gespeichert.',
   'done.token_refused.heading': 'Postiz hat die neue Anmeldung abgelehnt',
   'done.token_refused.body':
-    'Postiz hat die Anmeldung autorisiert, aber seine API lehnt die neuen Zugangsdaten von {organization} ab. Prüfen Sie diese Organisation in Postiz und führen Sie dann postiz auth:login erneut aus. Das CLI wurde informiert und hat nichts gespeichert.',
+    'Postiz hat die Anmeldung autorisiert, aber seine API lehnt die neuen Zugangsdaten für {organization} ab. Prüfen Sie diese Organisation in Postiz und führen Sie dann postiz auth:login erneut aus. Die CLI wurde informiert und hat nichts gespeichert.',
 
   'error.invalid_code.heading': 'Dieser Code hat nicht funktioniert',
   'error.invalid_code.body': 'Prüfen Sie den Code in Ihrem Terminal und geben Sie ihn erneut ein.',
@@ -122,9 +129,9 @@ export const de: Catalog = {
   'error.server_error.heading': 'Etwas ist schiefgelaufen',
   'error.server_error.body':
     'Der Server konnte nicht antworten. Ihr Terminal wartet noch: Versuchen Sie es gleich noch einmal.',
-  'error.cross_network.heading': 'Bestätigen Sie diese Anmeldung aus dem Netzwerk, in dem sie begann',
+  'error.cross_network.heading': 'Diese Anmeldung kann hier nicht bestätigt werden',
   'error.cross_network.body':
-    'Diese Anmeldung wurde aus einem anderen Netzwerk als dem dieses Browsers gestartet, und dieser Server nimmt Anmeldungen nur aus dem Netzwerk an, in dem sie begannen. Führen Sie postiz auth:login auf diesem Computer aus oder wenden Sie sich an den Betreiber dieses Servers.',
+    'Sie wurde aus einem anderen Netzwerk als dem dieses Browsers gestartet, und dieser Server nimmt eine Anmeldung nur aus dem Netzwerk an, in dem sie begann. Ihr Terminal wurde informiert und wartet nicht mehr. Um sich anzumelden, führen Sie postiz auth:login auf diesem Computer aus.',
   'error.code_mismatch.heading': 'Das ist nicht der Code dieser Anmeldung',
   'error.code_mismatch.body': 'Geben Sie den Code ein, den Ihr Terminal zeigt, oder brechen Sie ab.',
   'error.code_not_usable.heading': 'Diese Autorisierung kann nicht verwendet werden',
@@ -135,5 +142,6 @@ export const de: Catalog = {
   'retry.minutes': 'Versuchen Sie es in {n} Minuten erneut.',
   'action.retry': 'Erneut versuchen',
   'action.start_over': 'Code eingeben',
+  'contact.link': '{contact} kontaktieren',
   'footer.note': 'Diese Seite meldet das Kommandozeilenwerkzeug postiz bei Ihrem Postiz-Konto an.',
 };

@@ -19,46 +19,46 @@ export const en = {
 
   'confirm.heading': 'Is this you?',
   'confirm.lead': 'A device is asking for access to your Postiz account through the Postiz CLI.',
-  'confirm.code': 'Code',
-  'confirm.compare': 'Check that this is the code shown in your terminal.',
+  'confirm.compare': 'Check that your terminal shows this code.',
   'confirm.device': 'The device says it is',
   'confirm.address': 'IP address',
   'confirm.requested': 'Requested',
   'confirm.address_unknown': 'Unknown',
-  'confirm.network_same': 'This request came from the same network as this browser.',
+  'confirm.network_same': 'Same network as this browser',
   'confirm.network_different': 'This request came from a different network than this browser.',
-  'confirm.network_unknown':
-    'Whether this request came from the same network as this browser cannot be told.',
+  'confirm.network_unknown': 'Cannot tell whether this is the network of this browser',
   'confirm.consequences':
-    'Approving replaces any other Postiz CLI login of your account, and Postiz will authorize the organisation currently selected in Postiz.',
+    'Postiz will authorize the organisation currently selected in Postiz. Approving replaces your own earlier CLI login for that organisation, if you have one; other members’ logins are not affected.',
   'confirm.warning':
     'Continue only if you started this yourself, in your own terminal, just now. If someone sent you this link or code, cancel: they are trying to get into your account.',
+  'confirm.more_title': 'What approving does',
   'confirm.next':
     'Next, Postiz asks you to authorize the Postiz CLI. If it shows its login page instead, log in, then open the address shown in your terminal again and enter the same code.',
   'confirm.continue': 'Continue to Postiz',
   'confirm.cancel': 'Cancel',
-  'confirm.type_lead':
-    'This request came from another network than this browser, so the code in the link is not enough: type the code shown in your terminal to go on.',
+  'confirm.type_lead': 'The link alone is not enough here.',
   'confirm.type_label': 'Code shown in your terminal',
   'confirm.type_hint': 'If your terminal shows no code, you did not start this login: cancel.',
   'confirm.replaces':
-    'The last CLI login approved in this browser: {when} from {address}, {device}. If you approve with the same Postiz account and organisation, Postiz ends that login.',
+    'The last CLI login approved in this browser: {when}, from {address}, {device}, for {organization}. If you approve with the same Postiz account and organisation, Postiz ends that login.',
+  'confirm.replaces_no_org':
+    'The last CLI login approved in this browser: {when}, from {address}, {device}. If you approve with the same Postiz account and organisation, Postiz ends that login.',
 
   'ago.now': 'just now',
   'ago.seconds': '{n} seconds ago',
   'ago.minute': '1 minute ago',
   'ago.minutes': '{n} minutes ago',
 
-  'device.unknown': 'An unknown program',
+  'device.unknown': 'an unknown program',
   'device.on': '{agent} on {os}',
   'device.postiz_cli': 'postiz CLI {version}',
-  'device.node': 'A Node.js program (such as the postiz CLI)',
+  'device.node': 'the postiz CLI or another Node.js program',
   'device.curl': 'curl {version}',
 
   'done.approved.heading': 'You are logged in',
   'done.approved.body': 'Return to your terminal: the Postiz CLI is now connected. You can close this tab.',
   'done.approved.note':
-    "Postiz keeps one CLI login per person and organisation: an earlier CLI login of your own account for this organisation, elsewhere, no longer works. Other members' logins are not affected.",
+    'Postiz keeps one CLI login per person and organisation: an earlier CLI login of yours for this organisation, if you had one, has ended. Other members’ logins are not affected.',
   'done.denied.heading': 'Access denied',
   'done.denied.body':
     'You refused access in Postiz. The CLI has been told and received nothing. To try again, run postiz auth:login in your terminal.',
@@ -69,10 +69,17 @@ export const en = {
   'done.approved.unchecked':
     'Postiz could not be asked whether the new login works. If the CLI later reports invalid credentials, run postiz auth:login again.',
   'done.approved.organization':
-    'Organisation authorized: {organization}. To use another one, select it in Postiz, then run postiz auth:login again.',
+    'Postiz authorized {organization}. To use another organisation, select it in Postiz, then run postiz auth:login again.',
   'done.approved.replaced':
-    "If you approved with the same Postiz account as the last CLI login approved in this browser ({when} from {address}, {device}), that login no longer works: Postiz keeps one CLI login per person and organisation. Other members' logins are not affected.",
+    'If you approved with the same Postiz account as the last CLI login approved in this browser ({when}, from {address}, {device}), that login no longer works: Postiz keeps one CLI login per person and organisation. Other members’ logins are not affected.',
   'done.organization_unknown': 'the organisation selected in Postiz',
+  'org.channels': 'the organisation with {channels}',
+  'org.id': 'the organisation {id}',
+  'org.channel': '{name} on {platform}',
+  'org.channel_disabled': '{name} on {platform} (disabled)',
+  'org.platform_disabled': '{platform} (disabled)',
+  'org.more': '{n} more',
+  'org.id_note': 'Organisation id: {id}',
   'done.no_subscription.heading': 'This organisation has no Postiz subscription',
   'done.no_subscription.body':
     'Postiz authorized the login, but refuses its API to {organization}, which has no subscription. Subscribe in Postiz, or select another organisation there, then run postiz auth:login again. The CLI was told and saved nothing.',
@@ -119,9 +126,9 @@ export const en = {
   'error.server_error.heading': 'Something went wrong',
   'error.server_error.body':
     'The server could not answer. Your terminal is still waiting: try again in a moment.',
-  'error.cross_network.heading': 'Confirm this login on the network it started from',
+  'error.cross_network.heading': 'This login cannot be confirmed from here',
   'error.cross_network.body':
-    'This login was started from another network than this browser’s, and this server accepts logins only from the network they started on. Run postiz auth:login on this computer, or ask the operator of this server.',
+    'It was started on another network than this browser’s, and this server accepts a login only on the network it started from. Your terminal was told, and has stopped waiting. To log in, run postiz auth:login on this computer.',
   'error.code_mismatch.heading': 'That is not the code of this login',
   'error.code_mismatch.body': 'Type the code your terminal shows, or cancel.',
   'error.code_not_usable.heading': 'This authorization cannot be used',
@@ -132,6 +139,7 @@ export const en = {
   'retry.minutes': 'Try again in {n} minutes.',
   'action.retry': 'Try again',
   'action.start_over': 'Enter a code',
+  'contact.link': 'Contact {contact}',
   'footer.note': 'This page logs the postiz command-line tool in to your Postiz account.',
 } as const;
 

@@ -17,47 +17,48 @@ export const es: Catalog = {
 
   'confirm.heading': '¿Eres tú?',
   'confirm.lead': 'Un dispositivo solicita acceso a tu cuenta de Postiz a través del CLI de Postiz.',
-  'confirm.code': 'Código',
-  'confirm.compare': 'Comprueba que es el código que aparece en tu terminal.',
+  'confirm.compare': 'Comprueba que tu terminal muestra este código.',
   'confirm.device': 'El dispositivo dice ser',
   'confirm.address': 'Dirección IP',
   'confirm.requested': 'Solicitado',
   'confirm.address_unknown': 'Desconocida',
-  'confirm.network_same': 'Esta solicitud viene de la misma red que este navegador.',
+  'confirm.network_same': 'La misma red que este navegador',
   'confirm.network_different': 'Esta solicitud viene de una red distinta a la de este navegador.',
-  'confirm.network_unknown': 'No se puede saber si esta solicitud viene de la misma red que este navegador.',
+  'confirm.network_unknown': 'No se puede saber si es la red de este navegador',
   'confirm.consequences':
-    'Aprobarla sustituye cualquier otro inicio de sesión del CLI de Postiz en tu cuenta, y Postiz autorizará la organización seleccionada ahora en Postiz.',
+    'Postiz autorizará la organización seleccionada ahora en Postiz. Aprobar sustituye tu propio inicio de sesión anterior del CLI para esa organización, si lo tienes; los de otros miembros no se ven afectados.',
   'confirm.warning':
     'Continúa solo si has iniciado esto tú mismo, en tu propio terminal, hace un momento. Si alguien te ha enviado este enlace o este código, cancela: está intentando entrar en tu cuenta.',
+  'confirm.more_title': 'Qué hace la aprobación',
   'confirm.next':
     'A continuación, Postiz te pedirá que autorices el CLI de Postiz. Si en su lugar muestra su página de inicio de sesión, inicia sesión, vuelve a abrir la dirección que aparece en tu terminal e introduce el mismo código.',
   'confirm.continue': 'Continuar a Postiz',
   'confirm.cancel': 'Cancelar',
-  'confirm.type_lead':
-    'Esta solicitud llegó desde otra red distinta de la de este navegador, así que el código del enlace no basta: escriba el código que muestra su terminal para continuar.',
-  'confirm.type_label': 'Código que muestra su terminal',
+  'confirm.type_lead': 'Aquí el enlace por sí solo no basta.',
+  'confirm.type_label': 'Código que muestra tu terminal',
   'confirm.type_hint':
-    'Si su terminal no muestra ningún código, usted no inició este inicio de sesión: cancele.',
+    'Si tu terminal no muestra ningún código, no iniciaste tú este inicio de sesión: cancela.',
   'confirm.replaces':
-    'El último inicio de sesión de la CLI aprobado en este navegador: {when} desde {address}, {device}. Si aprueba con la misma cuenta de Postiz y la misma organización, Postiz cierra ese inicio de sesión.',
+    'El último inicio de sesión del CLI aprobado en este navegador: el {when}, desde {address}, {device}, para {organization}. Si apruebas con la misma cuenta de Postiz y la misma organización, Postiz pone fin a ese inicio de sesión.',
+  'confirm.replaces_no_org':
+    'El último inicio de sesión del CLI aprobado en este navegador: el {when}, desde {address}, {device}. Si apruebas con la misma cuenta de Postiz y la misma organización, Postiz pone fin a ese inicio de sesión.',
 
   'ago.now': 'ahora mismo',
   'ago.seconds': 'hace {n} segundos',
   'ago.minute': 'hace 1 minuto',
   'ago.minutes': 'hace {n} minutos',
 
-  'device.unknown': 'Un programa desconocido',
+  'device.unknown': 'un programa desconocido',
   'device.on': '{agent} en {os}',
   'device.postiz_cli': 'CLI de postiz {version}',
-  'device.node': 'Un programa de Node.js (como el CLI de postiz)',
+  'device.node': 'el CLI de postiz u otro programa de Node.js',
   'device.curl': 'curl {version}',
 
   'done.approved.heading': 'Has iniciado sesión',
   'done.approved.body':
     'Vuelve a tu terminal: el CLI de Postiz ya está conectado. Puedes cerrar esta pestaña.',
   'done.approved.note':
-    'Postiz mantiene un solo inicio de sesión de la CLI por persona y organización: un inicio de sesión anterior de su propia cuenta para esta organización, en otro lugar, ya no funciona. Los de otros miembros no se ven afectados.',
+    'Postiz mantiene un solo inicio de sesión del CLI por persona y organización: si ya tenías uno para esta organización, ha terminado. Los de otros miembros no se ven afectados.',
   'done.denied.heading': 'Acceso denegado',
   'done.denied.body':
     'Has rechazado el acceso en Postiz. El CLI ha sido avisado y no ha recibido nada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
@@ -66,18 +67,25 @@ export const es: Catalog = {
     'No se ha compartido nada. El CLI ha sido avisado de que la solicitud fue rechazada. Para volver a intentarlo, ejecuta postiz auth:login en tu terminal.',
   'done.approved.checked': 'Postiz confirmó que el nuevo inicio de sesión funciona.',
   'done.approved.unchecked':
-    'No se pudo preguntar a Postiz si el nuevo inicio de sesión funciona. Si la CLI indica más tarde credenciales no válidas, vuelva a ejecutar postiz auth:login.',
+    'No se pudo preguntar a Postiz si el nuevo inicio de sesión funciona. Si el CLI indica más tarde credenciales no válidas, vuelve a ejecutar postiz auth:login.',
   'done.approved.organization':
-    'Organización autorizada: {organization}. Para usar otra, selecciónela en Postiz y vuelva a ejecutar postiz auth:login.',
+    'Postiz autorizó {organization}. Para usar otra organización, selecciónala en Postiz y vuelve a ejecutar postiz auth:login.',
   'done.approved.replaced':
-    'Si aprobó con la misma cuenta de Postiz que el último inicio de sesión de la CLI aprobado en este navegador ({when} desde {address}, {device}), ese inicio de sesión ya no funciona: Postiz mantiene uno solo por persona y organización. Los de otros miembros no se ven afectados.',
+    'Si aprobaste con la misma cuenta de Postiz que el último inicio de sesión del CLI aprobado en este navegador (el {when}, desde {address}, {device}), ese inicio de sesión ya no funciona: Postiz mantiene uno solo por persona y organización. Los de otros miembros no se ven afectados.',
   'done.organization_unknown': 'la organización seleccionada en Postiz',
+  'org.channels': 'la organización con {channels}',
+  'org.id': 'la organización {id}',
+  'org.channel': '{name} en {platform}',
+  'org.channel_disabled': '{name} en {platform} (desactivado)',
+  'org.platform_disabled': '{platform} (desactivado)',
+  'org.more': '{n} más',
+  'org.id_note': 'Id. de la organización: {id}',
   'done.no_subscription.heading': 'Esta organización no tiene suscripción a Postiz',
   'done.no_subscription.body':
-    'Postiz autorizó el inicio de sesión, pero niega su API a {organization}, que no tiene suscripción. Suscríbase en Postiz, o seleccione allí otra organización, y vuelva a ejecutar postiz auth:login. Se informó a la CLI y no guardó nada.',
+    'Postiz autorizó el inicio de sesión, pero niega su API a {organization}, que no tiene suscripción. Suscríbete en Postiz, o selecciona allí otra organización, y vuelve a ejecutar postiz auth:login. Se avisó al CLI y no guardó nada.',
   'done.token_refused.heading': 'Postiz rechazó el nuevo inicio de sesión',
   'done.token_refused.body':
-    'Postiz autorizó el inicio de sesión, pero su API rechaza las nuevas credenciales de {organization}. Revise esa organización en Postiz y vuelva a ejecutar postiz auth:login. Se informó a la CLI y no guardó nada.',
+    'Postiz autorizó el inicio de sesión, pero su API rechaza las nuevas credenciales de {organization}. Revisa esa organización en Postiz y vuelve a ejecutar postiz auth:login. Se avisó al CLI y no guardó nada.',
 
   'error.invalid_code.heading': 'Ese código no ha funcionado',
   'error.invalid_code.body': 'Comprueba el código en tu terminal y vuelve a escribirlo.',
@@ -119,18 +127,19 @@ export const es: Catalog = {
   'error.server_error.heading': 'Algo ha salido mal',
   'error.server_error.body':
     'El servidor no ha podido responder. Tu terminal sigue esperando: vuelve a intentarlo en un momento.',
-  'error.cross_network.heading': 'Confirme este inicio de sesión desde la red en la que empezó',
+  'error.cross_network.heading': 'Este inicio de sesión no se puede confirmar desde aquí',
   'error.cross_network.body':
-    'Este inicio de sesión se inició desde otra red distinta de la de este navegador, y este servidor solo acepta inicios de sesión desde la red en la que empezaron. Ejecute postiz auth:login en este ordenador, o consulte al operador de este servidor.',
+    'Se inició desde una red distinta de la de este navegador, y este servidor solo acepta un inicio de sesión desde la red en la que empezó. Tu terminal ha sido avisado y ya no espera. Para iniciar sesión, ejecuta postiz auth:login en este ordenador.',
   'error.code_mismatch.heading': 'Ese no es el código de este inicio de sesión',
-  'error.code_mismatch.body': 'Escriba el código que muestra su terminal, o cancele.',
+  'error.code_mismatch.body': 'Escribe el código que muestra tu terminal, o cancela.',
   'error.code_not_usable.heading': 'Esta autorización no se puede usar',
   'error.code_not_usable.body':
-    'Ya llegó antes a este servidor, en otro paso, así que no se usa ahora. Su terminal sigue esperando: inténtelo de nuevo.',
+    'Ya llegó antes a este servidor, en otro paso, así que no se usa ahora. Tu terminal sigue esperando: vuelve a intentarlo.',
 
   'retry.minute': 'Vuelve a intentarlo dentro de 1 minuto.',
   'retry.minutes': 'Vuelve a intentarlo dentro de {n} minutos.',
   'action.retry': 'Reintentar',
   'action.start_over': 'Introducir un código',
+  'contact.link': 'Contactar con {contact}',
   'footer.note': 'Esta página conecta la herramienta de línea de comandos postiz con tu cuenta de Postiz.',
 };

@@ -16,48 +16,49 @@ export const fr: Catalog = {
     'Vérifiez que vous êtes connecté à Postiz dans ce navigateur. Si Postiz affiche sa page de connexion en cours de route, il ne vous ramènera pas ici ensuite : connectez-vous, puis rouvrez l’adresse affichée dans votre terminal et saisissez à nouveau le même code.',
 
   'confirm.heading': 'Est-ce bien vous ?',
-  'confirm.lead': 'Un appareil demande l’accès à votre compte Postiz par l’intermédiaire du CLI Postiz.',
-  'confirm.code': 'Code',
-  'confirm.compare': 'Vérifiez que c’est bien le code affiché dans votre terminal.',
-  'confirm.device': 'L’appareil se présente comme',
+  'confirm.lead': 'Un appareil demande l’accès à votre compte Postiz via le CLI Postiz.',
+  'confirm.compare': 'Vérifiez que votre terminal affiche ce code.',
+  'confirm.device': 'L’appareil dit être',
   'confirm.address': 'Adresse IP',
   'confirm.requested': 'Demandé',
   'confirm.address_unknown': 'Inconnue',
-  'confirm.network_same': 'Cette demande vient du même réseau que ce navigateur.',
+  'confirm.network_same': 'Même réseau que ce navigateur',
   'confirm.network_different': 'Cette demande vient d’un autre réseau que ce navigateur.',
-  'confirm.network_unknown': 'Impossible de dire si cette demande vient du même réseau que ce navigateur.',
+  'confirm.network_unknown': 'Impossible de dire s’il s’agit du réseau de ce navigateur',
   'confirm.consequences':
-    'Approuver remplace toute autre connexion du CLI Postiz à votre compte, et Postiz autorisera l’organisation actuellement sélectionnée dans Postiz.',
+    'Postiz autorisera l’organisation actuellement sélectionnée dans Postiz. Approuver remplace votre propre connexion CLI précédente à cette organisation, si vous en avez une ; les connexions des autres membres ne sont pas touchées.',
   'confirm.warning':
     'Ne continuez que si vous avez lancé cette connexion vous-même, dans votre propre terminal, à l’instant. Si quelqu’un vous a envoyé ce lien ou ce code, annulez : cette personne essaie d’accéder à votre compte.',
+  'confirm.more_title': 'Ce que fait l’approbation',
   'confirm.next':
     'Postiz va ensuite vous demander d’autoriser le CLI Postiz. S’il affiche plutôt sa page de connexion, connectez-vous, puis rouvrez l’adresse affichée dans votre terminal et saisissez à nouveau le même code.',
   'confirm.continue': 'Continuer vers Postiz',
   'confirm.cancel': 'Annuler',
-  'confirm.type_lead':
-    'Cette demande vient d’un autre réseau que ce navigateur : le code du lien ne suffit donc pas. Saisissez le code affiché dans votre terminal pour continuer.',
+  'confirm.type_lead': 'Le lien seul ne suffit pas ici.',
   'confirm.type_label': 'Code affiché dans votre terminal',
   'confirm.type_hint':
     'Si votre terminal n’affiche aucun code, ce n’est pas vous qui avez lancé cette connexion : annulez.',
   'confirm.replaces':
-    'Dernière connexion CLI approuvée dans ce navigateur : {when} depuis {address}, {device}. Si vous approuvez avec le même compte Postiz et la même organisation, Postiz met fin à cette connexion.',
+    'La dernière connexion CLI approuvée dans ce navigateur : le {when}, depuis {address}, {device}, pour {organization}. Si vous approuvez avec le même compte Postiz et la même organisation, Postiz met fin à cette connexion.',
+  'confirm.replaces_no_org':
+    'La dernière connexion CLI approuvée dans ce navigateur : le {when}, depuis {address}, {device}. Si vous approuvez avec le même compte Postiz et la même organisation, Postiz met fin à cette connexion.',
 
   'ago.now': 'à l’instant',
   'ago.seconds': 'il y a {n} secondes',
   'ago.minute': 'il y a 1 minute',
   'ago.minutes': 'il y a {n} minutes',
 
-  'device.unknown': 'Un programme inconnu',
+  'device.unknown': 'un programme inconnu',
   'device.on': '{agent} sous {os}',
   'device.postiz_cli': 'CLI postiz {version}',
-  'device.node': 'Un programme Node.js (comme le CLI postiz)',
+  'device.node': 'le CLI postiz ou un autre programme Node.js',
   'device.curl': 'curl {version}',
 
   'done.approved.heading': 'Vous êtes connecté',
   'done.approved.body':
     'Retournez dans votre terminal : le CLI Postiz est maintenant connecté. Vous pouvez fermer cet onglet.',
   'done.approved.note':
-    'Postiz ne conserve qu’une connexion CLI par personne et par organisation : une connexion CLI antérieure de votre propre compte pour cette organisation, ailleurs, ne fonctionne plus. Les connexions des autres membres ne sont pas touchées.',
+    'Postiz ne conserve qu’une connexion CLI par personne et par organisation : si vous aviez déjà une connexion CLI à cette organisation, elle a pris fin. Les connexions des autres membres ne sont pas touchées.',
   'done.denied.heading': 'Accès refusé',
   'done.denied.body':
     'Vous avez refusé l’accès dans Postiz. Le CLI en a été informé et n’a rien reçu. Pour réessayer, lancez postiz auth:login dans votre terminal.',
@@ -68,10 +69,17 @@ export const fr: Catalog = {
   'done.approved.unchecked':
     'Impossible de demander à Postiz si la nouvelle connexion fonctionne. Si le CLI signale plus tard des identifiants invalides, relancez postiz auth:login.',
   'done.approved.organization':
-    'Organisation autorisée : {organization}. Pour en utiliser une autre, sélectionnez-la dans Postiz, puis relancez postiz auth:login.',
+    'Postiz a autorisé {organization}. Pour utiliser une autre organisation, sélectionnez-la dans Postiz, puis relancez postiz auth:login.',
   'done.approved.replaced':
-    'Si vous avez approuvé avec le même compte Postiz que la dernière connexion CLI approuvée dans ce navigateur ({when} depuis {address}, {device}), celle-ci ne fonctionne plus : Postiz ne conserve qu’une connexion CLI par personne et par organisation. Les connexions des autres membres ne sont pas touchées.',
+    'Si vous avez approuvé avec le même compte Postiz que la dernière connexion CLI approuvée dans ce navigateur (le {when}, depuis {address}, {device}), cette connexion ne fonctionne plus : Postiz ne conserve qu’une connexion CLI par personne et par organisation. Les connexions des autres membres ne sont pas touchées.',
   'done.organization_unknown': 'l’organisation sélectionnée dans Postiz',
+  'org.channels': 'l’organisation avec {channels}',
+  'org.id': 'l’organisation {id}',
+  'org.channel': '{name} sur {platform}',
+  'org.channel_disabled': '{name} sur {platform} (désactivé)',
+  'org.platform_disabled': '{platform} (désactivé)',
+  'org.more': '{n} autres',
+  'org.id_note': 'Identifiant de l’organisation : {id}',
   'done.no_subscription.heading': 'Cette organisation n’a pas d’abonnement Postiz',
   'done.no_subscription.body':
     'Postiz a autorisé la connexion, mais refuse son API à {organization}, qui n’a pas d’abonnement. Abonnez-vous dans Postiz, ou sélectionnez-y une autre organisation, puis relancez postiz auth:login. Le CLI en a été informé et n’a rien enregistré.',
@@ -119,9 +127,9 @@ export const fr: Catalog = {
   'error.server_error.heading': 'Une erreur est survenue',
   'error.server_error.body':
     'Le serveur n’a pas pu répondre. Votre terminal attend toujours : réessayez dans un instant.',
-  'error.cross_network.heading': 'Confirmez cette connexion depuis le réseau où elle a commencé',
+  'error.cross_network.heading': 'Cette connexion ne peut pas être confirmée d’ici',
   'error.cross_network.body':
-    'Cette connexion a été lancée depuis un autre réseau que celui de ce navigateur, et ce serveur n’accepte les connexions que depuis le réseau où elles ont commencé. Lancez postiz auth:login sur cet ordinateur, ou demandez à l’administrateur de ce serveur.',
+    'Elle a été lancée depuis un autre réseau que celui de ce navigateur, et ce serveur n’accepte une connexion que depuis le réseau où elle a commencé. Votre terminal en a été informé et n’attend plus. Pour vous connecter, lancez postiz auth:login sur cet ordinateur.',
   'error.code_mismatch.heading': 'Ce n’est pas le code de cette connexion',
   'error.code_mismatch.body': 'Saisissez le code affiché dans votre terminal, ou annulez.',
   'error.code_not_usable.heading': 'Cette autorisation ne peut pas être utilisée',
@@ -132,5 +140,6 @@ export const fr: Catalog = {
   'retry.minutes': 'Réessayez dans {n} minutes.',
   'action.retry': 'Réessayer',
   'action.start_over': 'Saisir un code',
+  'contact.link': 'Contacter {contact}',
   'footer.note': 'Cette page connecte l’outil en ligne de commande postiz à votre compte Postiz.',
 };

@@ -19,48 +19,49 @@ export const pt: Catalog = {
     'Verifique se você já fez login no Postiz neste navegador. Se o Postiz mostrar a página de login no caminho, ele não vai trazer você de volta para cá depois: faça login, abra de novo o endereço mostrado no seu terminal e digite o mesmo código.',
 
   'confirm.heading': 'É você?',
-  'confirm.lead': 'Um dispositivo está pedindo acesso à sua conta do Postiz por meio do CLI do Postiz.',
-  'confirm.code': 'Código',
-  'confirm.compare': 'Confira se este é o código mostrado no seu terminal.',
+  'confirm.lead': 'Um dispositivo pede acesso à sua conta do Postiz pelo CLI do Postiz.',
+  'confirm.compare': 'Confira se o seu terminal mostra este código.',
   'confirm.device': 'O dispositivo diz ser',
   'confirm.address': 'Endereço IP',
   'confirm.requested': 'Solicitado',
   'confirm.address_unknown': 'Desconhecido',
-  'confirm.network_same': 'Este pedido veio da mesma rede que este navegador.',
+  'confirm.network_same': 'A mesma rede deste navegador',
   'confirm.network_different': 'Este pedido veio de uma rede diferente da deste navegador.',
-  'confirm.network_unknown': 'Não é possível saber se este pedido veio da mesma rede que este navegador.',
+  'confirm.network_unknown': 'Não é possível saber se é a rede deste navegador',
   'confirm.consequences':
-    'Aprovar substitui qualquer outro login do CLI do Postiz na sua conta, e o Postiz vai autorizar a organização selecionada agora no Postiz.',
+    'O Postiz vai autorizar a organização selecionada agora no Postiz. Aprovar substitui o seu próprio login anterior do CLI para essa organização, se você tiver um; os logins de outros membros não são afetados.',
   'confirm.warning':
     'Continue somente se foi você quem iniciou isto, no seu próprio terminal, agora há pouco. Se alguém enviou este link ou este código para você, cancele: essa pessoa está tentando entrar na sua conta.',
+  'confirm.more_title': 'O que a aprovação faz',
   'confirm.next':
     'Em seguida, o Postiz vai pedir que você autorize o CLI do Postiz. Se ele mostrar a página de login em vez disso, faça login, abra de novo o endereço mostrado no seu terminal e digite o mesmo código.',
-  'confirm.continue': 'Continuar para o Postiz',
+  'confirm.continue': 'Continuar no Postiz',
   'confirm.cancel': 'Cancelar',
-  'confirm.type_lead':
-    'Este pedido veio de uma rede diferente da deste navegador, por isso o código do link não basta: digite o código mostrado no seu terminal para continuar.',
+  'confirm.type_lead': 'Aqui o link sozinho não basta.',
   'confirm.type_label': 'Código mostrado no seu terminal',
   'confirm.type_hint':
     'Se o seu terminal não mostra nenhum código, não foi você quem iniciou este login: cancele.',
   'confirm.replaces':
-    'O último login da CLI aprovado neste navegador: {when} a partir de {address}, {device}. Se aprovar com a mesma conta do Postiz e a mesma organização, o Postiz encerra esse login.',
+    'O último login do CLI aprovado neste navegador: em {when}, a partir de {address}, {device}, para {organization}. Se você aprovar com a mesma conta do Postiz e a mesma organização, o Postiz encerra esse login.',
+  'confirm.replaces_no_org':
+    'O último login do CLI aprovado neste navegador: em {when}, a partir de {address}, {device}. Se você aprovar com a mesma conta do Postiz e a mesma organização, o Postiz encerra esse login.',
 
   'ago.now': 'agora mesmo',
   'ago.seconds': 'há {n} segundos',
   'ago.minute': 'há 1 minuto',
   'ago.minutes': 'há {n} minutos',
 
-  'device.unknown': 'Um programa desconhecido',
+  'device.unknown': 'um programa desconhecido',
   'device.on': '{agent} em {os}',
   'device.postiz_cli': 'CLI do postiz {version}',
-  'device.node': 'Um programa Node.js (como o CLI do postiz)',
+  'device.node': 'o CLI do postiz ou outro programa Node.js',
   'device.curl': 'curl {version}',
 
   'done.approved.heading': 'Login concluído',
   'done.approved.body':
     'Volte ao seu terminal: o CLI do Postiz já está conectado. Você pode fechar esta aba.',
   'done.approved.note':
-    'O Postiz mantém um único login da CLI por pessoa e organização: um login anterior da sua própria conta para esta organização, em outro lugar, já não funciona. Os logins de outros membros não são afetados.',
+    'O Postiz mantém um único login do CLI por pessoa e organização: se você já tinha um para esta organização, ele foi encerrado. Os logins de outros membros não são afetados.',
   'done.denied.heading': 'Acesso negado',
   'done.denied.body':
     'Você recusou o acesso no Postiz. O CLI foi avisado e não recebeu nada. Para tentar de novo, execute postiz auth:login no seu terminal.',
@@ -69,18 +70,25 @@ export const pt: Catalog = {
     'Nada foi compartilhado. O CLI foi avisado de que o pedido foi recusado. Para tentar de novo, execute postiz auth:login no seu terminal.',
   'done.approved.checked': 'O Postiz confirmou que o novo login funciona.',
   'done.approved.unchecked':
-    'Não foi possível perguntar ao Postiz se o novo login funciona. Se a CLI mais tarde indicar credenciais inválidas, execute postiz auth:login novamente.',
+    'Não foi possível perguntar ao Postiz se o novo login funciona. Se o CLI mais tarde indicar credenciais inválidas, execute postiz auth:login novamente.',
   'done.approved.organization':
-    'Organização autorizada: {organization}. Para usar outra, selecione-a no Postiz e execute postiz auth:login novamente.',
+    'O Postiz autorizou {organization}. Para usar outra organização, selecione-a no Postiz e execute postiz auth:login novamente.',
   'done.approved.replaced':
-    'Se aprovou com a mesma conta do Postiz do último login da CLI aprovado neste navegador ({when} a partir de {address}, {device}), esse login já não funciona: o Postiz mantém um único login da CLI por pessoa e organização. Os logins de outros membros não são afetados.',
+    'Se você aprovou com a mesma conta do Postiz que o último login do CLI aprovado neste navegador (em {when}, a partir de {address}, {device}), esse login não funciona mais: o Postiz mantém um único login do CLI por pessoa e organização. Os logins de outros membros não são afetados.',
   'done.organization_unknown': 'a organização selecionada no Postiz',
+  'org.channels': 'a organização com {channels}',
+  'org.id': 'a organização {id}',
+  'org.channel': '{name} no {platform}',
+  'org.channel_disabled': '{name} no {platform} (desativado)',
+  'org.platform_disabled': '{platform} (desativado)',
+  'org.more': 'mais {n}',
+  'org.id_note': 'ID da organização: {id}',
   'done.no_subscription.heading': 'Esta organização não tem assinatura do Postiz',
   'done.no_subscription.body':
-    'O Postiz autorizou o login, mas recusa a sua API a {organization}, que não tem assinatura. Assine no Postiz, ou selecione lá outra organização, e execute postiz auth:login novamente. A CLI foi informada e não guardou nada.',
+    'O Postiz autorizou o login, mas recusa a sua API para {organization}, que não tem assinatura. Assine no Postiz, ou selecione lá outra organização, e execute postiz auth:login novamente. O CLI foi avisado e não guardou nada.',
   'done.token_refused.heading': 'O Postiz recusou o novo login',
   'done.token_refused.body':
-    'O Postiz autorizou o login, mas a sua API recusa as novas credenciais de {organization}. Verifique essa organização no Postiz e execute postiz auth:login novamente. A CLI foi informada e não guardou nada.',
+    'O Postiz autorizou o login, mas a sua API recusa as novas credenciais emitidas para {organization}. Verifique essa organização no Postiz e execute postiz auth:login novamente. O CLI foi avisado e não guardou nada.',
 
   'error.invalid_code.heading': 'Esse código não funcionou',
   'error.invalid_code.body': 'Confira o código no seu terminal e digite-o de novo.',
@@ -123,18 +131,19 @@ export const pt: Catalog = {
   'error.server_error.heading': 'Algo deu errado',
   'error.server_error.body':
     'O servidor não conseguiu responder. Seu terminal continua aguardando: tente de novo em instantes.',
-  'error.cross_network.heading': 'Confirme este login a partir da rede em que começou',
+  'error.cross_network.heading': 'Este login não pode ser confirmado daqui',
   'error.cross_network.body':
-    'Este login foi iniciado a partir de uma rede diferente da deste navegador, e este servidor só aceita logins a partir da rede em que começaram. Execute postiz auth:login neste computador, ou fale com o operador deste servidor.',
+    'Ele foi iniciado a partir de uma rede diferente da deste navegador, e este servidor só aceita um login a partir da rede em que ele começou. Seu terminal foi avisado e parou de esperar. Para fazer login, execute postiz auth:login neste computador.',
   'error.code_mismatch.heading': 'Este não é o código deste login',
   'error.code_mismatch.body': 'Digite o código que o seu terminal mostra, ou cancele.',
   'error.code_not_usable.heading': 'Esta autorização não pode ser usada',
   'error.code_not_usable.body':
-    'Ela já chegou a este servidor antes, noutro passo, por isso não é usada agora. O seu terminal continua à espera: tente novamente.',
+    'Ela já chegou a este servidor antes, em outro passo, por isso não é usada agora. Seu terminal continua aguardando: tente de novo.',
 
   'retry.minute': 'Tente de novo em 1 minuto.',
   'retry.minutes': 'Tente de novo em {n} minutos.',
   'action.retry': 'Tentar de novo',
   'action.start_over': 'Digitar um código',
+  'contact.link': 'Contato: {contact}',
   'footer.note': 'Esta página conecta a ferramenta de linha de comando postiz à sua conta do Postiz.',
 };
