@@ -4,8 +4,7 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BurnResult } from './device-flow/code-burner.js';
-import type { FlowObserver } from './device-flow/events.js';
-import { DATABASE_ERROR_KINDS } from './observability.js';
+import { type FlowObserver, TROUBLE_KINDS } from './device-flow/events.js';
 import type { CredentialsState } from './postiz/credentials.js';
 import type { Reachability } from './postiz/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
@@ -152,11 +151,11 @@ export function createMetrics(options: {
     databaseErrors: labelledCounter(
       {
         name: 'postiz_cli_auth_database_errors_total',
-        help: `Database failures the server survived, by what it was doing: ${listed(DATABASE_ERROR_KINDS)}.`,
+        help: `Database failures the server survived, by what it was doing: ${listed(TROUBLE_KINDS)}.`,
         labelNames: ['kind'],
         registers,
       },
-      DATABASE_ERROR_KINDS,
+      TROUBLE_KINDS,
     ),
     approvalToToken: new Histogram({
       name: 'postiz_cli_auth_approval_to_token_seconds',

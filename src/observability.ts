@@ -19,31 +19,6 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
 /** An outage makes every request fail the same way: one line per kind of trouble this often. */
 const TROUBLE_EVERY_MS = 10_000;
 
-/** What the server was doing when the database failed, from the trouble's message (a few fixed texts). */
-const TROUBLE_KINDS: [RegExp, string][] = [
-  [/\bpoll\b/, 'poll'],
-  [/callback/, 'callback'],
-  [/re-check/, 'recheck'],
-  [/notification/, 'notifications'],
-  [/user-code attempt/, 'rate_limit'],
-  [/slow_down/, 'pacing'],
-  [/delivered flow|give back a token/, 'delivery'],
-  [/login history/, 'login_history'],
-  [/audit trail|login record/, 'audit'],
-];
-
-/** Every `kind` of `postiz_cli_auth_database_errors_total`: the troubles above, the purge (`server.ts`), and the rest. */
-export const DATABASE_ERROR_KINDS: readonly string[] = [
-  ...TROUBLE_KINDS.map(([, kind]) => kind),
-  'purge',
-  'other',
-];
-
-/** The `kind` label of `postiz_cli_auth_database_errors_total` for a trouble message. */
-export function troubleKind(message: string): string {
-  return TROUBLE_KINDS.find(([pattern]) => pattern.test(message))?.[1] ?? 'other';
-}
-
 /** A labelled metric's children by label value, made once: prom-client hashes its labels on every call otherwise. */
 function children<T>(make: (label: string) => T): (label: string) => T {
   const made = new Map<string, T>();
@@ -92,8 +67,8 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
       const outcome = FINAL_OUTCOMES[event];
       if (outcome) metrics.flowsFinished.inc({ outcome });
     },
-    trouble(message, err) {
-      databaseErrors(troubleKind(message)).inc();
+    trouble(kind, message, err) {
+      databaseErrors(kind).inc();
       const last = troubleLoggedAt.get(message) ?? 0;
       if (Date.now() - last < TROUBLE_EVERY_MS) return;
       troubleLoggedAt.set(message, Date.now());

@@ -12,6 +12,7 @@ import { DEMO_HOME_PREFIX } from '../demo/demo.js';
 import { build } from '../harness/build.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
+import { TROUBLE_KINDS } from '../src/device-flow/events.js';
 import { readiness } from '../src/http/schemas.js';
 import {
   BURN_RESULTS,
@@ -21,7 +22,6 @@ import {
   TOKEN_CHECK_RESULTS,
   UPSTREAM_STATUSES,
 } from '../src/metrics.js';
-import { DATABASE_ERROR_KINDS } from '../src/observability.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/postiz/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -263,7 +263,7 @@ describe("docs/deploy.md's metrics table", () => {
     ['postiz_cli_auth_rate_limited_total{route}', RATE_LIMITED_ROUTES],
     ['postiz_cli_auth_token_checks_total{result}', TOKEN_CHECK_RESULTS],
     ['postiz_cli_auth_codes_burned_total{result}', BURN_RESULTS],
-    ['postiz_cli_auth_database_errors_total{kind}', DATABASE_ERROR_KINDS],
+    ['postiz_cli_auth_database_errors_total{kind}', TROUBLE_KINDS],
   ];
   for (const [name, values] of labelled) {
     test(`names every label value ${name} starts with at 0`, () => {

@@ -26,13 +26,33 @@ export type FlowEventName =
   | 'token_checked'
   | 'refused_by_postiz';
 
+/**
+ * What the server was doing when the database failed (the `kind` label of
+ * `postiz_cli_auth_database_errors_total`): each trouble names its own, so none is told by its
+ * wording.
+ */
+export const TROUBLE_KINDS = [
+  'poll',
+  'callback',
+  'recheck',
+  'notifications',
+  'rate_limit',
+  'pacing',
+  'delivery',
+  'login_history',
+  'audit',
+  'webhooks',
+  'purge',
+] as const;
+export type TroubleKind = (typeof TROUBLE_KINDS)[number];
+
 export interface FlowObserver {
   /** The notification state changed (`lost`: the re-check every second is what notices changes). */
   notifications(state: NotificationState): void;
   /** `flowId` is absent when no flow is known (a callback with an unknown state). */
   flowEvent(event: FlowEventName, flowId: string | undefined, fields?: Record<string, unknown>): void;
-  /** Something outside the flow failed (database, listener) and was survived. */
-  trouble(message: string, err: unknown): void;
+  /** Something outside the flow failed (database, listener) and was survived, while doing `kind`. */
+  trouble(kind: TroubleKind, message: string, err: unknown): void;
   rateLimited(route: 'device_code' | 'verify' | 'token'): void;
   poll(result: string): void;
 }
@@ -54,8 +74,8 @@ export class FlowEvents {
     this.observer.flowEvent(name, flowId, { reqId: caller.reqId, ...fields });
   }
 
-  trouble(message: string, err: unknown): void {
-    this.observer.trouble(message, err);
+  trouble(kind: TroubleKind, message: string, err: unknown): void {
+    this.observer.trouble(kind, message, err);
   }
 
   rateLimited(route: 'device_code' | 'verify' | 'token'): void {
@@ -66,6 +86,7 @@ export class FlowEvents {
   async retrying<T>(
     fn: () => Promise<T>,
     what = 'database unreachable during a callback; retrying',
+    kind: TroubleKind = 'callback',
   ): Promise<T> {
     const deadline = performance.now() + RETRY_MS;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
@@ -73,7 +94,7 @@ export class FlowEvents {
         return await fn();
       } catch (err) {
         if (!isDatabaseUnavailable(err) || performance.now() + delay > deadline) throw err;
-        this.observer.trouble(what, err);
+        this.observer.trouble(kind, what, err);
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

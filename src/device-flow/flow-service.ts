@@ -350,7 +350,9 @@ export class FlowService {
     const flow = userCode ? await store.findByUserCode(hashSecret(userCode)) : undefined;
     if (!userCode || !flow) throw new PageError('invalid_code');
     // A right code does not use the allowance (a failure to give it back only costs one attempt).
-    await attempt.forgive().catch((err) => observer.trouble('could not give back a user-code attempt', err));
+    await attempt
+      .forgive()
+      .catch((err) => observer.trouble('rate_limit', 'could not give back a user-code attempt', err));
     if (flow.expiresAt.getTime() <= now.getTime()) throw new PageError('expired');
     if (flow.status !== 'pending') throw new PageError('already_used');
     return { flow, userCode };
@@ -393,7 +395,7 @@ export class FlowService {
     try {
       return await this.logins.last(loginSecret);
     } catch (err) {
-      this.deps.observer.trouble('could not read the login history', err);
+      this.deps.observer.trouble('login_history', 'could not read the login history', err);
       return undefined;
     }
   }
@@ -638,7 +640,7 @@ export class FlowService {
       );
       return { ...(replaced ? { replaced } : {}), ...(loginSecret ? { loginSecret } : {}) };
     } catch (err) {
-      this.deps.observer.trouble('could not record the login in the login history', err);
+      this.deps.observer.trouble('login_history', 'could not record the login in the login history', err);
       return replaced ? { replaced } : {};
     }
   }
@@ -696,7 +698,11 @@ export class FlowService {
       );
     } catch (err) {
       // Not recorded (the database stayed unreachable): burning is then all that protects them.
-      this.deps.observer.trouble('could not record the codes of a refused callback; burning them', err);
+      this.deps.observer.trouble(
+        'callback',
+        'could not record the codes of a refused callback; burning them',
+        err,
+      );
       sightings = unique.map(() => ({ first: true, flowId: null }));
     }
     const fresh = unique.find((_, i) => sightings[i]!.first);
@@ -752,7 +758,7 @@ export class FlowService {
     await this.deps.store
       .recordFailure(flow.flowId, failure)
       .catch((err) =>
-        this.deps.observer.trouble('could not note a failed exchange in the login record', err),
+        this.deps.observer.trouble('audit', 'could not note a failed exchange in the login record', err),
       );
   }
 

@@ -7,6 +7,7 @@
  * heard it caches nothing and holds no poll, so every poll asks the database.
  */
 import type { Store } from '../storage/store.js';
+import type { TroubleKind } from './events.js';
 import { type Hangup, type PendingEntry, PendingView, type Wake } from './pending-view.js';
 
 /** Whether flow changes sent through the database come back to this instance. */
@@ -31,7 +32,7 @@ export interface PendingCacheDeps {
     /** The notification state changed (`lost`: the re-check every second is what notices changes). */
     notifications(state: NotificationState): void;
     /** Something failed and was survived (database, listener). */
-    trouble(message: string, err: unknown): void;
+    trouble(kind: TroubleKind, message: string, err: unknown): void;
   };
   now: () => number;
 }
@@ -92,7 +93,8 @@ export class PendingCache {
         this.listening = true;
         void this.checkNotifications();
       },
-      onError: (err) => observer.trouble('flow notifications: connection problem, reconnecting', err),
+      onError: (err) =>
+        observer.trouble('notifications', 'flow notifications: connection problem, reconnecting', err),
     });
     this.listening = true;
     // In the background: a working LISTEN answers in milliseconds, a lost one only by timing out.
@@ -109,7 +111,9 @@ export class PendingCache {
         void this.checkNotifications();
       }
       this.rechecking = this.recheck()
-        .catch((err) => this.deps.observer.trouble('re-check of cached flows failed; will retry', err))
+        .catch((err) =>
+          this.deps.observer.trouble('recheck', 're-check of cached flows failed; will retry', err),
+        )
         .finally(() => {
           this.rechecking = undefined;
           this.scheduleRecheck();
@@ -125,7 +129,7 @@ export class PendingCache {
     try {
       arrived = await this.deps.store.notificationsArrive(PROBE_TIMEOUT_MS);
     } catch (err) {
-      this.deps.observer.trouble('could not send a test notification; will retry', err);
+      this.deps.observer.trouble('notifications', 'could not send a test notification; will retry', err);
       return;
     }
     const state = arrived ? 'working' : 'lost';

@@ -174,7 +174,7 @@ export class Polls {
     entry.intervalSeconds += SLOW_DOWN_STEP_SECONDS;
     await this.deps.store
       .raiseInterval(Buffer.from(key, 'hex'), entry.intervalSeconds, new Date(now))
-      .catch((err) => this.deps.events.trouble('could not record slow_down', err));
+      .catch((err) => this.deps.events.trouble('pacing', 'could not record slow_down', err));
     return new SlowDown(entry.intervalSeconds);
   }
 
@@ -285,7 +285,9 @@ export class Polls {
       events.flow('returned', flow.flowId, caller);
       await events
         .retrying(() => store.giveBack(deviceCodeHash))
-        .catch((err) => events.trouble('could not give back a token whose answer was not written', err));
+        .catch((err) =>
+          events.trouble('delivery', 'could not give back a token whose answer was not written', err),
+        );
       return;
     }
     events.flow('delivered', flow.flowId, caller, {
@@ -294,7 +296,7 @@ export class Polls {
     // The login's record: should this fail, the purge records it as delivered, unconfirmed.
     await store
       .confirmDelivery(deviceCodeHash, this.deps.end(this.deps.now()))
-      .catch((err) => events.trouble('could not record a delivered login in the audit trail', err));
+      .catch((err) => events.trouble('audit', 'could not record a delivered login in the audit trail', err));
   }
 
   private async unknownDeviceCode(clientIp: string, now: number): Promise<PollAnswer> {
@@ -309,7 +311,11 @@ export class Polls {
     try {
       return await fn();
     } catch (err) {
-      this.deps.events.trouble('database unreachable during a poll; answering authorization_pending', err);
+      this.deps.events.trouble(
+        'poll',
+        'database unreachable during a poll; answering authorization_pending',
+        err,
+      );
       return UNREACHABLE;
     }
   }
