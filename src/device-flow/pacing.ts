@@ -28,6 +28,16 @@ export function dueAt(last: number | null, intervalSeconds: number): number {
   return last + intervalMs - Math.min(POLL_TOLERANCE.ms, intervalMs * POLL_TOLERANCE.share);
 }
 
+/**
+ * `dueAt` as SQL, for the statement that records a poll in the database (`Store.recordPoll`):
+ * the same rule over a row's `lastPoll` (timestamptz) and `intervalSeconds` (integer) columns,
+ * NULL when there was no poll before. test/device-flow/pacing.test.ts checks both give the same
+ * times.
+ */
+export function dueAtSql(lastPoll: string, intervalSeconds: string): string {
+  return `${lastPoll} + (${intervalSeconds} * 1000 - LEAST(${POLL_TOLERANCE.ms}, ${intervalSeconds} * 1000 * ${POLL_TOLERANCE.share})) * interval '1 millisecond'`;
+}
+
 /** Whether a poll at `now` comes too soon after the one at `last` (ms; null: none before). */
 export function tooSoon(last: number | null, intervalSeconds: number, now: number): boolean {
   return now < dueAt(last, intervalSeconds);

@@ -32,7 +32,7 @@ import type { EndRecord, Flow, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
-import { dueAt, POLL_TOLERANCE, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
+import { dueAt, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import type { PendingCache } from './pending-cache.js';
 import type { Hangup, PendingEntry } from './pending-view.js';
 import type { RateLimits } from './rate-limits.js';
@@ -133,11 +133,7 @@ export class Polls {
   ): Promise<PollAnswer> {
     const deviceCodeHash = Buffer.from(key, 'hex');
     const record = await this.orPending(() =>
-      this.deps.store.recordPoll(deviceCodeHash, new Date(now), {
-        ...POLL_TOLERANCE,
-        step: SLOW_DOWN_STEP_SECONDS,
-        pace: !rfc,
-      }),
+      this.deps.store.recordPoll(deviceCodeHash, new Date(now), { step: SLOW_DOWN_STEP_SECONDS, pace: !rfc }),
     );
     if (record === UNREACHABLE) return PENDING;
     if (!record) return this.unknownDeviceCode(caller.ip, now);

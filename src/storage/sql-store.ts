@@ -4,6 +4,7 @@
  */
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { dueAtSql } from '../device-flow/pacing.js';
 import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
@@ -450,35 +451,34 @@ export class SqlStore implements Store {
   async recordPoll(
     deviceCodeHash: Buffer,
     now: Date,
-    tolerance: { ms: number; share: number; step: number; pace?: boolean },
+    pacing: { step: number; pace?: boolean },
   ): Promise<PollRecord | undefined> {
     // The old row is read under FOR UPDATE in the same statement, so concurrent polls on any
     // number of instances are serialized and each sees the one before it (RFC 8628 §3.5).
     const rows = await this.db.query(
       `UPDATE device_requests AS d SET
-         last_poll_at = CASE WHEN o.too_soon AND $6 THEN o.due_at ELSE $2 END,
-         interval_seconds = CASE WHEN o.too_soon AND NOT $6 THEN o.interval_seconds + $5::int ELSE o.interval_seconds END
+         last_poll_at = CASE WHEN o.too_soon AND $4 THEN o.due_at ELSE $2 END,
+         interval_seconds = CASE WHEN o.too_soon AND NOT $4 THEN o.interval_seconds + $3::int ELSE o.interval_seconds END
        FROM (
          SELECT device_code_hash, interval_seconds, due_at,
            (last_poll_at IS NOT NULL AND status = 'pending' AND expires_at > $2 AND $2::timestamptz < due_at) AS too_soon
          FROM (
            SELECT device_code_hash, interval_seconds, last_poll_at, status, expires_at,
-             last_poll_at + (interval_seconds * 1000 - LEAST($3::int, interval_seconds * 1000 * $4::float8))
-               * interval '1 millisecond' AS due_at
+             ${dueAtSql('last_poll_at', 'interval_seconds')} AS due_at
            FROM device_requests WHERE device_code_hash = $1 FOR UPDATE
          ) AS locked
        ) AS o
        WHERE d.device_code_hash = o.device_code_hash
        RETURNING ${flowColumns('d.')}, o.too_soon, o.due_at`,
-      [deviceCodeHash, now, tolerance.ms, tolerance.share, tolerance.step, tolerance.pace === true],
+      [deviceCodeHash, now, pacing.step, pacing.pace === true],
     );
     const row = rows[0];
     if (!row) return undefined;
     const early = Boolean(row.too_soon);
     return {
       flow: toFlow(row),
-      slowDown: early && tolerance.pace !== true,
-      ...(early && tolerance.pace === true ? { dueAt: date(row.due_at) } : {}),
+      slowDown: early && pacing.pace !== true,
+      ...(early && pacing.pace === true ? { dueAt: date(row.due_at) } : {}),
     };
   }
 

@@ -271,15 +271,14 @@ export interface Store {
   /** A browser's last approved login (sealed), unless it is past its keeping at `now`. */
   browserLogin(browserKey: Buffer, now: Date): Promise<Buffer | undefined>;
   /**
-   * Record a poll, and whether it came too soon: sooner than the interval less the tolerance
-   * (`ms`, at most `share` of the interval; src/device-flow/pacing.ts), in which case the
-   * interval grows by `step` seconds, or, with `pace`, the poll is recorded at the time it is
-   * due (`dueAt`) and the interval stays.
+   * Record a poll, and whether it came too soon (by the rule of src/device-flow/pacing.ts), in
+   * which case the interval grows by `step` seconds, or, with `pace`, the poll is recorded at
+   * the time it is due (`dueAt`) and the interval stays.
    */
   recordPoll(
     deviceCodeHash: Buffer,
     now: Date,
-    tolerance: { ms: number; share: number; step: number; pace?: boolean },
+    pacing: { step: number; pace?: boolean },
   ): Promise<PollRecord | undefined>;
   /** Read a flow by its device code hash without touching it. */
   findByDeviceCode(deviceCodeHash: Buffer): Promise<Flow | undefined>;

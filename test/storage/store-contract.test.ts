@@ -9,6 +9,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { insertFlow, postgresStore, resetStore, sharedPglite, testEnd } from '../../harness/build.js';
 import { usePostgres } from '../../harness/postgres.js';
 import { codeKey, hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
+import { POLL_TOLERANCE } from '../../src/device-flow/pacing.js';
 import type { Db } from '../../src/storage/db.js';
 import { loadMigrations } from '../../src/storage/migrate.js';
 import { postgresDb } from '../../src/storage/postgres.js';
@@ -29,9 +30,10 @@ interface Harness {
 
 const SECOND = 1000;
 const INTERVAL = 5;
-const TOLERANCE_MS = 1000;
+/** The tolerance of src/device-flow/pacing.ts for a 5 s interval (2 s: within 40% of it). */
+const TOLERANCE_MS = POLL_TOLERANCE.ms;
 /** A tolerance of 1 s (at most 40% of the interval), and the RFC's step of 5 s. */
-const TOLERANCE = { ms: TOLERANCE_MS, share: 0.4, step: 5 };
+const TOLERANCE = { step: 5 };
 /** The redelivery grace the poller gives a delivered token. */
 const GRACE = 60 * SECOND;
 
@@ -415,12 +417,12 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal(soon?.slowDown, true);
         assert.equal(soon?.flow.intervalSeconds, INTERVAL + 5);
         assert.equal((await store.findByFlowId(flow.flowId))?.intervalSeconds, INTERVAL + 5);
-        // Measured from the too-soon poll, with the new interval (10 s): 8 s later is still too soon…
-        const again = await store.recordPoll(flow.deviceCodeHash, at(now, 9 * SECOND), TOLERANCE);
+        // Measured from the too-soon poll, with the new interval (10 s): 7.9 s later is still too soon…
+        const again = await store.recordPoll(flow.deviceCodeHash, at(now, 8900), TOLERANCE);
         assert.equal(again?.slowDown, true);
         assert.equal(again?.flow.intervalSeconds, INTERVAL + 10);
         // …and a poll after the (grown) interval is fine and keeps it.
-        const later = await store.recordPoll(flow.deviceCodeHash, at(now, 25 * SECOND), TOLERANCE);
+        const later = await store.recordPoll(flow.deviceCodeHash, at(now, 30 * SECOND), TOLERANCE);
         assert.equal(later?.slowDown, false);
         assert.equal(later?.flow.intervalSeconds, INTERVAL + 10);
       });
@@ -446,7 +448,7 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
       });
 
       test('the tolerance is at most its share of the interval', async () => {
-        const short = { ms: 2000, share: 0.4, step: 5 };
+        const short = TOLERANCE;
         // A 1 s interval: 40% of it, 0.4 s, is the tolerance, not 2 s.
         const fast = await created({ intervalSeconds: 1 });
         await store.recordPoll(fast.deviceCodeHash, now, short);
@@ -481,13 +483,13 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal((await store.recordPoll(flow.deviceCodeHash, now, paced))?.dueAt, undefined);
         const early = await store.recordPoll(flow.deviceCodeHash, at(now, 1 * SECOND), paced);
         assert.equal(early?.slowDown, false);
-        // Due at the interval less the tolerance (1 s): 4 s after the first poll.
-        assert.equal(early?.dueAt?.getTime(), at(now, 4 * SECOND).getTime());
+        // Due at the interval less the tolerance (2 s): 3 s after the first poll.
+        assert.equal(early?.dueAt?.getTime(), at(now, 3 * SECOND).getTime());
         assert.equal(early?.flow.intervalSeconds, INTERVAL, 'the interval stays');
-        assert.equal(early?.flow.lastPollAt?.getTime(), at(now, 4 * SECOND).getTime(), 'recorded when due');
+        assert.equal(early?.flow.lastPollAt?.getTime(), at(now, 3 * SECOND).getTime(), 'recorded when due');
         // The next poll is measured from when the early one was due.
-        const next = await store.recordPoll(flow.deviceCodeHash, at(now, 7 * SECOND), paced);
-        assert.equal(next?.dueAt?.getTime(), at(now, 8 * SECOND).getTime(), 'due at 4 s + 5 s - 1 s');
+        const next = await store.recordPoll(flow.deviceCodeHash, at(now, 5 * SECOND), paced);
+        assert.equal(next?.dueAt?.getTime(), at(now, 6 * SECOND).getTime(), 'due at 3 s + 5 s - 2 s');
         assert.equal(
           (await store.recordPoll(flow.deviceCodeHash, at(now, 12 * SECOND), paced))?.dueAt,
           undefined,
