@@ -22,7 +22,7 @@ import { Browser } from './http/browser.js';
 import { callerFactory } from './http/caller.js';
 import { answerClientError } from './http/client-errors.js';
 import { deviceCodeRoute } from './http/device-code.js';
-import { handleErrors } from './http/errors.js';
+import { handleErrors } from './http/error-handler.js';
 import { describeApi, openApiRoute } from './http/openapi.js';
 import { opsRoutes } from './http/ops.js';
 import { type FastPath, pollFastPath } from './http/poll-fast-path.js';

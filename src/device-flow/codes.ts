@@ -63,7 +63,7 @@ export function normalizeUserCode(input: unknown): string | undefined {
 }
 
 /**
- * SHA-256 of a secret in hex: the key of a flow in memory (`PendingView`), computed on every
+ * SHA-256 of a secret in hex: the key of a flow in memory (`PendingMemory`), computed on every
  * poll, in one call (node:crypto's `hash`, about twice as fast as `createHash` for a short
  * input). `Buffer.from(key, 'hex')` is `hashSecret(secret)`.
  */

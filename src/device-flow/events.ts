@@ -3,7 +3,7 @@
  * (logs and metrics live in `src/observability.ts`, never here), and `FlowEvents`, which the
  * parts of the flow share to report an event with the request it happened in.
  */
-import { isDatabaseUnavailable } from '../storage/errors.js';
+import { isDatabaseUnavailable } from '../storage/database-errors.js';
 import type { NotificationState } from './pending-cache.js';
 
 /** What happened to a flow, for logs and metrics (never carries a secret). */

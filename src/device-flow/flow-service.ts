@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
-import { PageError, type PageErrorReason, TemporarilyUnavailable, TooManyRequests } from '../errors.js';
+import { TemporarilyUnavailable, TooManyRequests } from '../oauth-errors.js';
 import { type Channel, type PostizClient, UpstreamError } from '../postiz/client.js';
 import type { CodeSighting, Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
@@ -24,11 +24,12 @@ import {
 } from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
 import { Organizations } from './organizations.js';
+import { PageError, type PageErrorReason } from './page-error.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { OFFICE_FLOWS, PendingCap } from './pending-cap.js';
-import type { Hangup } from './pending-view.js';
+import type { Hangup } from './pending-memory.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
-import { type PollAnswer, Polls, REDELIVERY_GRACE_MS } from './poller.js';
+import { type PollAnswer, Poller, REDELIVERY_GRACE_MS } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
 import { recipientKeyOffThread, seal } from './seal.js';
 
@@ -159,7 +160,7 @@ export class FlowService {
   private readonly cap: PendingCap;
   private readonly logins: BrowserLogins;
   private readonly events: FlowEvents;
-  private readonly polls: Polls;
+  private readonly polls: Poller;
   private readonly organizations: Organizations;
   private readonly instance: string;
 
@@ -187,7 +188,7 @@ export class FlowService {
       makeRoom: (holder, now) => deps.store.makeRoom(holder, OFFICE_FLOWS, this.end(now.getTime())),
       now: this.now,
     });
-    this.polls = new Polls({
+    this.polls = new Poller({
       config: deps.config,
       store: deps.store,
       limits: deps.limits,

@@ -8,7 +8,7 @@
  */
 import type { Store } from '../storage/store.js';
 import type { TroubleKind } from './events.js';
-import { type Hangup, type PendingEntry, PendingView, type Wake } from './pending-view.js';
+import { type Hangup, type PendingEntry, PendingMemory, type Wake } from './pending-memory.js';
 
 /** Whether flow changes sent through the database come back to this instance. */
 export type NotificationState = 'checking' | 'working' | 'lost';
@@ -40,7 +40,7 @@ export interface PendingCacheDeps {
 /** Pending flows this instance knows, and the polls held open on them. */
 export class PendingCache {
   /** The entries and the held polls. */
-  readonly view = new PendingView();
+  readonly view = new PendingMemory();
   /** Whether this instance's test notifications come back (`checking` until the first answer). */
   notifications: NotificationState = 'checking';
   /** Whether flow changes are being heard; without that, nothing may be answered from memory. */

@@ -27,19 +27,19 @@ import {
   SubscriptionRequired,
   TokenRefused,
   TooManyRequests,
-} from '../errors.js';
+} from '../oauth-errors.js';
 import type { EndRecord, Flow, Store } from '../storage/store.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
 import { dueAt, SLOW_DOWN_STEP_SECONDS } from './pacing.js';
 import type { PendingCache } from './pending-cache.js';
-import type { Hangup, PendingEntry } from './pending-view.js';
+import type { Hangup, PendingEntry } from './pending-memory.js';
 import type { RateLimits } from './rate-limits.js';
 import { open } from './seal.js';
 
 /** Who polls: the client address (for limits) and the request id (for logs), and its connection. */
-export interface Poller extends Hangup {
+export interface PollingClient extends Hangup {
   ip: string;
   reqId?: string;
 }
@@ -77,7 +77,7 @@ const expired = () => new ExpiredToken('The device code has expired: start again
 const UNREACHABLE: unique symbol = Symbol('database unreachable');
 const unknown = () => new InvalidGrant('Unknown or already used device_code');
 
-export interface PollsDeps {
+export interface PollerDeps {
   config: Config;
   store: Store;
   limits: RateLimits;
@@ -88,9 +88,9 @@ export interface PollsDeps {
   now: () => number;
 }
 
-/** Answers polls. */
-export class Polls {
-  constructor(private readonly deps: PollsDeps) {}
+/** Answers polls: the poll's rules, from memory or the database. */
+export class Poller {
+  constructor(private readonly deps: PollerDeps) {}
 
   /**
    * The answer to a poll of `deviceCode`, held up to `waitSeconds`; `rfc`: the client sent
@@ -100,7 +100,7 @@ export class Polls {
    */
   answer(
     deviceCode: string,
-    caller: Poller,
+    caller: PollingClient,
     waitSeconds: number,
     rfc: boolean,
   ): PollAnswer | Promise<PollAnswer> {
@@ -126,7 +126,7 @@ export class Polls {
   private async fromStore(
     deviceCode: string,
     key: string,
-    caller: Poller,
+    caller: PollingClient,
     waitSeconds: number,
     now: number,
     rfc: boolean,
@@ -184,7 +184,7 @@ export class Polls {
     deviceCode: string,
     expiresAt: number,
     waitSeconds: number,
-    caller: Poller,
+    caller: PollingClient,
     dueInMs = 0,
   ): Promise<PollAnswer> {
     const waitMs = waitSeconds * 1000;
@@ -218,7 +218,7 @@ export class Polls {
     flow: Flow,
     deviceCode: string,
     deviceCodeHash: Buffer,
-    caller: Poller,
+    caller: PollingClient,
   ): Promise<PollAnswer> {
     const now = this.deps.now();
     if (flow.status !== 'delivered' && flow.expiresAt.getTime() <= now) return expired();
@@ -268,7 +268,7 @@ export class Polls {
   private async delivery(
     flow: Flow,
     deviceCodeHash: Buffer,
-    caller: Poller,
+    caller: PollingClient,
     written: boolean,
     first: boolean,
   ): Promise<void> {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { newToken, safeEqual } from '../device-flow/codes.js';
-import { PageError } from '../errors.js';
+import { PageError } from '../device-flow/page-error.js';
 import { pickLanguage } from '../views/i18n/index.js';
 import type { PageContext } from '../views/pages.js';
 

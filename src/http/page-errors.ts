@@ -3,7 +3,7 @@
  * says why a step cannot go on (`PageError`); this module says what that is in HTTP.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PageError, PageErrorReason } from '../errors.js';
+import type { PageError, PageErrorReason } from '../device-flow/page-error.js';
 import { errorPage } from '../views/pages.js';
 import { type Browser, sendPage } from './browser.js';
 

@@ -11,7 +11,7 @@
  * the same headers, metrics and logs (test/http/poll-fast-path.test.ts compares the two).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequest } from '../errors.js';
+import { InvalidRequest } from '../oauth-errors.js';
 import { RequestCaller } from './caller.js';
 import {
   answerPoll,

@@ -20,7 +20,7 @@ import {
   PENDING,
   toOAuthBody,
   UnsupportedGrantType,
-} from '../errors.js';
+} from '../oauth-errors.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 

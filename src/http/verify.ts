@@ -7,7 +7,7 @@ import { UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
 import type { BrowserLogin } from '../device-flow/browser-logins.js';
 import { formatUserCode } from '../device-flow/codes.js';
 import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
-import { PageError } from '../errors.js';
+import { PageError } from '../device-flow/page-error.js';
 import { translator } from '../views/i18n/index.js';
 import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';

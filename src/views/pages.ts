@@ -8,7 +8,7 @@
  * sends nothing (no code in a URL) to Postiz or anywhere else. The meta tag overrides the header.
  */
 import type { NetworkMatch } from '../device-flow/addresses.js';
-import type { PageErrorReason } from '../errors.js';
+import type { PageErrorReason } from '../device-flow/page-error.js';
 import { ASSETS } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 import { type MessageKey, type Translate, translator } from './i18n/index.js';

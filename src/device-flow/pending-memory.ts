@@ -39,7 +39,7 @@ interface Waiter {
 }
 
 /** Pending flows by device-code hash (hex), and the polls waiting on them. */
-export class PendingView {
+export class PendingMemory {
   private readonly entries = new Map<string, PendingEntry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   /** Held polls per holder; a holder with none has no entry. */

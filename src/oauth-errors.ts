@@ -1,6 +1,7 @@
 /**
  * OAuth errors, one class per RFC error code, serialized in one place (`toOAuthBody`).
- * Anything else that escapes a route is a 500 whose details stay in the log.
+ * Anything else that escapes a route is a 500 whose details stay in the log. (Why a browser
+ * page cannot go on is `device-flow/page-error.ts`.)
  */
 
 /** Base class: an error the client may see, with its RFC code and HTTP status. */
@@ -141,39 +142,4 @@ export function toOAuthBody(err: unknown): {
     body: { error: 'server_error', error_description: 'The server could not answer; try again.' },
     headers: {},
   };
-}
-
-/** Why a browser page could not go on; each has its own message in the page catalogs. */
-export type PageErrorReason =
-  | 'invalid_code'
-  | 'expired'
-  | 'already_used'
-  | 'rate_limited'
-  | 'wrong_browser'
-  | 'unknown_state'
-  | 'upstream_unavailable'
-  | 'upstream_rejected'
-  | 'misconfigured'
-  | 'forbidden'
-  | 'wrong_origin'
-  | 'cookies_required'
-  | 'bad_request'
-  | 'cross_network'
-  | 'code_mismatch'
-  | 'code_not_usable'
-  | 'server_error';
-
-/**
- * Why a step of the browser's side of the flow cannot go on: re-rendered as a page (its
- * message in the catalogs), never as JSON. `retryAfterSeconds` and `flowId` (a retry is
- * offered) are for the page; the HTTP status is the HTTP layer's (`http/page-errors.ts`), which
- * may also set `statusCode` itself for a failure it turns into a page.
- */
-export class PageError extends Error {
-  constructor(
-    readonly reason: PageErrorReason,
-    readonly options: { retryAfterSeconds?: number; flowId?: string; statusCode?: number } = {},
-  ) {
-    super(reason);
-  }
 }

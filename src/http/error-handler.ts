@@ -5,16 +5,16 @@
  * 500 whose details stay in the log.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { PageError } from '../device-flow/page-error.js';
 import {
   InvalidRequest,
   NotFound,
   OAuthError,
-  PageError,
   PayloadTooLarge,
   TemporarilyUnavailable,
   toOAuthBody,
-} from '../errors.js';
-import { isDatabaseUnavailable } from '../storage/errors.js';
+} from '../oauth-errors.js';
+import { isDatabaseUnavailable } from '../storage/database-errors.js';
 import type { Browser } from './browser.js';
 import { renderPageError } from './page-errors.js';
 
