@@ -34,30 +34,30 @@ import { type TrustFunction, trustFunction } from './http/trust.js';
 import { verifyRoutes } from './http/verify.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { countRequests, createObserver } from './observability.js';
-import { createPostizClient, type PostizClient } from './postiz/client.js';
+import type { Store } from './storage/store.js';
 import {
   type CredentialsCheck,
   createCredentialsCheck,
-  postizStatus,
   reportingCredentials,
-} from './postiz/credentials.js';
-import { createPostizProbe, type PostizProbe } from './postiz/reachability.js';
-import type { Store } from './storage/store.js';
+  upstreamStatus,
+} from './upstream/credentials.js';
+import { createUpstream, type Upstream, upstreamWhere } from './upstream/index.js';
+import { createReachabilityProbe, type ReachabilityProbe } from './upstream/reachability.js';
 
 export interface AppDeps {
   store: Store;
-  /** Defaults to the real Postiz client built from `config`. */
-  postiz?: PostizClient;
+  /** The provider; defaults to the one `config` names (`src/upstream/`). */
+  upstream?: Upstream;
   /**
-   * Whether POSTIZ_API_URL can be reached, for /ready and the log. Defaults to a probe of
-   * POSTIZ_API_URL when `postiz` is the real client, and to none (`unknown`) when it is not.
+   * Whether the provider can be reached, for /ready and the log. Defaults to a probe of its
+   * `probeUrl` when it is the configured one, and to none (`unknown`) when `upstream` is given.
    */
-  postizProbe?: PostizProbe;
+  probe?: ReachabilityProbe;
   /**
-   * Whether Postiz accepts POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET, for /ready and
-   * the log. Defaults to a junk-code exchange with `postiz` (or the real client built from `config`).
+   * Whether the provider accepts our client credentials, for /ready and the log. Defaults to a
+   * junk-code exchange with the provider.
    */
-  postizCredentials?: CredentialsCheck;
+  credentials?: CredentialsCheck;
   /** Clock, for tests of expiry. */
   now?: () => number;
   /** The process's pino logger (`createLogger`); none when omitted. */
@@ -70,10 +70,12 @@ export interface App {
   metrics: Metrics;
   /** The poll's fast path, which the server's requests meet before Fastify (for tests of it alone). */
   fastPath: FastPath;
-  /** Whether Postiz can be reached (none when the app was given its own Postiz client). */
-  postizProbe: PostizProbe | undefined;
-  /** Whether Postiz accepts this server's OAuth credentials (`server.ts` starts its checks). */
-  postizCredentials: CredentialsCheck;
+  /** The provider the flow bridges to. */
+  upstream: Upstream;
+  /** Whether the provider can be reached (none when the app was given its own provider). */
+  probe: ReachabilityProbe | undefined;
+  /** Whether the provider accepts this server's OAuth credentials (`server.ts` starts its checks). */
+  credentials: CredentialsCheck;
 }
 
 /** Fastify keeps idle keep-alive connections this long (its default, kept): longer than load balancers' idle timeouts. */
@@ -139,60 +141,53 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   const metrics = createMetrics({
     countPending: () => deps.store.countPending(new Date(now())),
     countHeld: () => flows.heldPolls,
-    postizState: () => postizProbe?.state() ?? 'unknown',
-    credentialsState: () => postizCredentials.state(),
+    postizState: () => probe?.state() ?? 'unknown',
+    credentialsState: () => credentials.state(),
   });
   const observer = createObserver(app.log, metrics);
-  const postizProbe =
-    deps.postizProbe ??
-    (deps.postiz
+  // The credentials check has the provider without the exchange metrics: its junk codes are
+  // not logins. Every real exchange tells it what the provider said of the credentials.
+  const provider = deps.upstream ?? (await createUpstream(config));
+  const probe =
+    deps.probe ??
+    (deps.upstream
       ? undefined
-      : createPostizProbe({
-          apiUrl: config.postizApiUrl,
+      : createReachabilityProbe({
+          url: provider.probeUrl,
+          where: upstreamWhere(config),
           timeoutMs: Math.min(config.upstreamTimeoutMs, 5000),
           log: app.log,
         }));
-  const clientOptions = {
-    apiUrl: config.postizApiUrl,
-    clientId: config.clientId,
-    clientSecret: config.clientSecret,
-    timeoutMs: config.upstreamTimeoutMs,
-  };
-  // The credentials check has a client of its own, without the exchange metrics: its junk codes
-  // are not logins. Every real exchange tells it what Postiz said of the credentials.
-  const postizCredentials =
-    deps.postizCredentials ??
+  const credentials =
+    deps.credentials ??
     createCredentialsCheck({
-      client: deps.postiz ?? createPostizClient(clientOptions),
+      upstream: provider,
       redirectUri: `${config.serverUrl}/device/callback`,
       log: app.log,
     });
   app.addHook('onClose', async () => {
-    postizProbe?.stop();
-    postizCredentials.stop();
+    probe?.stop();
+    credentials.stop();
   });
-  const postiz = reportingCredentials(
-    deps.postiz ??
-      createPostizClient({
-        ...clientOptions,
-        onRequest(status, seconds) {
-          metrics.upstreamRequests.inc({ status });
-          metrics.upstreamDuration.observe(seconds);
-        },
-      }),
-    postizCredentials,
+  const upstream = reportingCredentials(
+    deps.upstream ??
+      (await createUpstream(config, (status, seconds) => {
+        metrics.upstreamRequests.inc({ status });
+        metrics.upstreamDuration.observe(seconds);
+      })),
+    credentials,
   );
   const flows = new FlowService({
     config,
     store: deps.store,
-    postiz,
+    upstream,
     limits: createRateLimits(deps.store, config),
     observer,
     now,
   });
   const headers = {
     secure: config.serverUrl.startsWith('https:'),
-    postizOrigin: new URL(config.postizFrontendUrl).origin,
+    authorizeOrigin: upstream.authorizeOrigin,
   };
   const json = jsonHeaders(headers);
   const browser = new Browser({
@@ -203,7 +198,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   });
 
   await parseBodies(app);
-  await describeApi(app, config.serverUrl);
+  await describeApi(app, { serverUrl: config.serverUrl, upstreamId: upstream.id, names: upstream.names });
   const observeRequest = countRequests(app, metrics);
   handleErrors(app, { browser, jsonHeaders: json });
   const closing = closeGracefully(app, flows);
@@ -213,7 +208,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
   deviceCodeRoute(app, flows, { serverUrl: config.serverUrl, jsonHeaders: json, callerOf });
   const polls = {
     flows,
-    apiUrl: config.postizApiUrl,
     defaultWaitSeconds: config.pollWaitSeconds,
     jsonHeaders: json,
     log: app.log,
@@ -238,7 +232,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     opsRoutes(scope, {
       store: deps.store,
       notifications: () => flows.notifications,
-      postiz: () => postizStatus(postizProbe?.state() ?? 'unknown', postizCredentials.state()),
+      upstream: {
+        id: upstream.id,
+        status: () => upstreamStatus(probe?.state() ?? 'unknown', credentials.state()),
+      },
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
@@ -248,5 +245,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
   await Promise.all([flows.attach(), app.ready()]);
-  return { app, flows, metrics, fastPath: answerPolls, postizProbe, postizCredentials };
+  return { app, flows, metrics, fastPath: answerPolls, upstream, probe, credentials };
 }

@@ -5,8 +5,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BurnResult } from './device-flow/code-burner.js';
 import { type FlowObserver, TROUBLE_KINDS } from './device-flow/events.js';
-import type { CredentialsState } from './postiz/credentials.js';
-import type { Reachability } from './postiz/reachability.js';
+import type { CredentialsState } from './upstream/credentials.js';
+import type { Reachability } from './upstream/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
 
 /*

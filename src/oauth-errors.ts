@@ -64,26 +64,17 @@ export class ExpiredToken extends OAuthError {
 }
 
 /**
- * Postiz issued the token but its public API refuses it: the organisation has no subscription
- * (where Postiz's billing is on). Not an RFC code: the postiz CLI prints the `error` value
- * ("Authorization failed: postiz_subscription_required"), so it names the problem.
+ * The provider issued the token but refuses it (a Postiz organisation without a subscription,
+ * say): an error code and description its profile chose (`Upstream.refusal`). The postiz CLI
+ * prints the `error` value ("Authorization failed: postiz_subscription_required"), so the code
+ * names the problem.
  */
-export class SubscriptionRequired extends OAuthError {
-  readonly error = 'postiz_subscription_required';
-  constructor() {
-    super(
-      'Postiz refuses the API of this organisation: it has no subscription. Subscribe (or select another organisation) in Postiz, then log in again.',
-    );
-  }
-}
-
-/** Postiz issued the token but its public API refuses it for another reason (a 401 or 403). */
-export class TokenRefused extends OAuthError {
-  readonly error = 'postiz_refused_token';
-  constructor() {
-    super(
-      'Postiz refuses the new credentials. Check the organisation selected in Postiz, then log in again.',
-    );
+export class ProviderRefusal extends OAuthError {
+  constructor(
+    readonly error: string,
+    description: string,
+  ) {
+    super(description);
   }
 }
 

@@ -13,7 +13,7 @@ const FINAL_OUTCOMES: Partial<Record<FlowEventName, FlowOutcome>> = {
   blocked: 'blocked',
   expired: 'expired',
   failed: 'failed',
-  refused_by_postiz: 'refused',
+  refused: 'refused',
 };
 
 /** An outage makes every request fail the same way: one line per kind of trouble this often. */
@@ -49,7 +49,7 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
         event === 'failed' ||
         event === 'rejected_callback' ||
         event === 'returned' ||
-        event === 'refused_by_postiz' ||
+        event === 'refused' ||
         (event === 'code_burned' && fields?.result === 'burned')
       ) {
         // A burned code was live: someone's authorization reached a callback that refused it.

@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import type { App } from './app.js';
 import type { Config } from './config.js';
 import { describeListenError } from './listen-errors.js';
-import type { PostizClient } from './postiz/client.js';
-import { CREDENTIALS_CHECK_EVERY_MS } from './postiz/credentials.js';
 import { openStore } from './storage/open.js';
 import type { Store } from './storage/store.js';
+import { CREDENTIALS_CHECK_EVERY_MS } from './upstream/credentials.js';
+import type { Upstream } from './upstream/upstream.js';
 
 export interface RunningServer extends App {
   store: Store;
@@ -22,12 +22,13 @@ export interface StartOptions {
   logger: Logger;
   /** Use this store instead of opening one from the config. */
   store?: Store;
-  postiz?: PostizClient;
+  /** Use this provider instead of the one the config names. */
+  upstream?: Upstream;
   /** Install SIGTERM/SIGINT handlers that close the server and exit (the real process only). */
   handleSignals?: boolean;
 }
 
-const POSTIZ_CHECK_EVERY_MS = 60_000;
+const PROBE_EVERY_MS = 60_000;
 
 /** Start a server for `config`; resolves once it listens. */
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
@@ -46,7 +47,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const [{ store, applied }, { buildApp }] = await Promise.all([opened, import('./app.js')]);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-  const built = await buildApp(config, { store, postiz: options.postiz, logger });
+  const built = await buildApp(config, { store, upstream: options.upstream, logger });
   const { app, flows } = built;
   try {
     await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
@@ -59,10 +60,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 
-  // Postiz checked now and every minute: an operator hears it is unreachable before a user does.
-  built.postizProbe?.start(POSTIZ_CHECK_EVERY_MS);
+  // The provider checked now and every minute: an operator hears it is unreachable before a user does.
+  built.probe?.start(PROBE_EVERY_MS);
   // Wrong OAuth credentials found now and every 5 minutes, without a user's login.
-  built.postizCredentials.start(CREDENTIALS_CHECK_EVERY_MS);
+  built.credentials.start(CREDENTIALS_CHECK_EVERY_MS);
 
   // Several instances purging at once is harmless: each DELETE takes what is left.
   const purge = setInterval(() => {
@@ -80,8 +81,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(purge);
-      built.postizProbe?.stop();
-      built.postizCredentials.stop();
+      built.probe?.stop();
+      built.credentials.stop();
       const deadline = setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         app.server.closeAllConnections();

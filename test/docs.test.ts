@@ -22,7 +22,7 @@ import {
   TOKEN_CHECK_RESULTS,
   UPSTREAM_STATUSES,
 } from '../src/metrics.js';
-import { CREDENTIALS_CHECK_EVERY_MS } from '../src/postiz/credentials.js';
+import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -283,7 +283,7 @@ describe('the OAuth credentials check as the docs describe it', () => {
   }
 
   test("README and docs/deploy.md name every value of /ready's postiz", () => {
-    const values = (readiness.properties.postiz as { enum: readonly string[] }).enum;
+    const values = (readiness('postiz').properties.postiz as { enum: readonly string[] }).enum;
     for (const file of ['README.md', 'docs/deploy.md']) {
       const text = read(file);
       const missing = values.filter((value) => !text.includes(`\`${value}\``));

@@ -30,7 +30,9 @@ function observer() {
 
 test('every trouble the flow reports names a kind the metric knows', () => {
   const files = ['device-flow', 'http', 'storage'].flatMap((dir) =>
-    readdirSync(join(SRC, dir)).map((file) => join(SRC, dir, file)),
+    readdirSync(join(SRC, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join(SRC, dir, file)),
   );
   const kinds = files.flatMap((file) =>
     [...readFileSync(file, 'utf8').matchAll(/trouble\(\s*'([^']+)',/g)].map((m) => m[1]!),

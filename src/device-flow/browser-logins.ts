@@ -13,8 +13,8 @@
  * device and no organisation of anyone's login. Kept `LOGIN_HISTORY_DAYS`.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import type { Channel } from '../postiz/client.js';
 import type { Store } from '../storage/store.js';
+import type { Account } from '../upstream/upstream.js';
 import { hashSecret, newToken, randomFromPool } from './codes.js';
 import { hkdf32 } from './hkdf.js';
 
@@ -23,21 +23,13 @@ const VERSION = 1;
 const KEY_INFO = 'postiz-cli-auth/v1/browser-login';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** An organisation as the pages name it: its id, and its channels when Postiz listed them. */
-export interface Organization {
-  id?: string;
-  /** Undefined: not known (Postiz could not be asked); empty: it has none. */
-  channels?: Channel[];
-  /** How many channels it has in all, when more were listed than are kept. */
-  channelCount?: number;
-}
-
 /** A CLI login approved in a browser: when, the device (address, what it said it is), the organisation. */
 export interface BrowserLogin {
   approvedAt: Date;
   clientIp: string | null;
   userAgent: string | null;
-  organization: Organization;
+  /** What the token opened (`Account`; the field keeps its first name, for the sealed rows). */
+  organization: Account;
 }
 
 export interface BrowserLoginsDeps {

@@ -24,7 +24,7 @@ export type FlowEventName =
   | 'displaced'
   | 'returned'
   | 'token_checked'
-  | 'refused_by_postiz';
+  | 'refused';
 
 /**
  * What the server was doing when the database failed (the `kind` label of

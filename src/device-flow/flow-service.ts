@@ -7,50 +7,52 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { TemporarilyUnavailable, TooManyRequests } from '../oauth-errors.js';
-import { type Channel, type PostizClient, UpstreamError } from '../postiz/client.js';
-import type { CodeSighting, Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
+import type { Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
-import { type BrowserLogin, BrowserLogins, type Organization } from './browser-logins.js';
-import { type BurnResult, CodeBurner } from './code-burner.js';
+import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import {
-  codeKey,
-  hashSecret,
-  isCodeText,
-  newDeviceCode,
-  newToken,
-  newUserCode,
-  normalizeUserCode,
-  safeEqual,
-} from './codes.js';
+  type BindingOf,
+  type CallbackDeps,
+  type CallbackInput,
+  type CallbackResult,
+  type Caller,
+  confirmingBrowser,
+  endedReason,
+  runCallback,
+} from './callback/index.js';
+import { CodeBurner } from './code-burner.js';
+import { hashSecret, newDeviceCode, newToken, newUserCode, normalizeUserCode } from './codes.js';
 import { type FlowEventName, FlowEvents, type FlowObserver } from './events.js';
 import { Organizations } from './organizations.js';
-import { PageError, type PageErrorReason } from './page-error.js';
+import { PageError } from './page-error.js';
 import { type NotificationState, PendingCache } from './pending-cache.js';
 import { OFFICE_FLOWS, PendingCap } from './pending-cap.js';
-import type { Hangup } from './pending-memory.js';
 import { codeChallenge, codeVerifier, newState } from './pkce.js';
 import { type PollAnswer, Poller, REDELIVERY_GRACE_MS } from './poller.js';
 import type { RateLimits } from './rate-limits.js';
-import { recipientKeyOffThread, seal } from './seal.js';
+import { recipientKeyOffThread } from './seal.js';
 
+export type {
+  BindingOf,
+  CallbackInput,
+  CallbackOutcome,
+  CallbackResult,
+  Caller,
+} from './callback/index.js';
 export type { FlowEventName, FlowObserver } from './events.js';
 export type { IssuedToken, PollAnswer } from './poller.js';
 
 export interface FlowServiceDeps {
   config: Config;
   store: Store;
-  postiz: PostizClient;
+  /** The OAuth provider the flow bridges to (`src/upstream/`). */
+  upstream: Upstream;
   limits: RateLimits;
   observer: FlowObserver;
   now?: () => number;
   /** This instance's name in the audit trail (default: the host name and process id). */
   instance?: string;
-}
-
-/** Who is asking: the client address (for limits and the confirmation page) and the request id (for logs). */
-export interface Caller extends Hangup {
-  ip: string;
-  reqId?: string;
 }
 
 /** The device authorization response (RFC 8628 §3.2), before serialization. */
@@ -84,31 +86,6 @@ export interface Confirmation {
   replaces: BrowserLogin | undefined;
 }
 
-/** How a flow ended in the browser, at the callback. */
-export type CallbackOutcome = 'approved' | 'denied' | 'no_subscription' | 'token_refused';
-
-/** What the callback's page needs to say. */
-export interface CallbackResult {
-  outcome: CallbackOutcome;
-  flow: Flow;
-  /** The organisation Postiz authorised (its id), when Postiz said. */
-  organizationId?: string;
-  /** The organisation as people know it: its id, and its channels when Postiz listed them. */
-  organization?: Organization;
-  /** For an approval: whether Postiz's public API took the new token (`unchecked`: it could not be asked). */
-  check?: 'working' | 'unchecked';
-  /**
-   * For an approval: the last CLI login approved before in this browser, when it was for the
-   * same organisation (Postiz ended it if the same person approved both).
-   */
-  replaced?: BrowserLogin;
-  /**
-   * For an approval: the browser's new login secret (a cookie), under which this login is now
-   * kept; the one it sent no longer names anything. Absent when logins are not kept.
-   */
-  loginSecret?: string;
-}
-
 /**
  * Where to send the confirming browser, and the secret it must keep (a cookie, named by the
  * HTTP layer for `flowId`) that binds the callback to it, for `maxAgeSeconds`.
@@ -118,36 +95,17 @@ export interface Authorization {
   binding: { flowId: string; value: string; maxAgeSeconds: number };
 }
 
-/** The browser's binding secret for a flow, as its request carries it (undefined: it has none). */
-export type BindingOf = (flowId: string) => string | undefined;
-
-/** A callback as it arrived: each query parameter's values (a repeated one has several). */
-export interface CallbackInput {
-  state: string[];
-  code: string[];
-  error: string[];
-  /** The binding secret this browser holds for a flow. */
-  bindingOf: BindingOf;
-  /** The secret under which this browser's last approved login is kept (its cookie), if any. */
-  loginSecret: string | undefined;
-  /**
-   * The browser fetched it as a sub-resource (`Sec-Fetch-Dest` other than `document`: an
-   * image, a frame, a script), which a Postiz redirect never is.
-   */
-  subresource: boolean;
-}
-
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
- * How long a code's sighting is kept: codes live 10 minutes at Postiz and reach the callback
- * seconds after they are issued, so 15 minutes outlive any code. Every minute kept is space a
- * flood of junk codes can take (docs/security.md, "How big the record can grow").
+ * How long a code's sighting outlives the code at its provider: codes reach the callback seconds
+ * after they are issued (Postiz's live 10 minutes, so their sightings are kept 15). Every minute
+ * kept is space a flood of junk codes can take (docs/security.md, "How big the record can grow").
  */
-const CODE_KEPT_MS = 15 * 60 * 1000;
+const CODE_KEPT_BEYOND_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The device flow. */
@@ -163,6 +121,7 @@ export class FlowService {
   private readonly polls: Poller;
   private readonly organizations: Organizations;
   private readonly instance: string;
+  private readonly callbackDeps: CallbackDeps;
 
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -171,7 +130,7 @@ export class FlowService {
     this.events = new FlowEvents(deps.observer);
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
     this.burner = new CodeBurner({
-      postiz: deps.postiz,
+      upstream: deps.upstream,
       limits: deps.limits,
       redirectUri: this.redirectUri,
       now: this.now,
@@ -194,9 +153,26 @@ export class FlowService {
       limits: deps.limits,
       pending: this.pending,
       events: this.events,
+      upstream: deps.upstream,
       end: (at) => this.end(at),
       now: this.now,
     });
+    this.callbackDeps = {
+      store: deps.store,
+      upstream: deps.upstream,
+      burner: this.burner,
+      logins: this.logins,
+      organizations: this.organizations,
+      events: this.events,
+      redirectUri: this.redirectUri,
+      codeKeptMs: deps.upstream.codeLifetimeMs + CODE_KEPT_BEYOND_MS,
+      tokenCheckTimeoutMs: deps.config.tokenCheckTimeoutMs,
+      now: this.now,
+      end: (at) => this.end(at),
+      changed: (flow) => this.changed(flow),
+      lastLogin: (secret) => this.lastLogin(secret),
+      noteFailure: (flow, failure) => this.noteFailure(flow, failure),
+    };
   }
 
   /** Start hearing every instance's flow changes (LISTEN/NOTIFY), and re-checking the cache. */
@@ -411,7 +387,7 @@ export class FlowService {
   /**
    * Continue on the confirmation page: the step `CROSS_NETWORK_POLICY` asks is checked again
    * here (a refusal for `blocked`; for `type_code`, `typed` must be the flow's code, else
-   * `code_mismatch`), then the browser is bound and sent to Postiz.
+   * `code_mismatch`), then the browser is bound and sent to the provider.
    */
   async confirm(
     found: FoundFlow,
@@ -430,11 +406,11 @@ export class FlowService {
   }
 
   /**
-   * Bind the browser, then send it to Postiz; `confirming`: how this browser reached the flow,
+   * Bind the browser, then send it to the provider; `confirming`: how this browser reached the flow,
    * for the record (a retry keeps what the confirmation recorded).
    */
   private async authorize(flow: Flow, caller: Caller, confirming?: Confirming): Promise<Authorization> {
-    const { config, store } = this.deps;
+    const { store } = this.deps;
     const state = newState();
     const binding = newToken(32);
     const confirmed = await store.confirm(
@@ -446,15 +422,13 @@ export class FlowService {
     );
     if (!confirmed) throw new PageError('already_used');
     this.event('confirmed', flow.flowId, caller);
-    const url = new URL(`${config.postizFrontendUrl}/oauth/authorize`);
-    url.searchParams.set('client_id', config.clientId);
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('redirect_uri', this.redirectUri);
-    url.searchParams.set('state', state);
-    url.searchParams.set('code_challenge', codeChallenge(codeVerifier(binding, state)));
-    url.searchParams.set('code_challenge_method', 'S256');
+    const redirectTo = this.deps.upstream.authorizeUrl({
+      state,
+      codeChallenge: codeChallenge(codeVerifier(binding, state)),
+      redirectUri: this.redirectUri,
+    });
     const maxAgeSeconds = Math.max(1, Math.ceil((flow.expiresAt.getTime() - this.now()) / 1000));
-    return { redirectTo: url.href, binding: { flowId: flow.flowId, value: binding, maxAgeSeconds } };
+    return { redirectTo, binding: { flowId: flow.flowId, value: binding, maxAgeSeconds } };
   }
 
   /** After a failed exchange, the same browser may try again without retyping the code. */
@@ -463,8 +437,10 @@ export class FlowService {
     if (!/^[A-Za-z0-9_-]{16}$/.test(flowId)) throw new PageError('unknown_state');
     const flow = await this.deps.store.findByFlowId(flowId);
     if (!flow) throw new PageError('unknown_state');
-    this.checkBrowser(flow, bindingOf, caller);
-    this.checkLive(flow);
+    if (!confirmingBrowser({ events: this.events }, flow, bindingOf(flow.flowId), caller))
+      throw new PageError('wrong_browser');
+    const ended = endedReason(flow, this.now());
+    if (ended) throw new PageError(ended);
     return this.authorize(flow, caller);
   }
 
@@ -477,248 +453,11 @@ export class FlowService {
   }
 
   /**
-   * GET /device/callback. Order matters: every check that can fail comes before the one
-   * atomic claim of the `state`, so a refused callback leaves the flow usable, and a replayed
-   * one never reaches Postiz twice. Every Postiz code that arrives is recorded, and belongs to
-   * the first callback that carried it (`Store.sightCodes`): a code first seen at a refused
-   * callback is never exchanged for any flow, one first seen at this flow's callback only for
-   * this flow. Refused codes are also burned at Postiz (`CodeBurner`), as defence in depth.
+   * GET /device/callback: the provider's answer, through the callback's steps
+   * (`callback/index.ts`), each in its own file.
    */
-  async callback(input: CallbackInput, caller: Caller): Promise<CallbackResult> {
-    const { store } = this.deps;
-    // A code that cannot be one is never exchanged, so it needs no record either.
-    const codes = input.code.filter(isCodeText);
-    const refuse = async (reason: PageErrorReason, flow?: Flow): Promise<never> => {
-      await this.refuseCodes(codes, caller, reason, flow, input.subresource);
-      throw new PageError(reason);
-    };
-    // A repeated parameter is not a callback Postiz sends: refused, its first and last codes
-    // recorded (a provider appends its own to a registered URL's parameters).
-    if (input.state.length > 1 || input.code.length > 1 || input.error.length > 1)
-      return refuse('bad_request');
-    const [state] = input.state;
-    const [code] = codes;
-    const [error] = input.error;
-    if (!state || state.length > 256 || (!code && !error) || codes.length !== input.code.length)
-      return refuse('bad_request');
-    const stateHash = hashSecret(state);
-    // Every database step of the callback waits out a short outage (CALLBACK_RETRY_MS): the
-    // browser is here now, and Postiz's code will not come back.
-    const flow = await this.retrying(() => store.findByState(stateHash));
-    if (!flow) return refuse('unknown_state');
-    const ended = this.endedReason(flow);
-    if (ended) return refuse(ended, flow);
-    const binding = this.confirmingBrowser(flow, input.bindingOf, caller);
-    if (!binding) return refuse('wrong_browser', flow);
-
-    // The confirming browser sent this callback twice (a reload, a double request, perhaps to
-    // another instance): the first copy holds the state and is using the code, which is
-    // recorded as this flow's, so the refusal leaves it alone (a different code is refused).
-    if (flow.stateClaimed) return refuse('already_used', flow);
-    const now = new Date(this.now());
-    if (code && !error) {
-      const [sighting] = await this.retrying(() =>
-        store.sightCodes([codeKey(code)], flow.flowId, new Date(now.getTime() + CODE_KEPT_MS)),
-      );
-      if (sighting!.flowId !== flow.flowId) {
-        // Seen before at a refused callback, or at another flow's: an injected code. The state
-        // is left unclaimed, so the confirming browser can still go back to Postiz.
-        this.event('rejected_callback', flow.flowId, caller, { reason: 'code_seen_before' });
-        throw new PageError('code_not_usable', { flowId: flow.flowId });
-      }
-    }
-    const claimed = await this.retrying(() => store.claimState(stateHash, now));
-    if (!claimed) throw new PageError('already_used');
-
-    if (error) {
-      // Postiz sends no code with an error; should one come along, it is refused too.
-      await this.refuseCodes(codes, caller, 'unknown_state', flow, input.subresource);
-      if (error !== 'access_denied') {
-        this.event('failed', flow.flowId, caller, {
-          reason: 'postiz_error',
-          error: error.slice(0, 64),
-        });
-        await this.noteFailure(flow, 'provider_error');
-        throw new PageError('upstream_unavailable', { flowId: flow.flowId });
-      }
-      await this.retrying(() => store.deny(flow.flowId, 'denied', this.end(now.getTime())));
-      this.changed(flow);
-      this.event('denied', flow.flowId, caller);
-      return { outcome: 'denied', flow };
-    }
-
-    let token: Awaited<ReturnType<PostizClient['exchangeCode']>>;
-    try {
-      token = await this.deps.postiz.exchangeCode({
-        code: code!,
-        codeVerifier: codeVerifier(binding, state),
-        redirectUri: this.redirectUri,
-      });
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      this.event('failed', flow.flowId, caller, {
-        reason: err.kind,
-        detail: err.detail,
-        status: err.status,
-        ...(err.kind === 'misconfigured' ? { operatorError: true } : {}),
-      });
-      const reason =
-        err.kind === 'rejected'
-          ? 'upstream_rejected'
-          : err.kind === 'misconfigured'
-            ? 'misconfigured'
-            : 'upstream_unavailable';
-      await this.noteFailure(flow, `exchange_${err.kind}`);
-      throw new PageError(reason, { flowId: flow.flowId });
-    }
-    const organizationId = token.organizationId;
-    const { result: check, channels, channelCount } = await this.checkToken(token.accessToken, flow, caller);
-    const organization: Organization = {
-      ...(organizationId !== undefined ? { id: organizationId } : {}),
-      ...(channels ? { channels, channelCount } : {}),
-    };
-    const recorded = organizationId !== undefined ? this.organizations.store(organizationId) : undefined;
-    if (check === 'no_subscription' || check === 'token_refused') {
-      // Credentials that every API call would refuse are not handed over: the CLI is told why,
-      // and the token is dropped.
-      await this.retrying(() => store.deny(flow.flowId, check, this.end(), recorded));
-      this.changed(flow);
-      this.event('refused_by_postiz', flow.flowId, caller, { reason: check, organizationId });
-      return { outcome: check, flow, organizationId, organization };
-    }
-    const sealed = seal(
-      JSON.stringify({ access_token: token.accessToken, organization_id: organizationId }),
-      claimed.publicKey,
-      claimed.deviceCodeHash,
-    );
-    // Postiz codes are single-use: this token cannot be fetched again, so hold it and keep
-    // trying the write while the database is unreachable (CALLBACK_RETRY_MS).
-    const approved = await this.retrying(() =>
-      store.approve(flow.flowId, sealed, new Date(this.now()), recorded),
-    );
-    if (!approved) {
-      // The device stopped waiting (the flow expired while Postiz answered): say so, not "logged in".
-      throw new PageError(flow.expiresAt.getTime() <= this.now() ? 'expired' : 'already_used');
-    }
-    this.changed(flow);
-    this.event('approved', flow.flowId, caller, { organizationId });
-    const { replaced, loginSecret } = await this.rememberLogin(flow, organization, input.loginSecret);
-    return {
-      outcome: 'approved',
-      flow: approved,
-      organizationId,
-      organization,
-      check,
-      replaced,
-      loginSecret,
-    };
-  }
-
-  /**
-   * Keep this approval as the last CLI login of the approving browser, under a new secret (the
-   * old one is forgotten): the new secret, and the login it followed when that was for the same
-   * organisation. A database failure costs only the mention, never the login.
-   */
-  private async rememberLogin(
-    flow: Flow,
-    organization: Organization,
-    previousSecret: string | undefined,
-  ): Promise<{ replaced?: BrowserLogin; loginSecret?: string }> {
-    const previous = await this.lastLogin(previousSecret);
-    const replaced =
-      previous && organization.id !== undefined && previous.organization.id === organization.id
-        ? previous
-        : undefined;
-    try {
-      const loginSecret = await this.logins.record(
-        {
-          approvedAt: new Date(this.now()),
-          clientIp: flow.clientIp,
-          userAgent: flow.userAgent,
-          organization,
-        },
-        previousSecret,
-      );
-      return { ...(replaced ? { replaced } : {}), ...(loginSecret ? { loginSecret } : {}) };
-    } catch (err) {
-      this.deps.observer.trouble('login_history', 'could not record the login in the login history', err);
-      return replaced ? { replaced } : {};
-    }
-  }
-
-  /**
-   * Ask Postiz's public API whether a new token works, within `TOKEN_CHECK_TIMEOUT_MS` (0: not
-   * asked): `no_subscription` or `token_refused` when it refuses it, `working` (with its
-   * organisation's channels when Postiz listed them), or `unchecked` when it could not tell.
-   * Reported as `token_checked`.
-   */
-  private async checkToken(
-    accessToken: string,
-    flow: Flow,
-    caller: Caller,
-  ): Promise<{
-    result: 'working' | 'unchecked' | 'no_subscription' | 'token_refused';
-    channels?: Channel[];
-    channelCount?: number;
-  }> {
-    const timeoutMs = this.deps.config.tokenCheckTimeoutMs;
-    if (timeoutMs <= 0) return { result: 'unchecked' };
-    const checked = await this.deps.postiz.checkToken(accessToken, timeoutMs);
-    const result = checked.result === 'refused' ? 'token_refused' : checked.result;
-    this.event('token_checked', flow.flowId, caller, {
-      result,
-      ...('status' in checked ? { status: checked.status } : {}),
-      ...('detail' in checked ? { detail: checked.detail } : {}),
-      ...('channelCount' in checked ? { channels: checked.channelCount } : {}),
-    });
-    return checked.result === 'working' ? { ...checked, result } : { result };
-  }
-
-  /**
-   * Record the codes of a refused callback, so that none is ever exchanged (for any flow, on
-   * any instance), unconditionally; then burn at Postiz the first one seen here for the first
-   * time, if the request was not a sub-resource fetch and the budgets allow (at most one
-   * upstream call per request). Reported as `code_burned` with what became of it. A callback
-   * carries one code: of repeated ones, only the first and the last are recorded, so a request
-   * never writes more than two rows.
-   */
-  private async refuseCodes(
-    codes: string[],
-    caller: Caller,
-    refused: PageErrorReason,
-    flow: Flow | undefined,
-    subresource: boolean,
-  ): Promise<void> {
-    if (codes.length === 0) return;
-    const unique = [...new Set([codes[0]!, codes.at(-1)!])];
-    const now = this.now();
-    let sightings: CodeSighting[];
-    try {
-      sightings = await this.retrying(() =>
-        this.deps.store.sightCodes(unique.map(codeKey), null, new Date(now + CODE_KEPT_MS)),
-      );
-    } catch (err) {
-      // Not recorded (the database stayed unreachable): burning is then all that protects them.
-      this.deps.observer.trouble(
-        'callback',
-        'could not record the codes of a refused callback; burning them',
-        err,
-      );
-      sightings = unique.map(() => ({ first: true, flowId: null }));
-    }
-    const fresh = unique.find((_, i) => sightings[i]!.first);
-    const result: BurnResult =
-      fresh === undefined
-        ? 'repeated'
-        : subresource
-          ? 'subresource'
-          : await this.burner.burn(fresh, caller.ip);
-    this.event('code_burned', flow?.flowId, caller, { result, refused });
-  }
-
-  /** Retry a store call while the database is unreachable, for a bounded time (the callback holds a token). */
-  private retrying<T>(fn: () => Promise<T>): Promise<T> {
-    return this.events.retrying(fn);
+  callback(input: CallbackInput, caller: Caller): Promise<CallbackResult> {
+    return runCallback(this.callbackDeps, input, caller);
   }
 
   /**
@@ -780,33 +519,5 @@ export class FlowService {
     fields?: Record<string, unknown>,
   ): void {
     this.events.flow(name, flowId, caller, fields);
-  }
-
-  /** Why a flow can no longer be continued from the browser, if it cannot. */
-  private endedReason(flow: Flow): PageErrorReason | undefined {
-    if (flow.expiresAt.getTime() <= this.now()) return 'expired';
-    if (flow.status !== 'pending') return 'already_used';
-    return undefined;
-  }
-
-  private checkLive(flow: Flow): void {
-    const ended = this.endedReason(flow);
-    if (ended) throw new PageError(ended);
-  }
-
-  /**
-   * The binding secret when this request comes from the browser that confirmed the flow
-   * (constant-time compare), else undefined (logged as a rejected callback).
-   */
-  private confirmingBrowser(flow: Flow, bindingOf: BindingOf, caller: Caller): string | undefined {
-    const value = bindingOf(flow.flowId);
-    if (value && flow.browserHash && safeEqual(hashSecret(value), flow.browserHash)) return value;
-    this.event('rejected_callback', flow.flowId, caller, { reason: 'wrong_browser' });
-    return undefined;
-  }
-
-  /** The request must come from the browser that confirmed the flow. */
-  private checkBrowser(flow: Flow, bindingOf: BindingOf, caller: Caller): void {
-    if (!this.confirmingBrowser(flow, bindingOf, caller)) throw new PageError('wrong_browser');
   }
 }

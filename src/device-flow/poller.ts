@@ -23,12 +23,12 @@ import {
   InvalidGrant,
   type OAuthError,
   PENDING,
+  ProviderRefusal,
   SlowDown,
-  SubscriptionRequired,
-  TokenRefused,
   TooManyRequests,
 } from '../oauth-errors.js';
 import type { EndRecord, Flow, Store } from '../storage/store.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { addressKey } from './addresses.js';
 import { hashKey } from './codes.js';
 import type { FlowEvents } from './events.js';
@@ -44,10 +44,10 @@ export interface PollingClient extends Hangup {
   reqId?: string;
 }
 
-/** A successful poll (RFC 8628 §3.5 / RFC 6749 §5.1), with Postiz's organisation. */
+/** A successful poll: the token answer (RFC 8628 §3.5, RFC 6749 §5.1), as the provider's profile writes it. */
 export interface IssuedToken {
-  accessToken: string;
-  organizationId: string | undefined;
+  /** The answer's fields (`Upstream.tokenAnswer`), never logged. */
+  fields: Record<string, unknown>;
   /**
    * Say what became of the answer carrying it: `written` (handed to the connection: the flow
    * is deleted) or not (the client had gone: the token is given back, and the next poll of
@@ -83,6 +83,7 @@ export interface PollerDeps {
   limits: RateLimits;
   pending: PendingCache;
   events: FlowEvents;
+  upstream: Upstream;
   /** What the statement ending a flow at `at` records (the audit trail). */
   end: (at: number) => EndRecord;
   now: () => number;
@@ -227,10 +228,10 @@ export class Poller {
         return new AccessDenied('The user denied the request');
       case 'cancelled':
         return new AccessDenied('The user cancelled the request');
-      case 'no_subscription':
-        return new SubscriptionRequired();
-      case 'token_refused':
-        return new TokenRefused();
+      case 'refused': {
+        const { error, description } = this.deps.upstream.refusal(flow.refusal ?? '');
+        return new ProviderRefusal(error, description);
+      }
       case 'blocked':
         return new AccessDenied(
           'The login was confirmed from another network than the one it started on, which this server refuses: confirm it on this computer, then run the login again',
@@ -249,13 +250,9 @@ export class Poller {
     if (claim === UNREACHABLE) return PENDING;
     // Delivered longer ago than the grace (or never approved): the device code is spent.
     if (!claim) return unknown();
-    const opened = JSON.parse(open(claim.sealed, deviceCode, deviceCodeHash)) as {
-      access_token: string;
-      organization_id?: string;
-    };
+    const opened = JSON.parse(open(claim.sealed, deviceCode, deviceCodeHash)) as Record<string, unknown>;
     return {
-      accessToken: opened.access_token,
-      organizationId: opened.organization_id,
+      fields: this.deps.upstream.tokenAnswer(opened, now),
       settle: (written) => this.delivery(flow, deviceCodeHash, caller, written, claim.first),
     };
   }

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../device-flow/codes.js';
 import type { NotificationState } from '../device-flow/pending-cache.js';
 import type { Metrics } from '../metrics.js';
-import type { PostizStatus } from '../postiz/credentials.js';
 import type { Store } from '../storage/store.js';
+import type { UpstreamStatus } from '../upstream/credentials.js';
 import { buildInfo } from '../version.js';
 import { ASSETS } from '../views/assets.js';
 import { DEVICE_CODE_GRANT } from './poll.js';
@@ -19,8 +19,13 @@ export function opsRoutes(
     metricsToken: string | undefined;
     /** Whether flow changes are heard (LISTEN/NOTIFY), for /ready's details. */
     notifications: () => NotificationState;
-    /** Whether POSTIZ_API_URL answers and takes our credentials, for /ready's details: never a reason to be unready. */
-    postiz: () => PostizStatus;
+    /**
+     * Whether the provider answers and takes our credentials, for /ready's details under its
+     * profile id: never a reason to be unready.
+     */
+    upstream: { id: string; status: () => UpstreamStatus };
+    /** The grant types the token endpoint takes besides the device code's (`refresh_token`). */
+    grantTypes?: readonly string[];
   },
 ): void {
   // Hot or noisy paths: no per-request info lines (they are counted in metrics).
@@ -34,13 +39,13 @@ export function opsRoutes(
   app.get('/ready', { ...quiet, schema: readySchema }, async (request, reply) => {
     try {
       await deps.store.ping();
-      // Postiz being down, or refusing our credentials, makes logins fail, but taking this
-      // instance out of rotation would not fix it: it is reported, not a reason to be unready.
+      // The provider being down, or refusing our credentials, makes logins fail, but taking
+      // this instance out of rotation would not fix it: it is reported, not a reason to be unready.
       return {
         status: 'ready',
         database: deps.store.kind,
         notifications: deps.notifications(),
-        postiz: deps.postiz(),
+        [deps.upstream.id]: deps.upstream.status(),
       };
     } catch (err) {
       request.log.warn({ err }, 'readiness check: database unreachable');
@@ -48,7 +53,7 @@ export function opsRoutes(
         status: 'unavailable',
         database: deps.store.kind,
         notifications: deps.notifications(),
-        postiz: deps.postiz(),
+        [deps.upstream.id]: deps.upstream.status(),
       });
     }
   });
@@ -75,7 +80,7 @@ export function opsRoutes(
     issuer: deps.serverUrl,
     device_authorization_endpoint: `${deps.serverUrl}/device/code`,
     token_endpoint: `${deps.serverUrl}/device/token`,
-    grant_types_supported: [DEVICE_CODE_GRANT],
+    grant_types_supported: [DEVICE_CODE_GRANT, ...(deps.grantTypes ?? [])],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['none'],
     service_documentation: `${deps.serverUrl}/openapi.json`,

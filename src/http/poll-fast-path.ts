@@ -63,11 +63,11 @@ function headersOf(
 
 /** Build the fast path. */
 export function pollFastPath(deps: PollFastPathDeps): FastPath {
-  const { jsonHeaders, apiUrl } = deps;
+  const { jsonHeaders } = deps;
 
   // The answer to nearly every poll, "still pending", with its headers built once.
   const pendingHeaders = headersOf(jsonHeaders, PENDING_RESPONSE);
-  const invalidJson = pollResponse(new InvalidRequest(INVALID_JSON), apiUrl);
+  const invalidJson = pollResponse(new InvalidRequest(INVALID_JSON));
 
   const write = (res: ServerResponse, response: PollResponse, started: number): void => {
     deps.onResult(response.result);

@@ -107,7 +107,7 @@ export const TRY_AGAIN: PollResponse = {
 };
 
 /** Serialize a poll's answer (RFC 6749 §5.1 for the token, §5.2 / RFC 8628 §3.5 for errors). */
-export function pollResponse(answer: PollAnswer, apiUrl: string): PollResponse {
+export function pollResponse(answer: PollAnswer): PollResponse {
   if (answer === PENDING) return PENDING_RESPONSE;
   if (answer instanceof OAuthError) {
     const { statusCode, body, headers } = toOAuthBody(answer);
@@ -116,13 +116,9 @@ export function pollResponse(answer: PollAnswer, apiUrl: string): PollResponse {
   return {
     statusCode: 200,
     headers: {},
-    // organization_id is left out when Postiz gave none (JSON.stringify drops undefined).
-    body: JSON.stringify({
-      access_token: answer.accessToken,
-      token_type: 'bearer',
-      api_url: apiUrl,
-      organization_id: answer.organizationId,
-    }),
+    // The provider's profile writes the fields (`Upstream.tokenAnswer`); undefined ones are
+    // left out (JSON.stringify drops them).
+    body: JSON.stringify(answer.fields),
     contentType: JSON_TYPE,
     result: 'token',
     token: answer,
@@ -131,7 +127,6 @@ export function pollResponse(answer: PollAnswer, apiUrl: string): PollResponse {
 
 export interface PollOptions {
   flows: FlowService;
-  apiUrl: string;
   defaultWaitSeconds: number;
   log: FastifyBaseLogger;
 }
@@ -149,9 +144,9 @@ export interface PollParts {
  * polls (still pending, from memory) are answered synchronously, without a promise.
  */
 export function answerPoll(options: PollOptions, parts: PollParts): PollResponse | Promise<PollResponse> {
-  const { flows, apiUrl } = options;
+  const { flows } = options;
   const failed = (err: unknown): PollResponse => {
-    if (err instanceof OAuthError) return pollResponse(err, apiUrl);
+    if (err instanceof OAuthError) return pollResponse(err);
     options.log.error({ err, reqId: parts.caller.reqId }, 'unhandled error in a poll');
     return TRY_AGAIN;
   };
@@ -159,8 +154,8 @@ export function answerPoll(options: PollOptions, parts: PollParts): PollResponse
     const { deviceCode, rfc } = readPoll(parts.body, parts.isForm);
     const wait = preferredWait(parts.prefer, options.defaultWaitSeconds);
     const answer = flows.poll(deviceCode, parts.caller, wait, rfc);
-    if (!(answer instanceof Promise)) return pollResponse(answer, apiUrl);
-    return answer.then((settled) => pollResponse(settled, apiUrl), failed);
+    if (!(answer instanceof Promise)) return pollResponse(answer);
+    return answer.then((settled) => pollResponse(settled), failed);
   } catch (err) {
     return failed(err);
   }

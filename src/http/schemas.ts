@@ -101,26 +101,30 @@ export const healthSchema = {
   },
 } as const;
 
-/** /ready's body: the database kind, and whether flow changes are heard (LISTEN/NOTIFY). */
-export const readiness = {
-  $id: 'readiness',
-  type: 'object',
-  properties: {
-    status: { type: 'string', enum: ['ready', 'unavailable'] },
-    database: { type: 'string', enum: ['postgres', 'pglite'] },
-    notifications: {
-      type: 'string',
-      enum: ['checking', 'working', 'lost'],
-      description: '`lost`: changes are noticed by a re-check every second only (set DATABASE_DIRECT_URL)',
+/**
+ * /ready's body: the database kind, whether flow changes are heard (LISTEN/NOTIFY), and, under
+ * the provider's profile id (`postiz`), whether the provider answers and takes our credentials.
+ */
+export const readiness = (upstreamId: string) =>
+  ({
+    $id: 'readiness',
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ready', 'unavailable'] },
+      database: { type: 'string', enum: ['postgres', 'pglite'] },
+      notifications: {
+        type: 'string',
+        enum: ['checking', 'working', 'lost'],
+        description: '`lost`: changes are noticed by a re-check every second only (set DATABASE_DIRECT_URL)',
+      },
+      [upstreamId]: {
+        type: 'string',
+        enum: ['reachable', 'unreachable', 'unknown', 'misconfigured'],
+        description:
+          "Whether the provider answered its last check (logins fail at the code exchange while it does not), or refuses this server's OAuth client credentials (`misconfigured`: fix them); never makes /ready fail",
+      },
     },
-    postiz: {
-      type: 'string',
-      enum: ['reachable', 'unreachable', 'unknown', 'misconfigured'],
-      description:
-        "Whether POSTIZ_API_URL answered its last check (logins fail at the code exchange while it does not), or refuses this server's OAuth credentials (`misconfigured`: fix POSTIZ_OAUTH_CLIENT_ID and POSTIZ_OAUTH_CLIENT_SECRET); never makes /ready fail",
-    },
-  },
-} as const;
+  }) as const;
 
 export const readySchema = {
   summary: 'Readiness: 200 when the database answers, 503 otherwise',

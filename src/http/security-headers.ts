@@ -12,7 +12,7 @@ export interface SecurityHeaderOptions {
   /** SERVER_URL is https: HSTS, and insecure requests upgraded. */
   secure: boolean;
   /** Where the confirmation form sends the browser (POSTIZ_FRONTEND_URL's origin). */
-  postizOrigin: string;
+  authorizeOrigin: string;
 }
 
 /** Strict-Transport-Security over https: a year, subdomains included. */
@@ -28,7 +28,7 @@ export function cspDirectives(options: SecurityHeaderOptions): Record<string, st
     connectSrc: ["'self'"],
     baseUri: ["'none'"],
     // The confirmation form redirects to Postiz; form-action applies to that redirect.
-    formAction: ["'self'", options.postizOrigin],
+    formAction: ["'self'", options.authorizeOrigin],
     frameAncestors: ["'none'"],
     ...(options.secure ? { upgradeInsecureRequests: [] } : {}),
   };

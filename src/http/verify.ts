@@ -206,7 +206,8 @@ export function verifyRoutes(
       reply,
       200,
       endingPage(ctx, result.outcome, {
-        organization: result.organization,
+        ...(result.refusal ? { refusal: result.refusal } : {}),
+        organization: result.account,
         check: result.check,
         replaced: describeLogin(result.replaced, ctx.lang),
       }),

@@ -39,7 +39,7 @@ const flowColumns = (t = ''): string =>
   `${t}flow_id, ${t}device_code_hash, ${t}status, ${t}public_key, ${t}client_ip, ${t}user_agent,
    ${t}interval_seconds, ${t}created_at, ${t}expires_at, ${t}last_poll_at, ${t}browser_hash,
    ${t}state_hash IS NOT NULL AND ${t}state_claimed_at IS NULL AS awaiting_callback,
-   ${t}state_claimed_at IS NOT NULL AS state_claimed, ${t}finished_at`;
+   ${t}state_claimed_at IS NOT NULL AS state_claimed, ${t}finished_at, ${t}refusal`;
 const FLOW_COLUMNS = flowColumns();
 
 const bytes = (value: unknown): Buffer => Buffer.from(value as Uint8Array);
@@ -61,6 +61,7 @@ function toFlow(row: Row): Flow {
     awaitingCallback: Boolean(row.awaiting_callback),
     stateClaimed: Boolean(row.state_claimed),
     finishedAt: row.finished_at == null ? null : date(row.finished_at),
+    refusal: (row.refusal as string | null) ?? null,
   };
 }
 
@@ -406,23 +407,31 @@ export class SqlStore implements Store {
     status: EndStatus,
     end: EndRecord,
     organization?: OrganizationRecord,
+    refusal?: string,
   ): Promise<Flow | undefined> {
     return first(
       await this.db.query(
         `WITH ended AS (
            UPDATE device_requests SET status = $2, finished_at = $3, state_hash = NULL, state_claimed_at = NULL,
-             ended_at = $3, org_key = COALESCE($7, org_key), org_sealed = COALESCE($8, org_sealed)
+             ended_at = $3, org_key = COALESCE($7, org_key), org_sealed = COALESCE($8, org_sealed), refusal = $9
            WHERE flow_id = $1 AND status = 'pending' AND ended_at IS NULL
            RETURNING *
          ),
          ${endEvents(
            'ended',
            { at: '$3', instance: '$4', keep: '$5', notify: '$6' },
-           `CASE WHEN status IN ('no_subscription', 'token_refused') THEN 'refused' ELSE status END`,
-           `CASE WHEN status IN ('no_subscription', 'token_refused') THEN status WHEN status = 'blocked' THEN 'cross_network' END`,
+           'status',
+           `CASE WHEN status = 'refused' THEN refusal WHEN status = 'blocked' THEN 'cross_network' END`,
          )}
          SELECT ${flowColumns('ended.')} FROM ended`,
-        [flowId, status, ...endParams(end), organization?.key ?? null, organization?.sealed ?? null],
+        [
+          flowId,
+          status,
+          ...endParams(end),
+          organization?.key ?? null,
+          organization?.sealed ?? null,
+          refusal ?? null,
+        ],
       ),
     );
   }

@@ -12,12 +12,11 @@
 export type FlowStatus = 'pending' | 'approved' | 'delivered' | EndStatus;
 
 /**
- * How a flow ends without a token: the user refused at Postiz or cancelled on the
- * confirmation page, Postiz refused the new token (its organisation has no subscription, or
- * another refusal), or the confirmation came from another network under
- * `CROSS_NETWORK_POLICY=block`.
+ * How a flow ends without a token: the user refused at the provider or cancelled on the
+ * confirmation page, the provider refused the new token (its reason in `Flow.refusal`), or the
+ * confirmation came from another network under `CROSS_NETWORK_POLICY=block`.
  */
-export type EndStatus = 'denied' | 'cancelled' | 'no_subscription' | 'token_refused' | 'blocked';
+export type EndStatus = 'denied' | 'cancelled' | 'refused' | 'blocked';
 
 /** A flow as stored: hashes and public material only. */
 export interface Flow {
@@ -38,6 +37,8 @@ export interface Flow {
   stateClaimed: boolean;
   /** When it was approved, denied or cancelled (null while pending). */
   finishedAt: Date | null;
+  /** Why the provider refused its token, in the provider's words (status `refused`). */
+  refusal: string | null;
 }
 
 export interface NewFlow {
@@ -249,12 +250,13 @@ export interface Store {
     now: Date,
     organization?: OrganizationRecord,
   ): Promise<Flow | undefined>;
-  /** End a pending flow without a token, and record its end, in one statement. */
+  /** End a pending flow without a token (`refusal`: the provider's reason, for `refused`), and record its end, in one statement. */
   deny(
     flowId: string,
     status: EndStatus,
     end: EndRecord,
     organization?: OrganizationRecord,
+    refusal?: string,
   ): Promise<Flow | undefined>;
   /** Note why a flow's exchange with the provider failed (its end, should it expire so, is `failed`). */
   recordFailure(flowId: string, failure: string): Promise<void>;

@@ -307,10 +307,12 @@ ${details.replaces ? replacesNote(t, ctx.lang, details.replaces) : ''}
 }
 
 /** How a flow ended, from the browser's side. */
-export type Ending = 'approved' | 'denied' | 'cancelled' | 'no_subscription' | 'token_refused';
+export type Ending = 'approved' | 'denied' | 'cancelled' | 'refused';
 
 /** What an ending page says beyond how the flow ended. */
 export interface EndingDetails {
+  /** For a refusal: the provider's reason (`no_subscription` has words of its own). */
+  refusal?: string;
   /** The organisation Postiz authorised, as far as it is known. */
   organization?: OrganizationView;
   /** For an approval: whether Postiz's public API took the new token. */
@@ -327,7 +329,14 @@ export function endingPage(ctx: PageContext, ending: Ending, details: EndingDeta
   const t = translator(ctx.lang);
   const { name: organization, id } = describeOrganization(t, ctx.lang, details.organization);
   const idNote = organizationId(t, id);
-  const heading = t(`done.${ending}.heading`);
+  // A refusal is told by its reason: an organisation without a subscription, or any other.
+  const told =
+    ending === 'refused'
+      ? details.refusal === 'no_subscription'
+        ? 'no_subscription'
+        : 'token_refused'
+      : ending;
+  const heading = t(`done.${told}.heading`);
   const approved = ending === 'approved';
   const replaced = details.replaced;
   const earlier = replaced
@@ -349,9 +358,9 @@ export function endingPage(ctx: PageContext, ending: Ending, details: EndingDeta
       ? html`<p class="note">${idNote}</p>`
       : '';
   const body = html`
-${icon(approved ? 'ok' : ending === 'no_subscription' || ending === 'token_refused' ? 'alert' : 'stop')}
+${icon(approved ? 'ok' : ending === 'refused' ? 'alert' : 'stop')}
 <h1>${heading}</h1>
-<p class="lead" role="status">${prose(t(`done.${ending}.body`, { organization }))}</p>
+<p class="lead" role="status">${prose(t(`done.${told}.body`, { organization }))}</p>
 ${notes}`;
   return layout(ctx, t, heading, body);
 }

@@ -82,10 +82,10 @@ for (const backend of stores) {
     assert.equal(await metric(built.app, 'postiz_cli_auth_token_checks_total{result="no_subscription"}'), 1);
     assert.equal(await metric(built.app, 'postiz_cli_auth_flows_finished_total{outcome="refused"}'), 1);
     // The token was dropped: nothing sealed waits in the database for anyone.
-    const rows = await dbOf(built).query('SELECT status, sealed_token FROM device_requests');
+    const rows = await dbOf(built).query('SELECT status, refusal, sealed_token FROM device_requests');
     assert.deepEqual(
-      rows.map((r) => [r.status, r.sealed_token]),
-      [['no_subscription', null]],
+      rows.map((r) => [r.status, r.refusal, r.sealed_token]),
+      [['refused', 'no_subscription', null]],
     );
   });
 

@@ -918,20 +918,20 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
 
       test('deny records the end once, with its outcome, reason and organisation', async () => {
         const cases = [
-          ['denied', 'denied', null],
-          ['cancelled', 'cancelled', null],
-          ['no_subscription', 'refused', 'no_subscription'],
-          ['token_refused', 'refused', 'token_refused'],
-          ['blocked', 'blocked', 'cross_network'],
+          ['denied', 'denied', null, undefined],
+          ['cancelled', 'cancelled', null, undefined],
+          ['refused', 'refused', 'no_subscription', 'no_subscription'],
+          ['refused', 'refused', 'token_refused', 'token_refused'],
+          ['blocked', 'blocked', 'cross_network', undefined],
         ] as const;
-        for (const [status, outcome, reason] of cases) {
+        for (const [status, outcome, reason, refusal] of cases) {
           const flow = await created();
           await store.confirm(flow.flowId, hashSecret(`s-${status}`), hashSecret('b'), now, {
             browserNetwork: 'different',
             codeSource: 'link',
           });
-          assert.ok(await store.deny(flow.flowId, status, testEnd(now), org));
-          assert.equal(await store.deny(flow.flowId, status, testEnd(now), org), undefined, 'once');
+          assert.ok(await store.deny(flow.flowId, status, testEnd(now), org, refusal));
+          assert.equal(await store.deny(flow.flowId, status, testEnd(now), org, refusal), undefined, 'once');
           const [event] = (await store.loginEvents({ limit: 50 })).filter((e) => e.flowId === flow.flowId);
           assert.deepEqual(
             { ...event, eventId: undefined },

@@ -11,6 +11,7 @@ import {
   type ConfirmDetails,
   confirmPage,
   type Ending,
+  type EndingDetails,
   endingPage,
   entryPage,
   errorPage,
@@ -39,7 +40,14 @@ const REASONS: PageErrorReason[] = [
   'code_not_usable',
   'server_error',
 ];
-const ENDINGS: Ending[] = ['approved', 'denied', 'cancelled', 'no_subscription', 'token_refused'];
+/** Each ending, and each refusal the Postiz profile names. */
+const ENDINGS: [Ending, EndingDetails][] = [
+  ['approved', {}],
+  ['denied', {}],
+  ['cancelled', {}],
+  ['refused', { refusal: 'no_subscription' }],
+  ['refused', { refusal: 'token_refused' }],
+];
 
 const ctx = (lang: string): PageContext => ({ lang, nonce: 'n0nce', csrf: 'csrf-token' });
 
@@ -88,7 +96,10 @@ function allPages(lang: string): [string, string][] {
         },
       }),
     ],
-    ...ENDINGS.map((e): [string, string] => [`ending ${e}`, endingPage(c, e)]),
+    ...ENDINGS.map(([e, details]): [string, string] => [
+      `ending ${e} ${details.refusal ?? ''}`,
+      endingPage(c, e, details),
+    ]),
     [
       'ending approved, checked, replacing a login',
       endingPage(c, 'approved', {
@@ -107,7 +118,10 @@ function allPages(lang: string): [string, string][] {
     ],
     [
       'ending no subscription, no channels',
-      endingPage(c, 'no_subscription', { organization: { id: 'org_unpaid', channels: [] } }),
+      endingPage(c, 'refused', {
+        refusal: 'no_subscription',
+        organization: { id: 'org_unpaid', channels: [] },
+      }),
     ],
     ...REASONS.map((r): [string, string] => [`error ${r}`, errorPage(c, r, { retryAfterSeconds: 60 })]),
     ...REASONS.map((r): [string, string] => [`error ${r} with flow`, errorPage(c, r, { flowId: 'flow_1' })]),
@@ -522,7 +536,8 @@ describe('the organisation, as people know it', () => {
     assert.ok(!approved({ id: 'org_demo' }).includes('Organisation id:'), 'the id is said once');
     assert.ok(approved({}).includes('Postiz authorized the organisation selected in Postiz.'));
     const refused = mainText(
-      endingPage(ctx('en'), 'no_subscription', {
+      endingPage(ctx('en'), 'refused', {
+        refusal: 'no_subscription',
         organization: { id: 'org_unpaid', channels: [channel('Unpaid', 'x')] },
       }),
     );

@@ -9,15 +9,20 @@ import { after, before, test } from 'node:test';
 import type { StandIn } from '../../demo/stand-in/index.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET, testStandIn, UNPAID_ORG } from '../../harness/build.js';
 import { freePort } from '../../harness/ports.js';
-import { createPostizClient, type PostizClient, readCheck } from '../../src/postiz/client.js';
+import { createPostizUpstream, readCheck } from '../../src/upstream/postiz/profile.js';
+import type { Upstream } from '../../src/upstream/upstream.js';
+
+/** A grant of `accessToken`, as the exchange makes it, for the check. */
+const grant = (accessToken: string) => ({ accessToken, sealed: {}, account: {} });
 
 let standIn: StandIn;
-let client: PostizClient;
+let client: Upstream;
 
 before(async () => {
   standIn = testStandIn('http://localhost:3111');
   const apiUrl = await standIn.listen();
-  client = createPostizClient({
+  client = createPostizUpstream({
+    frontendUrl: apiUrl,
     apiUrl,
     clientId: TEST_CLIENT_ID,
     clientSecret: TEST_CLIENT_SECRET,
@@ -42,10 +47,9 @@ async function token(organization?: string): Promise<string> {
 }
 
 test("a token Postiz takes is working, with its organisation's channels; the organisation chosen at the consent page is the one in the answer", async () => {
-  assert.deepEqual(await client.checkToken(await token(), 1000), {
+  assert.deepEqual(await client.checkToken(grant(await token()), 1000), {
     result: 'working',
-    channels: [{ name: "Test User's channel", platform: 'x', disabled: false }],
-    channelCount: 1,
+    account: { channels: [{ name: "Test User's channel", platform: 'x', disabled: false }], channelCount: 1 },
   });
   const back = await standIn.decide(
     `${standIn.url}/oauth/authorize?client_id=${TEST_CLIENT_ID}&response_type=code&state=s`,
@@ -57,12 +61,16 @@ test("a token Postiz takes is working, with its organisation's channels; the org
     codeVerifier: 'v',
     redirectUri: 'http://localhost:3111/device/callback',
   });
-  assert.equal(exchanged.organizationId, UNPAID_ORG.id);
+  assert.equal(exchanged.account.id, UNPAID_ORG.id);
 });
 
 test('a token of an organisation without a subscription is no_subscription, as Postiz answers 401 "No subscription found"', async () => {
   const unpaid = await token(UNPAID_ORG.id);
-  assert.deepEqual(await client.checkToken(unpaid, 1000), { result: 'no_subscription', status: 401 });
+  assert.deepEqual(await client.checkToken(grant(unpaid), 1000), {
+    result: 'refused',
+    reason: 'no_subscription',
+    status: 401,
+  });
   const raw = await fetch(`${standIn.url}/public/v1/integrations`, { headers: { authorization: unpaid } });
   assert.equal(raw.status, 401);
   assert.deepEqual(await raw.json(), { msg: 'No subscription found' });
@@ -71,27 +79,37 @@ test('a token of an organisation without a subscription is no_subscription, as P
 test('another refusal (a revoked token, a 403) is refused', async () => {
   const revoked = await token();
   await token(); // approving again revokes the earlier token
-  assert.deepEqual(await client.checkToken(revoked, 1000), { result: 'refused', status: 401 });
+  assert.deepEqual(await client.checkToken(grant(revoked), 1000), {
+    result: 'refused',
+    reason: 'token_refused',
+    status: 401,
+  });
   standIn.failNextPublic('forbidden');
-  assert.deepEqual(await client.checkToken(await token(), 1000), { result: 'refused', status: 403 });
+  assert.deepEqual(await client.checkToken(grant(await token()), 1000), {
+    result: 'refused',
+    reason: 'token_refused',
+    status: 403,
+  });
 });
 
 test('Postiz down, slow or unreachable: unchecked, within the time asked, never a throw', async () => {
   const fresh = await token();
   standIn.failNextPublic('server-error');
-  assert.deepEqual(await client.checkToken(fresh, 1000), { result: 'unchecked', detail: 'HTTP 500' });
+  assert.deepEqual(await client.checkToken(grant(fresh), 1000), { result: 'unchecked', detail: 'HTTP 500' });
   standIn.failNextPublic('hang');
   const begun = performance.now();
-  const slow = await client.checkToken(fresh, 300);
+  const slow = await client.checkToken(grant(fresh), 300);
   assert.equal(slow.result, 'unchecked');
   assert.ok(performance.now() - begun < 2000, 'bounded by the timeout');
-  const nowhere = createPostizClient({
-    apiUrl: `http://127.0.0.1:${await freePort()}`,
+  const nowhereUrl = `http://127.0.0.1:${await freePort()}`;
+  const nowhere = createPostizUpstream({
+    frontendUrl: nowhereUrl,
+    apiUrl: nowhereUrl,
     clientId: TEST_CLIENT_ID,
     clientSecret: TEST_CLIENT_SECRET,
     timeoutMs: 1000,
   });
-  const refused = await nowhere.checkToken(fresh, 1000);
+  const refused = await nowhere.checkToken(grant(fresh), 1000);
   assert.equal(refused.result, 'unchecked');
   assert.match(refused.result === 'unchecked' ? refused.detail : '', /ECONNREFUSED/);
 });
@@ -102,7 +120,7 @@ test('readCheck reads what the public API answers, and never echoes a body', () 
     { result: 'working' },
     'not a list: channels unknown',
   );
-  assert.deepEqual(readCheck(200, '[]'), { result: 'working', channels: [], channelCount: 0 });
+  assert.deepEqual(readCheck(200, '[]'), { result: 'working', account: { channels: [], channelCount: 0 } });
   // Names are printable text, cut at 100 characters; more than ten channels are counted, ten kept.
   const many = [
     { name: 'Acme\u0007 on X', identifier: 'x', disabled: false },
@@ -112,18 +130,23 @@ test('readCheck reads what the public API answers, and never echoes a body', () 
   ];
   const read = readCheck(200, JSON.stringify(many));
   assert.equal(read.result, 'working');
-  assert.equal(read.result === 'working' && read.channelCount, 12);
-  assert.deepEqual(read.result === 'working' && read.channels?.slice(0, 3), [
+  assert.equal(read.result === 'working' && read.account?.channelCount, 12);
+  assert.deepEqual(read.result === 'working' && read.account?.channels?.slice(0, 3), [
     { name: 'Acme on X', platform: 'x', disabled: false },
     { name: 'Acme', platform: 'linkedin-page', disabled: true },
     { name: 'n'.repeat(100), platform: 'bluesky', disabled: false },
   ]);
-  assert.equal(read.result === 'working' && read.channels?.length, 10);
+  assert.equal(read.result === 'working' && read.account?.channels?.length, 10);
   assert.deepEqual(readCheck(401, '{"msg":"No subscription found"}'), {
-    result: 'no_subscription',
+    result: 'refused',
+    reason: 'no_subscription',
     status: 401,
   });
-  assert.deepEqual(readCheck(401, '{"msg":"Invalid OAuth token"}'), { result: 'refused', status: 401 });
-  assert.deepEqual(readCheck(403, 'not json'), { result: 'refused', status: 403 });
+  assert.deepEqual(readCheck(401, '{"msg":"Invalid OAuth token"}'), {
+    result: 'refused',
+    reason: 'token_refused',
+    status: 401,
+  });
+  assert.deepEqual(readCheck(403, 'not json'), { result: 'refused', reason: 'token_refused', status: 403 });
   assert.deepEqual(readCheck(404, '<html>pos_secret</html>'), { result: 'unchecked', detail: 'HTTP 404' });
 });

@@ -1,5 +1,5 @@
 /**
- * Wrong OAuth credentials are found before a user's login (src/postiz/credentials.ts): a junk
+ * Wrong OAuth credentials are found before a user's login (src/upstream/credentials.ts): a junk
  * code exchanged with the configured client id and secret gets 401 `invalid_client` from Postiz
  * (here its stand-in) when they are wrong, 400 `invalid_grant` when they are right. The state
  * is logged once per change, reported by /ready and a metric, flipped at once by a real login
@@ -33,15 +33,15 @@ async function readyPostiz(built: Awaited<ReturnType<typeof build>>): Promise<st
 }
 
 /** The log lines about the credentials. */
-const credentialLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l.postizCredentials);
+const credentialLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l.credentials);
 
 test('a wrong client secret: one warning naming both settings (never their values), /ready says misconfigured, the metric 0', async (t) => {
   const { logger, lines, raw } = captureLog();
   const built = await build(t, { env: { POSTIZ_OAUTH_CLIENT_SECRET: WRONG_SECRET }, logger });
   assert.ok(Number.isNaN(await metric(built.app, VALID)), 'NaN before the first check');
-  await built.postizProbe!.check();
-  assert.equal(await built.postizCredentials.check(), 'refused');
-  assert.equal(await built.postizCredentials.check(), 'refused');
+  await built.probe!.check();
+  assert.equal(await built.credentials.check(), 'refused');
+  assert.equal(await built.credentials.check(), 'refused');
 
   const said = credentialLines(lines);
   assert.equal(said.length, 1, 'logged once per change of state');
@@ -59,14 +59,14 @@ test('a wrong client secret: one warning naming both settings (never their value
 test('refused, then accepted at the next check: back to reachable and 1, each change logged once', async (t) => {
   const { logger, lines } = captureLog();
   const built = await build(t, { logger });
-  await built.postizProbe!.check();
+  await built.probe!.check();
   // Postiz refuses the app (deleted, its secret rotated), then takes it again.
   built.standIn.failNext('invalid-client');
-  assert.equal(await built.postizCredentials.check(), 'refused');
+  assert.equal(await built.credentials.check(), 'refused');
   assert.equal(await readyPostiz(built), 'misconfigured');
   assert.equal(await metric(built.app, VALID), 0);
-  assert.equal(await built.postizCredentials.check(), 'accepted');
-  assert.equal(await built.postizCredentials.check(), 'accepted');
+  assert.equal(await built.credentials.check(), 'accepted');
+  assert.equal(await built.credentials.check(), 'accepted');
   assert.equal(await readyPostiz(built), 'reachable');
   assert.equal(await metric(built.app, VALID), 1);
   assert.deepEqual(
@@ -86,15 +86,15 @@ test('refused, then accepted at the next check: back to reachable and 1, each ch
 
 test('a login that meets invalid_client flips the state at once; its page says only what happened', async (t) => {
   const built = await build(t);
-  await built.postizProbe!.check();
-  assert.equal(built.postizCredentials.state(), 'unknown');
+  await built.probe!.check();
+  assert.equal(built.credentials.state(), 'unknown');
   const walked = await walkToCallback(built.app);
   built.standIn.failNext('invalid-client');
   const page = await walked.browser.get(pathOf(walked.callbackUrl));
   assert.equal(page.status, 502);
   assert.match(page.body, /Postiz refused this login server’s own credentials/);
   assert.doesNotMatch(page.body, /operator|has been told/i, 'it claims someone was told');
-  assert.equal(built.postizCredentials.state(), 'refused');
+  assert.equal(built.credentials.state(), 'refused');
   assert.equal(await readyPostiz(built), 'misconfigured');
   assert.equal(await metric(built.app, VALID), 0);
 });
@@ -133,8 +133,8 @@ test('the check sends a fresh junk code shaped like a Postiz code, never logged,
   const { logger, raw } = captureLog('trace');
   const built = await build(t, { env: { POSTIZ_API_URL: apiUrl }, store, logger });
   recording = true;
-  assert.equal(await built.postizCredentials.check(), 'accepted');
-  assert.equal(await built.postizCredentials.check(), 'accepted');
+  assert.equal(await built.credentials.check(), 'accepted');
+  assert.equal(await built.credentials.check(), 'accepted');
   recording = false;
 
   assert.deepEqual(calls, [], 'the check called the store');

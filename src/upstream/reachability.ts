@@ -1,16 +1,16 @@
 /**
- * Whether Postiz can be reached at POSTIZ_API_URL, known before a user's login fails at the
- * code exchange: a HEAD of its public API without a token. Any HTTP answer (401 included)
- * means reachable; a network error or no answer means not. Checked at start-up, then
- * periodically and when /ready asks and the last check is stale; each change of state is
- * logged once, with the cause.
+ * Whether the provider can be reached, known before a user's login fails at the code exchange:
+ * a HEAD of its `probeUrl` (Postiz: its public API, without a token). Any HTTP answer (401
+ * included) means reachable; a network error or no answer means not. Checked at start-up, then
+ * periodically and when /ready asks and the last check is stale; each change of state is logged
+ * once, with the cause.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { networkCause } from './network-error.js';
 
 export type Reachability = 'reachable' | 'unreachable' | 'unknown';
 
-export interface PostizProbe {
+export interface ReachabilityProbe {
   /** The last known state; starts a check in the background when it is older than `maxAgeMs`. */
   state(): Reachability;
   /** Check now (a check already under way is shared). */
@@ -21,7 +21,10 @@ export interface PostizProbe {
 }
 
 export interface ProbeOptions {
-  apiUrl: string;
+  /** What to ask (`Upstream.probeUrl`). */
+  url: string;
+  /** How the log names where it is (`POSTIZ_API_URL (https://…)`). */
+  where: string;
   timeoutMs: number;
   log?: FastifyBaseLogger;
   /** How old a result may be before `state()` asks again (default 30 s). */
@@ -31,14 +34,11 @@ export interface ProbeOptions {
   now?: () => number;
 }
 
-/** The path asked: Postiz's public API answers it (401 without a token) without touching anything. */
-export const PROBE_PATH = '/public/v1/is-connected';
-
-/** A probe of `apiUrl`; nothing is sent until `state()`, `check()` or `start()`. */
-export function createPostizProbe(options: ProbeOptions): PostizProbe {
+/** A probe of `url`; nothing is sent until `state()`, `check()` or `start()`. */
+export function createReachabilityProbe(options: ProbeOptions): ReachabilityProbe {
   const now = options.now ?? Date.now;
   const maxAgeMs = options.maxAgeMs ?? 30_000;
-  const target = `${options.apiUrl}${PROBE_PATH}`;
+  const target = options.url;
   let current: Reachability = 'unknown';
   let checkedAt = Number.NEGATIVE_INFINITY;
   let running: Promise<Reachability> | undefined;
@@ -50,16 +50,16 @@ export function createPostizProbe(options: ProbeOptions): PostizProbe {
     checkedAt = now();
     options.onResult?.(next);
     if (next !== current) {
-      const where = `POSTIZ_API_URL (${options.apiUrl})`;
+      const { where } = options;
       if (next === 'unreachable') {
         options.log?.warn(
-          { postiz: next, postizApiUrl: options.apiUrl, cause },
+          { upstream: next, url: options.url, cause },
           `${where} cannot be reached: ${cause}. Logins will fail at the code exchange until it can.`,
         );
       } else if (current === 'unreachable') {
-        options.log?.info({ postiz: next, postizApiUrl: options.apiUrl }, `${where} can be reached again`);
+        options.log?.info({ upstream: next, url: options.url }, `${where} can be reached again`);
       } else {
-        options.log?.info({ postiz: next, postizApiUrl: options.apiUrl }, `${where} can be reached`);
+        options.log?.info({ upstream: next, url: options.url }, `${where} can be reached`);
       }
       current = next;
     }

@@ -1,6 +1,6 @@
 /**
  * A Postiz that cannot be reached is named, with POSTIZ_API_URL and the cause, before a user's
- * login fails: the probe (src/postiz/reachability.ts) against a port that refuses connections,
+ * login fails: the probe (src/upstream/reachability.ts) against a port that refuses connections,
  * a name that does not resolve, and the Postiz stand-in; /ready reports it without failing;
  * and the code exchange's own failure says the same.
  */
@@ -9,8 +9,17 @@ import { test } from 'node:test';
 import { build, testStandIn } from '../../harness/build.js';
 import { captureLog } from '../../harness/observe.js';
 import { freePort } from '../../harness/ports.js';
-import { createPostizClient, UpstreamError } from '../../src/postiz/client.js';
-import { createPostizProbe } from '../../src/postiz/reachability.js';
+import { createPostizUpstream } from '../../src/upstream/postiz/profile.js';
+import { createReachabilityProbe, type ProbeOptions } from '../../src/upstream/reachability.js';
+import { UpstreamError } from '../../src/upstream/upstream.js';
+
+/** A probe of Postiz's public API at `apiUrl`, as the server makes it. */
+const createPostizProbe = (options: Omit<ProbeOptions, 'url' | 'where'> & { apiUrl: string }) =>
+  createReachabilityProbe({
+    ...options,
+    url: `${options.apiUrl}/public/v1/is-connected`,
+    where: `POSTIZ_API_URL (${options.apiUrl})`,
+  });
 
 test('a port that refuses connections: unreachable, logged once with POSTIZ_API_URL and ECONNREFUSED', async () => {
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
@@ -43,7 +52,7 @@ test('a name that does not resolve: the DNS cause is named', async () => {
 
 test('/ready reports Postiz in its body and stays 200; the stand-in is reachable, a refused port is not', async (t) => {
   const reachable = await build(t);
-  await reachable.postizProbe!.check();
+  await reachable.probe!.check();
   const ok = await reachable.app.inject({ method: 'GET', url: '/ready' });
   assert.equal(ok.statusCode, 200);
   assert.deepEqual(ok.json(), {
@@ -58,7 +67,7 @@ test('/ready reports Postiz in its body and stays 200; the stand-in is reachable
   );
 
   const refused = await build(t, { env: { POSTIZ_API_URL: `http://127.0.0.1:${await freePort()}` } });
-  await refused.postizProbe!.check();
+  await refused.probe!.check();
   const still = await refused.app.inject({ method: 'GET', url: '/ready' });
   assert.equal(still.statusCode, 200);
   assert.equal(still.json().postiz, 'unreachable');
@@ -91,7 +100,13 @@ test('unreachable, then reachable again: each change is logged once', async (t) 
 
 test('a failed code exchange names POSTIZ_API_URL and the cause, not just "fetch failed"', async () => {
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
-  const client = createPostizClient({ apiUrl, clientId: 'pca_x', clientSecret: 'pcs_x', timeoutMs: 2000 });
+  const client = createPostizUpstream({
+    frontendUrl: apiUrl,
+    apiUrl,
+    clientId: 'pca_x',
+    clientSecret: 'pcs_x',
+    timeoutMs: 2000,
+  });
   const err = await client
     .exchangeCode({ code: 'c', codeVerifier: 'v', redirectUri: 'http://localhost/device/callback' })
     .catch((e: unknown) => e);

@@ -1,0 +1,65 @@
+/**
+ * One request to the provider, as every profile makes it: within a timeout, never following a
+ * redirect (the client secret, a code or a token goes to the configured URL and nowhere else),
+ * counted for the metrics, and failing with a cause an operator can act on.
+ */
+import { networkCause } from './network-error.js';
+import { UpstreamError } from './upstream.js';
+
+export interface CallOptions {
+  timeoutMs: number;
+  /** How a failure names where it went (`POSTIZ_API_URL (https://…)`). */
+  where: string;
+  /** The setting that sets `timeoutMs`, named when it runs out. */
+  timeoutSetting: string;
+  /** Told of every request: its HTTP status, or `timeout`/`error`, and how long it took. */
+  onRequest?: (status: string, seconds: number) => void;
+}
+
+/** The provider's answer to a request: its status and its body as text. */
+export interface Answer {
+  status: number;
+  text: string;
+}
+
+/** Send one request; a network failure or no answer in time throws an `unavailable` `UpstreamError`. */
+export async function call(url: string, init: RequestInit, options: CallOptions): Promise<Answer> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, {
+      ...init,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: 'error',
+    });
+    const text = await response.text();
+    options.onRequest?.(String(response.status), (performance.now() - started) / 1000);
+    return { status: response.status, text };
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError';
+    options.onRequest?.(timedOut ? 'timeout' : 'error', (performance.now() - started) / 1000);
+    // Name the setting and the cause: "fetch failed" alone sends an operator guessing.
+    throw new UpstreamError(
+      'unavailable',
+      timedOut
+        ? `${options.where} gave no answer within ${options.timeoutMs} ms (${options.timeoutSetting})`
+        : `${options.where} cannot be reached: ${networkCause(err)}`,
+    );
+  }
+}
+
+/** The fields of a JSON object body, or undefined when the text is not one. */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An OAuth error code as the log may show it: word characters only, at most 64. */
+export function errorCodeOf(fields: Record<string, unknown> | undefined): string | undefined {
+  return typeof fields?.error === 'string' ? fields.error.replace(/[^\w.-]/g, '').slice(0, 64) : undefined;
+}
