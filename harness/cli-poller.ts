@@ -1,5 +1,5 @@
 /**
- * A poller that behaves as the `postiz` CLI's `auth:login` does (docs/postiz.md): sleep the
+ * A poller that behaves as the `postiz` CLI's `auth:login` does (docs/clients.md): sleep the
  * interval, POST `{"device_code"}`, read the answer; a token ends it, `authorization_pending`
  * and anything that is not JSON (or a network error) mean poll again, any other JSON `error`
  * ends the login ("fatal"). Many of them at once, for the herd and restart tests and the soak.

@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../src/config.js';
-import { defaultText, plainDescription, rangeText, wrap } from '../src/settings-text.js';
+import { defaultText, plainDescription, rangeText, requiredText, wrap } from '../src/settings-text.js';
 
 const HEADER = `# postiz-cli-auth settings: copy this file to .env (read from the working directory; variables
 # already set in the environment win) and fill in at least the required ones.
@@ -22,14 +22,15 @@ export function renderEnvExample(): string {
     // A default computed from other settings is described, not written as a value to uncomment.
     const computed = typeof setting.default === 'function';
     const facts = [
-      setting.required ? 'Required.' : undefined,
+      setting.required ? `${requiredText(setting)!.replace(/^r/, 'R')}.` : undefined,
       computed ? `Default: ${defaultText(setting)}.` : undefined,
       range ? `Accepts: ${range}.` : undefined,
     ].filter(Boolean);
     const comment = wrap([plainDescription(setting), ...facts].join(' '), 100, '# ');
-    const value = setting.required
-      ? `${setting.env}=`
-      : `# ${setting.env}=${computed ? '' : (defaultText(setting) ?? '')}`;
+    const value =
+      setting.required && setting.profile !== 'oauth'
+        ? `${setting.env}=`
+        : `# ${setting.env}=${computed ? '' : (defaultText(setting) ?? '')}`;
     return [...comment, value].join('\n');
   });
   return `${HEADER}\n\n${blocks.join('\n\n')}\n`;
@@ -47,8 +48,9 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 /** The README's settings table. */
 export function renderSettingsTable(): string {
   const rows = SETTINGS.map((setting) => {
-    const fallback = setting.required ? 'required' : defaultText(setting);
-    const value = fallback === undefined ? 'unset' : fallback === 'required' ? 'required' : `\`${fallback}\``;
+    const required = requiredText(setting);
+    const fallback = defaultText(setting);
+    const value = required ?? (fallback === undefined ? 'unset' : `\`${fallback}\``);
     const range = rangeText(setting);
     return `| \`${setting.env}\` | ${value} | ${range ? cell(range) : ''} | ${cell(setting.description)} |`;
   });

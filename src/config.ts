@@ -23,6 +23,7 @@ export interface Config {
   databaseCaFile: string | undefined;
   databaseStartupTimeoutSeconds: number;
   pgliteDataDir: string;
+  upstream: 'postiz' | 'oauth';
   clientId: string;
   clientSecret: string;
   port: number;
@@ -30,6 +31,19 @@ export interface Config {
   serverUrl: string;
   postizFrontendUrl: string;
   postizApiUrl: string;
+  oauthIssuer: string | undefined;
+  oauthAuthorizationEndpoint: string | undefined;
+  oauthTokenEndpoint: string | undefined;
+  oauthUserinfoEndpoint: string | undefined;
+  oauthIntrospectionEndpoint: string | undefined;
+  oauthClientId: string | undefined;
+  oauthClientSecret: string | undefined;
+  oauthClientAuth: 'client_secret_basic' | 'client_secret_post' | undefined;
+  oauthScopes: string | undefined;
+  oauthTokenCheck: 'userinfo' | 'introspection' | 'none' | undefined;
+  oauthProviderName: string | undefined;
+  oauthClientName: string;
+  oauthLoginCommand: string | undefined;
   trustProxy: TrustProxy;
   deviceCodeTtlSeconds: number;
   pollIntervalSeconds: number;
@@ -53,6 +67,8 @@ export interface Config {
   flowStartWindowSeconds: number;
   unknownPollLimit: number;
   unknownPollWindowSeconds: number;
+  refreshLimit: number;
+  refreshWindowSeconds: number;
   codeBurnLimit: number;
   codeBurnWindowSeconds: number;
   codeBurnGlobalLimit: number;
@@ -83,6 +99,8 @@ interface Setting<K extends keyof Config> {
   default?: string | ((env: Env) => string | undefined);
   /** When the setting has no default, why it is needed (printed when it is missing). */
   required?: string;
+  /** The provider profile (`UPSTREAM`) it is required with, when only one needs it. */
+  profile?: 'postiz' | 'oauth';
   parse: Parser<Config[K]>;
   /** What values it accepts, when its parser does not say (shown by `--help`). */
   range?: string;
@@ -271,8 +289,17 @@ export const SETTINGS: Setting<keyof Config>[] = [
     parse: string,
   },
   {
+    key: 'upstream',
+    env: 'UPSTREAM',
+    description:
+      'The provider this server bridges to: `postiz` (Postiz, with the `POSTIZ_…` settings), or `oauth`, any OAuth 2.0 / OpenID Connect authorization server (the `OAUTH_…` settings; [docs/providers.md](docs/providers.md)).',
+    default: 'postiz',
+    parse: oneOf(['postiz', 'oauth'] as const),
+  },
+  {
     key: 'clientId',
     env: 'POSTIZ_OAUTH_CLIENT_ID',
+    profile: 'postiz',
     description: 'The `pca_…` (or `pcd_…`) client id of your Postiz OAuth app.',
     required: 'the pca_… id of your Postiz OAuth app',
     parse: prefixed(['pca_', 'pcd_'], 'the client id of your Postiz OAuth app'),
@@ -280,6 +307,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'clientSecret',
     env: 'POSTIZ_OAUTH_CLIENT_SECRET',
+    profile: 'postiz',
     description: 'The `pcs_…` secret of your Postiz OAuth app. Never logged.',
     required: 'the pcs_… secret of your Postiz OAuth app',
     parse: prefixed(['pcs_'], 'the client secret of your Postiz OAuth app'),
@@ -307,6 +335,101 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'Where codes are exchanged. Also returned to the CLI as `api_url`.',
     default: 'https://api.postiz.com',
     parse: url(['http:', 'https:']),
+  },
+  {
+    key: 'oauthIssuer',
+    env: 'OAUTH_ISSUER',
+    description:
+      "With `UPSTREAM=oauth`: the provider's issuer URL; its endpoints are read from its metadata (OpenID Connect discovery, else RFC 8414) at start-up. Or set the endpoints below.",
+    parse: url(['https:', 'http:']),
+  },
+  {
+    key: 'oauthAuthorizationEndpoint',
+    env: 'OAUTH_AUTHORIZATION_ENDPOINT',
+    description:
+      "With `UPSTREAM=oauth`: where browsers are sent to authorize (overrides the issuer's metadata).",
+    parse: url(['https:', 'http:']),
+  },
+  {
+    key: 'oauthTokenEndpoint',
+    env: 'OAUTH_TOKEN_ENDPOINT',
+    description:
+      "With `UPSTREAM=oauth`: where codes are exchanged and refresh tokens forwarded (overrides the issuer's metadata).",
+    parse: url(['https:', 'http:']),
+  },
+  {
+    key: 'oauthUserinfoEndpoint',
+    env: 'OAUTH_USERINFO_ENDPOINT',
+    description:
+      "With `UPSTREAM=oauth`: the OpenID Connect userinfo endpoint, for `OAUTH_TOKEN_CHECK=userinfo` (overrides the issuer's metadata).",
+    parse: url(['https:', 'http:']),
+  },
+  {
+    key: 'oauthIntrospectionEndpoint',
+    env: 'OAUTH_INTROSPECTION_ENDPOINT',
+    description:
+      "With `UPSTREAM=oauth`: the RFC 7662 introspection endpoint, for `OAUTH_TOKEN_CHECK=introspection` (overrides the issuer's metadata).",
+    parse: url(['https:', 'http:']),
+  },
+  {
+    key: 'oauthClientId',
+    env: 'OAUTH_CLIENT_ID',
+    description:
+      "With `UPSTREAM=oauth`: this server's client id at the provider (a confidential client, its redirect URI `{SERVER_URL}/device/callback`).",
+    required: 'the client id of this server at the OAuth provider',
+    profile: 'oauth',
+    parse: string,
+  },
+  {
+    key: 'oauthClientSecret',
+    env: 'OAUTH_CLIENT_SECRET',
+    description: "With `UPSTREAM=oauth`: the client's secret. Never logged.",
+    required: 'the client secret of this server at the OAuth provider',
+    profile: 'oauth',
+    parse: string,
+  },
+  {
+    key: 'oauthClientAuth',
+    env: 'OAUTH_CLIENT_AUTH',
+    description:
+      "With `UPSTREAM=oauth`: how the client authenticates at the token endpoint: `client_secret_basic` (HTTP Basic, RFC 6749 §2.3.1) or `client_secret_post` (in the form). Unset: `client_secret_basic`, unless the provider's metadata lists only `client_secret_post`.",
+    parse: oneOf(['client_secret_basic', 'client_secret_post'] as const),
+  },
+  {
+    key: 'oauthScopes',
+    env: 'OAUTH_SCOPES',
+    description:
+      "With `UPSTREAM=oauth`: the scopes asked for, space-separated (`openid offline_access` for an ID token and a refresh token; `offline_access` adds `prompt=consent`, as OpenID Connect asks). Unset: none (the provider's default).",
+    parse: string,
+  },
+  {
+    key: 'oauthTokenCheck',
+    env: 'OAUTH_TOKEN_CHECK',
+    description:
+      "With `UPSTREAM=oauth`: how a new token is checked before it is handed over: `userinfo` (OpenID Connect), `introspection` (RFC 7662, with the client's credentials) or `none`. Unset: `userinfo` when the provider has a userinfo endpoint, else `none`.",
+    parse: oneOf(['userinfo', 'introspection', 'none'] as const),
+  },
+  {
+    key: 'oauthProviderName',
+    env: 'OAUTH_PROVIDER_NAME',
+    description:
+      'With `UPSTREAM=oauth`: the provider\'s name on the pages ("Continue to Example"). Unset: the host of its authorization endpoint.',
+    parse: string,
+  },
+  {
+    key: 'oauthClientName',
+    env: 'OAUTH_CLIENT_NAME',
+    description:
+      'With `UPSTREAM=oauth`: the name of the program logging in, on the pages ("Connect Example CLI").',
+    default: 'CLI',
+    parse: string,
+  },
+  {
+    key: 'oauthLoginCommand',
+    env: 'OAUTH_LOGIN_COMMAND',
+    description:
+      'With `UPSTREAM=oauth`: the command that starts a login, when the program has one (`example login`): pages say to run it again.',
+    parse: string,
   },
   {
     key: 'trustProxy',
@@ -355,7 +478,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
   {
     key: 'upstreamTimeoutMs',
     env: 'UPSTREAM_TIMEOUT_MS',
-    description: 'How long to wait for Postiz when exchanging a code.',
+    description: 'How long to wait for the provider when exchanging a code (or forwarding a refresh).',
     default: '8000',
     parse: integer(100, 60000),
   },
@@ -363,7 +486,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'tokenCheckTimeoutMs',
     env: 'TOKEN_CHECK_TIMEOUT_MS',
     description:
-      "How long to wait for Postiz's public API when checking a new token before it is handed over (0: no check). A token Postiz refuses (an organisation without a subscription, or another 401/403) ends the login with an error the CLI prints (`postiz_subscription_required`, `postiz_refused_token`) and a page that says what to do; a check that gets no answer in time hands the token over and says it could not be checked ([docs/postiz.md](docs/postiz.md#what-the-server-asks-postiz-and-why)).",
+      "How long to wait for the provider (Postiz's public API; with `UPSTREAM=oauth`, the userinfo or introspection endpoint) when checking a new token before it is handed over (0: no check). A token Postiz refuses (an organisation without a subscription, or another 401/403) ends the login with an error the CLI prints (`postiz_subscription_required`, `postiz_refused_token`) and a page that says what to do; a check that gets no answer in time hands the token over and says it could not be checked ([docs/postiz.md](docs/postiz.md#what-the-server-asks-postiz-and-why)).",
     default: '3000',
     parse: integer(0, 60000),
   },
@@ -479,10 +602,25 @@ export const SETTINGS: Setting<keyof Config>[] = [
     parse: integer(1, 86400),
   },
   {
+    key: 'refreshLimit',
+    env: 'RATE_LIMIT_REFRESHES',
+    description:
+      'With a provider that issues refresh tokens (`UPSTREAM=oauth`): refresh requests forwarded per client address per window (`grant_type=refresh_token` at `/device/token`, sent on with the client secret).',
+    default: '60',
+    parse: integer(1, 1000000),
+  },
+  {
+    key: 'refreshWindowSeconds',
+    env: 'RATE_LIMIT_REFRESHES_WINDOW_SECONDS',
+    description: 'The window for forwarded refresh requests.',
+    default: '600',
+    parse: integer(1, 86400),
+  },
+  {
     key: 'codeBurnLimit',
     env: 'RATE_LIMIT_CODE_BURNS',
     description:
-      'Refused callbacks per client address per window whose Postiz code the server also redeems and throws away at Postiz, as defence in depth: a code first seen at a refused callback is never exchanged anyway ([docs/security.md](docs/security.md#a-leaked-postiz-code-is-worthless)). Past it, such codes are only refused (and counted in `postiz_cli_auth_codes_burned_total{result="limited"}`). Only well-formed codes are redeemed, at their first sighting, never for a browser\'s sub-resource request (`Sec-Fetch-Dest` other than `document`).',
+      'Refused callbacks per client address per window whose code the server also redeems and throws away at the provider, as defence in depth: a code first seen at a refused callback is never exchanged anyway ([docs/security.md](docs/security.md#a-leaked-postiz-code-is-worthless)). Past it, such codes are only refused (and counted in `postiz_cli_auth_codes_burned_total{result="limited"}`). Only well-formed codes are redeemed, at their first sighting, never for a browser\'s sub-resource request (`Sec-Fetch-Dest` other than `document`).',
     default: '10',
     parse: integer(1, 100000),
   },
@@ -497,7 +635,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'codeBurnGlobalLimit',
     env: 'RATE_LIMIT_CODE_BURNS_GLOBAL',
     description:
-      "Codes burned at Postiz per window from all addresses together, so that junk callbacks from any number of addresses cannot turn this server into load on Postiz's token endpoint.",
+      "Codes burned at the provider per window from all addresses together, so that junk callbacks from any number of addresses cannot turn this server into load on the provider's token endpoint.",
     default: '100',
     parse: integer(1, 1000000),
   },
@@ -566,7 +704,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'supportUrl',
     env: 'SUPPORT_URL',
     description:
-      'Where people reach whoever runs this server: an `https://` or `http://` page, or a `mailto:` address. When set, every page links to it in its footer ("Contact help.example.com"), and so do the pages a person cannot get past alone (this server refused by Postiz, a login refused from another network, too many attempts, a server error, Postiz failing). Unset: no page offers a contact.',
+      'Where people reach whoever runs this server: an `https://` or `http://` page, or a `mailto:` address. When set, every page links to it in its footer ("Contact help.example.com"), and so do the pages a person cannot get past alone (this server refused by the provider, a login refused from another network, too many attempts, a server error, the provider failing). Unset: no page offers a contact.',
     parse: supportUrl,
   },
 ];
@@ -584,7 +722,13 @@ export function loadConfig(env: Env = process.env, options: { requireCredentials
     const fallback = typeof setting.default === 'function' ? setting.default(env) : setting.default;
     const value = given ?? fallback;
     if (value === undefined) {
-      if (setting.required && requireCredentials) fail(`${setting.env} is required (${setting.required})`);
+      const profile = env.UPSTREAM?.trim().toLowerCase() || 'postiz';
+      const needed =
+        setting.required && requireCredentials && (!setting.profile || setting.profile === profile);
+      if (needed)
+        fail(
+          `${setting.env} is required${setting.profile === 'oauth' ? ' with UPSTREAM=oauth' : ''} (${setting.required})`,
+        );
       out[setting.key] = undefined;
       continue;
     }
@@ -593,6 +737,15 @@ export function loadConfig(env: Env = process.env, options: { requireCredentials
   const config = out as Config;
   const problem = hostProblem(config.host) ?? embeddedDatabaseProblem(config, env);
   if (problem) fail(problem);
+  if (
+    config.upstream === 'oauth' &&
+    !config.oauthIssuer &&
+    !(config.oauthAuthorizationEndpoint && config.oauthTokenEndpoint)
+  ) {
+    fail(
+      "UPSTREAM=oauth needs OAUTH_ISSUER (its endpoints are read from the provider's metadata), or OAUTH_AUTHORIZATION_ENDPOINT and OAUTH_TOKEN_ENDPOINT",
+    );
+  }
   if (config.webhookUrls.length > 0 && !config.webhookSecret) {
     fail(
       'WEBHOOK_URL is set but WEBHOOK_SECRET is not: every webhook is signed (a whsec_… secret, see docs/deploy.md)',
@@ -618,6 +771,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     clientSecret: '[set]',
     metricsToken: config.metricsToken ? '[set]' : undefined,
     webhookSecret: config.webhookSecret ? '[set]' : undefined,
+    oauthClientSecret: config.oauthClientSecret ? '[set]' : undefined,
     databaseUrl: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : undefined,
     databaseDirectUrl: config.databaseDirectUrl ? redactDatabaseUrl(config.databaseDirectUrl) : undefined,
   };

@@ -71,6 +71,7 @@ export const RATE_LIMITED_ROUTES = valuesOf<Parameters<FlowObserver['rateLimited
   device_code: true,
   verify: true,
   token: true,
+  refresh: true,
 });
 
 /** What the check of a new token at Postiz's public API found (`token_checked`). */

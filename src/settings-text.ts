@@ -49,10 +49,16 @@ export function wrap(text: string, width: number, indent: string): string[] {
   return lines;
 }
 
+/** `required`, or `required with UPSTREAM=oauth` for a setting only one provider profile needs (none when it is not required). */
+export function requiredText(setting: Setting): string | undefined {
+  if (!setting.required) return undefined;
+  return setting.profile === 'oauth' ? 'required with UPSTREAM=oauth' : 'required';
+}
+
 /** What `--help` says of one setting: its name, default and range, then its meaning. */
 export function helpEntry(setting: Setting): string {
   const facts = [
-    setting.required ? 'required' : `default: ${defaultText(setting) ?? 'unset'}`,
+    requiredText(setting) ?? `default: ${defaultText(setting) ?? 'unset'}`,
     rangeText(setting) && `accepts: ${rangeText(setting)}`,
   ].filter(Boolean);
   return [`  ${setting.env}  (${facts.join('; ')})`, ...wrap(plainDescription(setting), 100, '      ')].join(

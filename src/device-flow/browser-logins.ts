@@ -3,8 +3,8 @@
  * pages say which login approving again may end, and its success page which one it may have
  * replaced (docs/security.md, "What is stored").
  *
- * Postiz keeps one token per app, *person* and organisation, and this server never learns who
- * the person is (docs/postiz.md): only a browser is known. So a login is remembered under a
+ * A provider may keep one token per app, *person* and account, and this server never learns
+ * who the person is (docs/providers.md): only a browser is known. So a login is remembered under a
  * secret that only the approving browser holds, a cookie of 256 random bits drawn anew at
  * every login approved in it (the row of the old one is deleted by the same statement): another
  * member of the organisation, another browser, or someone holding a copy of the cookie learns

@@ -24,7 +24,8 @@ export type FlowEventName =
   | 'displaced'
   | 'returned'
   | 'token_checked'
-  | 'refused';
+  | 'refused'
+  | 'refreshed';
 
 /**
  * What the server was doing when the database failed (the `kind` label of
@@ -53,7 +54,7 @@ export interface FlowObserver {
   flowEvent(event: FlowEventName, flowId: string | undefined, fields?: Record<string, unknown>): void;
   /** Something outside the flow failed (database, listener) and was survived, while doing `kind`. */
   trouble(kind: TroubleKind, message: string, err: unknown): void;
-  rateLimited(route: 'device_code' | 'verify' | 'token'): void;
+  rateLimited(route: 'device_code' | 'verify' | 'token' | 'refresh'): void;
   poll(result: string): void;
 }
 
@@ -78,7 +79,7 @@ export class FlowEvents {
     this.observer.trouble(kind, message, err);
   }
 
-  rateLimited(route: 'device_code' | 'verify' | 'token'): void {
+  rateLimited(route: 'device_code' | 'verify' | 'token' | 'refresh'): void {
     this.observer.rateLimited(route);
   }
 

@@ -6,9 +6,10 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
-import { TemporarilyUnavailable, TooManyRequests } from '../oauth-errors.js';
+import { TemporarilyUnavailable, TooManyRequests, UnsupportedGrantType } from '../oauth-errors.js';
 import type { Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
-import type { Upstream } from '../upstream/upstream.js';
+import { clientSecretOf } from '../upstream/index.js';
+import type { RefreshAnswer, Upstream } from '../upstream/upstream.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import {
@@ -98,11 +99,13 @@ export interface Authorization {
 // An expired flow answers `expired_token` (not `invalid_grant`) for this long after expiry.
 const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
+/** RFC 8628 §3.4's grant type, named in the refusal of a refresh where there is none. */
+const DEVICE_CODE_GRANT_NAME = 'urn:ietf:params:oauth:grant-type:device_code';
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
  * How long a code's sighting outlives the code at its provider: codes reach the callback seconds
- * after they are issued (Postiz's live 10 minutes, so their sightings are kept 15). Every minute
+ * after they are issued (a 10-minute code's sighting is kept 15). Every minute
  * kept is space a flood of junk codes can take (docs/security.md, "How big the record can grow").
  */
 const CODE_KEPT_BEYOND_MS = 5 * 60 * 1000;
@@ -126,7 +129,7 @@ export class FlowService {
   constructor(private readonly deps: FlowServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.instance = deps.instance ?? `${hostname()}/${process.pid}`;
-    this.organizations = new Organizations(deps.config.clientSecret);
+    this.organizations = new Organizations(clientSecretOf(deps.config));
     this.events = new FlowEvents(deps.observer);
     this.redirectUri = `${deps.config.serverUrl}/device/callback`;
     this.burner = new CodeBurner({
@@ -450,6 +453,28 @@ export class FlowService {
     if (!ended) throw new PageError('already_used');
     this.changed(flow);
     this.event('cancelled', flow.flowId, caller);
+  }
+
+  /**
+   * `grant_type=refresh_token` at the token endpoint (RFC 6749 §6): forwarded to the provider
+   * with this server's client credentials (a confidential client's refresh needs them), within
+   * the address's limit, storing nothing; the provider's answer comes back as it gave it.
+   * Providers without refresh tokens refuse it (`unsupported_grant_type`).
+   */
+  async refresh(request: { refreshToken: string; scope?: string }, caller: Caller): Promise<RefreshAnswer> {
+    const { upstream, limits, observer } = this.deps;
+    if (!upstream.refresh) throw new UnsupportedGrantType(`Only ${DEVICE_CODE_GRANT_NAME} is supported`);
+    const refusal = await limits.refresh(caller.ip, new Date(this.now()));
+    if (refusal) {
+      observer.rateLimited('refresh');
+      throw new TooManyRequests(refusal.retryAfterSeconds);
+    }
+    const answer = await upstream.refresh(request);
+    this.event('refreshed', undefined, caller, {
+      status: answer.status,
+      ...(typeof answer.body.error === 'string' ? { error: answer.body.error } : {}),
+    });
+    return answer;
   }
 
   /**

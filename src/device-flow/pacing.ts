@@ -5,10 +5,10 @@
  * the interval (the soak test showed 1 s was not enough on a loaded machine).
  *
  * What a poll that comes too soon gets depends on the client. An RFC 8628 client (it sends
- * `grant_type`) gets `slow_down`, and its interval grows by 5 s. The postiz CLI (it sends no
+ * `grant_type`) gets `slow_down`, and its interval grows by 5 s. The CLI (it sends no
  * `grant_type`) ends its login on any error but `authorization_pending` and `expired_token`,
  * so its early polls (a retry after a cut connection, a second terminal) are paced instead:
- * held until they are due, then answered as usual (docs/postiz.md).
+ * held until they are due, then answered as usual (docs/clients.md).
  */
 /** The tolerance: `ms`, at most `share` of the interval. */
 export interface PollTolerance {

@@ -1,9 +1,9 @@
 /**
- * OAuth `state` and PKCE (RFC 7636) for the trip to Postiz. The verifier is derived from the
+ * OAuth `state` and PKCE (RFC 7636) for the trip to the provider. The verifier is derived from the
  * browser-binding cookie's value together with the state, so neither has to be stored (the
  * database keeps only their hashes) and nothing that appears in a URL is enough to compute
  * it: a leaked callback URL (code + state) does not give the verifier that a `pcd_` app's
- * code is bound to (docs/security.md, "A leaked Postiz code").
+ * code is bound to (docs/security.md, on leaked codes).
  */
 import { createHash } from 'node:crypto';
 import { newToken } from './codes.js';

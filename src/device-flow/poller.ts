@@ -4,16 +4,16 @@
  * token can be collected again by the same device code, and only with it, for
  * `REDELIVERY_GRACE_MS`: the answer that carried it may never have reached the client (a
  * connection reset after the write), and a second poll of the same device code arriving while
- * the first is answered must not end the postiz CLI's login with `invalid_grant`. Every answer,
+ * the first is answered must not end the CLI's login with `invalid_grant`. Every answer,
  * the token or an RFC error, is a value: nothing here throws to answer.
  *
  * A flow this instance knows to be pending is answered from memory; a poll may be held open
  * up to its wait (a little less, at random: waiting CLIs released together must not come back
  * together) and answers the moment its flow changes. A held poll whose client goes stops being
  * held and claims nothing. While the database is unreachable, polls answer
- * `authorization_pending`: waiting is the truth as far as we can tell, and the postiz CLI gives
+ * `authorization_pending`: waiting is the truth as far as we can tell, and the CLI gives
  * up on any other error. A poll that comes too soon gets `slow_down` from an RFC client (it sent
- * `grant_type`), and is held until it is due otherwise (the postiz CLI ends its login on
+ * `grant_type`), and is held until it is due otherwise (the CLI ends its login on
  * `slow_down`; `pacing.ts`).
  */
 import type { Config } from '../config.js';
@@ -67,7 +67,7 @@ const HOLD_JITTER_MAX_MS = 3000;
 
 /**
  * For how long after its first delivery the same device code collects its token again. Longer
- * than a few polls of a client that lost an answer (the postiz CLI polls again 5 s after a
+ * than a few polls of a client that lost an answer (the CLI polls again 5 s after a
  * network error), short enough that the token's (sealed) row is soon deleted.
  */
 export const REDELIVERY_GRACE_MS = 60_000;

@@ -40,8 +40,10 @@ export interface RateLimits {
   userCodeAttempt(ip: string, now: Date): Promise<UserCodeAttempt>;
   /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
+  /** Before forwarding a refresh request from `ip`: a refusal once it is over its limit. */
+  refresh(ip: string, now: Date): Promise<Refusal | undefined>;
   /**
-   * Before redeeming a refused callback's code at Postiz: a refusal once `ip` is over its
+   * Before redeeming a refused callback's code at the provider: a refusal once `ip` is over its
    * budget, or all addresses together are over the global one (counted only within its own).
    */
   codeBurn(ip: string, now: Date): Promise<Refusal | undefined>;
@@ -172,6 +174,16 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
           key: `unknown-poll:${addressKey(ip)}`,
           windowMs: config.unknownPollWindowSeconds * 1000,
           max: config.unknownPollLimit,
+        },
+        now,
+      ),
+
+    refresh: (ip, now) =>
+      count(
+        {
+          key: `refresh:${addressKey(ip)}`,
+          windowMs: config.refreshWindowSeconds * 1000,
+          max: config.refreshLimit,
         },
         now,
       ),

@@ -1,6 +1,6 @@
 /**
- * Request bodies: JSON (an empty one counts as none, as the postiz CLI sends its start with
- * `Content-Type: application/json` and no body, docs/postiz.md) and forms, both at most
+ * Request bodies: JSON (an empty one counts as none, as the CLI sends its start with
+ * `Content-Type: application/json` and no body, docs/clients.md) and forms, both at most
  * `BODY_LIMIT` bytes.
  */
 import fastifyFormbody from '@fastify/formbody';

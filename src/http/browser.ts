@@ -64,7 +64,7 @@ export class Browser {
     return id;
   }
 
-  /** Set an HttpOnly, SameSite=Lax cookie (Secure on https). Lax: it must come back on Postiz's redirect. */
+  /** Set an HttpOnly, SameSite=Lax cookie (Secure on https). Lax: it must come back on the provider's redirect. */
   setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number): void {
     reply.setCookie(name, value, {
       path: '/',

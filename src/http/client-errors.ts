@@ -1,9 +1,9 @@
 /**
  * Requests that cannot be read (sent too slowly, malformed at the HTTP level, headers too
  * large) are answered by the server, not by a route: the status and no body. Fastify's own
- * answer there is a JSON body with an `error` field, and the postiz CLI ends its login on any
+ * answer there is a JSON body with an `error` field, and the CLI ends its login on any
  * JSON `error` but `authorization_pending` and `expired_token`, while it polls again on a body
- * it cannot read (docs/postiz.md). A herd of CLIs coming back at once must never be told "the
+ * it cannot read (docs/clients.md). A herd of CLIs coming back at once must never be told "the
  * end" by a timeout.
  */
 import { STATUS_CODES } from 'node:http';

@@ -2,10 +2,10 @@
  * The poll (RFC 8628 §3.4–3.5) as one function: `answerPoll` takes what a request says (its
  * body, content type, `Prefer` header and caller) and returns the answer ready to write, or a
  * promise of one; it never throws. The Fastify route (`token.ts`) and the fast path that takes
- * the postiz CLI's JSON polls before Fastify (`poll-fast-path.ts`) only read requests and write
+ * the CLI's JSON polls before Fastify (`poll-fast-path.ts`) only read requests and write
  * answers (`writePoll`), so both answer alike by construction.
  *
- * Every answer is one the postiz CLI handles as intended (docs/postiz.md): the token, an RFC
+ * Every answer is one the CLI handles as intended (docs/clients.md): the token, an RFC
  * error, or, when something went wrong on this side, a 503 without a JSON body, which it takes
  * as a reason to poll again rather than the end of the login.
  */
@@ -52,7 +52,7 @@ export function readPoll(body: unknown, isForm: boolean): PollRequest {
     }
   }
   const grantType = fields.grant_type;
-  // RFC 6749 §3.2: form requests are standard OAuth and must name their grant; the postiz CLI's JSON omits it.
+  // RFC 6749 §3.2: form requests are standard OAuth and must name their grant; the CLI's JSON omits it.
   if (grantType === undefined && isForm) throw new InvalidRequest('grant_type is required');
   if (grantType !== undefined && grantType !== DEVICE_CODE_GRANT) {
     throw new UnsupportedGrantType(`Only ${DEVICE_CODE_GRANT} is supported`);
@@ -95,8 +95,8 @@ export const PENDING_RESPONSE: PollResponse = {
 
 /**
  * What a poll answers when something failed on this side (a bug, never an RFC answer): 503,
- * poll again in a second, and no JSON body, because the postiz CLI ends its login on any JSON
- * error but two and polls again on a body it cannot read (docs/postiz.md).
+ * poll again in a second, and no JSON body, because the CLI ends its login on any JSON
+ * error but two and polls again on a body it cannot read (docs/clients.md).
  */
 export const TRY_AGAIN: PollResponse = {
   statusCode: 503,

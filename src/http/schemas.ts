@@ -57,7 +57,7 @@ export const deviceCodeSchema = {
 export const tokenSchema = {
   summary: 'Poll for the token (RFC 8628 §3.4)',
   description:
-    'JSON `{"device_code"}` (the postiz CLI) or the RFC 8628 form `grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=…`. ' +
+    'JSON `{"device_code"}` (the CLI) or the RFC 8628 form `grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=…`. ' +
     'Send `Prefer: wait=N` (RFC 7240) to hold a pending poll open up to N seconds.',
   tags: ['device flow'],
   consumes: ['application/json', 'application/x-www-form-urlencoded'],
@@ -103,7 +103,7 @@ export const healthSchema = {
 
 /**
  * /ready's body: the database kind, whether flow changes are heard (LISTEN/NOTIFY), and, under
- * the provider's profile id (`postiz`), whether the provider answers and takes our credentials.
+ * the provider's profile id, whether the provider answers and takes our credentials.
  */
 export const readiness = (upstreamId: string) =>
   ({

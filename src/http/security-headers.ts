@@ -11,7 +11,7 @@ import type { FastifyHelmetOptions } from '@fastify/helmet';
 export interface SecurityHeaderOptions {
   /** SERVER_URL is https: HSTS, and insecure requests upgraded. */
   secure: boolean;
-  /** Where the confirmation form sends the browser (POSTIZ_FRONTEND_URL's origin). */
+  /** Where the confirmation form sends the browser (the provider's authorize origin). */
   authorizeOrigin: string;
 }
 
@@ -27,7 +27,7 @@ export function cspDirectives(options: SecurityHeaderOptions): Record<string, st
     imgSrc: ["'self'", 'data:'],
     connectSrc: ["'self'"],
     baseUri: ["'none'"],
-    // The confirmation form redirects to Postiz; form-action applies to that redirect.
+    // The confirmation form redirects to the provider; form-action applies to that redirect.
     formAction: ["'self'", options.authorizeOrigin],
     frameAncestors: ["'none'"],
     ...(options.secure ? { upgradeInsecureRequests: [] } : {}),

@@ -1,7 +1,7 @@
 /**
  * Closing gracefully (SIGTERM/SIGINT, `app.close()`): held polls answer at once
  * (`authorization_pending`), in-flight requests finish, and every answer from then on says
- * `Connection: close`, so keep-alive clients (the postiz CLI among them) reconnect to another
+ * `Connection: close`, so keep-alive clients (the CLI among them) reconnect to another
  * instance instead of being cut off.
  */
 import type { FastifyInstance } from 'fastify';

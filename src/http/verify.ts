@@ -1,6 +1,6 @@
 /**
  * The browser's side of the flow: GET/POST /device/verify (code entry, confirmation, cancel,
- * retry) and GET /device/callback (Postiz comes back). Errors re-render a page.
+ * retry) and GET /device/callback (the provider sends the browser back). Errors re-render a page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UNKNOWN_ADDRESS } from '../device-flow/addresses.js';
@@ -50,10 +50,10 @@ export function verifyRoutes(
 ): void {
   const page = { config: { page: true } };
 
-  const redirectToPostiz = (reply: FastifyReply, authorization: Authorization): FastifyReply => {
+  const redirectToProvider = (reply: FastifyReply, authorization: Authorization): FastifyReply => {
     const { flowId, value, maxAgeSeconds } = authorization.binding;
     browser.setCookie(reply, browser.bindingCookie(flowId), value, maxAgeSeconds);
-    // 303: the browser follows with a GET, as Postiz's authorize page expects.
+    // 303: the browser follows with a GET, as an authorize page expects.
     return reply.header('cache-control', 'no-store').redirect(authorization.redirectTo, 303);
   };
 
@@ -141,13 +141,13 @@ export function verifyRoutes(
     return confirmation(request, reply, found, fields);
   };
 
-  /** Continue on the confirmation page: to Postiz's consent page (the typed code checked, when asked for). */
+  /** Continue on the confirmation page: to the provider's consent page (the typed code checked, when asked for). */
   const confirm: VerifyAction = async (request, reply, fields) => {
     const caller = callerOf(request, reply);
     const found = await flows.lookup(fields.user_code?.slice(0, 32), caller);
     try {
       const proof = { fromLink: fields.source === 'link', typed: fields.typed_code?.slice(0, 32) };
-      return redirectToPostiz(reply, await flows.confirm(found, caller, proof));
+      return redirectToProvider(reply, await flows.confirm(found, caller, proof));
     } catch (err) {
       if (err instanceof PageError && err.reason === 'code_mismatch')
         return confirmation(request, reply, found, fields, true);
@@ -162,10 +162,10 @@ export function verifyRoutes(
     return sendPage(reply, 200, endingPage(browser.context(request, reply), 'cancelled'));
   };
 
-  /** Try again, after Postiz failed the exchange: back to Postiz for a new code. */
+  /** Try again, after the provider failed the exchange: back to it for a new code. */
   const retry: VerifyAction = async (request, reply, fields) => {
     if (!fields.flow) throw new PageError('bad_request');
-    return redirectToPostiz(
+    return redirectToProvider(
       reply,
       await flows.retry(fields.flow, browser.bindingsOf(request), callerOf(request, reply)),
     );

@@ -31,7 +31,7 @@ export interface Flow {
   expiresAt: Date;
   lastPollAt: Date | null;
   browserHash: Buffer | null;
-  /** Whether a confirmed browser is on its way to Postiz (a `state` is outstanding). */
+  /** Whether a confirmed browser is on its way to the provider (a `state` is outstanding). */
   awaitingCallback: boolean;
   /** Whether the flow's `state` has been claimed by a callback (which is using its code). */
   stateClaimed: boolean;

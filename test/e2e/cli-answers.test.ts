@@ -1,5 +1,5 @@
 /**
- * docs/postiz.md, "Every answer the CLI can get": the real `postiz` CLI (2.1.0), given each
+ * docs/clients.md, "Every answer the CLI can get": the real `postiz` CLI (2.1.0), given each
  * answer of that table to its first poll, does what the table says: it polls again (and then
  * takes the token a second poll gets) or ends the login with the line the table quotes. A
  * scripted server plays the auth server, so each answer is exactly the one documented. That
@@ -78,9 +78,9 @@ const ROWS: Record<string, { answer: Answer; cli: 'succeeds' | 'polls again' | R
   'The connection is refused, reset or cut': { answer: 'cut', cli: 'polls again' },
 };
 
-/** The first cells of the table in docs/postiz.md. */
+/** The first cells of the table in docs/clients.md. */
 function documentedRows(): string[] {
-  const doc = readFileSync(join(ROOT, 'docs/postiz.md'), 'utf8');
+  const doc = readFileSync(join(ROOT, 'docs/clients.md'), 'utf8');
   const section = doc.slice(doc.indexOf('### Every answer the CLI can get'));
   const table = section.slice(
     section.indexOf('| Answer |'),

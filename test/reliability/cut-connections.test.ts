@@ -1,5 +1,5 @@
 /**
- * No login is lost to a cut connection (docs/postiz.md, "Every answer the CLI can get"). A
+ * No login is lost to a cut connection (docs/clients.md, "Every answer the CLI can get"). A
  * poll held open whose client has gone stops being held and never claims the token; a token
  * whose answer cannot be written is given back, so the next poll of the same device code gets
  * it, once. On the fast path (the postiz CLI's JSON poll) and on the Fastify route (the RFC

@@ -1,5 +1,5 @@
 /**
- * Thousands of waiting CLIs, as a large deployment sees them (docs/postiz.md, "Every answer the
+ * Thousands of waiting CLIs, as a large deployment sees them (docs/clients.md, "Every answer the
  * CLI can get"; docs/deploy.md). A herd of held polls released together and polling again at
  * once gets no answer the postiz CLI treats as the end, and the held polls end spread out; a
  * rolling restart of three instances (SIGTERM, start again, one after another) loses no

@@ -1,5 +1,5 @@
 /**
- * `PostizClient.checkToken` (docs/postiz.md, "What the server asks Postiz, and why") against the
+ * The Postiz profile's `checkToken` (docs/postiz.md, "What the server asks Postiz, and why") against the
  * stand-in: a token Postiz takes is `working`; one of an organisation without a subscription is
  * `no_subscription`; another 401 or 403 is `refused`; a 5xx, a hang past the timeout, or a port
  * that refuses connections is `unchecked`, within the time asked, and never throws.

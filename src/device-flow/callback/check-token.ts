@@ -3,7 +3,7 @@
  * `TOKEN_CHECK_TIMEOUT_MS`)? A token it refuses is never handed over: the flow ends `refused`,
  * the CLI is told why (the profile's `refusal`), and the token is dropped. A check that gets no
  * answer hands it over, saying it could not be checked. What the provider says of the account
- * (a Postiz organisation's channels) joins what the exchange said.
+ * (an organisation's channels) joins what the exchange said.
  */
 import type { Step } from './context.js';
 

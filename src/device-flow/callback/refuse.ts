@@ -4,8 +4,8 @@
  * seen here for the first time is burned at the provider (redeemed and thrown away), if the
  * request was not a sub-resource fetch and the budgets allow: at most one upstream call per
  * request. A callback carries one code: of repeated ones, only the first and the last are
- * recorded, so a request never writes more than two rows (docs/security.md, "A leaked Postiz
- * code is worthless").
+ * recorded, so a request never writes more than two rows (docs/security.md, on leaked
+ * codes).
  */
 import type { CodeSighting, Flow } from '../../storage/store.js';
 import type { BurnResult } from '../code-burner.js';

@@ -1,0 +1,314 @@
+/**
+ * The generic profile: any OAuth 2.0 or OpenID Connect authorization server that offers the
+ * authorization-code grant to a confidential client (docs/providers.md). The browser authorizes
+ * at the provider's authorization endpoint with PKCE S256 (RFC 7636); codes are exchanged at its
+ * token endpoint (RFC 6749 §4.1.3), the client authenticating with `client_secret_basic` or
+ * `client_secret_post` (§2.3.1); a new token may be checked at the userinfo endpoint (OpenID
+ * Connect Core §5.3) or by introspection (RFC 7662). The device receives the provider's token
+ * answer as RFC 8628 §3.5 and RFC 6749 §5.1 say, sealed at rest like any other; and, since a
+ * confidential client's refresh needs the client secret, refresh requests are forwarded with it
+ * (RFC 6749 §6), storing nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { call, errorCodeOf, jsonObject } from '../http.js';
+import { networkCause } from '../network-error.js';
+import {
+  type Account,
+  type Grant,
+  type RefreshAnswer,
+  type TokenCheck,
+  type Upstream,
+  UpstreamError,
+} from '../upstream.js';
+
+export interface OAuthSettings {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  userinfoEndpoint?: string;
+  introspectionEndpoint?: string;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: 'client_secret_basic' | 'client_secret_post';
+  /** Space-separated, as sent (`openid offline_access`); empty: none sent. */
+  scopes: string;
+  tokenCheck: 'userinfo' | 'introspection' | 'none';
+  providerName: string;
+  clientName: string;
+  loginCommand?: string;
+  /** How long to wait for the token endpoint (`UPSTREAM_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /** Told of every exchange (metrics). */
+  onRequest?: (status: string, seconds: number) => void;
+}
+
+/** The token answer's fields the device receives (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3). */
+const TOKEN_FIELDS = [
+  'access_token',
+  'token_type',
+  'expires_in',
+  'refresh_token',
+  'scope',
+  'id_token',
+] as const;
+/** An error answer's fields (RFC 6749 §5.2). */
+const ERROR_FIELDS = ['error', 'error_description', 'error_uri'] as const;
+
+/** `fields`, keeping only `names` (and only values of JSON's plain kinds). */
+function only(fields: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const name of names) {
+    const value = fields[name];
+    if (typeof value === 'string' || typeof value === 'number') kept[name] = value;
+  }
+  return kept;
+}
+
+/** The claims of an ID token received from the token endpoint (not its signature: see `accountOf`). */
+function idTokenClaims(idToken: unknown): Record<string, unknown> | undefined {
+  if (typeof idToken !== 'string') return undefined;
+  const payload = idToken.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    return jsonObject(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Printable text of at most `max` characters, or undefined. */
+function label(value: unknown, max = 200): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, max);
+  return text === '' ? undefined : text;
+}
+
+/**
+ * Who the token is for, from OpenID Connect claims: `sub`, and a name people recognise. The ID
+ * token came straight from the token endpoint, over the connection this server opened, so its
+ * issuer is the one that answered (OpenID Connect Core §3.1.3.7, item 6): its claims are read
+ * without checking its signature, and only to name the account on pages and in the record.
+ */
+function accountOf(claims: Record<string, unknown> | undefined): Account {
+  if (!claims) return {};
+  const id = label(claims.sub);
+  const name = label(claims.name) ?? label(claims.email) ?? label(claims.preferred_username);
+  return { ...(id ? { id } : {}), ...(name ? { name } : {}) };
+}
+
+/** A generic OAuth 2.0 / OpenID Connect provider over `fetch`. */
+export function createOAuthUpstream(settings: OAuthSettings): Upstream {
+  const where = `the token endpoint (${settings.tokenEndpoint})`;
+  const scopes = settings.scopes.split(/\s+/).filter(Boolean);
+
+  /** The client's credentials, as `clientAuth` sends them, on a form body. */
+  const authenticated = (form: URLSearchParams): RequestInit => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    if (settings.clientAuth === 'client_secret_basic') {
+      // RFC 6749 §2.3.1: each part form-encoded, then Basic.
+      const encode = (value: string) => encodeURIComponent(value).replaceAll('%20', '+');
+      const basic = Buffer.from(`${encode(settings.clientId)}:${encode(settings.clientSecret)}`).toString(
+        'base64',
+      );
+      headers.authorization = `Basic ${basic}`;
+    } else {
+      form.set('client_id', settings.clientId);
+      form.set('client_secret', settings.clientSecret);
+    }
+    return { method: 'POST', headers, body: form.toString() };
+  };
+
+  const checkUserinfo = async (accessToken: string, timeoutMs: number): Promise<TokenCheck> => {
+    const answer = await call(
+      settings.userinfoEndpoint!,
+      { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
+      {
+        timeoutMs,
+        where: `the userinfo endpoint (${settings.userinfoEndpoint})`,
+        timeoutSetting: 'TOKEN_CHECK_TIMEOUT_MS',
+      },
+    );
+    if (answer.status >= 200 && answer.status < 300) {
+      const account = accountOf(jsonObject(answer.text));
+      return { result: 'working', account };
+    }
+    if (answer.status === 401 || answer.status === 403)
+      return { result: 'refused', reason: 'token_refused', status: answer.status };
+    return { result: 'unchecked', detail: `HTTP ${answer.status}` };
+  };
+
+  const checkIntrospection = async (accessToken: string, timeoutMs: number): Promise<TokenCheck> => {
+    const answer = await call(
+      settings.introspectionEndpoint!,
+      authenticated(new URLSearchParams({ token: accessToken, token_type_hint: 'access_token' })),
+      {
+        timeoutMs,
+        where: `the introspection endpoint (${settings.introspectionEndpoint})`,
+        timeoutSetting: 'TOKEN_CHECK_TIMEOUT_MS',
+      },
+    );
+    const body = jsonObject(answer.text);
+    if (answer.status !== 200 || !body) return { result: 'unchecked', detail: `HTTP ${answer.status}` };
+    if (body.active !== true) return { result: 'refused', reason: 'inactive', status: answer.status };
+    return { result: 'working', account: accountOf({ ...body, name: body.username }) };
+  };
+
+  const upstream: Upstream = {
+    id: 'oauth',
+    names: {
+      provider: settings.providerName,
+      client: settings.clientName,
+      ...(settings.loginCommand ? { command: settings.loginCommand } : {}),
+    },
+    authorizeOrigin: new URL(settings.authorizationEndpoint).origin,
+    codeLifetimeMs: 10 * 60 * 1000,
+    probeUrl: settings.tokenEndpoint,
+    credentialSettings: ['OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET'],
+
+    authorizeUrl({ state, codeChallenge, redirectUri }) {
+      const url = new URL(settings.authorizationEndpoint);
+      url.searchParams.set('client_id', settings.clientId);
+      url.searchParams.set('response_type', 'code');
+      url.searchParams.set('redirect_uri', redirectUri);
+      if (scopes.length > 0) url.searchParams.set('scope', scopes.join(' '));
+      // OpenID Connect Core §11: offline access is asked for with prompt=consent.
+      if (scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
+      url.searchParams.set('state', state);
+      url.searchParams.set('code_challenge', codeChallenge);
+      url.searchParams.set('code_challenge_method', 'S256');
+      return url.href;
+    },
+
+    async exchangeCode({ code, codeVerifier, redirectUri }) {
+      const answer = await call(
+        settings.tokenEndpoint,
+        authenticated(
+          new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: redirectUri,
+            code_verifier: codeVerifier,
+          }),
+        ),
+        {
+          timeoutMs: settings.timeoutMs,
+          where,
+          timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
+          onRequest: settings.onRequest,
+        },
+      );
+      return interpretTokenAnswer(answer.status, answer.text, Date.now());
+    },
+
+    async checkToken(grant, timeoutMs) {
+      if (timeoutMs <= 0 || settings.tokenCheck === 'none')
+        return { result: 'unchecked', detail: 'not asked' };
+      try {
+        return settings.tokenCheck === 'userinfo'
+          ? await checkUserinfo(grant.accessToken, timeoutMs)
+          : await checkIntrospection(grant.accessToken, timeoutMs);
+      } catch (err) {
+        return { result: 'unchecked', detail: err instanceof UpstreamError ? err.detail : networkCause(err) };
+      }
+    },
+
+    // The provider's answer, as it gave it, but for `expires_in`: what is left of it when the
+    // device collects the token, not when the provider issued it.
+    tokenAnswer(sealed, now) {
+      const answer = only(sealed, TOKEN_FIELDS);
+      if (typeof sealed.expires_in === 'number' && typeof sealed.obtained_at === 'number') {
+        answer.expires_in = Math.max(0, Math.floor(sealed.expires_in - (now - sealed.obtained_at) / 1000));
+      }
+      return answer;
+    },
+
+    refusal: (reason) => ({
+      error: 'access_denied',
+      description: `${settings.providerName} refuses the new token (${reason}): log in again, or ask whoever runs ${settings.providerName}.`,
+    }),
+
+    // RFC 6749 §A.11: a code is any visible ASCII; one that is not is refused before this.
+    isCodeShaped: (code) => /^[\x21-\x7e]{8,512}$/.test(code),
+
+    junkCode: () => randomBytes(32).toString('base64url'),
+
+    async refresh({ refreshToken, scope }) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+      if (scope) form.set('scope', scope);
+      let answer: { status: number; text: string };
+      try {
+        answer = await call(settings.tokenEndpoint, authenticated(form), {
+          timeoutMs: settings.timeoutMs,
+          where,
+          timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
+          onRequest: settings.onRequest,
+        });
+      } catch {
+        return unavailable();
+      }
+      return refreshAnswer(answer.status, answer.text);
+    },
+  };
+  return upstream;
+}
+
+/** What a refresh answers when the provider could not be asked: try again later (RFC 6749 §5.2 has no code for it). */
+function unavailable(): RefreshAnswer {
+  return {
+    status: 503,
+    body: {
+      error: 'temporarily_unavailable',
+      error_description: 'The provider could not be reached; try again.',
+    },
+  };
+}
+
+/**
+ * The provider's answer to a refresh, passed on: a success's token fields, an error's RFC 6749
+ * §5.2 fields with its status (400 or 401); anything else (a 5xx, an unreadable body) is
+ * `temporarily_unavailable`. Never any other field of the provider's body.
+ */
+export function refreshAnswer(status: number, text: string): RefreshAnswer {
+  const body = jsonObject(text);
+  if (status === 200 && body && typeof body.access_token === 'string')
+    return { status: 200, body: only(body, TOKEN_FIELDS) };
+  if ((status === 400 || status === 401) && body && typeof body.error === 'string')
+    return { status, body: only(body, ERROR_FIELDS) };
+  return unavailable();
+}
+
+/** Turn the token endpoint's answer into a grant (sealed with when it was obtained) or an `UpstreamError`. */
+export function interpretTokenAnswer(status: number, text: string, now: number): Grant {
+  const fields = jsonObject(text);
+  const errorCode = errorCodeOf(fields);
+  const summary = `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`;
+  if (status === 200 || status === 201) {
+    // Never log a success body: even a broken one may hold a token.
+    if (!fields) throw new UpstreamError('unavailable', 'unreadable success body', status);
+    const token = fields.access_token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
+      throw new UpstreamError('unavailable', 'success without a usable access_token', status);
+    }
+    return {
+      accessToken: token,
+      sealed: { ...only(fields, TOKEN_FIELDS), obtained_at: now },
+      account: accountOf(idTokenClaims(fields.id_token)),
+    };
+  }
+  if (status >= 500 || status === 429 || status === 408)
+    throw new UpstreamError('unavailable', summary, status);
+  if (errorCode === 'invalid_grant') throw new UpstreamError('rejected', summary, status);
+  if (errorCode === 'invalid_client' || errorCode === 'unauthorized_client' || status === 401) {
+    throw new UpstreamError(
+      'misconfigured',
+      `${errorCode ?? 'HTTP 401'}: check OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET and OAUTH_CLIENT_AUTH, and that the client is registered with the redirect URI {SERVER_URL}/device/callback`,
+      status,
+    );
+  }
+  throw new UpstreamError('misconfigured', summary, status);
+}
