@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
+import { SharedListen } from './shared-listen.js';
 import type {
   CodeSighting,
   Confirming,
@@ -23,6 +24,7 @@ import type {
   NewFlow,
   OrganizationRecord,
   OutboxItem,
+  OutboxSubscriber,
   OutboxUpdate,
   PollRecord,
   PurgedFlow,
@@ -173,6 +175,8 @@ const TIMED_OUT = {
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 /** Test notifications (`notificationsArrive`) on the same channel; other instances ignore them. */
 const PROBE_PREFIX = 'probe:';
+/** What migrations/015's trigger says on the same channel when events are queued for webhooks. */
+const OUTBOX_PAYLOAD = 'outbox';
 
 type StartInput = { flow: NewFlow; limit: RateRule };
 type StartOutput = { created: boolean; count: RateCount };
@@ -253,6 +257,8 @@ export class SqlStore implements Store {
   private readonly starts: Batcher<StartInput, StartOutput>;
   /** Test notifications sent by this store and not yet heard back, by payload. */
   private readonly probes = new Map<string, () => void>();
+  /** The one LISTEN connection that `subscribe` and `subscribeOutbox` share. */
+  private readonly listener: SharedListen;
 
   constructor(
     private readonly db: Db,
@@ -262,6 +268,7 @@ export class SqlStore implements Store {
       maxInFlight: options.startBatches ?? (db.kind === 'pglite' ? 1 : 2),
       maxBatch: 100,
     });
+    this.listener = new SharedListen(db, FLOW_CHANNEL);
   }
 
   get kind(): 'postgres' | 'pglite' {
@@ -675,16 +682,28 @@ export class SqlStore implements Store {
   }
 
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>> {
-    return this.db.listen(FLOW_CHANNEL, {
+    return this.listener.add({
       onNotify: (payload) => {
         if (payload.startsWith(PROBE_PREFIX)) {
           this.probes.get(payload)?.();
           return;
         }
+        if (payload === OUTBOX_PAYLOAD) return;
         const [key, status] = payload.split(':');
         if (key && status) subscriber.onEvent({ key, status: status as FlowEvent['status'] });
       },
       onLost: () => subscriber.onLost(),
+      onRestored: () => subscriber.onRestored(),
+      onError: (err) => subscriber.onError(err),
+    });
+  }
+
+  subscribeOutbox(subscriber: OutboxSubscriber): Promise<() => Promise<void>> {
+    return this.listener.add({
+      onNotify: (payload) => {
+        if (payload === OUTBOX_PAYLOAD) subscriber.onQueued();
+      },
+      onLost: () => {},
       onRestored: () => subscriber.onRestored(),
       onError: (err) => subscriber.onError(err),
     });
