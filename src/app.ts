@@ -43,6 +43,8 @@ import {
 } from './postiz/credentials.js';
 import { createPostizProbe, type PostizProbe } from './postiz/reachability.js';
 import type { Store } from './storage/store.js';
+import type { WebhookSender, WebhookSenderOptions } from './webhooks/sender.js';
+import { createWebhooks } from './webhooks/start.js';
 
 export interface AppDeps {
   store: Store;
@@ -62,6 +64,8 @@ export interface AppDeps {
   now?: () => number;
   /** The process's pino logger (`createLogger`); none when omitted. */
   logger?: FastifyBaseLogger;
+  /** Overrides of the webhook sender's options (tests: short retries). */
+  webhooks?: Partial<WebhookSenderOptions>;
 }
 
 export interface App {
@@ -74,6 +78,8 @@ export interface App {
   postizProbe: PostizProbe | undefined;
   /** Whether Postiz accepts this server's OAuth credentials (`server.ts` starts its checks). */
   postizCredentials: CredentialsCheck;
+  /** The webhook sender, running from build to close, when `WEBHOOK_URL` is set. */
+  webhooks: WebhookSender | undefined;
 }
 
 /** Fastify keeps idle keep-alive connections this long (its default, kept): longer than load balancers' idle timeouts. */
@@ -141,6 +147,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     countHeld: () => flows.heldPolls,
     postizState: () => postizProbe?.state() ?? 'unknown',
     credentialsState: () => postizCredentials.state(),
+    countOutbox: () => deps.store.countOutbox(),
   });
   const observer = createObserver(app.log, metrics);
   const postizProbe =
@@ -171,6 +178,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     postizProbe?.stop();
     postizCredentials.stop();
   });
+  const webhooks = createWebhooks(config, {
+    store: deps.store,
+    metrics,
+    log: app.log,
+    now,
+    options: deps.webhooks,
+  });
+  if (webhooks) app.addHook('onClose', () => webhooks.stop());
   const postiz = reportingCredentials(
     deps.postiz ??
       createPostizClient({
@@ -248,5 +263,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
   await Promise.all([flows.attach(), app.ready()]);
-  return { app, flows, metrics, fastPath: answerPolls, postizProbe, postizCredentials };
+  // Webhooks go out in the background from now on (stopped on close, before the store closes).
+  await webhooks?.start();
+  return { app, flows, metrics, fastPath: answerPolls, postizProbe, postizCredentials, webhooks };
 }

@@ -32,10 +32,14 @@ const TROUBLE_KINDS: [RegExp, string][] = [
   [/audit trail|login record/, 'audit'],
 ];
 
-/** Every `kind` of `postiz_cli_auth_database_errors_total`: the troubles above, the purge (`server.ts`), and the rest. */
+/**
+ * Every `kind` of `postiz_cli_auth_database_errors_total`: the troubles above, the purge
+ * (`server.ts`), the webhook sender (`webhooks/sender.ts`), and the rest.
+ */
 export const DATABASE_ERROR_KINDS: readonly string[] = [
   ...TROUBLE_KINDS.map(([, kind]) => kind),
   'purge',
+  'webhooks',
   'other',
 ];
 
