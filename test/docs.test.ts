@@ -16,10 +16,13 @@ import { readiness } from '../src/http/schemas.js';
 import {
   BURN_RESULTS,
   FLOW_OUTCOMES,
+  OUTBOX_STATES,
   POLL_RESULTS,
   RATE_LIMITED_ROUTES,
   TOKEN_CHECK_RESULTS,
   UPSTREAM_STATUSES,
+  WEBHOOK_ATTEMPT_RESULTS,
+  WEBHOOK_EVENT_RESULTS,
 } from '../src/metrics.js';
 import { DATABASE_ERROR_KINDS } from '../src/observability.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/postiz/credentials.js';
@@ -264,6 +267,9 @@ describe("docs/deploy.md's metrics table", () => {
     ['postiz_cli_auth_token_checks_total{result}', TOKEN_CHECK_RESULTS],
     ['postiz_cli_auth_codes_burned_total{result}', BURN_RESULTS],
     ['postiz_cli_auth_database_errors_total{kind}', DATABASE_ERROR_KINDS],
+    ['postiz_cli_auth_webhook_outbox{state}', OUTBOX_STATES],
+    ['postiz_cli_auth_webhook_attempts_total{result}', WEBHOOK_ATTEMPT_RESULTS],
+    ['postiz_cli_auth_webhook_events_total{result}', WEBHOOK_EVENT_RESULTS],
   ];
   for (const [name, values] of labelled) {
     test(`names every label value ${name} starts with at 0`, () => {
