@@ -27,9 +27,11 @@ ${settingsHelp()}`,
 
 Run the whole flow on this machine with no configuration: the server on the embedded
 database (in memory) and a built-in stand-in for Postiz on its own port. Prints the
-verification URL and the command to try with the real postiz CLI.
+verification URL and the command to try with the real postiz CLI, and each login's webhook
+as a small receiver on its own port verifies it.
   PORT        server port (default 3111)
-  DEMO_POSTIZ_PORT  stand-in port (default 3112)`,
+  DEMO_POSTIZ_PORT  stand-in port (default 3112)
+  DEMO_WEBHOOK_PORT  webhook receiver port (default 3113)`,
   migrate: `postiz-cli-auth migrate
 
 Apply pending database migrations (DATABASE_URL, else the embedded database in
