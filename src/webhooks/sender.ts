@@ -90,6 +90,8 @@ export class WebhookSender {
   private closed = false;
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
+  /** The last claim stopped for want of room, not of due items: claim again as sends end. */
+  private backlog = false;
   private troubleAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: WebhookSenderOptions) {
@@ -155,9 +157,14 @@ export class WebhookSender {
   private async pump(): Promise<void> {
     do {
       this.pumpAgain = false;
+      this.backlog = false;
       while (!this.closed) {
         const room = this.concurrency - this.inFlight.size;
-        if (room <= 0) break; // a send that ends wakes the sender again
+        if (room <= 0) {
+          // More may be due: the next send to end wakes the sender again.
+          this.backlog = true;
+          break;
+        }
         let items: OutboxItem[];
         try {
           items = await this.options.store.claimOutbox(new Date(this.now()), this.leaseMs, room);
@@ -174,7 +181,7 @@ export class WebhookSender {
   private track(sending: Promise<void>): void {
     const done: Promise<void> = sending.finally(() => {
       this.inFlight.delete(done);
-      this.wake();
+      if (this.backlog) this.wake();
     });
     this.inFlight.add(done);
   }
