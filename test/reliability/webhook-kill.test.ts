@@ -69,10 +69,17 @@ test('an instance killed mid-send: another sends the event after the lease, same
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      'SELECT o.state, o.attempts, e.flow_id FROM webhook_outbox o JOIN login_events e USING (event_id)',
+    // The survivor records the delivery just after the receiver's answer.
+    const outbox = async () =>
+      (
+        await client.query(
+          'SELECT o.state, o.attempts, e.flow_id FROM webhook_outbox o JOIN login_events e USING (event_id)',
+        )
+      ).rows;
+    await waitFor(async () => (await outbox())[0]?.state !== 'pending', { timeoutMs: 10_000 }).catch(
+      () => {},
     );
-    assert.deepEqual(rows, [{ state: 'delivered', attempts: 2, flow_id: first.body.data.flow_id }]);
+    assert.deepEqual(await outbox(), [{ state: 'delivered', attempts: 2, flow_id: first.body.data.flow_id }]);
   } finally {
     await client.end();
   }

@@ -45,6 +45,16 @@ const FAST: Partial<WebhookSenderOptions> = {
 const ATTEMPTS_FAILED = 'postiz_cli_auth_webhook_attempts_total{result="failed"}';
 const EVENTS_DELIVERED = 'postiz_cli_auth_webhook_events_total{result="delivered"}';
 
+/**
+ * Waits until the outbox gauge reads `value` for `state`: the sender counts an event's end just
+ * before it records it in the outbox.
+ */
+async function outboxReads(built: Built, state: 'pending' | 'failed', value: number): Promise<void> {
+  const sample = `postiz_cli_auth_webhook_outbox{state="${state}"}`;
+  await waitFor(async () => (await metric(built.app, sample)) === value, { timeoutMs: 5000 }).catch(() => {});
+  assert.equal(await metric(built.app, sample), value, sample);
+}
+
 /** A receiver for a fresh secret, closed after the test. */
 async function receiverFor(t: TestContext): Promise<{ receiver: Receiver; secret: string }> {
   const secret = newWebhookSecret();
@@ -174,7 +184,7 @@ for (const backend of stores) {
     await waitFor(async () => (await metric(built.app, EVENTS_DELIVERED)) === outcomes.length, {
       timeoutMs: 5000,
     });
-    assert.equal(await metric(built.app, 'postiz_cli_auth_webhook_outbox{state="pending"}'), 0);
+    await outboxReads(built, 'pending', 0);
     assert.equal(await metric(built.app, 'postiz_cli_auth_webhook_delivery_seconds_count'), outcomes.length);
   });
 
@@ -225,7 +235,7 @@ for (const backend of stores) {
     const text = log.raw.join('');
     for (const secretPart of ['query-secret', 'hook-password', secret.slice(6), 'v1,'])
       assert.ok(!text.includes(secretPart), `the log never holds ${secretPart}`);
-    assert.equal(await metric(built.app, 'postiz_cli_auth_webhook_outbox{state="pending"}'), 0);
+    await outboxReads(built, 'pending', 0);
   });
 
   test(`a receiver slower than WEBHOOK_TIMEOUT_MS is retried, and no login waits for it (${backend.name})`, {
@@ -289,8 +299,8 @@ for (const backend of stores) {
         timeoutMs: 10_000,
       },
     );
-    assert.equal(await metric(built.app, 'postiz_cli_auth_webhook_outbox{state="failed"}'), 1);
-    assert.equal(await metric(built.app, 'postiz_cli_auth_webhook_outbox{state="pending"}'), 0);
+    await outboxReads(built, 'failed', 1);
+    await outboxReads(built, 'pending', 0);
     assert.ok(receiver.deliveries.length >= 2, 'tried more than once');
     const [givenUp] = log.lines.filter(
       (l) => l.msg === 'webhook given up: the event never reached every endpoint',
@@ -340,8 +350,9 @@ test('two instances racing for the same outbox: every event delivered once, neve
     [],
     'each event taken once it was answered',
   );
-  const sent = (await metric(a.app, EVENTS_DELIVERED)) + (await metric(b.app, EVENTS_DELIVERED));
-  assert.equal(sent, count, 'the instances shared the work, each event finished by one of them');
+  const sent = async () => (await metric(a.app, EVENTS_DELIVERED)) + (await metric(b.app, EVENTS_DELIVERED));
+  await waitFor(async () => (await sent()) === count, { timeoutMs: 5000 }).catch(() => {});
+  assert.equal(await sent(), count, 'the instances shared the work, each event finished by one of them');
   t.diagnostic(
     `instance A finished ${await metric(a.app, EVENTS_DELIVERED)} events, instance B ${await metric(b.app, EVENTS_DELIVERED)}`,
   );
