@@ -5,7 +5,7 @@
  * arrive exactly as recorded (same id, outcome, flow), whatever the receiver does: every
  * outcome; a receiver down, then failing, then back; one slower than WEBHOOK_TIMEOUT_MS (and
  * logins never wait for it); one that never recovers (given up); two instances racing for the
- * same outbox. Retries use short waits (the sender's `retry` option).
+ * same outbox; an instance stopping mid-send. Retries use short waits (the sender's `retry` option).
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
@@ -30,6 +30,7 @@ import {
 import { captureLog, metric } from '../../harness/observe.js';
 import { usePostgres, waitFor } from '../../harness/postgres.js';
 import { newWebhookSecret, type Receiver, startReceiver } from '../../harness/webhook-receiver.js';
+import type { Db } from '../../src/storage/db.js';
 import type { LoginEvent, LoginOutcome, Store } from '../../src/storage/store.js';
 import type { WebhookSenderOptions } from '../../src/webhooks/sender.js';
 
@@ -356,4 +357,26 @@ test('two instances racing for the same outbox: every event delivered once, neve
   t.diagnostic(
     `instance A finished ${await metric(a.app, EVENTS_DELIVERED)} events, instance B ${await metric(b.app, EVENTS_DELIVERED)}`,
   );
+});
+
+test('an instance stopping mid-send (a deploy) releases the event at once, and the next instance sends it (PGlite)', {
+  timeout: 60_000,
+}, async (t) => {
+  const { store } = await stores[0]!.open();
+  const { receiver, secret } = await receiverFor(t);
+  receiver.behaviour = { kind: 'hold' };
+  const env = { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, SHUTDOWN_TIMEOUT_MS: '200' };
+  const clock = liveClock();
+  const first = await build(t, { store, clock, env, webhooks: FAST });
+  await logins.cancelled(first);
+  await waitFor(() => receiver.open() === 1, { timeoutMs: 10_000 });
+  // Closing waits SHUTDOWN_TIMEOUT_MS for the send, then cuts it and gives the event back.
+  await first.app.close();
+  const { db } = store as unknown as { db: Db };
+  const [row] = await db.query('SELECT state, attempts, last_error, locked_until FROM webhook_outbox');
+  assert.deepEqual({ ...row }, { state: 'pending', attempts: 1, last_error: 'stopped', locked_until: null });
+  receiver.release();
+  const next = await build(t, { store, clock, env, webhooks: FAST, standIn: first.standIn, keepStore: true });
+  await allArrive(store, receiver, 1);
+  await outboxReads(next, 'pending', 0);
 });
