@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { POSTIZ_PAGES } from '../../harness/page-profiles.js';
 import { ROOT } from '../../harness/processes.js';
 import type { PageErrorReason } from '../../src/device-flow/page-error.js';
 import { translator } from '../../src/views/i18n/index.js';
@@ -62,6 +63,7 @@ const ctx = (lang: string, supportUrl?: string): PageContext => ({
   nonce: 'n0nce',
   csrf: 'csrf-token',
   ...(supportUrl ? { supportUrl } : {}),
+  profile: POSTIZ_PAGES,
 });
 
 const CHANNELS: ChannelView[] = [
@@ -153,7 +155,7 @@ function pages(lang: string): [string, string][] {
 
 /** What pages say of a device and of a request's age, in one language. */
 function phrases(lang: string): Record<string, string> {
-  const t = translator(lang);
+  const t = translator(lang, POSTIZ_PAGES);
   const said: Record<string, string> = {};
   for (const agent of AGENTS) said[`device ${agent}`] = describeUserAgent(agent, t);
   for (const seconds of [0, 30, 60, 600])
