@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EXAMPLE_NAMES, genericPages, POSTIZ_PAGES } from '../../harness/page-profiles.js';
+import { EXAMPLE_NAMES, genericPages, POSTIZ_PAGES } from '../../harness/pages.js';
 import { en, enGeneric, enNoCommand } from '../../src/views/i18n/en.js';
 import {
   CATALOGS,

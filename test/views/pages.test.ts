@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { build } from '../../harness/build.js';
-import { POSTIZ_PAGES } from '../../harness/page-profiles.js';
+import { POSTIZ_PAGES } from '../../harness/pages.js';
 import type { PageErrorReason } from '../../src/device-flow/page-error.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';

@@ -10,42 +10,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { POSTIZ_PAGES } from '../../harness/page-profiles.js';
+import { everyPage, POSTIZ_PAGES } from '../../harness/pages.js';
 import { ROOT } from '../../harness/processes.js';
-import type { PageErrorReason } from '../../src/device-flow/page-error.js';
 import { translator } from '../../src/views/i18n/index.js';
-import {
-  type ChannelView,
-  type ConfirmDetails,
-  confirmPage,
-  endingPage,
-  entryPage,
-  errorPage,
-  type PageContext,
-} from '../../src/views/pages.js';
 import { describeAge, describeUserAgent } from '../../src/views/user-agent.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/postiz-pages.json');
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'pt'];
-const REASONS: PageErrorReason[] = [
-  'invalid_code',
-  'expired',
-  'already_used',
-  'rate_limited',
-  'wrong_browser',
-  'unknown_state',
-  'upstream_unavailable',
-  'upstream_rejected',
-  'misconfigured',
-  'forbidden',
-  'wrong_origin',
-  'cookies_required',
-  'bad_request',
-  'cross_network',
-  'code_mismatch',
-  'code_not_usable',
-  'server_error',
-];
 const AGENTS = [
   '',
   'node',
@@ -57,101 +28,9 @@ const AGENTS = [
   'Python-urllib/3.12',
 ];
 
-/** The Postiz profile's page context. */
-const ctx = (lang: string, supportUrl?: string): PageContext => ({
-  lang,
-  nonce: 'n0nce',
-  csrf: 'csrf-token',
-  ...(supportUrl ? { supportUrl } : {}),
-  profile: POSTIZ_PAGES,
-});
-
-const CHANNELS: ChannelView[] = [
-  { name: 'Acme', platform: 'x', disabled: false },
-  { name: 'Acme Shop', platform: 'instagram', disabled: true },
-  { name: 'Acme', platform: 'linkedin-page', disabled: false },
-  { name: 'Acme TV', platform: 'youtube', disabled: false },
-];
-const WHEN = new Date('2026-12-03T14:05:00Z');
-const details: ConfirmDetails = {
-  userCode: 'BCDF-GHJK',
-  device: 'postiz CLI 2.1.0 on Linux',
-  address: '203.0.113.7',
-  requested: 'just now',
-  network: 'different',
-  step: 'confirm',
-  fromLink: false,
-};
-const login = { when: WHEN, address: '203.0.113.9', device: 'postiz CLI 2.0.0 on macOS' };
-
 /** Every kind of page, by name, in one language. */
-function pages(lang: string): [string, string][] {
-  const c = ctx(lang);
-  const help = ctx(lang, 'https://help.example.com/cli');
-  return [
-    ['entry', entryPage(c)],
-    ['entry from a link', entryPage(c, { code: 'bcdfghjk', fromLink: true })],
-    ['entry wrong code', entryPage(c, { code: 'BCDF-XXXX', error: 'invalid_code' })],
-    ['entry rate limited', entryPage(help, { code: 'x', error: 'rate_limited', retryAfterSeconds: 600 })],
-    ['confirm, another network', confirmPage(c, details)],
-    ['confirm, same network', confirmPage(help, { ...details, network: 'same', address: undefined })],
-    [
-      'confirm, network unknown, replacing a login of an organisation',
-      confirmPage(c, {
-        ...details,
-        network: 'unknown',
-        replaces: { ...login, organization: { id: 'org_1', channels: CHANNELS } },
-      }),
-    ],
-    ['confirm, replacing a login', confirmPage(c, { ...details, network: 'same', replaces: login })],
-    [
-      'confirm, replacing a login of an organisation known by its id',
-      confirmPage(c, { ...details, replaces: { ...login, organization: { id: 'org_1' } } }),
-    ],
-    ['confirm, code to type', confirmPage(c, { ...details, step: 'type_code', fromLink: true })],
-    [
-      'confirm, code typed wrong',
-      confirmPage(c, { ...details, step: 'type_code', fromLink: true, mismatch: true, typed: 'BCDF-XXXX' }),
-    ],
-    ['approved', endingPage(c, 'approved')],
-    [
-      'approved, checked, for an organisation, replacing a login',
-      endingPage(help, 'approved', {
-        organization: { id: 'org_1', channels: CHANNELS, channelCount: 9 },
-        check: 'working',
-        replaced: login,
-      }),
-    ],
-    [
-      'approved, unchecked, an organisation known by its id',
-      endingPage(c, 'approved', { organization: { id: 'org_1' }, check: 'unchecked' }),
-    ],
-    [
-      'approved, an organisation without channels',
-      endingPage(c, 'approved', { organization: { channels: [] } }),
-    ],
-    ['denied', endingPage(c, 'denied')],
-    ['cancelled', endingPage(help, 'cancelled')],
-    ['refused, no subscription', endingPage(c, 'refused', { refusal: 'no_subscription' })],
-    [
-      'refused, no subscription, an organisation',
-      endingPage(c, 'refused', {
-        refusal: 'no_subscription',
-        organization: { id: 'org_unpaid', channels: CHANNELS.slice(0, 1) },
-      }),
-    ],
-    ['refused', endingPage(c, 'refused', { refusal: 'token_refused' })],
-    [
-      'refused, an organisation known by its id',
-      endingPage(c, 'refused', { refusal: 'refused', organization: { id: 'org_1', channels: [] } }),
-    ],
-    ...REASONS.map((r): [string, string] => [`error ${r}`, errorPage(c, r, { retryAfterSeconds: 60 })]),
-    ...REASONS.map((r): [string, string] => [
-      `error ${r}, for a flow, with a contact`,
-      errorPage(help, r, { flowId: 'flow_1', retryAfterSeconds: 900 }),
-    ]),
-  ];
-}
+const pages = (lang: string): [string, string][] =>
+  everyPage(lang, POSTIZ_PAGES, { now: 'postiz CLI 2.1.0 on Linux', before: 'postiz CLI 2.0.0 on macOS' });
 
 /** What pages say of a device and of a request's age, in one language. */
 function phrases(lang: string): Record<string, string> {
