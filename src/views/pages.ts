@@ -113,7 +113,7 @@ const POSTIZ_ICON = dataUrl(
  */
 function mark(profile: PageProfile): { letter: string; icon: string } {
   if (profile.wording === 'postiz') return { letter: 'P', icon: POSTIZ_ICON };
-  const letter = profile.names.provider.match(/[\p{L}\p{N}]/u)?.[0]?.toLocaleUpperCase() ?? '•';
+  const letter = profile.names.provider.match(/[\p{L}\p{N}]/u)?.[0]?.toUpperCase() ?? '•';
   return {
     letter,
     icon: dataUrl(
