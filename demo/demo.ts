@@ -17,6 +17,8 @@ import { describeDemoListenError } from '../src/listen-errors.js';
 import { createLogger } from '../src/logger.js';
 import { describeDevice } from '../src/logins/table.js';
 import { startServer } from '../src/server.js';
+import { POSTIZ_NAMES } from '../src/upstream/postiz/profile.js';
+import { translator } from '../src/views/i18n/index.js';
 import type { WebhookBody } from '../src/webhooks/message.js';
 import { createStandIn } from './stand-in/index.js';
 import { createReceiver } from './webhook-receiver.js';
@@ -32,10 +34,13 @@ function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/** The pages' English, as the demo's Postiz profile words them. */
+const DEMO_ENGLISH = translator('en', { names: POSTIZ_NAMES, wording: 'postiz' });
+
 /** The line the demo prints for a webhook it received and verified. */
 export function describeWebhook(event: WebhookBody): string {
   const { organization, device } = event.data;
-  return `webhook ${event.type}: organisation ${organization?.id ?? 'none'}, device ${device.address ?? 'unknown'} (${describeDevice(device.user_agent)}), signature verified`;
+  return `webhook ${event.type}: organisation ${organization?.id ?? 'none'}, device ${device.address ?? 'unknown'} (${describeDevice(device.user_agent, DEMO_ENGLISH)}), signature verified`;
 }
 
 /** Listen on 127.0.0.1:`port`, or fail with the demo's one line for `setting`. */

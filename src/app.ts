@@ -43,6 +43,7 @@ import {
 } from './upstream/credentials.js';
 import { createUpstream, type Upstream, upstreamWhere } from './upstream/index.js';
 import { createReachabilityProbe, type ReachabilityProbe } from './upstream/reachability.js';
+import { pageProfile } from './views/profile.js';
 import type { WebhookSender, WebhookSenderOptions } from './webhooks/sender.js';
 import { createWebhooks } from './webhooks/start.js';
 
@@ -210,6 +211,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     secure: headers.secure,
     loginHistoryDays: config.loginHistoryDays,
     supportUrl: config.supportUrl,
+    profile: pageProfile(upstream),
   });
 
   await parseBodies(app);

@@ -447,7 +447,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthLoginCommand',
     env: 'OAUTH_LOGIN_COMMAND',
     description:
-      'With `UPSTREAM=oauth`: the command that starts a login, when the program has one (`example login`): pages say to run it again.',
+      'With `UPSTREAM=oauth`: the command that starts a login, when the program has one (`example login`): pages say to run it again, shown as code. Unset: they say to start a new login from the terminal.',
     parse: string,
   },
   {

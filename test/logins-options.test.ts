@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkOptions, DEFAULT_LIMIT, parseSince } from '../src/logins/options.js';
 import { describeDevice } from '../src/logins/table.js';
+import { POSTIZ_NAMES } from '../src/upstream/postiz/profile.js';
+import { translator } from '../src/views/i18n/index.js';
+
+const english = translator('en', { names: POSTIZ_NAMES, wording: 'postiz' });
 
 const NOW = Date.parse('2026-03-04T12:00:00Z');
 
@@ -48,8 +52,11 @@ test('the options checked: defaults, and one line for each bad value', () => {
 });
 
 test("the device column: the confirmation page's words where the agent is known, else the agent cut short", () => {
-  assert.equal(describeDevice('postiz/2.1.0 (linux; x64) node/22.23.0'), 'postiz CLI 2.1.0 on Linux');
-  assert.equal(describeDevice(null), '—');
+  assert.equal(
+    describeDevice('postiz/2.1.0 (linux; x64) node/22.23.0', english),
+    'postiz CLI 2.1.0 on Linux',
+  );
+  assert.equal(describeDevice(null, english), '—');
   const odd = '(weird agent with no product token at all, and rather long too)';
-  assert.equal(describeDevice(odd), `${odd.slice(0, 39)}…`);
+  assert.equal(describeDevice(odd, english), `${odd.slice(0, 39)}…`);
 });

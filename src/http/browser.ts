@@ -8,6 +8,7 @@ import { newToken, safeEqual } from '../device-flow/codes.js';
 import { PageError } from '../device-flow/page-error.js';
 import { pickLanguage } from '../views/i18n/index.js';
 import type { PageContext } from '../views/pages.js';
+import type { PageProfile } from '../views/profile.js';
 
 export interface BrowserOptions {
   serverUrl: string;
@@ -16,6 +17,8 @@ export interface BrowserOptions {
   loginHistoryDays: number;
   /** Where people reach whoever runs this server (SUPPORT_URL), shown on the pages; unset: nowhere. */
   supportUrl?: string;
+  /** Whom the pages name and how they word it: the provider profile's (`views/profile.ts`). */
+  profile: PageProfile;
 }
 
 const SESSION_MAX_AGE_SECONDS = 60 * 60;
@@ -97,6 +100,7 @@ export class Browser {
       nonce: reply.cspNonce?.script ?? '',
       csrf: this.csrfToken(this.session(request, reply)),
       ...(this.options.supportUrl ? { supportUrl: this.options.supportUrl } : {}),
+      profile: this.options.profile,
     };
   }
 

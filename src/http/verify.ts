@@ -9,7 +9,13 @@ import { formatUserCode } from '../device-flow/codes.js';
 import type { Authorization, FlowService, FoundFlow } from '../device-flow/flow-service.js';
 import { PageError } from '../device-flow/page-error.js';
 import { translator } from '../views/i18n/index.js';
-import { confirmPage, endingPage, entryPage, type LoginDescription } from '../views/pages.js';
+import {
+  confirmPage,
+  endingPage,
+  entryPage,
+  type LoginDescription,
+  type PageContext,
+} from '../views/pages.js';
 import { describeAge, describeUserAgent } from '../views/user-agent.js';
 import { type Browser, sendPage } from './browser.js';
 import type { CallerOf } from './caller.js';
@@ -68,9 +74,9 @@ export function verifyRoutes(
    * A login as the pages tell it: when (the page writes it in the reader's time zone), the
    * address, what the device said it is, and the organisation it was for.
    */
-  const describeLogin = (login: BrowserLogin | undefined, lang: string): LoginDescription | undefined => {
+  const describeLogin = (login: BrowserLogin | undefined, ctx: PageContext): LoginDescription | undefined => {
     if (!login) return undefined;
-    const t = translator(lang);
+    const t = translator(ctx.lang, ctx.profile);
     return {
       when: login.approvedAt,
       address: login.clientIp ?? t('confirm.address_unknown'),
@@ -91,7 +97,7 @@ export function verifyRoutes(
     mismatch = false,
   ): Promise<FastifyReply> => {
     const ctx = browser.context(request, reply);
-    const t = translator(ctx.lang);
+    const t = translator(ctx.lang, ctx.profile);
     const fromLink = fields.source === 'link';
     const step = await flows.confirmation(
       found.flow,
@@ -111,7 +117,7 @@ export function verifyRoutes(
         network: step.network,
         step: step.step,
         fromLink,
-        replaces: describeLogin(step.replaces, ctx.lang),
+        replaces: describeLogin(step.replaces, ctx),
         mismatch,
         typed: mismatch ? fields.typed_code?.slice(0, 32) : undefined,
       }),
@@ -209,7 +215,7 @@ export function verifyRoutes(
         ...(result.refusal ? { refusal: result.refusal } : {}),
         organization: result.account,
         check: result.check,
-        replaced: describeLogin(result.replaced, ctx.lang),
+        replaced: describeLogin(result.replaced, ctx),
       }),
     );
   });

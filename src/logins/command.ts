@@ -11,7 +11,9 @@ import { Organizations } from '../device-flow/organizations.js';
 import { openStore } from '../storage/open.js';
 import { DirectoryInUse } from '../storage/pglite.js';
 import type { Store } from '../storage/store.js';
-import { clientSecretOf } from '../upstream/index.js';
+import { clientSecretOf, upstreamIdentity } from '../upstream/index.js';
+import { translator } from '../views/i18n/index.js';
+import { pageProfile } from '../views/profile.js';
 import type { LoginsQuery } from './options.js';
 import { loginsJson, loginsTable } from './table.js';
 
@@ -82,7 +84,11 @@ export async function runLogins(
       note('No logins recorded match.');
       return;
     }
-    out(query.json ? loginsJson(events, organizations) : loginsTable(events, organizations));
+    out(
+      query.json
+        ? loginsJson(events, organizations)
+        : loginsTable(events, organizations, translator('en', pageProfile(upstreamIdentity(config)))),
+    );
   } finally {
     await store.close();
   }

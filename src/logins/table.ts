@@ -5,7 +5,7 @@
  */
 import type { Organizations } from '../device-flow/organizations.js';
 import type { LoginEvent } from '../storage/store.js';
-import { translator } from '../views/i18n/index.js';
+import type { Translate } from '../views/i18n/index.js';
 import { describeUserAgent } from '../views/user-agent.js';
 import { webhookMessage } from '../webhooks/message.js';
 
@@ -14,13 +14,14 @@ const NONE = '—';
 /** The longest raw user agent a cell shows. */
 const AGENT_WIDTH = 40;
 
-const english = translator('en');
-
 /** "2026-03-04T05:06:07Z": to the second, in UTC. */
 const when = (at: Date): string => `${at.toISOString().slice(0, 19)}Z`;
 
-/** What the device said it is, in words where it is known ("postiz CLI 2.1.0 on Linux"), else its agent cut short. */
-export function describeDevice(userAgent: string | null): string {
+/**
+ * What the device said it is, in the confirmation page's English words (`english`) where they
+ * know it ("postiz CLI 2.1.0 on Linux"), else its agent cut short.
+ */
+export function describeDevice(userAgent: string | null, english: Translate): string {
   if (!userAgent) return NONE;
   const described = describeUserAgent(userAgent, english);
   if (described !== english('device.unknown')) return described;
@@ -46,14 +47,14 @@ const HEADERS = [
 ];
 
 /** The events as an aligned text table, a header first. */
-export function loginsTable(events: LoginEvent[], organizations: Organizations): string {
+export function loginsTable(events: LoginEvent[], organizations: Organizations, english: Translate): string {
   const rows = events.map((e) => [
     when(e.at),
     e.outcome,
     e.reason ?? NONE,
     organization(e, organizations),
     e.clientIp ?? NONE,
-    describeDevice(e.userAgent),
+    describeDevice(e.userAgent, english),
     e.browserNetwork ?? NONE,
     e.codeSource ?? NONE,
     e.instance ?? NONE,

@@ -7,7 +7,7 @@
 import type { Config } from '../config.js';
 import { discover, type ProviderMetadata } from './oauth/discovery.js';
 import { createOAuthUpstream } from './oauth/profile.js';
-import { createPostizUpstream } from './postiz/profile.js';
+import { createPostizUpstream, POSTIZ_NAMES } from './postiz/profile.js';
 import type { Upstream } from './upstream.js';
 
 export type { Upstream } from './upstream.js';
@@ -80,6 +80,24 @@ export async function createUpstream(config: Config, onRequest?: OnRequest): Pro
     timeoutMs: config.upstreamTimeoutMs,
     onRequest,
   });
+}
+
+/**
+ * The profile and its names as far as the settings alone say, without reading the provider's
+ * metadata (for commands that never talk to it, such as `logins`). An unnamed generic provider
+ * is named by the host of its authorization endpoint, else of its issuer.
+ */
+export function upstreamIdentity(config: Config): Pick<Upstream, 'id' | 'names'> {
+  if (config.upstream === 'postiz') return { id: 'postiz', names: POSTIZ_NAMES };
+  const where = config.oauthAuthorizationEndpoint ?? config.oauthIssuer;
+  return {
+    id: 'oauth',
+    names: {
+      provider: config.oauthProviderName ?? (where ? new URL(where).host : 'the provider'),
+      client: config.oauthClientName,
+      ...(config.oauthLoginCommand ? { command: config.oauthLoginCommand } : {}),
+    },
+  };
 }
 
 /** How logs name where the provider is, for `config` (the setting and its value). */

@@ -1,6 +1,8 @@
 /**
- * A Postiz organisation as people know it: by its channels ("the organisation with Acme on X,
- * Acme on LinkedIn and 3 more"), not by its id, which stays in small print for support.
+ * The account a login is for, as people know it. A Postiz organisation by its channels ("the
+ * organisation with Acme on X, Acme on LinkedIn and 3 more"), not by its id, which stays in small
+ * print for support; with any other provider, by the name the provider gave it (a person's name
+ * or e-mail address), else as the account chosen at the provider.
  */
 import type { Translate } from './i18n/index.js';
 
@@ -13,11 +15,13 @@ export interface ChannelView {
 }
 
 /**
- * An organisation for the pages. `channels` undefined: not known (Postiz could not be asked, or
- * has no public API); `[]`: it has none.
+ * An account for the pages (`Account`, as the provider profile tells it). `channels` undefined:
+ * not known (Postiz could not be asked, or has no public API); `[]`: it has none.
  */
 export interface OrganizationView {
   id?: string;
+  /** A name people recognise, from a provider other than Postiz. */
+  name?: string;
   channels?: ChannelView[];
   /** How many channels it has in all, when `channels` lists only some of them. */
   channelCount?: number;
@@ -89,16 +93,21 @@ function listFormat(lang: string): Intl.ListFormat {
 }
 
 /**
- * How a page names `organization`, as plain text (the page escapes it): by its channels, enabled
- * ones first; by its id when the channels are unknown or none; or, knowing nothing, as the one
- * selected in Postiz. `id` is set when the id should also show in small print (the name does
- * not already say it).
+ * How a page names `organization`, as plain text (the page escapes it). For Postiz: by its
+ * channels, enabled ones first; by its id when the channels are unknown or none; or, knowing
+ * nothing, as the one selected in Postiz. `id` is set when the id should also show in small
+ * print (the name does not already say it). For another provider: by its name, else as the
+ * account chosen there (an OpenID Connect subject means nothing to people).
  */
 export function describeOrganization(
   t: Translate,
   lang: string,
   organization: OrganizationView | undefined,
 ): { name: string; id?: string } {
+  if (t.profile.wording !== 'postiz') {
+    const name = organization?.name?.trim();
+    return { name: name ? shorten(name) : t('done.organization_unknown') };
+  }
   const id = organization?.id;
   const channels = organization?.channels ?? [];
   if (channels.length === 0) {

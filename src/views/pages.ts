@@ -5,7 +5,10 @@
  *
  * Referrer policy `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends
  * `Origin: null` with our own form posts, which the Origin check refuses. `same-origin` still
- * sends nothing (no code in a URL) to Postiz or anywhere else. The meta tag overrides the header.
+ * sends nothing (no code in a URL) to the provider or anywhere else. The meta tag overrides the header.
+ *
+ * Pages name the provider, the client and its command as the profile does (`PageContext.profile`),
+ * and say what only Postiz does only with Postiz's wording (`profile.ts`).
  */
 import type { NetworkMatch } from '../device-flow/addresses.js';
 import type { PageErrorReason } from '../device-flow/page-error.js';
@@ -13,6 +16,7 @@ import { ASSETS } from './assets.js';
 import { html, type SafeHtml } from './html.js';
 import { type MessageKey, type Translate, translator } from './i18n/index.js';
 import { describeOrganization, type OrganizationView } from './organization.js';
+import type { PageProfile } from './profile.js';
 import { describeWhen } from './user-agent.js';
 
 export type { ChannelView, OrganizationView } from './organization.js';
@@ -26,6 +30,8 @@ export interface PageContext {
   csrf: string;
   /** Where people reach whoever runs this server (SUPPORT_URL): https:, http: or mailto:. */
   supportUrl?: string;
+  /** Whom the pages name, and how they word it: the provider profile's. */
+  profile: PageProfile;
 }
 
 /** The picture at the top of an ending or error page; purely decorative (`aria-hidden`). */
@@ -42,25 +48,28 @@ function icon(kind: Icon): SafeHtml {
   return html`<div class="status status-${kind}"><svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"><circle cx="12" cy="12" r="10"/>${ICON_PATHS[kind]}</svg></div>`;
 }
 
-const COMMAND = 'postiz auth:login';
-
-/** Catalog text with the CLI command shown as code, so it reads as something to type. */
-function prose(text: string): SafeHtml {
-  const parts = text.split(COMMAND);
-  return html`${parts.map((part, i) => (i === 0 ? part : html`<code>${COMMAND}</code>${part}`))}`;
-}
-
 /**
- * A message whose `{placeholders}` take markup (a `<time>`) as well as text: the catalog's
- * template is split at its placeholders, so only the template's own text goes through `prose`,
- * and a value, markup or not, is never read as a placeholder or a command.
+ * A message as markup: the catalog's template is split at its `{placeholders}`, which take
+ * markup (a `<time>`) as well as text, so a value is never read as a placeholder; the profile's
+ * command is shown as code, so it reads as something to type, and its other names as text.
  */
-function fill(t: Translate, key: MessageKey, params: Record<string, string | number | SafeHtml>): SafeHtml {
-  const parts = t(key).split(/\{(\w+)\}/);
+function fill(
+  t: Translate,
+  key: MessageKey,
+  params: Record<string, string | number | SafeHtml> = {},
+): SafeHtml {
+  const { provider, client, command } = t.profile.names;
+  const parts = t.template(key).split(/\{(\w+)\}/);
   return html`${parts.map((part, i) => {
-    if (i % 2 === 0) return prose(part);
-    const value = params[part];
-    return value === undefined ? `{${part}}` : typeof value === 'number' ? String(value) : value;
+    if (i % 2 === 0) return part;
+    if (Object.hasOwn(params, part)) {
+      const value = params[part]!;
+      return typeof value === 'number' ? String(value) : value;
+    }
+    if (part === 'command' && command) return html`<code>${command}</code>`;
+    if (part === 'provider') return provider;
+    if (part === 'client') return client;
+    return `{${part}}`;
   })}`;
 }
 
@@ -89,10 +98,29 @@ function contactLink(ctx: PageContext, t: Translate, className: string): SafeHtm
   return html`<a class="${className}" href="${ctx.supportUrl}">${t('contact.link', { contact: supportLabel(ctx.supportUrl) })}</a>`;
 }
 
-/** The Postiz-purple "P" as a data: URL (the CSP allows data: images): no /favicon.ico request, no 404. */
-const FAVICON = `data:image/svg+xml,${encodeURIComponent(
+/** An SVG as a data: URL (the CSP allows data: images): no /favicon.ico request, no 404. */
+const dataUrl = (svg: string): string => `data:image/svg+xml,${encodeURIComponent(svg)}`;
+
+/** Postiz's "P", in Postiz purple. */
+const POSTIZ_ICON = dataUrl(
   "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><path fill='#fff' fill-rule='evenodd' d='M10 7h8a7 7 0 0 1 0 14h-3v5h-5zm5 5v4h3a2 2 0 0 0 0-4z'/></svg>",
-)}`;
+);
+
+/**
+ * The pages' mark, beside the client's name in the header and as the favicon: Postiz's "P" for
+ * Postiz; for another provider, the first letter or digit of its name (one character, so nothing
+ * in it can be markup).
+ */
+function mark(profile: PageProfile): { letter: string; icon: string } {
+  if (profile.wording === 'postiz') return { letter: 'P', icon: POSTIZ_ICON };
+  const letter = profile.names.provider.match(/[\p{L}\p{N}]/u)?.[0]?.toUpperCase() ?? '•';
+  return {
+    letter,
+    icon: dataUrl(
+      `<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='8' fill='#612bd3'/><text x='16' y='22' text-anchor='middle' font-family='system-ui,sans-serif' font-size='18' font-weight='700' fill='#fff'>${letter}</text></svg>`,
+    ),
+  };
+}
 
 /**
  * Every page is served under `/device/` (verify and callback), so links are relative to it:
@@ -105,6 +133,7 @@ const SCRIPT_URL = `..${ASSETS.get('verify.js')!.url}`;
 
 function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): string {
   const contact = contactLink(ctx, t, 'contact');
+  const { letter, icon } = mark(ctx.profile);
   return html`<!doctype html>
 <html lang="${ctx.lang}">
 <head>
@@ -113,13 +142,13 @@ function layout(ctx: PageContext, t: Translate, title: string, body: SafeHtml): 
 <meta name="referrer" content="same-origin">
 <meta name="color-scheme" content="dark light">
 <title>${title} · ${t('app.title')}</title>
-<link rel="icon" href="${FAVICON}">
+<link rel="icon" href="${icon}">
 <link rel="stylesheet" href="${STYLE_URL}">
 <script nonce="${ctx.nonce}" src="${SCRIPT_URL}" defer></script>
 </head>
 <body>
 <div class="shell">
-<header class="brand"><span class="logo" aria-hidden="true">P</span><span class="brand-name">${t('app.brand')}</span></header>
+<header class="brand"><span class="logo" aria-hidden="true">${letter}</span><span class="brand-name">${t('app.brand')}</span></header>
 <main class="card" id="main">
 ${body}
 </main>
@@ -142,7 +171,7 @@ export function entryPage(
   ctx: PageContext,
   options: { code?: string; error?: PageErrorReason; retryAfterSeconds?: number; fromLink?: boolean } = {},
 ): string {
-  const t = translator(ctx.lang);
+  const t = translator(ctx.lang, ctx.profile);
   const error = options.error ? errorText(t, options.error, options.retryAfterSeconds) : undefined;
   // Locked out for a while: the one page where waiting is all a person can do alone.
   const help = options.error === 'rate_limited' ? contactLink(ctx, t, 'contact') : '';
@@ -168,15 +197,20 @@ ${csrfField(ctx)}${
 <p id="code-hint" class="hint">${t('entry.hint')}</p>
 <div id="code-error" class="error" role="alert">${
     error
-      ? html`<p class="error-title">${error.heading}</p><p>${prose(error.body)}</p>${help ? html`<p>${help}</p>` : ''}`
+      ? html`<p class="error-title">${error.heading}</p><p>${error.body}</p>${help ? html`<p>${help}</p>` : ''}`
       : ''
   }</div>
 <button type="submit" name="action" value="lookup" class="primary">${t('entry.submit')}</button>
-</form>
+</form>${
+    // Postiz's login page does not come back to the flow: say so before it is on the way.
+    t.profile.wording === 'postiz'
+      ? html`
 <div class="callout">
 <h2>${t('entry.login_title')}</h2>
 <p>${t('entry.login_first')}</p>
-</div>`;
+</div>`
+      : ''
+  }`;
   const title = error ? `${error.heading} · ${t('entry.heading')}` : t('entry.heading');
   return layout(ctx, t, title, body);
 }
@@ -233,7 +267,7 @@ function replacesNote(t: Translate, lang: string, login: LoginDescription): Safe
  * and Cancel. What approving does, the earlier login and what comes next follow the buttons.
  */
 export function confirmPage(ctx: PageContext, details: ConfirmDetails): string {
-  const t = translator(ctx.lang);
+  const t = translator(ctx.lang, ctx.profile);
   const typing = details.step === 'type_code';
   const different = details.network === 'different';
   // Typing: the code is not shown (reading it off this page would prove nothing); the field is
@@ -297,7 +331,10 @@ ${csrfField(ctx)}
 <section class="more" aria-labelledby="more-title">
 <h2 id="more-title">${t('confirm.more_title')}</h2>
 <p>${t('confirm.consequences')}</p>
-${details.replaces ? replacesNote(t, ctx.lang, details.replaces) : ''}
+${
+  // Only Postiz ends an earlier login when a new one is approved: nothing to say of it otherwise.
+  details.replaces && t.profile.wording === 'postiz' ? replacesNote(t, ctx.lang, details.replaces) : ''
+}
 <p>${t('confirm.next')}</p>
 </section>`;
   const title = details.mismatch
@@ -313,9 +350,9 @@ export type Ending = 'approved' | 'denied' | 'cancelled' | 'refused';
 export interface EndingDetails {
   /** For a refusal: the provider's reason (`no_subscription` has words of its own). */
   refusal?: string;
-  /** The organisation Postiz authorised, as far as it is known. */
+  /** The account the provider authorised (a Postiz organisation), as far as it is known. */
   organization?: OrganizationView;
-  /** For an approval: whether Postiz's public API took the new token. */
+  /** For an approval: whether the provider took the new token (Postiz: its public API). */
   check?: 'working' | 'unchecked';
   /**
    * For an approval: the last CLI login approved in this browser, when it was for the same
@@ -326,41 +363,49 @@ export interface EndingDetails {
 
 /** The page after the flow ended well or was refused. */
 export function endingPage(ctx: PageContext, ending: Ending, details: EndingDetails = {}): string {
-  const t = translator(ctx.lang);
+  const t = translator(ctx.lang, ctx.profile);
+  const postiz = t.profile.wording === 'postiz';
   const { name: organization, id } = describeOrganization(t, ctx.lang, details.organization);
   const idNote = organizationId(t, id);
-  // A refusal is told by its reason: an organisation without a subscription, or any other.
+  // A refusal is told by its reason: an organisation without a subscription (Postiz's), or any other.
   const told =
     ending === 'refused'
-      ? details.refusal === 'no_subscription'
+      ? details.refusal === 'no_subscription' && postiz
         ? 'no_subscription'
         : 'token_refused'
       : ending;
   const heading = t(`done.${told}.heading`);
   const approved = ending === 'approved';
   const replaced = details.replaced;
-  const earlier = replaced
-    ? fill(t, 'done.approved.replaced', {
-        when: moment(replaced.when, ctx.lang),
-        address: replaced.address,
-        device: replaced.device,
-      })
-    : t('done.approved.note');
+  // Only Postiz ends an earlier login when a new one is approved: nothing to say of it otherwise.
+  const earlier = !postiz
+    ? ''
+    : replaced
+      ? fill(t, 'done.approved.replaced', {
+          when: moment(replaced.when, ctx.lang),
+          address: replaced.address,
+          device: replaced.device,
+        })
+      : t('done.approved.note');
   const check = details.check
-    ? html`<p class="note">${prose(t(details.check === 'working' ? 'done.approved.checked' : 'done.approved.unchecked'))}</p>`
+    ? html`<p class="note">${fill(t, details.check === 'working' ? 'done.approved.checked' : 'done.approved.unchecked')}</p>`
     : '';
   // Refused for the organisation: its id, for support, below what to do.
   const notes = approved
     ? html`${check}
-<p class="note">${prose(t('done.approved.organization', { organization }))}${idNote}</p>
+<p class="note">${fill(t, 'done.approved.organization', { organization })}${idNote}</p>${
+        earlier
+          ? html`
 <p class="note">${earlier}</p>`
+          : ''
+      }`
     : idNote
       ? html`<p class="note">${idNote}</p>`
       : '';
   const body = html`
 ${icon(approved ? 'ok' : ending === 'refused' ? 'alert' : 'stop')}
 <h1>${heading}</h1>
-<p class="lead" role="status">${prose(t(`done.${told}.body`, { organization }))}</p>
+<p class="lead" role="status">${fill(t, `done.${told}.body`, { organization })}</p>
 ${notes}`;
   return layout(ctx, t, heading, body);
 }
@@ -369,14 +414,14 @@ function errorText(
   t: Translate,
   reason: PageErrorReason,
   retryAfterSeconds?: number,
-): { heading: string; body: string } {
+): { heading: string; body: SafeHtml } {
   const heading = t(`error.${reason}.heading` as MessageKey);
-  const body = t(`error.${reason}.body` as MessageKey);
+  const body = fill(t, `error.${reason}.body` as MessageKey);
   if (reason !== 'rate_limited') return { heading, body };
   // Always say when: a refusal without a time invites hammering the button.
   const minutes = Math.max(1, Math.ceil((retryAfterSeconds ?? 60) / 60));
   const when = minutes === 1 ? t('retry.minute') : t('retry.minutes', { n: minutes });
-  return { heading, body: `${body} ${when}` };
+  return { heading, body: html`${body} ${when}` };
 }
 
 /** Errors the user can fix by trying the same flow again from this browser. */
@@ -415,7 +460,7 @@ export function errorPage(
   reason: PageErrorReason,
   options: { flowId?: string; retryAfterSeconds?: number } = {},
 ): string {
-  const t = translator(ctx.lang);
+  const t = translator(ctx.lang, ctx.profile);
   const { heading, body: text } = errorText(t, reason, options.retryAfterSeconds);
   const contact = NEEDS_HELP.includes(reason) ? contactLink(ctx, t, 'contact') : '';
   const action =
@@ -429,7 +474,7 @@ ${csrfField(ctx)}
   const body = html`
 ${icon(ERROR_ICONS[reason] ?? 'alert')}
 <h1>${heading}</h1>
-<p class="lead" role="alert">${prose(text)}</p>
+<p class="lead" role="alert">${text}</p>
 ${action}${
   contact
     ? html`

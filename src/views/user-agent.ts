@@ -1,6 +1,7 @@
 /**
  * "postiz CLI 2.1.0 on Linux": the requesting device in plain words, for the confirmation page
- * (RFC 8628 §5.4). Best effort; an unrecognised agent is shown as unknown, never raw.
+ * (RFC 8628 §5.4). Best effort; an unrecognised agent is shown as unknown, never raw. The postiz
+ * CLI is recognised with the Postiz profile only; with another, it is told like any program.
  */
 import type { Translate } from './i18n/index.js';
 
@@ -19,7 +20,7 @@ export function describeUserAgent(userAgent: string | null | undefined, t: Trans
   const os = SYSTEMS.find(([pattern]) => pattern.test(ua))?.[1];
   const version = (name: RegExp): string => ua.match(name)?.[1] ?? '';
   let agent: string | undefined;
-  if (/postiz/i.test(ua))
+  if (t.profile.wording === 'postiz' && /postiz/i.test(ua))
     agent = t('device.postiz_cli', { version: version(/postiz[^\d]*([\d.]+)/i) }).trim();
   else if (/^node-fetch|^node\b|undici/i.test(ua)) agent = t('device.node');
   else if (/^curl\//i.test(ua)) agent = t('device.curl', { version: version(/^curl\/([\d.]+)/i) }).trim();

@@ -23,12 +23,16 @@ import {
   walkToCallback,
 } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
+import { POSTIZ_PAGES } from '../../harness/pages.js';
 import { usePostgres } from '../../harness/postgres.js';
 import type { Db } from '../../src/storage/db.js';
 import { escapeHtml } from '../../src/views/html.js';
-import { en } from '../../src/views/i18n/en.js';
+import { translator } from '../../src/views/i18n/index.js';
 import { describeWhen } from '../../src/views/user-agent.js';
 import { dumpText } from '../security/helpers.js';
+
+/** English, as the Postiz profile's pages say it. */
+const say = translator('en', POSTIZ_PAGES);
 
 const cluster = await usePostgres();
 const stores = storesToShare(cluster);
@@ -72,7 +76,7 @@ for (const backend of stores) {
     const built = await build(t, { env: PROXY, store });
     const { page, deviceCode } = await login(built, { organization: UNPAID_ORG.id });
     assert.equal(page.status, 200);
-    assert.ok(page.body.includes(shown(en['done.no_subscription.heading'])), page.body.slice(0, 800));
+    assert.ok(page.body.includes(shown(say('done.no_subscription.heading'))), page.body.slice(0, 800));
     assert.ok(page.body.includes(UNPAID_ORG.id), 'the organisation is named');
     assert.ok(page.body.includes('<code>postiz auth:login</code>'), 'what to run afterwards');
     const answer = await poll(built.app, deviceCode);
@@ -97,7 +101,7 @@ for (const backend of stores) {
     const built = await build(t, { env: PROXY, store });
     const { page, deviceCode } = await login(built);
     assert.equal(page.status, 200);
-    assert.ok(page.body.includes(shown(en['done.approved.checked'])));
+    assert.ok(page.body.includes(shown(say('done.approved.checked'))));
     assert.ok(
       page.body.includes(TEST_USER.organizationId),
       'the organisation is named, its id kept for support',
@@ -121,8 +125,8 @@ for (const backend of stores) {
       const { page, deviceCode } = await login(built);
       assert.ok(performance.now() - begun < 5000, `${fault}: bounded`);
       assert.equal(page.status, 200, `${fault}: ${page.body.slice(0, 500)}`);
-      assert.ok(page.body.includes(shown(en['done.approved.heading'])), fault);
-      assert.ok(page.body.includes(shown(en['done.approved.unchecked']).slice(0, 40)), fault);
+      assert.ok(page.body.includes(shown(say('done.approved.heading'))), fault);
+      assert.ok(page.body.includes(shown(say('done.approved.unchecked')).slice(0, 40)), fault);
       assert.ok(page.body.includes(TEST_USER.organizationId), `${fault}: named by its id`);
       assert.ok(!page.body.includes(shown(`${TEST_USER.name}'s channel`)), `${fault}: its channels unknown`);
       built.clock.advance(5000);
@@ -140,7 +144,7 @@ for (const backend of stores) {
     const built = await build(t, { env: PROXY, store });
     built.standIn.failNextPublic('forbidden');
     const { page, deviceCode } = await login(built);
-    assert.ok(page.body.includes(shown(en['done.token_refused.heading'])), page.body.slice(0, 500));
+    assert.ok(page.body.includes(shown(say('done.token_refused.heading'))), page.body.slice(0, 500));
     assert.equal((await poll(built.app, deviceCode)).json.error, 'postiz_refused_token');
   });
 
@@ -152,7 +156,7 @@ for (const backend of stores) {
     const clock = manualClock(Date.parse('2026-12-03T14:05:00Z'));
     const built = await build(t, { env: PROXY, store, clock });
     const first = await login(built, { deviceIp: DEVICE_IP });
-    assert.ok(first.page.body.includes(shown(en['done.approved.note'])), 'no earlier login known yet');
+    assert.ok(first.page.body.includes(shown(say('done.approved.note'))), 'no earlier login known yet');
     clock.advance(5000);
     assert.equal((await poll(built.app, first.deviceCode)).status, 200, 'the first login is delivered');
 
@@ -201,7 +205,7 @@ test('logins are kept LOGIN_HISTORY_DAYS, then forgotten; 0 keeps none', async (
   assert.equal((await poll(built.app, first.deviceCode)).status, 200);
   clock.advance(3 * 24 * 60 * 60 * 1000);
   const second = await login(built, { browser: first.browser });
-  assert.ok(second.page.body.includes(shown(en['done.approved.note'])), 'the first login was forgotten');
+  assert.ok(second.page.body.includes(shown(say('done.approved.note'))), 'the first login was forgotten');
   assert.equal(first.browser.cookies.has('pca_login'), true, 'the browser keeps its login secret');
   // A cookie of earlier versions (an organisation's keyed hash, the same for every member) is
   // deleted at the browser's next login.
@@ -218,7 +222,7 @@ test('logins are kept LOGIN_HISTORY_DAYS, then forgotten; 0 keeps none', async (
   none.clock.advance(5000);
   assert.equal((await poll(none.app, once.deviceCode)).status, 200);
   const twice = await login(none, { browser: once.browser });
-  assert.ok(twice.page.body.includes(shown(en['done.approved.note'])));
+  assert.ok(twice.page.body.includes(shown(say('done.approved.note'))));
   assert.equal(once.browser.cookies.has('pca_login'), false, 'no cookie when nothing is kept');
   const rows = await dbOf(none).query('SELECT count(*)::int AS n FROM browser_logins');
   assert.equal(rows[0]!.n, 0);
@@ -269,14 +273,14 @@ for (const backend of stores) {
     // The link, from another network: the code is not shown, a field asks for it.
     const asked = await followLink(elsewhere, flow.verification_uri_complete);
     assert.equal(asked.status, 200);
-    assert.ok(asked.body.includes(shown(en['confirm.type_lead'])));
+    assert.ok(asked.body.includes(shown(say('confirm.type_lead'))));
     assert.match(asked.body, /name="typed_code"/);
     assert.ok(!asked.body.includes(`<p class="code"`), 'the code is not shown to copy');
     // One click does not go on; a wrong code neither; the terminal's code does.
     for (const typed of [undefined, '', 'BCDF-GHJK']) {
       const refused = await pressContinue(elsewhere, asked, typed);
       assert.equal(refused.status, 400, `typed ${typed}`);
-      assert.ok(refused.body.includes(shown(en['error.code_mismatch.heading'])));
+      assert.ok(refused.body.includes(shown(say('error.code_mismatch.heading'))));
       assert.equal(refused.location, undefined, 'not sent to Postiz');
     }
     const typed = await pressContinue(elsewhere, asked, flow.user_code.toLowerCase().replace('-', ' '));
@@ -306,7 +310,7 @@ test('CROSS_NETWORK_POLICY=warn: a warning, and one click goes on from another n
   const flow = await startFlow(built.app, { 'x-forwarded-for': DEVICE_IP });
   const elsewhere = new InjectBrowser(built.app, undefined, { 'x-forwarded-for': ELSEWHERE_IP });
   const confirmation = await followLink(elsewhere, flow.verification_uri_complete);
-  assert.ok(confirmation.body.includes(shown(en['confirm.network_different'])));
+  assert.ok(confirmation.body.includes(shown(say('confirm.network_different'))));
   assert.ok(!confirmation.body.includes('name="typed_code"'));
   assert.equal((await pressContinue(elsewhere, confirmation)).status, 303);
 });
@@ -330,7 +334,7 @@ test('CROSS_NETWORK_POLICY=block: refused from another network, typed or not, wi
     }
     assert.equal(refused.status, 403, how);
     assert.equal(refused.location, undefined, `${how}: not sent to Postiz`);
-    assert.ok(refused.body.includes(shown(en['error.cross_network.heading'])), how);
+    assert.ok(refused.body.includes(shown(say('error.cross_network.heading'))), how);
     assert.ok(refused.body.includes('<code>postiz auth:login</code>'), how);
     // The CLI stops waiting at once, with an answer it prints.
     built.clock.advance(5000);

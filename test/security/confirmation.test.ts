@@ -15,9 +15,13 @@ import {
   startFlow,
 } from '../../harness/inject-browser.js';
 import { captureLog } from '../../harness/observe.js';
+import { POSTIZ_PAGES } from '../../harness/pages.js';
 import { hashSecret, normalizeUserCode } from '../../src/device-flow/codes.js';
 import { escapeHtml } from '../../src/views/html.js';
-import { en } from '../../src/views/i18n/en.js';
+import { translator } from '../../src/views/i18n/index.js';
+
+/** English, as the Postiz profile's pages say it. */
+const say = translator('en', POSTIZ_PAGES);
 
 const DEVICE_IP = '203.0.113.7';
 const BROWSER_IP = '198.51.100.9';
@@ -85,7 +89,7 @@ test('the confirmation page shows the code, the requesting address, the device i
   assert.ok(page.includes('postiz CLI 2.1.0 on Linux'), 'the device in plain words');
   assert.ok(!page.includes(CLI_AGENT), 'not the raw user agent');
   assert.ok(page.includes('3 minutes ago'), 'how long ago it was requested');
-  assert.ok(page.includes(escapeHtml(en['confirm.warning'])), 'the warning');
+  assert.ok(page.includes(escapeHtml(say('confirm.warning'))), 'the warning');
 });
 
 test('a user agent written by the attacker cannot speak on the confirmation page', async (t) => {
@@ -195,7 +199,7 @@ test('an X-Forwarded-For that is not an address is shown as unknown, never as te
     );
     assert.ok(!page.includes('your IT team') && !page.includes('your office'), forged.slice(0, 30));
     assert.ok(!page.includes('9'.repeat(50)), 'nothing long');
-    assert.ok(page.includes(escapeHtml(en['confirm.address_unknown'])), 'shown as unknown');
+    assert.ok(page.includes(escapeHtml(say('confirm.address_unknown'))), 'shown as unknown');
   }
 });
 
@@ -209,8 +213,8 @@ async function confirmationFrom(app: Parameters<typeof startFlow>[0], deviceIp: 
 
 test("the confirmation page says whether the request came from this browser's network", async (t) => {
   const { app } = await build(t, { env: { TRUST_PROXY: 'true' } });
-  const same = escapeHtml(en['confirm.network_same']);
-  const different = escapeHtml(en['confirm.network_different']);
+  const same = escapeHtml(say('confirm.network_same'));
+  const different = escapeHtml(say('confirm.network_different'));
   for (const [device, browser, expected] of [
     ['203.0.113.7', '203.0.113.7', same],
     ['203.0.113.7', '203.0.113.200', same],
@@ -239,9 +243,9 @@ test("the confirmation page says whether the request came from this browser's ne
 test('the confirmation page presents the user agent as what the device says, and what approving does', async (t) => {
   const { app } = await build(t, { env: { TRUST_PROXY: 'true' } });
   const page = await confirmationFrom(app, '203.0.113.7', '203.0.113.8');
-  assert.ok(page.includes(escapeHtml(en['confirm.device'])));
-  assert.match(en['confirm.device'], /says/i, 'the label says it is what the device says');
-  assert.ok(page.includes(escapeHtml(en['confirm.consequences'])), 'what approving does');
-  assert.match(en['confirm.consequences'], /replaces/);
-  assert.match(en['confirm.consequences'], /organi[sz]ation currently selected/);
+  assert.ok(page.includes(escapeHtml(say('confirm.device'))));
+  assert.match(say('confirm.device'), /says/i, 'the label says it is what the device says');
+  assert.ok(page.includes(escapeHtml(say('confirm.consequences'))), 'what approving does');
+  assert.match(say('confirm.consequences'), /replaces/);
+  assert.match(say('confirm.consequences'), /organi[sz]ation currently selected/);
 });

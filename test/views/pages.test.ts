@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { build } from '../../harness/build.js';
+import { POSTIZ_PAGES } from '../../harness/pages.js';
 import type { PageErrorReason } from '../../src/device-flow/page-error.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
@@ -49,7 +50,12 @@ const ENDINGS: [Ending, EndingDetails][] = [
   ['refused', { refusal: 'token_refused' }],
 ];
 
-const ctx = (lang: string): PageContext => ({ lang, nonce: 'n0nce', csrf: 'csrf-token' });
+const ctx = (lang: string): PageContext => ({
+  lang,
+  nonce: 'n0nce',
+  csrf: 'csrf-token',
+  profile: POSTIZ_PAGES,
+});
 
 /** Seven channels of one organisation, one of them disabled, one on a platform we do not know. */
 const CHANNELS: ChannelView[] = [
@@ -150,9 +156,9 @@ describe('every page in every language', () => {
 
     test(`${lang}: pages are in their language, not English`, () => {
       if (lang === 'en') return;
-      const t = translator(lang);
+      const t = translator(lang, POSTIZ_PAGES);
       assert.ok(entryPage(ctx(lang)).includes(t('entry.heading')));
-      assert.ok(!entryPage(ctx(lang)).includes(translator('en')('entry.lead')));
+      assert.ok(!entryPage(ctx(lang)).includes(translator('en', POSTIZ_PAGES)('entry.lead')));
       assert.ok(confirmPage(ctx(lang), details).includes(t('confirm.cancel')));
       assert.ok(endingPage(ctx(lang), 'approved').includes(t('done.approved.note')));
     });
@@ -278,7 +284,7 @@ describe('endings say what happens next', () => {
 
   test('success after an earlier login from this browser: it ended only if the same account approved it', () => {
     for (const lang of LANGUAGES) {
-      const t = translator(lang);
+      const t = translator(lang, POSTIZ_PAGES);
       const replaced = {
         when: new Date('2026-12-03T14:05:00Z'),
         address: '203.0.113.7',
@@ -347,13 +353,17 @@ describe('hostile input is escaped', () => {
   });
 
   test('in the flow id and CSRF token', () => {
-    const page = errorPage({ lang: 'en', nonce: '"x', csrf: evil }, 'upstream_unavailable', { flowId: evil });
+    const page = errorPage(
+      { lang: 'en', nonce: '"x', csrf: evil, profile: POSTIZ_PAGES },
+      'upstream_unavailable',
+      { flowId: evil },
+    );
     assert.ok(!page.includes('<script>alert'));
     assert.ok(page.includes('nonce="&quot;x"'));
   });
 
   test('in a language tag that reached the page', () => {
-    const page = entryPage({ lang: '"><script>', nonce: 'n', csrf: 'c' });
+    const page = entryPage({ lang: '"><script>', nonce: 'n', csrf: 'c', profile: POSTIZ_PAGES });
     assert.ok(page.startsWith('<!doctype html>\n<html lang="&quot;&gt;&lt;script&gt;">'));
   });
 });
@@ -405,7 +415,10 @@ describe('served pages', () => {
       });
       assert.equal(res.statusCode, 200);
       assert.ok(res.body.includes(`<html lang="${lang}">`), `${header} → ${lang}`);
-      assert.ok(res.body.includes(translator(lang)('entry.heading')), `${header} → ${lang} text`);
+      assert.ok(
+        res.body.includes(translator(lang, POSTIZ_PAGES)('entry.heading')),
+        `${header} → ${lang} text`,
+      );
     }
   });
 
@@ -626,7 +639,7 @@ describe('no sentence nests parentheses', () => {
 
   test('every message that names a device, with every device description, in every language', () => {
     for (const lang of LANGUAGES) {
-      const t = translator(lang);
+      const t = translator(lang, POSTIZ_PAGES);
       const devices = AGENTS.map((agent) => describeUserAgent(agent, t));
       const organization = describeOrganization(t, lang, { id: 'org_1', channels: CHANNELS }).name;
       const templates = (Object.keys(en) as MessageKey[]).filter((key) => t(key).includes('{device}'));
@@ -647,14 +660,17 @@ describe('no sentence nests parentheses', () => {
   });
 
   test('the real CLI (user agent "node") is not described in parentheses', () => {
-    assert.equal(describeUserAgent('node', translator('en')), 'the postiz CLI or another Node.js program');
+    assert.equal(
+      describeUserAgent('node', translator('en', POSTIZ_PAGES)),
+      'the postiz CLI or another Node.js program',
+    );
   });
 });
 
 describe('the confirmation page: the decision first', () => {
   test('code, who is asking, one warning and the buttons come before what approving does', () => {
     for (const lang of LANGUAGES) {
-      const t = translator(lang);
+      const t = translator(lang, POSTIZ_PAGES);
       const page = confirmPage(ctx(lang), {
         ...details,
         replaces: {
@@ -685,7 +701,7 @@ describe('the confirmation page: the decision first', () => {
 
   test('another network is said once, as the warning’s first line, also where the code must be typed', () => {
     for (const lang of LANGUAGES) {
-      const t = translator(lang);
+      const t = translator(lang, POSTIZ_PAGES);
       for (const step of ['confirm', 'type_code'] as const) {
         const page = confirmPage(ctx(lang), { ...details, network: 'different', step, fromLink: true });
         assert.equal(page.split(escapeHtml(t('confirm.network_different'))).length, 2, `${lang} ${step}`);
@@ -815,8 +831,9 @@ describe('SUPPORT_URL: a contact where the page names one, and none without it',
       const page = errorPage(ctx(lang), 'cross_network');
       assert.ok(page.includes('<code>postiz auth:login</code>'), lang);
     }
-    assert.match(en['error.cross_network.body'], /Your terminal was told, and has stopped waiting/);
-    assert.match(en['error.cross_network.body'], /run postiz auth:login on this computer/);
+    const body = translator('en', POSTIZ_PAGES)('error.cross_network.body');
+    assert.match(body, /Your terminal was told, and has stopped waiting/);
+    assert.match(body, /run postiz auth:login on this computer/);
   });
 
   test('a hostile SUPPORT_URL that reached the page is escaped', () => {

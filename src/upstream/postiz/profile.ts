@@ -42,6 +42,13 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 /** What Postiz's public auth middleware says when billing is on and the organisation has no subscription. */
 const NO_SUBSCRIPTION = /no subscription/i;
 
+/** What the pages call Postiz, its CLI, and the command that starts a login. */
+export const POSTIZ_NAMES = {
+  provider: 'Postiz',
+  client: 'Postiz CLI',
+  command: 'postiz auth:login',
+} as const;
+
 /** The Postiz profile over `fetch`. */
 export function createPostizUpstream(settings: PostizSettings): Upstream {
   const tokenEndpoint = `${settings.apiUrl}/oauth/token`;
@@ -50,7 +57,7 @@ export function createPostizUpstream(settings: PostizSettings): Upstream {
 
   return {
     id: 'postiz',
-    names: { provider: 'Postiz', client: 'Postiz CLI', command: 'postiz auth:login' },
+    names: POSTIZ_NAMES,
     authorizeOrigin: new URL(settings.frontendUrl).origin,
     codeLifetimeMs: 10 * 60 * 1000,
     probeUrl: `${settings.apiUrl}/public/v1/is-connected`,
