@@ -239,6 +239,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
+      // A profile that forwards refreshes takes the grant at the token endpoint; clients read it here.
+      grantTypes: upstream.refresh ? ['refresh_token'] : [],
     });
     openApiRoute(scope, () => app.swagger());
   });
