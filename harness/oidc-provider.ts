@@ -13,9 +13,11 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import Provider from 'oidc-provider';
 import type { Config } from '../src/config.js';
+import { codeChallenge } from '../src/device-flow/pkce.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import type { Store } from '../src/storage/store.js';
+import type { Grant, Upstream } from '../src/upstream/upstream.js';
 import { testConfig } from './build.js';
 import { formOf } from './forms.js';
 import { freePort } from './ports.js';
@@ -352,4 +354,25 @@ export async function startOAuthE2eServer(
   });
   defer(t, () => server.close());
   return { url, config, server, provider };
+}
+
+/**
+ * A login through `upstream` (a profile bridging to the provider) without this server: its
+ * authorization URL with a PKCE challenge, the person at the provider over HTTP as `login`,
+ * then the profile's exchange of the code. The grant, and the code (spent).
+ */
+export async function loginThrough(
+  upstream: Upstream,
+  redirectUri: string,
+  login: string = OIDC_ACCOUNTS[0]!.id,
+): Promise<{ grant: Grant; code: string; verifier: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const back = await authorizeAtProvider(
+    upstream.authorizeUrl({ state: 'state', codeChallenge: codeChallenge(verifier), redirectUri }),
+    login,
+  );
+  const code = back.searchParams.get('code');
+  if (!code) throw new Error(`the provider sent no code: ${back.href}`);
+  const grant = await upstream.exchangeCode({ code, codeVerifier: verifier, redirectUri });
+  return { grant, code, verifier };
 }
