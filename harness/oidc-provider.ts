@@ -63,10 +63,19 @@ export interface OidcProvider {
   revoke(token: string, hint?: 'access_token' | 'refresh_token', client?: OidcClient): Promise<void>;
   /** The values of the tokens of `kind` it holds now (issued, not expired, not revoked or consumed). */
   live(kind: 'AccessToken' | 'RefreshToken' | 'AuthorizationCode'): string[];
+  /** The requests its token endpoint has had: the grant, and how the client sent its secret. */
+  tokenRequests(): TokenRequest[];
   /** Stop listening (and drop every connection); what it issued is kept, and `start()` listens again. */
   stop(): Promise<void>;
   /** Listen again on the same port, after `stop()`. */
   start(): Promise<void>;
+}
+
+/** A request at the token endpoint, as the provider read it. */
+export interface TokenRequest {
+  grantType: string | undefined;
+  /** `basic`: in the Authorization header; `post`: in the form; `none`: not sent. */
+  secretSent: 'basic' | 'post' | 'none';
 }
 
 /** A stored model: its payload and when it expires (ms, or never). */
@@ -119,6 +128,18 @@ function memoryAdapter(entries: Map<string, Entry>) {
   };
 }
 
+/** How `client` is registered at the provider (docs/providers.md shows the Basic one): as this server needs it. */
+export function registration(client: OidcClient, redirectUri: string): Record<string, unknown> {
+  return {
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    redirect_uris: [redirectUri],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: client.auth,
+  };
+}
+
 /** One signing key per process (RS256, what ID tokens are signed with unless a client asks otherwise). */
 let signingKey: Record<string, unknown> | undefined;
 function jwks(): { keys: Record<string, unknown>[] } {
@@ -155,14 +176,7 @@ export async function startOidcProvider(options: { redirectUri: string }): Promi
   const provider = new Provider(issuer, {
     adapter: memoryAdapter(entries),
     jwks: jwks(),
-    clients: Object.values(clients).map((client) => ({
-      client_id: client.clientId,
-      client_secret: client.clientSecret,
-      redirect_uris: [options.redirectUri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: client.auth,
-    })),
+    clients: Object.values(clients).map((client) => registration(client, options.redirectUri)),
     async findAccount(_ctx: unknown, sub: string) {
       const account = accounts.get(sub);
       if (!account) return undefined;
@@ -200,6 +214,22 @@ export async function startOidcProvider(options: { redirectUri: string }): Promi
       Session: 3600,
       Grant: 86_400,
     },
+  });
+
+  // How each token request came (the provider takes either method from either client).
+  const tokenRequests: TokenRequest[] = [];
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || ctx.method !== 'POST') return;
+    const body = ctx.oidc?.body ?? {};
+    tokenRequests.push({
+      grantType: typeof body.grant_type === 'string' ? body.grant_type : undefined,
+      secretSent: /^Basic /i.test(ctx.headers.authorization ?? '')
+        ? 'basic'
+        : typeof body.client_secret === 'string'
+          ? 'post'
+          : 'none',
+    });
   });
 
   const server: Server = createServer(provider.callback());
@@ -243,6 +273,7 @@ export async function startOidcProvider(options: { redirectUri: string }): Promi
       if (response.status !== 200)
         throw new Error(`revocation answered ${response.status}: ${await response.text()}`);
     },
+    tokenRequests: () => [...tokenRequests],
     live(kind) {
       const now = Math.floor(Date.now() / 1000);
       return [...entries]
@@ -301,17 +332,21 @@ export async function authorizeAtProvider(
 /** The scopes the tests ask for: an ID token, a refresh token, and the account's name and e-mail address. */
 export const OIDC_SCOPES = 'openid offline_access profile email';
 
-/** The settings of this server bridging to `provider` with `client` (the Basic one by default). */
+/**
+ * The settings of this server bridging to `provider` with `client` (the Basic one by default, as
+ * docs/providers.md shows them). OAUTH_CLIENT_AUTH only for `client_secret_post`: Basic is the
+ * default the provider's metadata leads to.
+ */
 export function oauthSettings(
-  provider: OidcProvider,
-  client = provider.clients.basic,
+  provider: Pick<OidcProvider, 'issuer' | 'clients'>,
+  client: OidcClient = provider.clients.basic,
 ): Record<string, string> {
   return {
     UPSTREAM: 'oauth',
     OAUTH_ISSUER: provider.issuer,
     OAUTH_CLIENT_ID: client.clientId,
     OAUTH_CLIENT_SECRET: client.clientSecret,
-    OAUTH_CLIENT_AUTH: client.auth,
+    ...(client.auth === 'client_secret_basic' ? {} : { OAUTH_CLIENT_AUTH: client.auth }),
     OAUTH_SCOPES: OIDC_SCOPES,
     OAUTH_PROVIDER_NAME: 'Example',
     OAUTH_CLIENT_NAME: 'Example CLI',

@@ -124,6 +124,12 @@ describe('client authentication', () => {
       assert.ok(provider.live('RefreshToken').includes(String(grant.sealed.refresh_token)));
       const refreshed = await upstream.refresh!({ refreshToken: String(grant.sealed.refresh_token) });
       assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+      // The provider takes either method from either client: what it saw is the test.
+      const sent = auth === 'client_secret_basic' ? 'basic' : 'post';
+      assert.deepEqual(provider.tokenRequests().slice(-2), [
+        { grantType: 'authorization_code', secretSent: sent },
+        { grantType: 'refresh_token', secretSent: sent },
+      ]);
     });
   }
 
