@@ -128,6 +128,22 @@ function memoryAdapter(entries: Map<string, Entry>) {
   };
 }
 
+/**
+ * `make()`, without the one warning `oidc-provider` prints when its development login and consent
+ * pages are on: these tests want them on, and the line would be noise in every test run.
+ */
+function quietly<T>(make: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('devInteractions is enabled')) warn(...args);
+  };
+  try {
+    return make();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** How `client` is registered at the provider (docs/providers.md shows the Basic one): as this server needs it. */
 export function registration(client: OidcClient, redirectUri: string): Record<string, unknown> {
   return {
@@ -173,48 +189,51 @@ export async function startOidcProvider(options: { redirectUri: string }): Promi
   const accounts = new Map(OIDC_ACCOUNTS.map((account) => [account.id, account]));
   const entries = new Map<string, Entry>();
 
-  const provider = new Provider(issuer, {
-    adapter: memoryAdapter(entries),
-    jwks: jwks(),
-    clients: Object.values(clients).map((client) => registration(client, options.redirectUri)),
-    async findAccount(_ctx: unknown, sub: string) {
-      const account = accounts.get(sub);
-      if (!account) return undefined;
-      return {
-        accountId: sub,
-        async claims() {
-          return { sub, name: account.name, email: account.email, email_verified: true };
+  const provider = quietly(
+    () =>
+      new Provider(issuer, {
+        adapter: memoryAdapter(entries),
+        jwks: jwks(),
+        clients: Object.values(clients).map((client) => registration(client, options.redirectUri)),
+        async findAccount(_ctx: unknown, sub: string) {
+          const account = accounts.get(sub);
+          if (!account) return undefined;
+          return {
+            accountId: sub,
+            async claims() {
+              return { sub, name: account.name, email: account.email, email_verified: true };
+            },
+          };
         },
-      };
-    },
-    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
-    // RFC 7662's `username`, as many providers (Keycloak among them) put it in introspection.
-    async extraTokenClaims(_ctx: unknown, token: { kind: string; accountId?: string }) {
-      const account = token.accountId ? accounts.get(token.accountId) : undefined;
-      return token.kind === 'AccessToken' && account ? { username: account.email } : undefined;
-    },
-    pkce: { required: () => true },
-    features: {
-      devInteractions: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: async () => true },
-      revocation: {
-        enabled: true,
-        allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) =>
-          token.clientId === client.clientId,
-      },
-    },
-    clientBasedCORS: () => false,
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 120,
-      IdToken: 3600,
-      RefreshToken: 86_400,
-      Interaction: 600,
-      Session: 3600,
-      Grant: 86_400,
-    },
-  });
+        claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+        // RFC 7662's `username`, as many providers (Keycloak among them) put it in introspection.
+        async extraTokenClaims(_ctx: unknown, token: { kind: string; accountId?: string }) {
+          const account = token.accountId ? accounts.get(token.accountId) : undefined;
+          return token.kind === 'AccessToken' && account ? { username: account.email } : undefined;
+        },
+        pkce: { required: () => true },
+        features: {
+          devInteractions: { enabled: true },
+          introspection: { enabled: true, allowedPolicy: async () => true },
+          revocation: {
+            enabled: true,
+            allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) =>
+              token.clientId === client.clientId,
+          },
+        },
+        clientBasedCORS: () => false,
+        cookies: { keys: [randomBytes(32).toString('base64url')] },
+        ttl: {
+          AccessToken: 3600,
+          AuthorizationCode: 120,
+          IdToken: 3600,
+          RefreshToken: 86_400,
+          Interaction: 600,
+          Session: 3600,
+          Grant: 86_400,
+        },
+      }),
+  );
 
   // How each token request came (the provider takes either method from either client).
   const tokenRequests: TokenRequest[] = [];

@@ -82,3 +82,19 @@ test("a wrong client secret: the page says so, and the operator's log line names
   assert.doesNotMatch(String(failed.msg), /POSTIZ|Postiz/);
   assert.ok(!JSON.stringify(lines).includes('not-the-secret'), 'the secret is never logged');
 });
+
+test('/ready reports the provider under oauth: reachable with the right credentials, misconfigured with a wrong secret', async (t) => {
+  for (const [secret, expected] of [
+    [provider.clients.basic.clientSecret, 'reachable'],
+    ['not-the-secret', 'misconfigured'],
+  ] as const) {
+    const built = await build(t, {
+      env: { SERVER_URL, ...oauthSettings(provider), OAUTH_CLIENT_SECRET: secret },
+    });
+    await built.probe!.check();
+    await built.credentials.check();
+    const ready = await built.app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.statusCode, 200);
+    assert.equal(ready.json().oauth, expected, ready.body);
+  }
+});
