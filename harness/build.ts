@@ -12,6 +12,7 @@ import { pgliteDb } from '../src/storage/pglite.js';
 import { postgresDb } from '../src/storage/postgres.js';
 import { SqlStore } from '../src/storage/sql-store.js';
 import type { EndRecord, NewFlow, Store } from '../src/storage/store.js';
+import type { WebhookSenderOptions } from '../src/webhooks/sender.js';
 import type { PostgresCluster } from './postgres.js';
 
 export const TEST_CLIENT_ID = 'pca_test00000000000000000000000000000';
@@ -104,6 +105,23 @@ export function manualClock(start = Date.now()): {
   };
 }
 
+/**
+ * A clock that runs with real time, which tests may still move forward (`advance`): for what
+ * must happen by itself later, such as a webhook's retry, as well as expiry.
+ */
+export function liveClock(): ReturnType<typeof manualClock> {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance: (ms) => {
+      offset += ms;
+    },
+    set: (ms) => {
+      offset = ms - Date.now();
+    },
+  };
+}
+
 export interface Built extends App {
   config: Config;
   store: Store;
@@ -128,6 +146,10 @@ export async function build(
      * of one deployment share one Postiz.
      */
     standIn?: StandIn;
+    /** Overrides of the webhook sender's options (short retries). */
+    webhooks?: Partial<WebhookSenderOptions>;
+    /** Leave the store's tables as they are (a second instance joining the first's database). */
+    keepStore?: boolean;
   } = {},
 ): Promise<Built> {
   const clock = options.clock ?? manualClock();
@@ -143,8 +165,13 @@ export async function build(
   const postizUrl = standIn.url!;
   const config = testConfig({ POSTIZ_FRONTEND_URL: postizUrl, POSTIZ_API_URL: postizUrl, ...options.env });
   const store = options.store ?? (await sharedPglite());
-  await resetStore(store);
-  const app = await buildApp(config, { store, now: clock.now, logger: options.logger });
+  if (!options.keepStore) await resetStore(store);
+  const app = await buildApp(config, {
+    store,
+    now: clock.now,
+    logger: options.logger,
+    webhooks: options.webhooks,
+  });
   t.after(() => app.app.close());
   return { ...app, config, store, standIn, clock };
 }

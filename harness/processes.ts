@@ -105,6 +105,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     'POSTIZ_AUTH_SERVER',
     'POSTIZ_API_KEY',
     'DEMO_POSTIZ_PORT',
+    'DEMO_WEBHOOK_PORT',
   ])
     delete env[name];
   return { ...env, ...extra };

@@ -43,6 +43,8 @@ import {
 } from './upstream/credentials.js';
 import { createUpstream, type Upstream, upstreamWhere } from './upstream/index.js';
 import { createReachabilityProbe, type ReachabilityProbe } from './upstream/reachability.js';
+import type { WebhookSender, WebhookSenderOptions } from './webhooks/sender.js';
+import { createWebhooks } from './webhooks/start.js';
 
 export interface AppDeps {
   store: Store;
@@ -62,6 +64,8 @@ export interface AppDeps {
   now?: () => number;
   /** The process's pino logger (`createLogger`); none when omitted. */
   logger?: FastifyBaseLogger;
+  /** Overrides of the webhook sender's options (tests: short retries). */
+  webhooks?: Partial<WebhookSenderOptions>;
 }
 
 export interface App {
@@ -76,6 +80,8 @@ export interface App {
   probe: ReachabilityProbe | undefined;
   /** Whether the provider accepts this server's OAuth credentials (`server.ts` starts its checks). */
   credentials: CredentialsCheck;
+  /** The webhook sender, running from build to close, when `WEBHOOK_URL` is set. */
+  webhooks: WebhookSender | undefined;
 }
 
 /** Fastify keeps idle keep-alive connections this long (its default, kept): longer than load balancers' idle timeouts. */
@@ -143,6 +149,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     countHeld: () => flows.heldPolls,
     postizState: () => probe?.state() ?? 'unknown',
     credentialsState: () => credentials.state(),
+    countOutbox: () => deps.store.countOutbox(),
   });
   // The credentials check has the provider without the exchange metrics: its junk codes are
   // not logins. Every real exchange tells it what the provider said of the credentials.
@@ -174,6 +181,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     probe?.stop();
     credentials.stop();
   });
+  const webhooks = createWebhooks(config, {
+    store: deps.store,
+    metrics,
+    log: app.log,
+    now,
+    options: deps.webhooks,
+  });
+  if (webhooks) app.addHook('onClose', () => webhooks.stop());
   const upstream = reportingCredentials(
     deps.upstream ??
       (await createUpstream(config, (status, seconds) => {
@@ -252,5 +267,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
 
   // The LISTEN connection's round trips and compiling the routes' schemas, side by side.
   await Promise.all([flows.attach(), app.ready()]);
-  return { app, flows, metrics, fastPath: answerPolls, upstream, probe, credentials };
+  // Webhooks go out in the background from now on (stopped on close, before the store closes).
+  await webhooks?.start();
+  return { app, flows, metrics, fastPath: answerPolls, upstream, probe, credentials, webhooks };
 }

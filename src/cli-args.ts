@@ -1,18 +1,32 @@
 /**
- * The command line: one command (`serve` by default), `--help` and `--version`, and nothing
- * else. Settings are environment variables, so a flag such as `--port 4000` is refused with
- * the variable that does what it meant, rather than ignored while the server listens elsewhere.
+ * The command line: one command (`serve` by default), `--help` and `--version`, and for the
+ * `logins` command its few options; nothing else. Settings are environment variables, so a
+ * flag such as `--port 4000` is refused with the variable that does what it meant, rather than
+ * ignored while the server listens elsewhere.
  */
-import { similarSetting } from './settings-typos.js';
+import type { LoginsOptions } from './logins/options.js';
+import { settingsMeant } from './settings-typos.js';
 
-export const COMMANDS = ['serve', 'demo', 'migrate'] as const;
+export const COMMANDS = ['serve', 'demo', 'migrate', 'logins'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type Parsed =
-  | { command: Command; help: boolean; version: boolean; explicit: boolean }
+  | {
+      command: Command;
+      help: boolean;
+      version: boolean;
+      explicit: boolean;
+      /** The `logins` command's options, as given (checked by `logins/options.ts`). */
+      logins?: LoginsOptions;
+    }
   | { error: string };
 
 const isCommand = (arg: string): arg is Command => (COMMANDS as readonly string[]).includes(arg);
+
+/** The options of `logins` that take a value, and the one that does not. */
+const LOGINS_VALUES = ['--organization', '--since', '--outcome', '--limit'] as const;
+const LOGINS_FLAGS = ['--json'] as const;
+const LOGINS_OPTIONS = [...LOGINS_VALUES, ...LOGINS_FLAGS];
 
 /**
  * What to answer a flag that is not one: the setting it names, with its value; or, when it
@@ -21,12 +35,13 @@ const isCommand = (arg: string): arg is Command => (COMMANDS as readonly string[
  */
 function settingHint(flag: string, next: string | undefined, settings: readonly string[]): string {
   const [name = '', inline] = flag.replace(/^-+/, '').split('=', 2);
-  const setting = similarSetting(name.toUpperCase().replaceAll('-', '_'), settings);
-  if (!setting) {
+  const meant = settingsMeant(name.toUpperCase().replaceAll('-', '_'), settings);
+  if (meant.length === 0) {
     return 'postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help")';
   }
   const value = inline ?? (next !== undefined && !next.startsWith('-') && !isCommand(next) ? next : '…');
-  return `settings are environment variables: ${setting}=${value} postiz-cli-auth serve (see "postiz-cli-auth serve --help")`;
+  const commands = meant.map((setting) => `${setting}=${value} postiz-cli-auth serve`).join(', or ');
+  return `settings are environment variables: ${commands} (see "postiz-cli-auth serve --help")`;
 }
 
 /** Read `argv` (without node and the script); `settings` are the variables a flag may have meant. */
@@ -34,15 +49,37 @@ export function parseArgs(argv: readonly string[], settings: readonly string[]):
   let command: Command | undefined;
   let help = false;
   let version = false;
-  for (const [i, arg] of argv.entries()) {
+  const logins: LoginsOptions = { json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag = '', inline] = arg.split(/=(.*)/s, 2);
     if (arg === '--help' || arg === '-h') help = true;
     else if (arg === '--version' || arg === '-V' || arg === '-v') version = true;
-    else if (arg.startsWith('-')) {
+    else if (command === 'logins' && (LOGINS_FLAGS as readonly string[]).includes(arg)) logins.json = true;
+    else if (command === 'logins' && (LOGINS_VALUES as readonly string[]).includes(flag)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith('--'))) {
+        return { error: `The option ${flag} of logins needs a value.` };
+      }
+      logins[flag.slice(2) as 'organization' | 'since' | 'outcome' | 'limit'] = value;
+    } else if (arg.startsWith('-')) {
+      if (command === 'logins') {
+        return { error: `Unknown option "${arg}" of logins: it takes ${LOGINS_OPTIONS.join(', ')}.` };
+      }
+      if ((LOGINS_OPTIONS as readonly string[]).includes(flag)) {
+        return { error: `The option ${flag} belongs to the logins command: postiz-cli-auth logins ${arg}` };
+      }
       return { error: `Unknown option "${arg}": ${settingHint(arg, argv[i + 1], settings)}.` };
     } else if (command !== undefined) {
       return { error: `Unexpected argument "${arg}" after the command "${command}".` };
     } else if (isCommand(arg)) command = arg;
     else return { error: `Unknown command "${arg}".` };
   }
-  return { command: command ?? 'serve', help, version, explicit: command !== undefined };
+  return {
+    command: command ?? 'serve',
+    help,
+    version,
+    explicit: command !== undefined,
+    ...(command === 'logins' ? { logins } : {}),
+  };
 }

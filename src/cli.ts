@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `postiz-cli-auth [serve|demo|migrate] [--help|--version]`: the binary. Settings come from
+ * `postiz-cli-auth [serve|demo|migrate|logins] [--help|--version]`: the binary. Settings come from
  * the environment (and `.env`); a bad one ends the process with one clear line, no stack trace.
  */
 // First: on an unsupported Node.js, one clear line before anything else can fail.
@@ -9,6 +9,7 @@ import { parseArgs } from './cli-args.js';
 import { ConfigError, describeConfig, loadConfig, loadDotEnv, SETTINGS } from './config.js';
 import { startupWarnings } from './guardrails.js';
 import { createLogger } from './logger.js';
+import { checkOptions, DEFAULT_LIMIT } from './logins/options.js';
 import { settingsHelp } from './settings-text.js';
 import { describeUnknown, unknownVariables, withTypoHints } from './settings-typos.js';
 import { buildInfo } from './version.js';
@@ -26,20 +27,36 @@ ${settingsHelp()}`,
 
 Run the whole flow on this machine with no configuration: the server on the embedded
 database (in memory) and a built-in stand-in for Postiz on its own port. Prints the
-verification URL and the command to try with the real postiz CLI.
+verification URL and the command to try with the real postiz CLI, and each login's webhook
+as a small receiver on its own port verifies it.
   PORT        server port (default 3111)
-  DEMO_POSTIZ_PORT  stand-in port (default 3112)`,
+  DEMO_POSTIZ_PORT  stand-in port (default 3112)
+  DEMO_WEBHOOK_PORT  webhook receiver port (default 3113)`,
   migrate: `postiz-cli-auth migrate
 
 Apply pending database migrations (DATABASE_URL, else the embedded database in
 PGLITE_DATA_DIR) and exit. The server also migrates at start-up; this is for deploy steps.`,
+  logins: `postiz-cli-auth logins [--organization ID] [--since WHEN] [--outcome OUTCOME] [--limit N] [--json]
+
+The audit trail: how each login ended, newest first, from the database the server uses
+(DATABASE_URL, else the embedded database in PGLITE_DATA_DIR, which it can read only while
+no server runs). Needs the client secret, as serve does (POSTIZ_OAUTH_CLIENT_SECRET, or
+OAUTH_CLIENT_SECRET with UPSTREAM=oauth): organisations are kept keyed and sealed with keys
+derived from it.
+  --organization ID  only this organisation's logins (the organization_id the CLI was given)
+  --since WHEN       only logins since an age (7d, 24h, 30m) or an ISO date or time
+                     (2026-03-01, 2026-03-01T09:30Z; UTC when no zone is given)
+  --outcome OUTCOME  delivered, denied, cancelled, refused, blocked, expired or failed
+  --limit N          at most N logins (default ${DEFAULT_LIMIT})
+  --json             one JSON object per line (the data of each login's webhook)`,
 };
 
-const USAGE = `Usage: postiz-cli-auth [serve|demo|migrate] [--help|--version]
+const USAGE = `Usage: postiz-cli-auth [serve|demo|migrate|logins] [--help|--version]
 
   serve    start the server (default)
   demo     the whole flow locally, with a Postiz stand-in
   migrate  apply database migrations and exit
+  logins   list recent logins from the audit trail ("postiz-cli-auth logins --help")
 
 Settings are environment variables (or .env): "postiz-cli-auth serve --help" lists them.`;
 
@@ -66,6 +83,34 @@ async function main(argv: string[]): Promise<void> {
     // The demo and its Postiz stand-in live beside the product (demo/), loaded only for this command.
     const { runDemo } = await import('../demo/demo.js');
     await runDemo(process.env);
+    return;
+  }
+
+  if (command === 'logins') {
+    // Checked before the database is opened; nothing is logged, so --json output stays clean.
+    const query = checkOptions(args.logins ?? { json: false }, Date.now());
+    if ('error' in query) {
+      console.error(`${query.error}\n\n${HELP.logins}`);
+      process.exitCode = 2;
+      return;
+    }
+    const config = loadConfig(process.env, { requireCredentials: false });
+    const [secret, setting] =
+      config.upstream === 'oauth'
+        ? [config.oauthClientSecret, 'OAUTH_CLIENT_SECRET']
+        : [config.clientSecret, 'POSTIZ_OAUTH_CLIENT_SECRET'];
+    if (!secret) {
+      throw new ConfigError(
+        `${setting} is required (the audit trail keeps organisations keyed and sealed with keys derived from it)`,
+      );
+    }
+    const { runLogins } = await import('./logins/command.js');
+    await runLogins(
+      config,
+      query,
+      (text) => console.log(text),
+      (text) => console.error(text),
+    );
     return;
   }
 

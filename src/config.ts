@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { embeddedDatabaseProblem, hostProblem, proxyEntryProblem } from './guardrails.js';
 import { parseDatabaseUrl, redactDatabaseUrl } from './storage/connection.js';
+import { endpoint } from './webhooks/endpoint.js';
 
 /**
  * What the confirmation page asks of a browser on another network than the device's: a warning
@@ -196,13 +197,31 @@ const oneOf = <T extends string>(values: readonly T[]): Parser<T> =>
     { choices: values },
   );
 
-/** A comma-separated list of http(s) URLs (empty entries ignored). */
+/**
+ * A comma-separated list of http(s) URLs (empty entries ignored), each called as written: a
+ * query string is kept (some receivers take their key there), a fragment refused (never sent).
+ */
 const urlList: Parser<string[]> = (raw, name) =>
   raw
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '')
-    .map((entry) => url(['http:', 'https:'])(entry, name));
+    .map((entry, i) => {
+      // The entry is never quoted back: it may hold a password or a key.
+      let parsed: URL;
+      try {
+        parsed = new URL(entry);
+      } catch {
+        return fail(
+          `${name} must be URLs such as https://hooks.example.com/postiz: entry ${i + 1} is not one`,
+        );
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        fail(`${name} must start with https: or http:, entry ${i + 1} starts with ${parsed.protocol}`);
+      }
+      if (parsed.hash) fail(`${name} must not have a fragment (#…): entry ${i + 1} has one`);
+      return parsed.href;
+    });
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
 const webhookSecret: Parser<string> = (raw, name) => {
@@ -518,7 +537,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'webhookUrls',
     env: 'WEBHOOK_URL',
     description:
-      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
+      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas, each called as written, query string included; logs show them without credentials or query string), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
     default: '',
     parse: urlList,
   },
@@ -772,6 +791,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     metricsToken: config.metricsToken ? '[set]' : undefined,
     webhookSecret: config.webhookSecret ? '[set]' : undefined,
     oauthClientSecret: config.oauthClientSecret ? '[set]' : undefined,
+    webhookUrls: config.webhookUrls.map((url) => endpoint(url).shown),
     databaseUrl: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : undefined,
     databaseDirectUrl: config.databaseDirectUrl ? redactDatabaseUrl(config.databaseDirectUrl) : undefined,
   };

@@ -4,18 +4,24 @@
  */
 
 /**
- * The demo's Postiz stand-in could not listen on 127.0.0.1 at DEMO_POSTIZ_PORT: one line naming
- * that setting (Node's own message names none).
+ * One of the demo's own servers (its Postiz stand-in at DEMO_POSTIZ_PORT, its webhook receiver
+ * at DEMO_WEBHOOK_PORT) could not listen on 127.0.0.1: one line naming that setting (Node's
+ * own message names none).
  */
-export function describeDemoListenError(err: unknown, port: number): string {
+export function describeDemoListenError(
+  err: unknown,
+  port: number,
+  setting = 'DEMO_POSTIZ_PORT',
+  what = "the demo's Postiz stand-in",
+): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'EADDRINUSE':
-      return `DEMO_POSTIZ_PORT ${port} (the demo's Postiz stand-in, on 127.0.0.1) is already in use (EADDRINUSE): another process listens there, perhaps a demo already running. Stop it, or set DEMO_POSTIZ_PORT to a free port.`;
+      return `${setting} ${port} (${what}, on 127.0.0.1) is already in use (EADDRINUSE): another process listens there, perhaps a demo already running. Stop it, or set ${setting} to a free port.`;
     case 'EACCES':
-      return `DEMO_POSTIZ_PORT ${port} (the demo's Postiz stand-in) needs privileges this process does not have (EACCES): set DEMO_POSTIZ_PORT to a port above 1023.`;
+      return `${setting} ${port} (${what}) needs privileges this process does not have (EACCES): set ${setting} to a port above 1023.`;
     default:
-      return `the demo's Postiz stand-in cannot listen on 127.0.0.1:${port} (DEMO_POSTIZ_PORT): ${(err as Error | undefined)?.message ?? String(err)}`;
+      return `${what} cannot listen on 127.0.0.1:${port} (${setting}): ${(err as Error | undefined)?.message ?? String(err)}`;
   }
 }
 

@@ -88,6 +88,13 @@ export const BURN_RESULTS = valuesOf<BurnResult>({
   malformed: true,
 });
 
+/** What one POST of a webhook to one endpoint came to: a 2xx, or anything else. */
+export const WEBHOOK_ATTEMPT_RESULTS = ['delivered', 'failed'] as const;
+/** What became of a webhook event: every endpoint has it, or it was given up after a day. */
+export const WEBHOOK_EVENT_RESULTS = ['delivered', 'given_up'] as const;
+/** The outbox's events by state: still to reach every endpoint, or given up. */
+export const OUTBOX_STATES = ['pending', 'failed'] as const;
+
 /** `a`, `b` and `c` for a help text. */
 const listed = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(', ');
 
@@ -121,6 +128,10 @@ export interface Metrics {
   postizCredentialsValid: Gauge;
   databaseErrors: Counter<'kind'>;
   approvalToToken: Histogram;
+  webhookOutbox: Gauge<'state'>;
+  webhookAttempts: Counter<'result'>;
+  webhookEvents: Counter<'result'>;
+  webhookDelivery: Histogram;
 }
 
 /** Create the registry; `pendingFlows` asks `countPending` when scraped. */
@@ -135,6 +146,8 @@ export function createMetrics(options: {
   credentialsState?: () => CredentialsState;
   /** What `postiz_cli_auth_build_info` says (default: this build). */
   build?: BuildInfo;
+  /** The webhook outbox's events by state (`postiz_cli_auth_webhook_outbox`; 0 when omitted). */
+  countOutbox?: () => Promise<{ pending: number; failed: number }>;
 }): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
@@ -271,6 +284,44 @@ export function createMetrics(options: {
     notificationsWorking: new Gauge({
       name: 'postiz_cli_auth_notifications_working',
       help: 'Whether this instance hears flow changes through LISTEN/NOTIFY (1), or only by re-checking every second (0: a transaction pooler in the way, see DATABASE_DIRECT_URL).',
+      registers,
+    }),
+    webhookOutbox: new Gauge({
+      name: 'postiz_cli_auth_webhook_outbox',
+      help: `Webhook events in the outbox (all instances), by state: ${listed(OUTBOX_STATES)} ("pending": not yet at every endpoint; "failed": given up).`,
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        try {
+          const counts = (await options.countOutbox?.()) ?? { pending: 0, failed: 0 };
+          for (const state of OUTBOX_STATES) this.set({ state }, counts[state]);
+        } catch {
+          // The database is down: /ready says so; keep the last values rather than fail the scrape.
+        }
+      },
+    }),
+    webhookAttempts: labelledCounter(
+      {
+        name: 'postiz_cli_auth_webhook_attempts_total',
+        help: `Webhook POSTs, one per event and endpoint tried, by result: ${listed(WEBHOOK_ATTEMPT_RESULTS)} ("delivered": a 2xx).`,
+        labelNames: ['result'],
+        registers,
+      },
+      WEBHOOK_ATTEMPT_RESULTS,
+    ),
+    webhookEvents: labelledCounter(
+      {
+        name: 'postiz_cli_auth_webhook_events_total',
+        help: `Webhook events finished by this instance, by result: ${listed(WEBHOOK_EVENT_RESULTS)} ("given_up": an endpoint still lacked it a day after the login).`,
+        labelNames: ['result'],
+        registers,
+      },
+      WEBHOOK_EVENT_RESULTS,
+    ),
+    webhookDelivery: new Histogram({
+      name: 'postiz_cli_auth_webhook_delivery_seconds',
+      help: "From a login's end to the last endpoint's 2xx for its event.",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86400],
       registers,
     }),
     httpDuration: new Histogram({

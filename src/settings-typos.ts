@@ -58,16 +58,16 @@ export function isNearMiss(name: string, setting: string): boolean {
 }
 
 /**
- * The setting `name` (upper case, words joined by `_`) most likely means, or undefined when
- * none is similar: itself, the one setting it ends (POOL_SIZE: DATABASE_POOL_SIZE), or a near
- * miss (SERVR_URL).
+ * The settings `name` (upper case, words joined by `_`) likely means, or none when none is
+ * similar: itself, the settings it ends (POOL_SIZE: DATABASE_POOL_SIZE; CLIENT_SECRET: one per
+ * provider profile), or a near miss (SERVR_URL).
  */
-export function similarSetting(name: string, settings: readonly string[]): string | undefined {
-  if (settings.includes(name)) return name;
+export function settingsMeant(name: string, settings: readonly string[]): string[] {
+  if (settings.includes(name)) return [name];
   const ending = name.length >= 4 ? settings.filter((s) => s.endsWith(`_${name}`)) : [];
-  if (ending.length === 1) return ending[0];
+  if (ending.length > 0) return ending;
   const closest = closestSetting(name, settings);
-  return closest && isNearMiss(name, closest) ? closest : undefined;
+  return closest && isNearMiss(name, closest) ? [closest] : [];
 }
 
 /** The setting `name` most resembles (ties: the first in table order). */

@@ -52,7 +52,11 @@ test('a flag that names the end of a setting, or misspells one, is named with th
     (parse('--pool-size', '20') as { error: string }).error,
     /DATABASE_POOL_SIZE=20 postiz-cli-auth serve/,
   );
-  assert.match((parse('--client-secret=x') as { error: string }).error, /POSTIZ_OAUTH_CLIENT_SECRET=x /);
+  // It ends a setting of each provider profile: both are named.
+  assert.match(
+    (parse('--client-secret=x') as { error: string }).error,
+    /POSTIZ_OAUTH_CLIENT_SECRET=x postiz-cli-auth serve, or OAUTH_CLIENT_SECRET=x postiz-cli-auth serve /,
+  );
   assert.match((parse('--servr-url') as { error: string }).error, /SERVER_URL=…/);
   assert.match((parse('--hots', '::') as { error: string }).error, /HOST=:: /);
 });
@@ -67,4 +71,37 @@ test("docs/deploy.md's start-up table quotes both answers as the command line gi
     assert.ok(deploy.includes(`| \`${argv.join(' ')}\``), `a row for ${argv.join(' ')}`);
     assert.ok(deploy.includes(`\`${error}\``), `docs/deploy.md quotes: ${error}`);
   }
+});
+
+test('logins takes its options, spaced or with =; every other command still refuses them', () => {
+  assert.deepEqual(
+    parse('logins', '--organization', 'org_1', '--since=7d', '--outcome', 'denied', '--limit=5', '--json'),
+    {
+      command: 'logins',
+      help: false,
+      version: false,
+      explicit: true,
+      logins: { json: true, organization: 'org_1', since: '7d', outcome: 'denied', limit: '5' },
+    },
+  );
+  assert.deepEqual(parse('logins'), {
+    command: 'logins',
+    help: false,
+    version: false,
+    explicit: true,
+    logins: { json: false },
+  });
+  assert.deepEqual(parse('logins', '--since', '--json'), {
+    error: 'The option --since of logins needs a value.',
+  });
+  assert.match(
+    (parse('logins', '--port', '1') as { error: string }).error,
+    /^Unknown option "--port" of logins/,
+  );
+  assert.deepEqual(parse('serve', '--json'), {
+    error: 'The option --json belongs to the logins command: postiz-cli-auth logins --json',
+  });
+  assert.deepEqual(parse('migrate', '--limit=3'), {
+    error: 'The option --limit belongs to the logins command: postiz-cli-auth logins --limit=3',
+  });
 });

@@ -274,10 +274,46 @@ describe('describeConfig', () => {
     assert.match(String(described.databaseUrl), /^postgres:\/\/auth:\*\*\*@db\.example\.com\/auth$/);
   });
 
+  test('logs webhook endpoints without their credentials or query string', () => {
+    const described = describeConfig(
+      load({
+        WEBHOOK_URL: 'https://hooker:hook-password@hooks.example.com/in?key=query-key',
+        WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+      }),
+    );
+    const text = JSON.stringify(described);
+    for (const secret of ['hook-password', 'query-key', Buffer.alloc(32, 7).toString('base64')])
+      assert.ok(!text.includes(secret), `no ${secret}`);
+    assert.deepEqual(described.webhookUrls, ['https://hooks.example.com/in']);
+  });
+
   test('leaves the config itself untouched', () => {
     const config = load();
     describeConfig(config);
     assert.equal(config.clientSecret, CLIENT_SECRET);
+  });
+});
+
+describe('WEBHOOK_URL', () => {
+  const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+  test('each URL is called as written, its query string and trailing slash kept', () => {
+    assert.deepEqual(
+      load({ WEBHOOK_URL: 'https://a.example/in/, http://b.example/hook?key=k1&x=2', WEBHOOK_SECRET: SECRET })
+        .webhookUrls,
+      ['https://a.example/in/', 'http://b.example/hook?key=k1&x=2'],
+    );
+  });
+
+  test('a bad entry is named by its place, never quoted (it may hold a key)', () => {
+    for (const [value, why] of [
+      ['https://a.example/#frag-secret', /WEBHOOK_URL must not have a fragment \(#…\): entry 1 has one/],
+      ['https://a.example/, ftp://u:ftp-secret@b.example/', /entry 2 starts with ftp:/],
+      ['not a url-secret', /entry 1 is not one/],
+    ] as const) {
+      const err = configError({ ...CREDENTIALS, WEBHOOK_URL: value, WEBHOOK_SECRET: SECRET });
+      assert.match(err.message, why);
+      assert.doesNotMatch(err.message, /secret/);
+    }
   });
 });
 

@@ -9,21 +9,29 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_HOME_PREFIX } from '../demo/demo.js';
-import { build } from '../harness/build.js';
+import { build, TEST_CLIENT_SECRET } from '../harness/build.js';
 import { oauthSettings, registration } from '../harness/oidc-provider.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
 import { TROUBLE_KINDS } from '../src/device-flow/events.js';
+import { Organizations } from '../src/device-flow/organizations.js';
 import { readiness } from '../src/http/schemas.js';
+import { DEFAULT_LIMIT } from '../src/logins/options.js';
 import {
   BURN_RESULTS,
   FLOW_OUTCOMES,
+  OUTBOX_STATES,
   POLL_RESULTS,
   RATE_LIMITED_ROUTES,
   TOKEN_CHECK_RESULTS,
   UPSTREAM_STATUSES,
+  WEBHOOK_ATTEMPT_RESULTS,
+  WEBHOOK_EVENT_RESULTS,
 } from '../src/metrics.js';
+import type { LoginEvent } from '../src/storage/store.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
+import { WebhookSigner, webhookMessage } from '../src/webhooks/message.js';
+import { GIVE_UP_AFTER_MS, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../src/webhooks/retry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -265,6 +273,9 @@ describe("docs/deploy.md's metrics table", () => {
     ['postiz_cli_auth_token_checks_total{result}', TOKEN_CHECK_RESULTS],
     ['postiz_cli_auth_codes_burned_total{result}', BURN_RESULTS],
     ['postiz_cli_auth_database_errors_total{kind}', TROUBLE_KINDS],
+    ['postiz_cli_auth_webhook_outbox{state}', OUTBOX_STATES],
+    ['postiz_cli_auth_webhook_attempts_total{result}', WEBHOOK_ATTEMPT_RESULTS],
+    ['postiz_cli_auth_webhook_events_total{result}', WEBHOOK_EVENT_RESULTS],
   ];
   for (const [name, values] of labelled) {
     test(`names every label value ${name} starts with at 0`, () => {
@@ -336,4 +347,90 @@ test('the README says how an older Node.js is refused, as .npmrc and src/node-ve
   assert.match(README, /`engine-strict=true` in `\.npmrc`/);
   assert.match(read('.npmrc'), /^engine-strict=true$/m);
   assert.match(README, /prints one line naming the running and the required\s+version, and exits 1/);
+});
+
+describe('docs/deploy.md on the audit trail and webhooks', () => {
+  const deploy = read('docs/deploy.md');
+  const section = deploy.slice(
+    deploy.indexOf('## Audit trail and webhooks'),
+    deploy.indexOf('## When it does not start'),
+  );
+
+  test('the sample webhook is what the server sends for such an event, signed as shown', () => {
+    const sample = /```\nPOST (\S+) HTTP\/1\.1\n([\s\S]*?)\n\n(\{.*\})\n```/.exec(section);
+    assert.ok(sample, 'a sample request');
+    const headers = Object.fromEntries(
+      sample[2]!.split('\n').map((line) => line.split(': ', 2) as [string, string]),
+    );
+    const body = sample[3]!;
+    const secret = /signed with the sample secret\s+`(whsec_[^`]+)`/.exec(section)?.[1];
+    assert.ok(secret, 'the sample secret is named');
+    const data = JSON.parse(body).data;
+    const organizations = new Organizations(TEST_CLIENT_SECRET);
+    const event: LoginEvent = {
+      eventId: data.event_id,
+      flowId: data.flow_id,
+      at: new Date(data.ended_at),
+      outcome: data.outcome,
+      reason: data.reason,
+      orgKey: null,
+      orgSealed: organizations.store(data.organization.id).sealed,
+      clientIp: data.device.address,
+      userAgent: data.device.user_agent,
+      browserNetwork: data.browser_network,
+      codeSource: data.code_source,
+      instance: data.instance,
+      startedAt: new Date(data.started_at),
+    };
+    const message = webhookMessage(event, organizations);
+    assert.equal(body, message.body, 'the body, byte for byte');
+    assert.deepEqual(
+      headers,
+      new WebhookSigner(secret).headers(message, new Date(Number(headers['webhook-timestamp']) * 1000)),
+    );
+  });
+
+  test('the retry schedule is the one the sender follows', () => {
+    const waits = RETRY_SCHEDULE_MS.map((ms) =>
+      ms < 60_000 ? `${ms / 1000} s` : ms < 3_600_000 ? `${ms / 60_000} min` : `${ms / 3_600_000} h`,
+    );
+    const listed = `${waits.slice(0, -1).join(', ')}, then every ${waits.at(-1)}`;
+    assert.ok(section.replace(/\s+/g, ' ').includes(`tried again after ${listed}`), listed);
+    assert.ok(section.includes(`${RETRY_JITTER * 100}% longer or shorter`));
+    assert.equal(GIVE_UP_AFTER_MS, 86_400_000);
+    assert.ok(section.includes('later than a day after the login'));
+  });
+
+  test("the receiver example is the demo's receiver, in the same shape", () => {
+    const receiver = read('demo/webhook-receiver.ts');
+    for (const line of [
+      "import { Webhook } from 'standardwebhooks';",
+      'for await (const chunk of req) body += chunk;',
+      'res.writeHead(401).end();',
+      'res.writeHead(204).end();',
+    ]) {
+      assert.ok(section.includes(line), `docs: ${line}`);
+      assert.ok(receiver.includes(line), `demo: ${line}`);
+    }
+    assert.match(section, /event = webhook\.verify\(body, req\.headers\)/);
+    assert.match(receiver, /event = webhook\.verify\(body, req\.headers as Record<string, string>\)/);
+  });
+
+  test("the logins example has the command's columns, and each option is listed", () => {
+    const example = /\$ postiz-cli-auth logins[^\n]*\n([^\n]+)/.exec(section)?.[1] ?? '';
+    assert.deepEqual(example.split(/ {2,}/), [
+      'WHEN (UTC)',
+      'OUTCOME',
+      'REASON',
+      'ORGANISATION',
+      'ADDRESS',
+      'DEVICE',
+      'NETWORK',
+      'CODE',
+      'INSTANCE',
+    ]);
+    for (const option of ['--organization ID', '--since WHEN', '--outcome OUTCOME', '--limit N', '--json'])
+      assert.ok(section.includes(`| \`${option}\` |`), option);
+    assert.ok(section.includes(`${DEFAULT_LIMIT} unless \`--limit N\``));
+  });
 });

@@ -61,7 +61,7 @@ test('every metric the dashboard and the alert rules query is on /metrics', asyn
   const available = exported(res.body);
   const used = new Set([...dashboardExprs, ...ruleExprs].flatMap(metricNames));
   // What an operator must watch is there: logins by outcome, polls held, notifications,
-  // database errors, codes burned, 5xx, approval to token, Postiz.
+  // database errors, codes burned, 5xx, approval to token, Postiz, webhooks.
   for (const name of [
     'postiz_cli_auth_flows_finished_total',
     'postiz_cli_auth_held_polls',
@@ -72,6 +72,10 @@ test('every metric the dashboard and the alert rules query is on /metrics', asyn
     'postiz_cli_auth_approval_to_token_seconds_bucket',
     'postiz_cli_auth_postiz_reachable',
     'postiz_cli_auth_postiz_credentials_valid',
+    'postiz_cli_auth_webhook_outbox',
+    'postiz_cli_auth_webhook_attempts_total',
+    'postiz_cli_auth_webhook_events_total',
+    'postiz_cli_auth_webhook_delivery_seconds_bucket',
   ]) {
     assert.ok(used.has(name), `the dashboard or the rules use ${name}`);
   }

@@ -23,6 +23,19 @@ const LOCK_FILE = 'postiz-cli-auth.lock';
 /** A setting's problem, already phrased for the operator. */
 const unusable = (dir: string, why: string): Error => new Error(`PGLITE_DATA_DIR ${dir} ${why}`);
 
+/** The data directory is locked by a running process (the `logins` command says it in its own words). */
+export class DirectoryInUse extends Error {
+  override name = 'DirectoryInUse';
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `PGLITE_DATA_DIR ${dir} is in use by another process (pid ${pid}): the embedded database serves one process. Stop that one, give this one another directory, or share a PostgreSQL database between them with DATABASE_URL.`,
+    );
+  }
+}
+
 /** Whether `pid` is a running process (EPERM: it runs, as another user). */
 function running(pid: number): boolean {
   try {
@@ -59,10 +72,7 @@ function lockDirectory(dir: string): () => void {
     }
     const owner = Number.parseInt(readFileSync(path, 'utf8'), 10);
     if (Number.isInteger(owner) && owner !== process.pid && running(owner)) {
-      throw unusable(
-        dir,
-        `is in use by another process (pid ${owner}): the embedded database serves one process. Stop that one, give this one another directory, or share a PostgreSQL database between them with DATABASE_URL.`,
-      );
+      throw new DirectoryInUse(dir, owner);
     }
     unlinkSync(path);
   }

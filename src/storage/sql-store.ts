@@ -8,6 +8,7 @@ import { dueAtSql } from '../device-flow/pacing.js';
 import { Batcher } from './batcher.js';
 import type { Db, Row } from './db.js';
 import { runMigrations } from './migrate.js';
+import { SharedListen } from './shared-listen.js';
 import type {
   CodeSighting,
   Confirming,
@@ -24,6 +25,7 @@ import type {
   NewFlow,
   OrganizationRecord,
   OutboxItem,
+  OutboxSubscriber,
   OutboxUpdate,
   PollRecord,
   PurgedFlow,
@@ -175,6 +177,8 @@ const TIMED_OUT = {
 const FLOW_CHANNEL = 'postiz_cli_auth_flows';
 /** Test notifications (`notificationsArrive`) on the same channel; other instances ignore them. */
 const PROBE_PREFIX = 'probe:';
+/** What migrations/015's trigger says on the same channel when events are queued for webhooks. */
+const OUTBOX_PAYLOAD = 'outbox';
 
 type StartInput = { flow: NewFlow; limit: RateRule };
 type StartOutput = { created: boolean; count: RateCount };
@@ -255,6 +259,8 @@ export class SqlStore implements Store {
   private readonly starts: Batcher<StartInput, StartOutput>;
   /** Test notifications sent by this store and not yet heard back, by payload. */
   private readonly probes = new Map<string, () => void>();
+  /** The one LISTEN connection that `subscribe` and `subscribeOutbox` share. */
+  private readonly listener: SharedListen;
 
   constructor(
     private readonly db: Db,
@@ -264,6 +270,7 @@ export class SqlStore implements Store {
       maxInFlight: options.startBatches ?? (db.kind === 'pglite' ? 1 : 2),
       maxBatch: 100,
     });
+    this.listener = new SharedListen(db, FLOW_CHANNEL);
   }
 
   get kind(): 'postgres' | 'pglite' {
@@ -615,10 +622,11 @@ export class SqlStore implements Store {
   }
 
   async countOutbox(): Promise<{ pending: number; failed: number }> {
+    // Each count through its partial index (migrations/015 and 017): delivered events, kept
+    // for months, are never read.
     const [row] = await this.db.query(
-      `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending,
-         count(*) FILTER (WHERE state = 'failed')::int AS failed
-       FROM webhook_outbox`,
+      `SELECT (SELECT count(*) FROM webhook_outbox WHERE state = 'pending')::int AS pending,
+         (SELECT count(*) FROM webhook_outbox WHERE state = 'failed')::int AS failed`,
     );
     return { pending: Number(row?.pending ?? 0), failed: Number(row?.failed ?? 0) };
   }
@@ -684,16 +692,28 @@ export class SqlStore implements Store {
   }
 
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>> {
-    return this.db.listen(FLOW_CHANNEL, {
+    return this.listener.add({
       onNotify: (payload) => {
         if (payload.startsWith(PROBE_PREFIX)) {
           this.probes.get(payload)?.();
           return;
         }
+        if (payload === OUTBOX_PAYLOAD) return;
         const [key, status] = payload.split(':');
         if (key && status) subscriber.onEvent({ key, status: status as FlowEvent['status'] });
       },
       onLost: () => subscriber.onLost(),
+      onRestored: () => subscriber.onRestored(),
+      onError: (err) => subscriber.onError(err),
+    });
+  }
+
+  subscribeOutbox(subscriber: OutboxSubscriber): Promise<() => Promise<void>> {
+    return this.listener.add({
+      onNotify: (payload) => {
+        if (payload === OUTBOX_PAYLOAD) subscriber.onQueued();
+      },
+      onLost: () => {},
       onRestored: () => subscriber.onRestored(),
       onError: (err) => subscriber.onError(err),
     });

@@ -210,6 +210,15 @@ export interface FlowSubscriber {
   onError(err: Error): void;
 }
 
+/** Callbacks for the webhook outbox, on every instance. */
+export interface OutboxSubscriber {
+  /** An instance queued events (the outbox's notification). */
+  onQueued(): void;
+  /** Hearing again after a dropped connection: events queued meanwhile were not announced. */
+  onRestored(): void;
+  onError(err: Error): void;
+}
+
 /** Everything the server asks of its database. Every method is one statement, so one round trip. */
 export interface Store {
   readonly kind: 'postgres' | 'pglite';
@@ -333,6 +342,11 @@ export interface Store {
   staleFlows(cached: { key: string; intervalSeconds: number }[]): Promise<Map<string, FlowState | undefined>>;
   /** Be told of every flow change, on every instance; returns the unsubscribe function. */
   subscribe(subscriber: FlowSubscriber): Promise<() => Promise<void>>;
+  /**
+   * Be told when any instance queues events in the webhook outbox, on the same connection as
+   * `subscribe` (the flows' subscriber never hears of the outbox); returns the unsubscribe function.
+   */
+  subscribeOutbox(subscriber: OutboxSubscriber): Promise<() => Promise<void>>;
   /**
    * Send a test notification through the query connections and say whether it came back on
    * the subscription within `timeoutMs`. A transaction pooler between the two (PgBouncer in

@@ -91,6 +91,8 @@ export function upstreamWhere(config: Config): string {
 }
 
 /** The client secret of the configured provider (what the audit trail's keys derive from). */
-export function clientSecretOf(config: Config): string {
+export function clientSecretOf(
+  config: Pick<Config, 'upstream' | 'clientSecret' | 'oauthClientSecret'>,
+): string {
   return config.upstream === 'postiz' ? config.clientSecret : config.oauthClientSecret!;
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_HOME_PREFIX } from '../../demo/demo.js';
+import { waitFor } from '../../harness/postgres.js';
 import { cleanEnv, freePort, spawnCommand, spawnNode, TSX, tempDir } from '../../harness/processes.js';
 import { approveInBrowser } from '../../harness/walker.js';
 import { fakeOpener } from './support/postiz-cli.js';
@@ -20,8 +21,13 @@ import { fakeOpener } from './support/postiz-cli.js';
 test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, async (t) => {
   const port = await freePort();
   const standInPort = await freePort();
+  const webhookPort = await freePort();
   const child = spawnNode(t, ['--import', TSX, 'src/cli.ts', 'demo'], {
-    env: cleanEnv({ PORT: String(port), DEMO_POSTIZ_PORT: String(standInPort) }),
+    env: cleanEnv({
+      PORT: String(port),
+      DEMO_POSTIZ_PORT: String(standInPort),
+      DEMO_WEBHOOK_PORT: String(webhookPort),
+    }),
   });
   const serverUrl = `http://localhost:${port}`;
 
@@ -54,6 +60,12 @@ test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, as
   assert.ok((token.access_token as string).length > 0);
   assert.equal(token.api_url, `http://127.0.0.1:${standInPort}`);
   assert.equal(token.organization_id, 'org_demo');
+  // The login's webhook reached the demo's receiver, which verified it and printed it.
+  assert.ok(out.includes(`http://127.0.0.1:${webhookPort}/webhooks`), out);
+  await child.waitForOutput(
+    /webhook cli_login\.delivered: organisation org_demo, device 127\.0\.0\.1 \(.+\), signature verified/,
+    15_000,
+  );
 
   // The printed command, run as a user pastes it, by a shell whose HOME is the user's own.
   const command = out
@@ -77,12 +89,35 @@ test('the demo runs a whole login and stops on SIGINT', { timeout: 120_000 }, as
   assert.equal(saved.apiUrl, `http://127.0.0.1:${standInPort}`);
   assert.equal(saved.organizationId, 'org_demo');
   assert.ok(!existsSync(join(userHome, '.postiz')), "the CLI wrote into the user's HOME");
+  // The real CLI's login too: a second event (the CLI says only "node" of itself).
+  const webhookLine =
+    'webhook cli_login.delivered: organisation org_demo, device 127.0.0.1 (the postiz CLI or another Node.js program), signature verified';
+  await waitFor(() => child.stdout().split(webhookLine).length - 1 === 2, { timeoutMs: 15_000 });
 
   child.proc.kill('SIGINT');
   const { code, signal } = await child.waitForExit(15_000);
   assert.equal(signal, null, child.stderr());
   assert.equal(code, 0, child.stderr());
   assert.ok(!existsSync(home), 'the temporary HOME outlived the demo');
+});
+
+test('a DEMO_WEBHOOK_PORT in use: one line naming it, and a non-zero exit', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const webhookPort = (taken.address() as { port: number }).port;
+  const child = spawnNode(t, ['--import', TSX, 'src/cli.ts', 'demo'], {
+    env: cleanEnv({
+      PORT: String(await freePort()),
+      DEMO_POSTIZ_PORT: String(await freePort()),
+      DEMO_WEBHOOK_PORT: String(webhookPort),
+    }),
+  });
+  const { code } = await child.waitForExit(60_000);
+  assert.equal(code, 1, child.stderr());
+  assert.deepEqual(child.stderr().trim().split('\n'), [
+    `postiz-cli-auth: DEMO_WEBHOOK_PORT ${webhookPort} (the demo's webhook receiver, on 127.0.0.1) is already in use (EADDRINUSE): another process listens there, perhaps a demo already running. Stop it, or set DEMO_WEBHOOK_PORT to a free port.`,
+  ]);
 });
 
 test('a DEMO_POSTIZ_PORT in use: one line naming it, and a non-zero exit', async (t) => {

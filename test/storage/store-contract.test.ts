@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { insertFlow, postgresStore, resetStore, sharedPglite, testEnd } from '../../harness/build.js';
-import { usePostgres } from '../../harness/postgres.js';
+import { usePostgres, waitFor } from '../../harness/postgres.js';
 import { codeKey, hashSecret, newDeviceCode, newToken, newUserCode } from '../../src/device-flow/codes.js';
 import { POLL_TOLERANCE } from '../../src/device-flow/pacing.js';
 import type { Db } from '../../src/storage/db.js';
@@ -1101,6 +1101,66 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
           now,
         );
         assert.deepEqual(await store.countOutbox(), { pending: 0, failed: 1 });
+      });
+
+      test("the outbox's notification wakes outbox subscribers on every instance, never the flows' subscriber, on one LISTEN connection", async () => {
+        const flowEvents: string[] = [];
+        let queued = 0;
+        const stopFlows = await store.subscribe({
+          onEvent: (event) => flowEvents.push(`${event.key}:${event.status}`),
+          onLost: () => {},
+          onRestored: () => {},
+          onError: () => {},
+        });
+        const listeners = (h.other ?? store) === store ? [store] : [store, h.other!];
+        const heard = listeners.map(() => 0);
+        const stops = await Promise.all(
+          listeners.map((s, i) =>
+            s.subscribeOutbox({
+              onQueued: () => {
+                heard[i]! += 1;
+                if (s === store) queued += 1;
+              },
+              onRestored: () => {},
+              onError: () => {},
+            }),
+          ),
+        );
+        try {
+          const flow = await created();
+          await store.deny(flow.flowId, 'denied', testEnd(now, true));
+          await waitFor(() => heard.every((n) => n === 1) && flowEvents.length === 1, {
+            timeoutMs: 5000,
+            intervalMs: 10,
+          });
+          assert.deepEqual(flowEvents, [`${flow.deviceCodeHash.toString('hex')}:denied`], 'only the flow');
+          const quiet = await created();
+          await store.deny(quiet.flowId, 'cancelled', testEnd(now));
+          await waitFor(() => flowEvents.length === 2, { timeoutMs: 5000, intervalMs: 10 });
+          assert.equal(await store.notificationsArrive(5000), true, 'probes still come back');
+          assert.equal(queued, 1, 'no webhooks, no notification of the outbox');
+          if (store.kind === 'postgres') {
+            // Connections closed by earlier tests may take a moment to leave pg_stat_activity.
+            const { db } = store as unknown as { db: Db };
+            const listening = async () =>
+              Number(
+                (
+                  await db.query(
+                    `SELECT count(*)::int AS n FROM pg_stat_activity
+                     WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+                  )
+                )[0]?.n,
+              );
+            await waitFor(async () => (await listening()) === listeners.length, { timeoutMs: 5000 }).catch(
+              () => {},
+            );
+            assert.equal(await listening(), listeners.length, 'one LISTEN connection per store');
+          }
+        } finally {
+          await stopFlows();
+          await Promise.all(stops.map((stop) => stop()));
+        }
+        assert.equal(await store.notificationsArrive(300), false, 'the connection closed with the last');
       });
 
       test('race: two store instances claiming the outbox at once never take the same item', async (t) => {
