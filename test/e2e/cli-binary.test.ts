@@ -77,7 +77,9 @@ test('serve --help shows each setting with its default and the values it accepts
   const run = await runCli(t, ['serve', '--help']);
   assert.equal(run.code, 0, shown(run));
   for (const setting of SETTINGS) {
-    const facts = [setting.required ? 'required' : `default: ${defaultText(setting) ?? 'unset'}`];
+    // A setting only the generic profile needs says so.
+    const required = setting.profile === 'oauth' ? 'required with UPSTREAM=oauth' : 'required';
+    const facts = [setting.required ? required : `default: ${defaultText(setting) ?? 'unset'}`];
     if (rangeText(setting)) facts.push(`accepts: ${rangeText(setting)}`);
     assert.ok(
       run.stdout.includes(`  ${setting.env}  (${facts.join('; ')})`),
@@ -85,6 +87,7 @@ test('serve --help shows each setting with its default and the values it accepts
     );
   }
   assert.match(run.stdout, /PORT {2}\(default: 3111; accepts: 0–65535\)/);
+  assert.match(run.stdout, /\n {2}OAUTH_CLIENT_ID {2}\(required with UPSTREAM=oauth\)/);
   assert.match(run.stdout, /SERVER_URL {2}\(default: http:\/\/localhost:\{PORT\}\)/);
 });
 
