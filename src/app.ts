@@ -152,10 +152,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     credentialsState: () => credentials.state(),
     countOutbox: () => deps.store.countOutbox(),
   });
-  const observer = createObserver(app.log, metrics);
   // The credentials check has the provider without the exchange metrics: its junk codes are
   // not logins. Every real exchange tells it what the provider said of the credentials.
   const provider = deps.upstream ?? (await createUpstream(config));
+  const settings = provider.credentialSettings.join(', ');
+  const observer = createObserver(
+    app.log,
+    metrics,
+    `${provider.names.provider} refused this server (invalid_client or a bad request): check ${settings} and ${upstreamWhere(config)}`,
+  );
   const probe =
     deps.probe ??
     (deps.upstream
@@ -256,6 +261,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
       metrics,
       serverUrl: config.serverUrl,
       metricsToken: config.metricsToken,
+      // A profile that forwards refreshes takes the grant at the token endpoint; clients read it here.
+      grantTypes: upstream.refresh ? ['refresh_token'] : [],
     });
     openApiRoute(scope, () => app.swagger());
   });

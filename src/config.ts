@@ -418,7 +418,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthScopes',
     env: 'OAUTH_SCOPES',
     description:
-      "With `UPSTREAM=oauth`: the scopes asked for, space-separated (`openid offline_access` for an ID token and a refresh token; `offline_access` adds `prompt=consent`, as OpenID Connect asks). Unset: none (the provider's default).",
+      "With `UPSTREAM=oauth`: the scopes asked for, space-separated (`openid offline_access`: an ID token, which names the account on the pages, and a refresh token for the device; `offline_access` adds `prompt=consent`, as OpenID Connect asks). Unset: none (the provider's default).",
     parse: string,
   },
   {

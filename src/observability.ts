@@ -32,8 +32,12 @@ function children<T>(make: (label: string) => T): (label: string) => T {
   };
 }
 
-/** The flow service's observer: log lines (never a secret: events carry ids and codes of results) and metrics. */
-export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowObserver {
+/**
+ * The flow service's observer: log lines (never a secret: events carry ids and codes of results)
+ * and metrics. `refusedUs` is the line an operator reads when the provider refuses this server's
+ * own credentials: it names the provider and the settings to check (the profile's).
+ */
+export function createObserver(log: FastifyBaseLogger, metrics: Metrics, refusedUs: string): FlowObserver {
   const troubleLoggedAt = new Map<string, number>();
   const polls = children((result) => metrics.polls.labels(result));
   const databaseErrors = children((kind) => metrics.databaseErrors.labels(kind));
@@ -41,10 +45,7 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics): FlowOb
     flowEvent(event, flowId, fields) {
       const line = { event: `flow.${event}`, flowId, ...fields };
       if (fields?.operatorError) {
-        log.error(
-          line,
-          'Postiz refused this server (invalid_client or a bad request): check POSTIZ_OAUTH_CLIENT_ID, POSTIZ_OAUTH_CLIENT_SECRET and POSTIZ_API_URL',
-        );
+        log.error(line, refusedUs);
       } else if (
         event === 'failed' ||
         event === 'rejected_callback' ||

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_HOME_PREFIX } from '../demo/demo.js';
 import { build, TEST_CLIENT_SECRET } from '../harness/build.js';
+import { oauthSettings, registration } from '../harness/oidc-provider.js';
 import { SETTINGS } from '../src/config.js';
 import { hashSecret, normalizeUserCode } from '../src/device-flow/codes.js';
 import { TROUBLE_KINDS } from '../src/device-flow/events.js';
@@ -300,6 +301,35 @@ describe('the OAuth credentials check as the docs describe it', () => {
       const missing = values.filter((value) => !text.includes(`\`${value}\``));
       assert.deepEqual(missing, [], `${file} leaves out`);
     }
+  });
+});
+
+describe("docs/providers.md's worked example is what the tests run", () => {
+  const section = read('docs/providers.md').split('## A worked example')[1]!.split('\n## ')[0]!;
+  const block = (lang: string): string => section.match(new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``))![1]!;
+  const shown = { clientId: 'cli-auth', clientSecret: '…', auth: 'client_secret_basic' } as const;
+
+  test('the client, as harness/oidc-provider.ts registers it', () => {
+    // The block is a JavaScript object: its keys quoted and its quotes doubled, it is JSON.
+    const json = block('js')
+      .replace(/^(\s*)(\w+):/gm, '$1"$2":')
+      .replaceAll("'", '"')
+      .replace(/,(\s*[}\]])/g, '$1');
+    assert.deepEqual(JSON.parse(json), registration(shown, 'http://127.0.0.1:3111/device/callback'));
+  });
+
+  test("this server's settings, as the tests set them", () => {
+    const settings = Object.fromEntries(
+      block('sh')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [name, value] = line.split(/=(.*)/s) as [string, string];
+          return [name, value.replace(/^"(.*)"$/, '$1')];
+        }),
+    );
+    const issuer = 'http://127.0.0.1:3120';
+    assert.deepEqual(settings, oauthSettings({ issuer, clients: { basic: shown, post: shown } }));
   });
 });
 

@@ -25,7 +25,7 @@ async function samples(metrics: ReturnType<typeof createMetrics>, name: string):
 function observer() {
   const metrics = createMetrics({ countPending: async () => 0, countHeld: () => 0, defaultMetrics: false });
   const log = createLogger({ level: 'silent', format: 'json' });
-  return { metrics, observer: createObserver(log, metrics) };
+  return { metrics, observer: createObserver(log, metrics, 'the provider refused this server') };
 }
 
 test('every trouble the flow reports names a kind the metric knows', () => {

@@ -8,7 +8,14 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest, OAuthError, toOAuthBody } from '../oauth-errors.js';
 import type { CallerOf } from './caller.js';
-import { answerPoll, connectionGone, type PollOptions, type PollResponse, settleToken } from './poll.js';
+import {
+  answerPoll,
+  connectionGone,
+  JSON_TYPE,
+  type PollOptions,
+  type PollResponse,
+  settleToken,
+} from './poll.js';
 import { tokenSchema } from './schemas.js';
 
 /**
@@ -29,7 +36,14 @@ export function tokenRoute(
       const fields = request.body as Record<string, unknown> | undefined;
       if (isForm && fields?.grant_type === 'refresh_token') {
         const answer = await refresh(options, fields, callerOf(request, reply));
-        return reply.code(answer.statusCode).headers(jsonHeaders).headers(answer.headers).send(answer.body);
+        // Serialized here, as a poll's answer is: the route's response schema describes the
+        // device code's answer, and would drop the provider's fields (or fail on them).
+        return reply
+          .code(answer.statusCode)
+          .headers(jsonHeaders)
+          .headers(answer.headers)
+          .type(JSON_TYPE)
+          .send(JSON.stringify(answer.body));
       }
       const response: PollResponse = await answerPoll(options, {
         body: request.body,

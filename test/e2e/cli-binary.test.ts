@@ -77,6 +77,7 @@ test('serve --help shows each setting with its default and the values it accepts
   const run = await runCli(t, ['serve', '--help']);
   assert.equal(run.code, 0, shown(run));
   for (const setting of SETTINGS) {
+    // A setting only the generic profile needs says so.
     const required = setting.profile === 'oauth' ? 'required with UPSTREAM=oauth' : 'required';
     const facts = [setting.required ? required : `default: ${defaultText(setting) ?? 'unset'}`];
     if (rangeText(setting)) facts.push(`accepts: ${rangeText(setting)}`);

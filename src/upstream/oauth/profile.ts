@@ -41,15 +41,14 @@ export interface OAuthSettings {
   onRequest?: (status: string, seconds: number) => void;
 }
 
-/** The token answer's fields the device receives (RFC 6749 §5.1, OpenID Connect Core §3.1.3.3). */
-const TOKEN_FIELDS = [
-  'access_token',
-  'token_type',
-  'expires_in',
-  'refresh_token',
-  'scope',
-  'id_token',
-] as const;
+/**
+ * The token answer's fields the device receives (RFC 6749 §5.1). Not the provider's ID token:
+ * it is addressed to this server's client (`aud` is OAUTH_CLIENT_ID, `iss` the provider), and a
+ * client that finds an `id_token` in a token answer checks both against the server it asked
+ * (OpenID Connect Core §3.1.3.7): `openid-client` refuses the whole answer, so forwarding it
+ * would fail every such device's login and refresh. It is read here to name the account.
+ */
+const TOKEN_FIELDS = ['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope'] as const;
 /** An error answer's fields (RFC 6749 §5.2). */
 const ERROR_FIELDS = ['error', 'error_description', 'error_uri'] as const;
 
