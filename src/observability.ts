@@ -51,6 +51,7 @@ export function createObserver(log: FastifyBaseLogger, metrics: Metrics, refused
         event === 'rejected_callback' ||
         event === 'returned' ||
         event === 'refused' ||
+        event === 'refresh_failed' ||
         (event === 'code_burned' && fields?.result === 'burned')
       ) {
         // A burned code was live: someone's authorization reached a callback that refused it.

@@ -25,7 +25,8 @@ export type FlowEventName =
   | 'returned'
   | 'token_checked'
   | 'refused'
-  | 'refreshed';
+  | 'refreshed'
+  | 'refresh_failed';
 
 /**
  * What the server was doing when the database failed (the `kind` label of

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { TemporarilyUnavailable, TooManyRequests, UnsupportedGrantType } from '../oauth-errors.js';
 import type { Confirming, EndRecord, Flow, RateRule, Store } from '../storage/store.js';
 import { clientSecretOf } from '../upstream/index.js';
-import type { RefreshAnswer, Upstream } from '../upstream/upstream.js';
+import { type RefreshAnswer, type Upstream, UpstreamError } from '../upstream/upstream.js';
 import { type NetworkMatch, networkMatch, siteKey } from './addresses.js';
 import { type BrowserLogin, BrowserLogins } from './browser-logins.js';
 import {
@@ -101,6 +101,8 @@ const EXPIRED_KEPT_MS = 60 * 60 * 1000;
 const MAX_START_ATTEMPTS = 5;
 /** RFC 8628 §3.4's grant type, named in the refusal of a refresh where there is none. */
 const DEVICE_CODE_GRANT_NAME = 'urn:ietf:params:oauth:grant-type:device_code';
+/** `Retry-After` of a refresh the provider could not answer. */
+const REFRESH_RETRY_AFTER_SECONDS = 5;
 /** `Retry-After` when the cap on live flows is reached and no live flow's expiry is known. */
 const FULL_RETRY_AFTER_SECONDS = 30;
 /**
@@ -469,7 +471,26 @@ export class FlowService {
       observer.rateLimited('refresh');
       throw new TooManyRequests(refusal.retryAfterSeconds);
     }
-    const answer = await upstream.refresh(request);
+    let answer: RefreshAnswer;
+    try {
+      answer = await upstream.refresh(request);
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      // Nothing the device can fix: it may try again later; an operator is told when the
+      // provider refused this server (and the credentials check reports it).
+      this.event('refresh_failed', undefined, caller, {
+        reason: err.kind,
+        detail: err.detail,
+        status: err.status,
+        ...(err.kind === 'misconfigured' ? { operatorError: true } : {}),
+      });
+      throw new TemporarilyUnavailable(
+        err.kind === 'misconfigured'
+          ? 'The provider refused this server; try again later.'
+          : 'The provider could not be reached; try again.',
+        REFRESH_RETRY_AFTER_SECONDS,
+      );
+    }
     this.event('refreshed', undefined, caller, {
       status: answer.status,
       ...(typeof answer.body.error === 'string' ? { error: answer.body.error } : {}),

@@ -11,7 +11,7 @@
  * made for it.
  *
  * Checked at start-up, then periodically; every real exchange (a login's, a burned code's) also
- * says what it learnt of the credentials (`reportingCredentials`), so a login that meets
+ * (and every forwarded refresh) says what it learnt of the credentials (`reportingCredentials`), so a login that meets
  * `invalid_client` flips the state at once. Each change of state is logged once.
  */
 import { randomBytes } from 'node:crypto';
@@ -142,7 +142,20 @@ export function reportingCredentials(upstream: Upstream, credentials: Credential
       throw err;
     }
   };
-  return Object.assign(Object.create(upstream) as Upstream, { exchangeCode });
+  const refresh: Upstream['refresh'] = upstream.refresh
+    ? async (request) => {
+        try {
+          const answer = await upstream.refresh!(request);
+          credentials.observe('accepted');
+          return answer;
+        } catch (err) {
+          if (err instanceof UpstreamError && err.kind === 'misconfigured')
+            credentials.observe('refused', err.detail);
+          throw err;
+        }
+      }
+    : undefined;
+  return Object.assign(Object.create(upstream) as Upstream, { exchangeCode, refresh });
 }
 
 /** What /ready says of the provider: unreachable first (nothing else can be known then), then refused credentials. */

@@ -119,7 +119,8 @@ export interface Upstream {
   readonly credentialSettings: readonly string[];
   /**
    * Forward a refresh request (RFC 6749 §6) with this server's client credentials, storing
-   * nothing; absent when the provider issues no refresh tokens.
+   * nothing: the provider's answer, or an `UpstreamError` when it could not be asked or refused
+   * this server (`misconfigured`). Absent when the provider issues no refresh tokens.
    */
   refresh?(request: { refreshToken: string; scope?: string }): Promise<RefreshAnswer>;
 }

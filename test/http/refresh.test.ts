@@ -148,6 +148,24 @@ describe('a refresh', () => {
       await provider.start();
     }
   });
+
+  test("when the provider refuses this server's credentials, the device is told to try later and the operator is told why", async (t) => {
+    const { logger, lines } = captureLog();
+    const built = await bridge(t, { env: { OAUTH_CLIENT_SECRET: 'not-the-secret' }, logger });
+    const res = await refresh(built, { grant_type: 'refresh_token', refresh_token: 'anything' });
+    const body = assertError(res, 503, 'temporarily_unavailable');
+    assert.equal(res.headers['retry-after'], '5', 'as docs/providers.md says');
+    // invalid_client is about this server, not the device's token: nothing the device can fix.
+    assert.doesNotMatch(JSON.stringify(body), /invalid_client/);
+    const ready = await built.app.inject({ method: 'GET', url: '/ready' });
+    assert.equal(ready.json().oauth, 'misconfigured', ready.body);
+    const errors = lines.filter((line) => line.level === 50);
+    assert.ok(
+      errors.some((line) => /OAUTH_CLIENT_SECRET/.test(String(line.msg))),
+      JSON.stringify(lines.map((line) => [line.level, line.msg])),
+    );
+    assert.ok(!JSON.stringify(lines).includes('not-the-secret'), 'the secret is never logged');
+  });
 });
 
 describe('a malformed refresh', () => {

@@ -293,15 +293,26 @@ describe('a refresh', () => {
     assert.equal(answer.body.error, 'invalid_grant');
   });
 
-  test('when the provider cannot be reached is 503 temporarily_unavailable', async () => {
+  test('when the provider cannot be reached fails as unavailable (the device gets 503: test/http/refresh.test.ts)', async () => {
     const upstream = await profile();
     await provider.stop();
     try {
-      const answer = await upstream.refresh!({ refreshToken: 'anything' });
-      assert.equal(answer.status, 503);
-      assert.equal(answer.body.error, 'temporarily_unavailable');
+      await assert.rejects(
+        upstream.refresh!({ refreshToken: 'anything' }),
+        (err) =>
+          err instanceof UpstreamError && err.kind === 'unavailable' && /cannot be reached/.test(err.detail),
+      );
     } finally {
       await provider.start();
     }
+  });
+
+  test("when the provider refuses this server's secret fails as misconfigured, never passing invalid_client on", async () => {
+    const upstream = await profile({ OAUTH_CLIENT_SECRET: 'not-the-secret' });
+    await assert.rejects(
+      upstream.refresh!({ refreshToken: 'anything' }),
+      (err) =>
+        err instanceof UpstreamError && err.kind === 'misconfigured' && /invalid_client/.test(err.detail),
+    );
   });
 });

@@ -239,46 +239,42 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
     async refresh({ refreshToken, scope }) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
       if (scope) form.set('scope', scope);
-      let answer: { status: number; text: string };
-      try {
-        answer = await call(settings.tokenEndpoint, authenticated(form), {
-          timeoutMs: settings.timeoutMs,
-          where,
-          timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
-          onRequest: settings.onRequest,
-        });
-      } catch {
-        return unavailable();
-      }
+      const answer = await call(settings.tokenEndpoint, authenticated(form), {
+        timeoutMs: settings.timeoutMs,
+        where,
+        timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
+        onRequest: settings.onRequest,
+      });
       return refreshAnswer(answer.status, answer.text);
     },
   };
   return upstream;
 }
 
-/** What a refresh answers when the provider could not be asked: try again later (RFC 6749 §5.2 has no code for it). */
-function unavailable(): RefreshAnswer {
-  return {
-    status: 503,
-    body: {
-      error: 'temporarily_unavailable',
-      error_description: 'The provider could not be reached; try again.',
-    },
-  };
-}
+/** Errors by which the provider refuses this server, not the device's refresh token (RFC 6749 §5.2). */
+const CLIENT_ERRORS = new Set(['invalid_client', 'unauthorized_client']);
 
 /**
  * The provider's answer to a refresh, passed on: a success's token fields, an error's RFC 6749
- * §5.2 fields with its status (400 or 401); anything else (a 5xx, an unreadable body) is
- * `temporarily_unavailable`. Never any other field of the provider's body.
+ * §5.2 fields with its status (400 or 401), never any other field of the provider's body.
+ * Throws `UpstreamError`: `misconfigured` when the provider refuses this server's credentials
+ * (`invalid_client`, `unauthorized_client`: nothing the device can fix, and an operator must
+ * know), `unavailable` for anything else (a 5xx, an unreadable body).
  */
 export function refreshAnswer(status: number, text: string): RefreshAnswer {
   const body = jsonObject(text);
+  const errorCode = errorCodeOf(body);
   if (status === 200 && body && typeof body.access_token === 'string')
     return { status: 200, body: only(body, TOKEN_FIELDS) };
+  if (errorCode && CLIENT_ERRORS.has(errorCode))
+    throw new UpstreamError('misconfigured', `HTTP ${status} ${errorCode} at a refresh`, status);
   if ((status === 400 || status === 401) && body && typeof body.error === 'string')
     return { status, body: only(body, ERROR_FIELDS) };
-  return unavailable();
+  throw new UpstreamError(
+    'unavailable',
+    `HTTP ${status}${errorCode ? ` ${errorCode}` : ''} at a refresh`,
+    status,
+  );
 }
 
 /** Turn the token endpoint's answer into a grant (sealed with when it was obtained) or an `UpstreamError`. */
