@@ -235,7 +235,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<App> {
     log: app.log,
   };
   const onResult = (result: string) => observer.poll(result);
-  tokenRoute(app, { ...polls, callerOf }, onResult);
+  tokenRoute(
+    app,
+    {
+      ...polls,
+      callerOf,
+      answer: { schema: upstream.tokenAnswerSchema, refresh: upstream.refresh !== undefined },
+    },
+    onResult,
+  );
   const answerPolls = pollFastPath({
     ...polls,
     trust,

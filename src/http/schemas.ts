@@ -2,6 +2,7 @@
  * JSON schemas of the API: they validate what comes in, serialize what goes out (fast and
  * without leaking extra fields), and generate /openapi.json.
  */
+import type { TokenAnswerSchema } from '../upstream/upstream.js';
 
 /** `{error, error_description?, interval?}`: every JSON error body. */
 export const errorBody = {
@@ -54,37 +55,44 @@ export const deviceCodeSchema = {
   },
 } as const;
 
-export const tokenSchema = {
-  summary: 'Poll for the token (RFC 8628 §3.4)',
-  description:
-    'JSON `{"device_code"}` (the CLI) or the RFC 8628 form `grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=…`. ' +
-    'Send `Prefer: wait=N` (RFC 7240) to hold a pending poll open up to N seconds.',
-  tags: ['device flow'],
-  consumes: ['application/json', 'application/x-www-form-urlencoded'],
-  body: {
-    type: 'object',
-    properties: {
-      device_code: { type: 'string' },
-      grant_type: { type: 'string' },
-      client_id: { type: 'string' },
-    },
-  },
-  response: {
-    200: {
-      description: 'The access token (delivered once).',
+/**
+ * POST /device/token as the OpenAPI document describes it: the profile's token answer, and the
+ * refresh grant where the profile forwards refreshes. (Answers are serialized by `answerPoll`,
+ * never through this schema.)
+ */
+export const tokenSchema = (answer: TokenAnswerSchema, refresh: boolean) =>
+  ({
+    summary: 'Poll for the token (RFC 8628 §3.4)',
+    description:
+      'JSON `{"device_code"}` (the CLI) or the RFC 8628 form `grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=…`. ' +
+      'Send `Prefer: wait=N` (RFC 7240) to hold a pending poll open up to N seconds.' +
+      (refresh
+        ? " A form with `grant_type=refresh_token`, `refresh_token` and optionally `scope` is forwarded to the provider with this server's client credentials (RFC 6749 §6), and answered as the provider answered."
+        : ''),
+    tags: ['device flow'],
+    consumes: ['application/json', 'application/x-www-form-urlencoded'],
+    body: {
       type: 'object',
-      required: ['access_token', 'token_type', 'api_url'],
       properties: {
-        access_token: { type: 'string' },
-        token_type: { type: 'string', enum: ['bearer'] },
-        api_url: { type: 'string' },
-        organization_id: { type: 'string' },
+        device_code: { type: 'string' },
+        grant_type: { type: 'string' },
+        client_id: { type: 'string' },
+        ...(refresh ? { refresh_token: { type: 'string' }, scope: { type: 'string' } } : {}),
       },
     },
-    '4xx': errorRef,
-    '5xx': errorRef,
-  },
-} as const;
+    response: {
+      200: {
+        description: refresh
+          ? 'The access token (delivered once), or a refreshed one.'
+          : 'The access token (delivered once).',
+        type: 'object',
+        required: answer.required,
+        properties: answer.properties,
+      },
+      '4xx': errorRef,
+      '5xx': errorRef,
+    },
+  }) as const;
 
 export const healthSchema = {
   summary: 'Liveness',

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequest, OAuthError, toOAuthBody } from '../oauth-errors.js';
+import type { TokenAnswerSchema } from '../upstream/upstream.js';
 import type { CallerOf } from './caller.js';
 import {
   answerPoll,
@@ -24,13 +25,22 @@ import { tokenSchema } from './schemas.js';
  */
 export function tokenRoute(
   app: FastifyInstance,
-  options: PollOptions & { jsonHeaders: Record<string, string>; callerOf: CallerOf },
+  options: PollOptions & {
+    jsonHeaders: Record<string, string>;
+    callerOf: CallerOf;
+    /** The profile's token answer and whether it forwards refreshes, for the OpenAPI document. */
+    answer: { schema: TokenAnswerSchema; refresh: boolean };
+  },
   onResult: (result: string) => void,
 ): void {
   const { jsonHeaders, callerOf } = options;
   app.post(
     '/device/token',
-    { schema: tokenSchema, validatorCompiler: () => () => true, logLevel: 'warn' },
+    {
+      schema: tokenSchema(options.answer.schema, options.answer.refresh),
+      validatorCompiler: () => () => true,
+      logLevel: 'warn',
+    },
     async (request, reply) => {
       const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
       const fields = request.body as Record<string, unknown> | undefined;

@@ -89,6 +89,12 @@ export interface RefreshAnswer {
   body: Record<string, unknown>;
 }
 
+/** A JSON Schema of an object: the fields of a profile's token answer, and which are always there. */
+export interface TokenAnswerSchema {
+  required: readonly string[];
+  properties: Record<string, { type: 'string' | 'integer'; description?: string }>;
+}
+
 /** One OAuth 2.0 provider, as the device flow uses it. */
 export interface Upstream {
   /** The profile's name (`postiz`, `oauth`): settings, logs, `/ready`. */
@@ -105,6 +111,8 @@ export interface Upstream {
   checkToken(grant: Grant, timeoutMs: number): Promise<TokenCheck>;
   /** The device's token answer (RFC 8628 §3.5, RFC 6749 §5.1) for a sealed grant, at `now` (ms). */
   tokenAnswer(sealed: Record<string, unknown>, now: number): Record<string, unknown>;
+  /** The device's token answer (`tokenAnswer`) as JSON Schema, for the API's OpenAPI document. */
+  readonly tokenAnswerSchema: TokenAnswerSchema;
   /** What the device is told when the provider refused its token for `reason`. */
   refusal(reason: string): Refusal;
   /** Whether `code` is shaped like this provider's codes (worth redeeming, to burn it). */

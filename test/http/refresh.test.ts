@@ -85,6 +85,35 @@ describe('the metadata', () => {
     const res = await built.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
     assert.deepEqual(res.json().grant_types_supported, ['urn:ietf:params:oauth:grant-type:device_code']);
   });
+
+  test("/openapi.json describes each profile's token answer, and the refresh grant where it is taken", async (t) => {
+    const tokenOf = async (built: Built) => {
+      const doc = (await built.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const post = doc.paths['/device/token'].post;
+      return {
+        description: String(post.description),
+        answer: post.responses['200'].content['application/json'].schema,
+        body: Object.keys(post.requestBody.content['application/x-www-form-urlencoded'].schema.properties),
+      };
+    };
+    const oauth = await tokenOf(await bridge(t));
+    assert.deepEqual(oauth.answer.required, ['access_token', 'token_type']);
+    assert.deepEqual(Object.keys(oauth.answer.properties).sort(), [
+      'access_token',
+      'expires_in',
+      'refresh_token',
+      'scope',
+      'token_type',
+    ]);
+    assert.match(oauth.description, /grant_type=refresh_token/);
+    assert.ok(oauth.body.includes('refresh_token'), oauth.body.join());
+
+    const postiz = await tokenOf(await build(t));
+    assert.deepEqual(postiz.answer.required, ['access_token', 'token_type', 'api_url']);
+    assert.ok('organization_id' in postiz.answer.properties);
+    assert.doesNotMatch(postiz.description, /refresh/);
+    assert.ok(!postiz.body.includes('refresh_token'));
+  });
 });
 
 describe('a refresh', () => {

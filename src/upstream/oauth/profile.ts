@@ -226,6 +226,23 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
       return answer;
     },
 
+    tokenAnswerSchema: {
+      required: ['access_token', 'token_type'],
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { type: 'string' },
+        expires_in: {
+          type: 'integer',
+          description: "Seconds left of the token's life when it was collected.",
+        },
+        refresh_token: {
+          type: 'string',
+          description: 'Renewed through this endpoint (`grant_type=refresh_token`).',
+        },
+        scope: { type: 'string' },
+      },
+    },
+
     refusal: (reason) => ({
       error: 'access_denied',
       description: `${settings.providerName} refuses the new token (${reason}): log in again, or ask whoever runs ${settings.providerName}.`,

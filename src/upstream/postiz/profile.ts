@@ -125,6 +125,19 @@ export function createPostizUpstream(settings: PostizSettings): Upstream {
       organization_id: sealed.organization_id,
     }),
 
+    tokenAnswerSchema: {
+      required: ['access_token', 'token_type', 'api_url'],
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { type: 'string', description: '`bearer`' },
+        api_url: { type: 'string', description: "Postiz's API, where the token is used (`POSTIZ_API_URL`)." },
+        organization_id: {
+          type: 'string',
+          description: 'The organisation the token opens, when Postiz gave it.',
+        },
+      },
+    },
+
     refusal: (reason) =>
       reason === 'no_subscription'
         ? {
