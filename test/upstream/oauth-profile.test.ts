@@ -6,7 +6,9 @@
  * token answer the device receives, and the refresh answers.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { testConfig } from '../../harness/build.js';
 import {
   loginThrough,
@@ -18,7 +20,7 @@ import {
 import { cleanEnv, spawnNode, TSX } from '../../harness/processes.js';
 import { createCredentialsCheck } from '../../src/upstream/credentials.js';
 import { createUpstream } from '../../src/upstream/index.js';
-import { DiscoveryError } from '../../src/upstream/oauth/discovery.js';
+import { DiscoveryError, discover } from '../../src/upstream/oauth/discovery.js';
 import { type Upstream, UpstreamError } from '../../src/upstream/upstream.js';
 
 const REDIRECT_URI = 'http://localhost:3111/device/callback';
@@ -110,6 +112,46 @@ describe('discovery', () => {
       child.stderr().trim(),
       `postiz-cli-auth: OAUTH_ISSUER (${other}): the metadata at ${other}/.well-known/openid-configuration names another issuer (${provider.issuer}): set OAUTH_ISSUER to the provider's issuer exactly`,
     );
+  });
+});
+
+describe('discovery, against metadata served as written here', () => {
+  /** A server whose metadata is `metadata(its own URL)` at both well-known paths; its URL. */
+  async function serving(t: TestContext, metadata: (url: string) => unknown): Promise<string> {
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify(metadata(url)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return url;
+  }
+
+  test('an issuer that differs only by a trailing slash matches, as docs/providers.md says', async (t) => {
+    const url = await serving(t, (own) => ({
+      issuer: `${own}/`,
+      authorization_endpoint: `${own}/authorize`,
+      token_endpoint: `${own}/token`,
+    }));
+    const found = await discover(url, 2000);
+    assert.equal(found.token_endpoint, `${url}/token`);
+  });
+
+  test('metadata that cannot be read stops the start with its cause', async () => {
+    // A port nothing listens on: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(discover(url, 2000), (err: unknown) => {
+      assert.ok(err instanceof DiscoveryError);
+      assert.match(
+        err.message,
+        /^OAUTH_ISSUER \(http:\/\/127\.0\.0\.1:\d+\): its metadata at .+ cannot be read: .*ECONNREFUSED/,
+      );
+      return true;
+    });
   });
 });
 
