@@ -3,7 +3,7 @@
  * and a generic provider's with the names a deployment sets: `OAUTH_PROVIDER_NAME`,
  * `OAUTH_CLIENT_NAME`, `OAUTH_LOGIN_COMMAND`), and every kind of page there is.
  */
-import type { PageErrorReason } from '../src/device-flow/page-error.js';
+import { PAGE_ERROR_REASONS, type PageErrorReason } from '../src/device-flow/page-error.js';
 import { createPostizUpstream } from '../src/upstream/postiz/profile.js';
 import {
   type ChannelView,
@@ -36,25 +36,7 @@ export function genericPages(names: PageProfile['names'] = EXAMPLE_NAMES): PageP
 }
 
 /** Every reason a page cannot go on. */
-export const REASONS: PageErrorReason[] = [
-  'invalid_code',
-  'expired',
-  'already_used',
-  'rate_limited',
-  'wrong_browser',
-  'unknown_state',
-  'upstream_unavailable',
-  'upstream_rejected',
-  'misconfigured',
-  'forbidden',
-  'wrong_origin',
-  'cookies_required',
-  'bad_request',
-  'cross_network',
-  'code_mismatch',
-  'code_not_usable',
-  'server_error',
-];
+export const REASONS: readonly PageErrorReason[] = PAGE_ERROR_REASONS;
 
 const CHANNELS: ChannelView[] = [
   { name: 'Acme', platform: 'x', disabled: false },

@@ -63,3 +63,31 @@ export function jsonObject(text: string): Record<string, unknown> | undefined {
 export function errorCodeOf(fields: Record<string, unknown> | undefined): string | undefined {
   return typeof fields?.error === 'string' ? fields.error.replace(/[^\w.-]/g, '').slice(0, 64) : undefined;
 }
+
+/** Printable text of at most `max` characters (control characters dropped, trimmed), or undefined. */
+export function printable(value: unknown, max: number): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, max);
+  return text === '' ? undefined : text;
+}
+
+/**
+ * A success answer's body (`fields`, read as JSON) and its access token, at most `maxLength`
+ * characters; else an `unavailable` `UpstreamError` that never quotes the body (even a broken
+ * success may hold a token).
+ */
+export function successAnswer(
+  fields: Record<string, unknown> | undefined,
+  status: number,
+  maxLength: number,
+): { accessToken: string; fields: Record<string, unknown> } {
+  if (!fields) throw new UpstreamError('unavailable', 'unreadable success body', status);
+  const token = fields.access_token;
+  if (typeof token !== 'string' || token.length === 0 || token.length > maxLength) {
+    throw new UpstreamError('unavailable', 'success without a usable access_token', status);
+  }
+  return { accessToken: token, fields };
+}

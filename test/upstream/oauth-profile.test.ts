@@ -118,7 +118,7 @@ describe('discovery', () => {
 describe('discovery, against metadata served as written here', () => {
   /** A server whose metadata is `metadata(its own URL)` at both well-known paths; its URL. */
   async function serving(t: TestContext, metadata: (url: string) => unknown): Promise<string> {
-    const server = createServer((request, response) => {
+    const server = createServer((_request, response) => {
       response.setHeader('content-type', 'application/json');
       response.end(JSON.stringify(metadata(url)));
     });

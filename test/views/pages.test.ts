@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { build } from '../../harness/build.js';
-import { POSTIZ_PAGES } from '../../harness/pages.js';
+import { POSTIZ_PAGES, REASONS } from '../../harness/pages.js';
 import type { PageErrorReason } from '../../src/device-flow/page-error.js';
 import { escapeHtml } from '../../src/views/html.js';
 import { en } from '../../src/views/i18n/en.js';
@@ -22,25 +22,6 @@ import {
 import { describeUserAgent, describeWhen } from '../../src/views/user-agent.js';
 
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'pt'];
-const REASONS: PageErrorReason[] = [
-  'invalid_code',
-  'expired',
-  'already_used',
-  'rate_limited',
-  'wrong_browser',
-  'unknown_state',
-  'upstream_unavailable',
-  'upstream_rejected',
-  'misconfigured',
-  'forbidden',
-  'wrong_origin',
-  'cookies_required',
-  'bad_request',
-  'cross_network',
-  'code_mismatch',
-  'code_not_usable',
-  'server_error',
-];
 /** Each ending, and each refusal the Postiz profile names. */
 const ENDINGS: [Ending, EndingDetails][] = [
   ['approved', {}],

@@ -10,7 +10,7 @@
  * (RFC 6749 §6), storing nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { call, errorCodeOf, jsonObject } from '../http.js';
+import { call, errorCodeOf, jsonObject, printable, successAnswer } from '../http.js';
 import { networkCause } from '../network-error.js';
 import {
   type Account,
@@ -40,6 +40,9 @@ export interface OAuthSettings {
   /** Told of every exchange (metrics). */
   onRequest?: (status: string, seconds: number) => void;
 }
+
+/** The longest account id or name kept from the provider's claims. */
+const ACCOUNT_TEXT_MAX = 200;
 
 /**
  * The token answer's fields the device receives (RFC 6749 §5.1). Not the provider's ID token:
@@ -74,16 +77,6 @@ function idTokenClaims(idToken: unknown): Record<string, unknown> | undefined {
   }
 }
 
-/** Printable text of at most `max` characters, or undefined. */
-function label(value: unknown, max = 200): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const text = value
-    .replace(/\p{Cc}/gu, '')
-    .trim()
-    .slice(0, max);
-  return text === '' ? undefined : text;
-}
-
 /**
  * Who the token is for, from OpenID Connect claims: `sub`, and a name people recognise. The ID
  * token came straight from the token endpoint, over the connection this server opened, so its
@@ -92,8 +85,11 @@ function label(value: unknown, max = 200): string | undefined {
  */
 function accountOf(claims: Record<string, unknown> | undefined): Account {
   if (!claims) return {};
-  const id = label(claims.sub);
-  const name = label(claims.name) ?? label(claims.email) ?? label(claims.preferred_username);
+  const id = printable(claims.sub, ACCOUNT_TEXT_MAX);
+  const name =
+    printable(claims.name, ACCOUNT_TEXT_MAX) ??
+    printable(claims.email, ACCOUNT_TEXT_MAX) ??
+    printable(claims.preferred_username, ACCOUNT_TEXT_MAX);
   return { ...(id ? { id } : {}), ...(name ? { name } : {}) };
 }
 
@@ -300,16 +296,11 @@ export function interpretTokenAnswer(status: number, text: string, now: number):
   const errorCode = errorCodeOf(fields);
   const summary = `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`;
   if (status === 200 || status === 201) {
-    // Never log a success body: even a broken one may hold a token.
-    if (!fields) throw new UpstreamError('unavailable', 'unreadable success body', status);
-    const token = fields.access_token;
-    if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
-      throw new UpstreamError('unavailable', 'success without a usable access_token', status);
-    }
+    const success = successAnswer(fields, status, 16_384);
     return {
-      accessToken: token,
-      sealed: { ...only(fields, TOKEN_FIELDS), obtained_at: now },
-      account: accountOf(idTokenClaims(fields.id_token)),
+      accessToken: success.accessToken,
+      sealed: { ...only(success.fields, TOKEN_FIELDS), obtained_at: now },
+      account: accountOf(idTokenClaims(success.fields.id_token)),
     };
   }
   if (status >= 500 || status === 429 || status === 408)

@@ -7,7 +7,7 @@
  * own error text is kept for the log only, never shown to a user.
  */
 import { randomInt } from 'node:crypto';
-import { call, errorCodeOf, jsonObject } from '../http.js';
+import { call, errorCodeOf, jsonObject, printable, successAnswer } from '../http.js';
 import { networkCause } from '../network-error.js';
 import {
   type Account,
@@ -179,16 +179,6 @@ export function readCheck(status: number, text: string): TokenCheck {
   return { result: 'unchecked', detail: `HTTP ${status}` };
 }
 
-/** Printable text of at most `max` characters, or undefined. */
-function label(value: unknown, max: number): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const text = value
-    .replace(/\p{Cc}/gu, '')
-    .trim()
-    .slice(0, max);
-  return text === '' ? undefined : text;
-}
-
 /**
  * The channels in a list of integrations (`[{name, identifier, disabled, …}]`), the first
  * `CHANNELS_KEPT` of them and how many in all; nothing when the body is not such a list.
@@ -205,11 +195,11 @@ function readChannels(text: string): Account | undefined {
   for (const item of body) {
     if (typeof item !== 'object' || item === null) continue;
     const fields = item as Record<string, unknown>;
-    const name = label(fields.name, 100);
+    const name = printable(fields.name, 100);
     if (!name) continue;
     channels.push({
       name,
-      platform: label(fields.identifier ?? fields.providerIdentifier, 40) ?? '',
+      platform: printable(fields.identifier ?? fields.providerIdentifier, 40) ?? '',
       disabled: fields.disabled === true,
     });
   }
@@ -224,13 +214,8 @@ export function interpret(status: number, text: string): Grant {
   const summary = `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`;
 
   if (status === 200 || status === 201) {
-    // Never log a success body: even a broken one may hold a token.
-    if (!fields) throw new UpstreamError('unavailable', 'unreadable success body', status);
-    const token = fields.access_token;
-    if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
-      throw new UpstreamError('unavailable', 'success without a usable access_token', status);
-    }
-    const id = fields.id;
+    const { accessToken: token, fields: answer } = successAnswer(fields, status, 4096);
+    const id = answer.id;
     const organizationId =
       typeof id === 'string' && id.length > 0 ? id : typeof id === 'number' ? String(id) : undefined;
     return {
