@@ -29,6 +29,13 @@ const LOGINS_FLAGS = ['--json'] as const;
 const LOGINS_OPTIONS = [...LOGINS_VALUES, ...LOGINS_FLAGS];
 
 /**
+ * Whether a setting's value may be a secret (a client or webhook secret; a URL with a password
+ * or a key in it): such a value typed as a flag is never quoted back, since stderr ends up in
+ * logs.
+ */
+const mayHoldSecret = (setting: string): boolean => /(SECRET|_URL)$/.test(setting);
+
+/**
  * What to answer a flag that is not one: the setting it names, with its value; or, when it
  * resembles no setting (`--verbose`), only that there are no such options, rather than a
  * setting that has nothing to do with it.
@@ -39,8 +46,14 @@ function settingHint(flag: string, next: string | undefined, settings: readonly 
   if (meant.length === 0) {
     return 'postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help")';
   }
-  const value = inline ?? (next !== undefined && !next.startsWith('-') && !isCommand(next) ? next : '…');
-  const commands = meant.map((setting) => `${setting}=${value} postiz-cli-auth serve`).join(', or ');
+  const given =
+    inline ?? (next !== undefined && !next.startsWith('-') && !isCommand(next) ? next : undefined);
+  const commands = meant
+    .map(
+      (setting) =>
+        `${setting}=${given !== undefined && !mayHoldSecret(setting) ? given : '…'} postiz-cli-auth serve`,
+    )
+    .join(', or ');
   return `settings are environment variables: ${commands} (see "postiz-cli-auth serve --help")`;
 }
 
@@ -69,7 +82,8 @@ export function parseArgs(argv: readonly string[], settings: readonly string[]):
       if ((LOGINS_OPTIONS as readonly string[]).includes(flag)) {
         return { error: `The option ${flag} belongs to the logins command: postiz-cli-auth logins ${arg}` };
       }
-      return { error: `Unknown option "${arg}": ${settingHint(arg, argv[i + 1], settings)}.` };
+      // The flag without its `=value`, which may be a secret (settingHint decides what to show).
+      return { error: `Unknown option "${flag}": ${settingHint(arg, argv[i + 1], settings)}.` };
     } else if (command !== undefined) {
       return { error: `Unexpected argument "${arg}" after the command "${command}".` };
     } else if (isCommand(arg)) command = arg;

@@ -27,10 +27,7 @@ test('a flag that is a setting is refused, naming the variable and its value', (
     error:
       'Unknown option "--port": settings are environment variables: PORT=4000 postiz-cli-auth serve (see "postiz-cli-auth serve --help").',
   });
-  assert.match(
-    (parse('--database-url=postgres://db/x') as { error: string }).error,
-    /DATABASE_URL=postgres:\/\/db\/x/,
-  );
+  assert.match((parse('--pool-size=20') as { error: string }).error, /DATABASE_POOL_SIZE=20 /);
   assert.match((parse('--prot') as { error: string }).error, /PORT=…/);
 });
 
@@ -42,7 +39,7 @@ test('unknown commands and extra arguments are refused', () => {
 test('a flag that resembles no setting gets a plain answer, never an unrelated setting', () => {
   for (const flag of ['--verbose', '--debug', '--quiet', '--config=x.json', '--watch', '-x', '--db']) {
     assert.deepEqual(parse('serve', flag), {
-      error: `Unknown option "${flag}": postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help").`,
+      error: `Unknown option "${flag.split('=')[0]}": postiz-cli-auth takes no options but --help and --version. Settings are environment variables (see "postiz-cli-auth serve --help").`,
     });
   }
 });
@@ -54,17 +51,33 @@ test('a flag that names the end of a setting, or misspells one, is named with th
   );
   // It ends a setting of each provider profile: both are named.
   assert.match(
-    (parse('--client-secret=x') as { error: string }).error,
-    /POSTIZ_OAUTH_CLIENT_SECRET=x postiz-cli-auth serve, or OAUTH_CLIENT_SECRET=x postiz-cli-auth serve /,
+    (parse('--client-secret', 'x') as { error: string }).error,
+    /POSTIZ_OAUTH_CLIENT_SECRET=… postiz-cli-auth serve, or OAUTH_CLIENT_SECRET=… postiz-cli-auth serve /,
   );
   assert.match((parse('--servr-url') as { error: string }).error, /SERVER_URL=…/);
   assert.match((parse('--hots', '::') as { error: string }).error, /HOST=:: /);
+});
+
+test('a secret typed as a flag is never quoted back (stderr ends up in logs), a plain value is', () => {
+  for (const argv of [
+    ['--client-secret=pcs_0123456789abcdef'],
+    ['serve', '--client-secret', 'pcs_0123456789abcdef'],
+    ['--webhook-secret=whsec_0123456789abcdef'],
+    ['--database-url', 'postgres://app:pcs_0123456789abcdef@db/app'],
+    ['--webhook-url=https://hooks.example/pcs_0123456789abcdef'],
+  ]) {
+    const { error } = parse(...argv) as { error: string };
+    assert.match(error, /=… postiz-cli-auth serve/, argv.join(' '));
+    assert.ok(!error.includes('pcs_0123456789abcdef') && !error.includes('whsec_'), error);
+  }
+  assert.match((parse('--port=4000') as { error: string }).error, /^Unknown option "--port": .*PORT=4000 /);
 });
 
 test("docs/deploy.md's start-up table quotes both answers as the command line gives them", () => {
   const deploy = readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8');
   for (const argv of [
     ['serve', '--port', '4000'],
+    ['serve', '--client-secret', 'pcs_…'],
     ['serve', '--verbose'],
   ]) {
     const { error } = parse(...argv) as { error: string };
