@@ -271,7 +271,13 @@ export class Poller {
   ): Promise<void> {
     const { store, events } = this.deps;
     if (!first) {
-      if (written) events.flow('redelivered', flow.flowId, caller);
+      if (!written) return;
+      events.flow('redelivered', flow.flowId, caller);
+      // The first claim's answer may yet be lost and the token given back: this one was written,
+      // so the login is delivered (a no-op when the first was confirmed already).
+      await store
+        .confirmDelivery(deviceCodeHash, this.deps.end(this.deps.now()))
+        .catch((err) => events.trouble('audit', 'could not record a delivered login in the audit trail', err));
       return;
     }
     if (!written) {

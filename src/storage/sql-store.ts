@@ -452,9 +452,11 @@ export class SqlStore implements Store {
 
   async confirmDelivery(deviceCodeHash: Buffer, end: EndRecord): Promise<boolean> {
     const rows = await this.db.query(
+      // An answer was written, so the token is the device's: even if an earlier claim's lost
+      // answer gave it back meanwhile (status approved again), it is delivered now.
       `WITH ended AS (
-         UPDATE device_requests SET ended_at = $2
-         WHERE device_code_hash = $1 AND status = 'delivered' AND ended_at IS NULL
+         UPDATE device_requests SET status = 'delivered', delivered_at = COALESCE(delivered_at, $2), ended_at = $2
+         WHERE device_code_hash = $1 AND status IN ('delivered', 'approved') AND ended_at IS NULL
          RETURNING *
        ),
        ${endEvents('ended', { at: '$2', instance: '$3', keep: '$4', notify: '$5' }, `'delivered'`, 'NULL')}
@@ -516,8 +518,9 @@ export class SqlStore implements Store {
 
   async giveBack(deviceCodeHash: Buffer): Promise<boolean> {
     const rows = await this.db.query(
+      // Not once an answer was written and confirmed (a re-collection's, within the grace).
       `UPDATE device_requests SET status = 'approved', delivered_at = NULL
-       WHERE device_code_hash = $1 AND status = 'delivered' RETURNING flow_id`,
+       WHERE device_code_hash = $1 AND status = 'delivered' AND ended_at IS NULL RETURNING flow_id`,
       [deviceCodeHash],
     );
     return rows.length === 1;

@@ -271,7 +271,8 @@ export interface Store {
   recordFailure(flowId: string, failure: string): Promise<void>;
   /**
    * A delivered token's answer was written: record the flow's end (`delivered`), once; true
-   * when this call recorded it.
+   * when this call recorded it. A flow given back meanwhile (an earlier claim's answer lost
+   * after this one's was written) is delivered again.
    */
   confirmDelivery(deviceCodeHash: Buffer, end: EndRecord): Promise<boolean>;
   /**
@@ -299,7 +300,10 @@ export interface Store {
    * exactly one caller, the one that delivered it. Concurrent claims are serialized.
    */
   claimToken(deviceCodeHash: Buffer, now: Date, graceMs: number): Promise<TokenClaim | undefined>;
-  /** A first claim's answer could not be written: the flow is `approved` again, for the next poll. */
+  /**
+   * A first claim's answer could not be written: the flow is `approved` again, for the next
+   * poll; unless another claim's answer was written and confirmed meanwhile.
+   */
   giveBack(deviceCodeHash: Buffer): Promise<boolean>;
   /**
    * Record the end of flows that expired unended (`expired`, or `failed` after a failed

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build, manualClock, storesToShare } from '../../harness/build.js';
 import { pathOf, poll, rfcPoll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
-import { usePostgres } from '../../harness/postgres.js';
+import { usePostgres, waitFor } from '../../harness/postgres.js';
+import { hashSecret } from '../../src/device-flow/codes.js';
 import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
 import type { Store } from '../../src/storage/store.js';
 
@@ -99,5 +100,38 @@ for (const backend of stores) {
       assert.equal(answered.status, 200, answered.body);
       assert.equal(answered.json.access_token, during.json.access_token, shape);
     }
+  });
+
+  test(`the second poll's answer written, the first's lost: the login stays delivered, on the record as such (${backend.name})`, {
+    skip: backend.skip,
+  }, async (t) => {
+    const { store, close } = await backend.open();
+    if (close) t.after(() => store.close());
+    const clock = manualClock();
+    const holding = holdingClaims(store);
+    const a = await build(t, { store: holding.store, clock });
+    const b = await build(t, { store, clock, standIn: a.standIn });
+    const walked = await walkToCallback(a.app);
+    assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
+    const deviceCode = walked.started.device_code;
+    clock.advance(5000);
+    const first = poll(a.app, deviceCode);
+    await holding.claimed;
+    const during = await poll(b.app, deviceCode);
+    assert.equal(during.status, 200, during.body);
+    // B's answer was written: the login is recorded delivered while A's is still out…
+    await waitFor(async () =>
+      (await store.loginEvents({ limit: 10 })).some((e) => e.outcome === 'delivered'),
+    );
+    // …so A's answer, lost (its connection reset), gives nothing back for a poll that never comes.
+    assert.equal(await store.giveBack(hashSecret(deviceCode)), false);
+    holding.release();
+    await first;
+    clock.advance(REDELIVERY_GRACE_MS + 1000);
+    await b.flows.purge();
+    assert.deepEqual(
+      (await store.loginEvents({ limit: 10 })).map((e) => [e.outcome, e.reason]),
+      [['delivered', null]],
+    );
   });
 }

@@ -567,6 +567,25 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal((await store.findByFlowId(pending.flowId))?.status, 'pending');
       });
 
+      test("a second poll's answer written while the first poll's was lost: the login is recorded delivered, in either order", async () => {
+        for (const order of ['given back last', 'given back first'] as const) {
+          const { flow, sealed } = await approved();
+          assert.deepEqual(await claim(flow.deviceCodeHash), { sealed, first: true }, 'poll A');
+          assert.deepEqual(await claim(flow.deviceCodeHash), { sealed, first: false }, 'poll B');
+          if (order === 'given back last') {
+            assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(now)), true, order);
+            assert.equal(await store.giveBack(flow.deviceCodeHash), false, `${order}: B's written answer stands`);
+          } else {
+            await store.giveBack(flow.deviceCodeHash);
+            assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(now)), true, order);
+          }
+          assert.equal((await store.findByFlowId(flow.flowId))?.status, 'delivered', order);
+          await store.purge(at(now, -3600 * SECOND), at(now, GRACE), testEnd(at(now, GRACE + 1)));
+          const [event] = (await store.loginEvents({ limit: 100 })).filter((e) => e.flowId === flow.flowId);
+          assert.deepEqual([event?.outcome, event?.reason], ['delivered', null], order);
+        }
+      });
+
       test('a flow whose token was given back is announced to every subscriber as approved again', async () => {
         const { flow } = await approved();
         const heard: string[] = [];
