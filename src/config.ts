@@ -70,6 +70,7 @@ export interface Config {
   unknownPollWindowSeconds: number;
   refreshLimit: number;
   refreshWindowSeconds: number;
+  refreshGlobalLimit: number;
   codeBurnLimit: number;
   codeBurnWindowSeconds: number;
   codeBurnGlobalLimit: number;
@@ -624,7 +625,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'refreshLimit',
     env: 'RATE_LIMIT_REFRESHES',
     description:
-      'With a provider that issues refresh tokens (`UPSTREAM=oauth`): refresh requests forwarded per client address per window (`grant_type=refresh_token` at `/device/token`, sent on with the client secret).',
+      'With a provider that issues refresh tokens (`UPSTREAM=oauth`): refresh requests forwarded per client address per window (an IPv6 /48 counts as one address; `grant_type=refresh_token` at `/device/token`, sent on with the client secret).',
     default: '60',
     parse: integer(1, 1000000),
   },
@@ -634,6 +635,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
     description: 'The window for forwarded refresh requests.',
     default: '600',
     parse: integer(1, 86400),
+  },
+  {
+    key: 'refreshGlobalLimit',
+    env: 'RATE_LIMIT_REFRESHES_GLOBAL',
+    description:
+      "Refresh requests forwarded per window from all addresses together, so that any number of addresses cannot turn this server and its client secret into load on the provider. Past it, only addresses past their first four refreshes in the window are refused: others' flooding never stops a CLI refreshing its token.",
+    default: '1000',
+    parse: integer(1, 1000000),
   },
   {
     key: 'codeBurnLimit',

@@ -40,7 +40,10 @@ export interface RateLimits {
   userCodeAttempt(ip: string, now: Date): Promise<UserCodeAttempt>;
   /** After a poll with an unknown device code from `ip`; a refusal once over the limit. */
   unknownDeviceCode(ip: string, now: Date): Promise<Refusal | undefined>;
-  /** Before forwarding a refresh request from `ip`: a refusal once it is over its limit. */
+  /**
+   * Before forwarding a refresh request from `ip`: a refusal once its address (IPv6: its /48) is
+   * over its limit, or, past its allowance, all addresses together are over the global one.
+   */
   refresh(ip: string, now: Date): Promise<Refusal | undefined>;
   /**
    * Before redeeming a refused callback's code at the provider: a refusal once `ip` is over its
@@ -101,6 +104,11 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
     if (count.hits <= rule.max) return undefined;
     memo.set(rule.key, count.resetAt);
     return { retryAfterSeconds: secondsUntil(count.resetAt, now) };
+  };
+  const globalRefreshes: RateRule = {
+    key: 'refresh:*',
+    windowMs: config.refreshWindowSeconds * 1000,
+    max: config.refreshGlobalLimit,
   };
   const codeBurnWindow = config.codeBurnWindowSeconds * 1000;
   const globalBurns: RateRule = {
@@ -178,15 +186,30 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
         now,
       ),
 
-    refresh: (ip, now) =>
-      count(
-        {
-          key: `refresh:${addressKey(ip)}`,
-          windowMs: config.refreshWindowSeconds * 1000,
-          max: config.refreshLimit,
-        },
-        now,
-      ),
+    async refresh(ip, now) {
+      // Per /48 for IPv6, as flow starts: each refresh carries this server's client secret to
+      // the provider, which may throttle or lock the client, ending everyone's logins.
+      const own: RateRule = {
+        key: `refresh:${siteKey(ip)}`,
+        windowMs: config.refreshWindowSeconds * 1000,
+        max: config.refreshLimit,
+      };
+      const known = memo.get(own.key, now);
+      if (known) return known;
+      const [mine, all] = (await store.hitAll([own.key, globalRefreshes.key], now, own.windowMs)) as [
+        RateCount,
+        RateCount,
+      ];
+      const refused = refusal(mine, own, now);
+      if (refused) return refused;
+      // As for user codes: the ceiling refuses only addresses past their allowance, so a CLI
+      // refreshing its token (once per token's lifetime) is never refused for others' flood.
+      if (mine.hits > CEILING_ALLOWANCE && all.hits > globalRefreshes.max) {
+        memo.set(own.key, all.resetAt);
+        return { retryAfterSeconds: secondsUntil(all.resetAt, now) };
+      }
+      return undefined;
+    },
 
     async codeBurn(ip, now) {
       // The address's budget first, then the global one only for burns within it: one

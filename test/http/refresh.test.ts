@@ -259,6 +259,45 @@ describe('RATE_LIMIT_REFRESHES', () => {
     assert.equal((await refresh(built, good)).statusCode, 200);
   });
 
+  test('an IPv6 /48 is one address: its /64s share its budget', async (t) => {
+    const built = await bridge(t, { env: { RATE_LIMIT_REFRESHES: '2' } });
+    const junk = { grant_type: 'refresh_token', refresh_token: 'unknown' };
+    const from = (remoteAddress: string) =>
+      built.app.inject({
+        method: 'POST',
+        url: '/device/token',
+        headers: FORM,
+        payload: new URLSearchParams(junk).toString(),
+        remoteAddress,
+      });
+    assert.equal((await from('2001:db8:1:1::1')).statusCode, 400, 'forwarded: the provider does not know it');
+    assert.equal((await from('2001:db8:1:2::1')).statusCode, 400);
+    assertError(await from('2001:db8:1:3::1'), 429, 'too_many_requests');
+    assert.equal((await from('2001:db8:2::1')).statusCode, 400, 'another site has its own');
+  });
+
+  test("past RATE_LIMIT_REFRESHES_GLOBAL, addresses past their first four are refused; a CLI's refresh from another still goes through", async (t) => {
+    const built = await bridge(t, { env: { RATE_LIMIT_REFRESHES: '100', RATE_LIMIT_REFRESHES_GLOBAL: '5' } });
+    const tokens = await login(built);
+    const from = (remoteAddress: string, refreshToken = 'unknown') =>
+      built.app.inject({
+        method: 'POST',
+        url: '/device/token',
+        headers: FORM,
+        payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+        remoteAddress,
+      });
+    // One flooder spends the ceiling, then is refused.
+    for (let i = 0; i < 5; i++) assert.equal((await from('198.51.100.7')).statusCode, 400);
+    const refused = await from('198.51.100.7');
+    assertError(refused, 429, 'too_many_requests');
+    assert.ok(Number(refused.headers['retry-after']) > 0);
+    // Another address's refreshes go through, the first four.
+    assert.equal((await from('203.0.113.9', String(tokens.refresh_token))).statusCode, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await from('203.0.113.9')).statusCode, 400);
+    assertError(await from('203.0.113.9'), 429, 'too_many_requests');
+  });
+
   for (const { name, skip, open } of storesToShare(pg)) {
     test(`lets exactly the limit through when an address sends many at once, on ${name}`, {
       skip,
