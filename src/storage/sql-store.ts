@@ -98,6 +98,14 @@ interface EndParams {
 }
 
 /**
+ * How long the event of a flow that expired with no browser confirming it is kept (at most
+ * `AUDIT_RETENTION_DAYS`): it says only that a device started a login, and anyone can start
+ * flows from many addresses, so keeping them as long as logins would let a flood fill the trail
+ * (docs/security.md, "Denial of service").
+ */
+const UNOPENED_KEPT = '1 day';
+
+/**
  * The CTEs that record the end of the flows in CTE `source` (rows of `device_requests`, as
  * RETURNING * gives them): one event each in `login_events` (none if the flow has one:
  * ON CONFLICT), with `outcome` and `reason` as SQL over `source`'s columns, and, when the
@@ -111,7 +119,9 @@ function endEvents(source: string, p: EndParams, outcome: string, reason: string
       user_agent, browser_network, code_source, instance, started_at, keep_until)
     SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), flow_id, ${p.at}::timestamptz, ${outcome}, ${reason},
       org_key, org_sealed, client_ip, user_agent, browser_network, code_source, ${p.instance}::text, created_at,
-      ${p.keep}::timestamptz
+      CASE WHEN ${outcome} = 'expired' AND code_source IS NULL
+        THEN LEAST(${p.keep}::timestamptz, ${p.at}::timestamptz + interval '${UNOPENED_KEPT}')
+        ELSE ${p.keep}::timestamptz END
     FROM ${source}
     ON CONFLICT (flow_id) DO NOTHING
     RETURNING event_id, flow_id, at

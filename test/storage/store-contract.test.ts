@@ -574,7 +574,11 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
           assert.deepEqual(await claim(flow.deviceCodeHash), { sealed, first: false }, 'poll B');
           if (order === 'given back last') {
             assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(now)), true, order);
-            assert.equal(await store.giveBack(flow.deviceCodeHash), false, `${order}: B's written answer stands`);
+            assert.equal(
+              await store.giveBack(flow.deviceCodeHash),
+              false,
+              `${order}: B's written answer stands`,
+            );
           } else {
             await store.giveBack(flow.deviceCodeHash);
             assert.equal(await store.confirmDelivery(flow.deviceCodeHash, testEnd(now)), true, order);
@@ -1037,6 +1041,30 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal((await store.loginEvents({ since: at(now, 2 * SECOND), limit: 10 })).length, 2);
         assert.equal((await store.loginEvents({ outcome: 'denied', limit: 10 })).length, 2);
         assert.equal((await store.loginEvents({ limit: 1 })).length, 1);
+      });
+
+      test('the event of a flow that expired with no browser confirming it is kept a day at most; every other as long as asked', async () => {
+        const long = (when: Date) => ({ ...testEnd(when), keepUntil: at(when, 90 * 86_400 * SECOND) });
+        const unopened = await created({ expiresAt: at(now, -SECOND) });
+        const confirmed = await created({ expiresAt: at(now, 60 * SECOND) });
+        assert.ok(
+          await store.confirm(confirmed.flowId, hashSecret('s'), hashSecret('b'), now, {
+            browserNetwork: 'same',
+            codeSource: 'typed',
+          }),
+        );
+        const cancelled = await created();
+        await store.deny(cancelled.flowId, 'cancelled', long(now));
+        const later = at(now, 90 * SECOND);
+        await store.purge(at(later, -3600 * SECOND), at(later, -GRACE), long(later));
+        assert.equal((await store.loginEvents({ limit: 10 })).length, 3);
+        const dayLater = at(later, 86_400 * SECOND + SECOND);
+        await store.purge(at(dayLater, -3600 * SECOND), at(dayLater, -GRACE), long(dayLater));
+        assert.deepEqual(
+          (await store.loginEvents({ limit: 10 })).map((e) => e.flowId).sort(),
+          [confirmed.flowId, cancelled.flowId].sort(),
+          'a flood of unused starts leaves nothing after a day; what a person did stays',
+        );
       });
 
       test('events are kept until their time, then purged with their outbox rows', async () => {
