@@ -19,6 +19,7 @@ import { readiness } from '../src/http/schemas.js';
 import { DEFAULT_LIMIT } from '../src/logins/options.js';
 import {
   BURN_RESULTS,
+  createMetrics,
   FLOW_OUTCOMES,
   OUTBOX_STATES,
   POLL_RESULTS,
@@ -277,6 +278,22 @@ describe("docs/deploy.md's metrics table", () => {
     ['postiz_cli_auth_webhook_attempts_total{result}', WEBHOOK_ATTEMPT_RESULTS],
     ['postiz_cli_auth_webhook_events_total{result}', WEBHOOK_EVENT_RESULTS],
   ];
+  test('the provider request metrics say they count forwarded refreshes too, in the row and the help text', async () => {
+    assert.match(
+      row('postiz_cli_auth_upstream_requests_total{status}'),
+      /code exchanges, and .* refreshes it forwards/,
+    );
+    const metrics = createMetrics({ countPending: async () => 0, countHeld: () => 0 });
+    const text = (await metrics.registry.metrics()).split('\n');
+    for (const name of [
+      'postiz_cli_auth_upstream_requests_total',
+      'postiz_cli_auth_upstream_request_duration_seconds',
+    ]) {
+      const help = text.find((line) => line.startsWith(`# HELP ${name} `));
+      assert.match(String(help), /code exchanges and forwarded refreshes/, name);
+    }
+  });
+
   for (const [name, values] of labelled) {
     test(`names every label value ${name} starts with at 0`, () => {
       const line = row(name);

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { type Built, build, storesToShare } from '../../harness/build.js';
-import { captureLog } from '../../harness/observe.js';
+import { captureLog, metric } from '../../harness/observe.js';
 import {
   loginThrough,
   OIDC_ACCOUNTS,
@@ -159,6 +159,21 @@ describe("a provider whose metadata's grant_types_supported leaves out refresh_t
 });
 
 describe('a refresh', () => {
+  test('is counted in the provider request metrics, as docs/deploy.md says', async (t) => {
+    const built = await bridge(t);
+    const tokens = await login(built);
+    const before = await metric(built.app, 'postiz_cli_auth_upstream_requests_total{status="200"}');
+    const res = await refresh(built, {
+      grant_type: 'refresh_token',
+      refresh_token: String(tokens.refresh_token),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(
+      await metric(built.app, 'postiz_cli_auth_upstream_requests_total{status="200"}'),
+      before + 1,
+    );
+  });
+
   test("is the provider's answer: a new access token that works, and the fields of RFC 6749 §5.1", async (t) => {
     const built = await bridge(t);
     const tokens = await login(built);
