@@ -391,7 +391,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthAuthorizationEndpoint',
     env: 'OAUTH_AUTHORIZATION_ENDPOINT',
     description:
-      "With `UPSTREAM=oauth`: where browsers are sent to authorize (overrides the issuer's metadata).",
+      "With `UPSTREAM=oauth`: where browsers are sent to authorize (overrides the issuer's metadata). Each endpoint, set or read from the metadata, is an `https://` or `http://` URL without a fragment, called as written.",
     parse: providerEndpoint,
   },
   {
@@ -450,14 +450,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthTokenCheck',
     env: 'OAUTH_TOKEN_CHECK',
     description:
-      "With `UPSTREAM=oauth`: how a new token is checked before it is handed over: `userinfo` (OpenID Connect), `introspection` (RFC 7662, with the client's credentials) or `none`. Unset: `userinfo` when the provider has a userinfo endpoint, else `none`.",
+      "With `UPSTREAM=oauth`: how a new token is checked before it is handed over: `userinfo` (OpenID Connect), `introspection` (RFC 7662, with the client's credentials) or `none`. Unset: `userinfo` when `OAUTH_SCOPES` includes `openid` and the provider has a userinfo endpoint (without `openid`, providers refuse the userinfo request for a working token), else `none`.",
     parse: oneOf(['userinfo', 'introspection', 'none'] as const),
   },
   {
     key: 'oauthProviderName',
     env: 'OAUTH_PROVIDER_NAME',
     description:
-      'With `UPSTREAM=oauth`: the provider\'s name on the pages ("Continue to Example"). Unset: the host of its authorization endpoint.',
+      'With `UPSTREAM=oauth`: the provider\'s name on the pages ("Continue to Example"). Unset: the host of `OAUTH_AUTHORIZATION_ENDPOINT`, else of `OAUTH_ISSUER`.',
     parse: string,
   },
   {

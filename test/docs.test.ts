@@ -31,6 +31,7 @@ import {
 } from '../src/metrics.js';
 import type { LoginEvent } from '../src/storage/store.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
+import { ANSWER_MAX_BYTES } from '../src/upstream/http.js';
 import { WebhookSigner, webhookMessage } from '../src/webhooks/message.js';
 import { GIVE_UP_AFTER_MS, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../src/webhooks/retry.js';
 
@@ -319,6 +320,12 @@ describe('the OAuth credentials check as the docs describe it', () => {
       assert.deepEqual(missing, [], `${file} leaves out`);
     }
   });
+});
+
+test("the limit on a provider's answers is the one docs/providers.md and the README name", () => {
+  assert.equal(ANSWER_MAX_BYTES, 1024 * 1024);
+  assert.match(read('docs/providers.md'), /a body past\s+1 MiB/);
+  assert.match(read('README.md'), /an answer read no further than 1 MiB/);
 });
 
 describe("docs/providers.md's worked example is what the tests run", () => {
