@@ -95,15 +95,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const config = loadConfig(process.env, { requireCredentials: false });
-    const [secret, setting] =
-      config.upstream === 'oauth'
-        ? [config.oauthClientSecret, 'OAUTH_CLIENT_SECRET']
-        : [config.clientSecret, 'POSTIZ_OAUTH_CLIENT_SECRET'];
-    if (!secret) {
-      throw new ConfigError(
-        `${setting} is required (the audit trail keeps organisations keyed and sealed with keys derived from it)`,
-      );
-    }
+    // Before the database is opened: stops with the setting to set when it is missing.
+    const { clientSecretOf } = await import('./upstream/index.js');
+    clientSecretOf(config);
     const { runLogins } = await import('./logins/command.js');
     await runLogins(
       config,

@@ -144,6 +144,31 @@ const url =
     return parsed.href.replace(/\/+$/, '');
   };
 
+/**
+ * Why `raw` cannot be one of a provider's endpoints, or undefined when it can: an absolute
+ * `https:` or `http:` URL without a fragment, its query kept (RFC 6749 §3.1 and §3.2). The
+ * `OAUTH_…_ENDPOINT` settings and the endpoints read from the provider's metadata are held to it.
+ */
+export function endpointProblem(raw: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return `starts with ${parsed.protocol}, not https: or http:`;
+  if (parsed.hash) return 'has a fragment';
+  return undefined;
+}
+
+/** A provider's endpoint (`endpointProblem`), called as written. */
+const providerEndpoint: Parser<string> = (raw, name) => {
+  const problem = endpointProblem(raw);
+  if (problem) fail(`${name} must be a URL such as https://example.com/token: "${raw}" ${problem}`);
+  return new URL(raw).href;
+};
+
 /** A PostgreSQL connection URL, checked (libpq parameters); errors never show its password. */
 const databaseUrl: Parser<string> = (raw, name) => {
   try {
@@ -367,29 +392,29 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthAuthorizationEndpoint',
     env: 'OAUTH_AUTHORIZATION_ENDPOINT',
     description:
-      "With `UPSTREAM=oauth`: where browsers are sent to authorize (overrides the issuer's metadata).",
-    parse: url(['https:', 'http:']),
+      "With `UPSTREAM=oauth`: where browsers are sent to authorize (overrides the issuer's metadata). Each endpoint, set or read from the metadata, is an `https://` or `http://` URL without a fragment, called as written.",
+    parse: providerEndpoint,
   },
   {
     key: 'oauthTokenEndpoint',
     env: 'OAUTH_TOKEN_ENDPOINT',
     description:
       "With `UPSTREAM=oauth`: where codes are exchanged and refresh tokens forwarded (overrides the issuer's metadata).",
-    parse: url(['https:', 'http:']),
+    parse: providerEndpoint,
   },
   {
     key: 'oauthUserinfoEndpoint',
     env: 'OAUTH_USERINFO_ENDPOINT',
     description:
       "With `UPSTREAM=oauth`: the OpenID Connect userinfo endpoint, for `OAUTH_TOKEN_CHECK=userinfo` (overrides the issuer's metadata).",
-    parse: url(['https:', 'http:']),
+    parse: providerEndpoint,
   },
   {
     key: 'oauthIntrospectionEndpoint',
     env: 'OAUTH_INTROSPECTION_ENDPOINT',
     description:
       "With `UPSTREAM=oauth`: the RFC 7662 introspection endpoint, for `OAUTH_TOKEN_CHECK=introspection` (overrides the issuer's metadata).",
-    parse: url(['https:', 'http:']),
+    parse: providerEndpoint,
   },
   {
     key: 'oauthClientId',
@@ -426,14 +451,14 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'oauthTokenCheck',
     env: 'OAUTH_TOKEN_CHECK',
     description:
-      "With `UPSTREAM=oauth`: how a new token is checked before it is handed over: `userinfo` (OpenID Connect), `introspection` (RFC 7662, with the client's credentials) or `none`. Unset: `userinfo` when the provider has a userinfo endpoint, else `none`.",
+      "With `UPSTREAM=oauth`: how a new token is checked before it is handed over: `userinfo` (OpenID Connect), `introspection` (RFC 7662, with the client's credentials) or `none`. Unset: `userinfo` when `OAUTH_SCOPES` includes `openid` and the provider has a userinfo endpoint (without `openid`, providers refuse the userinfo request for a working token), else `none`.",
     parse: oneOf(['userinfo', 'introspection', 'none'] as const),
   },
   {
     key: 'oauthProviderName',
     env: 'OAUTH_PROVIDER_NAME',
     description:
-      'With `UPSTREAM=oauth`: the provider\'s name on the pages ("Continue to Example"). Unset: the host of its authorization endpoint.',
+      'With `UPSTREAM=oauth`: the provider\'s name on the pages ("Continue to Example"). Unset: the host of `OAUTH_AUTHORIZATION_ENDPOINT`, else of `OAUTH_ISSUER`.',
     parse: string,
   },
   {

@@ -221,14 +221,14 @@ export function createMetrics(options: {
     ),
     upstreamDuration: new Histogram({
       name: 'postiz_cli_auth_upstream_request_duration_seconds',
-      help: 'Duration of token exchanges with Postiz.',
+      help: "Duration of requests to the provider's token endpoint (Postiz, or the UPSTREAM=oauth provider): code exchanges and forwarded refreshes.",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
       registers,
     }),
     upstreamRequests: labelledCounter(
       {
         name: 'postiz_cli_auth_upstream_requests_total',
-        help: `Token exchanges with Postiz, by HTTP status, "timeout" or "error" (${listed(UPSTREAM_STATUSES)} from the start; any other status from its first answer).`,
+        help: `Requests to the provider's token endpoint (Postiz, or the UPSTREAM=oauth provider), code exchanges and forwarded refreshes, by HTTP status, "timeout" or "error" (${listed(UPSTREAM_STATUSES)} from the start; any other status from its first answer).`,
         labelNames: ['status'],
         registers,
       },

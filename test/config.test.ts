@@ -215,6 +215,33 @@ describe('credentials', () => {
   });
 });
 
+describe("a provider's endpoints (OAUTH_…_ENDPOINT)", () => {
+  test('are called as written, their query string and trailing slash kept (RFC 6749 §3.1)', () => {
+    const config = loadConfig({
+      UPSTREAM: 'oauth',
+      OAUTH_AUTHORIZATION_ENDPOINT: 'https://id.example.com/authorize?p=sign_in',
+      OAUTH_TOKEN_ENDPOINT: 'https://id.example.com/token/',
+      OAUTH_CLIENT_ID: 'client',
+      OAUTH_CLIENT_SECRET: 'secret',
+    });
+    assert.equal(config.oauthAuthorizationEndpoint, 'https://id.example.com/authorize?p=sign_in');
+    assert.equal(config.oauthTokenEndpoint, 'https://id.example.com/token/');
+  });
+
+  test('are refused, saying why, when not an absolute http(s) URL or with a fragment', () => {
+    for (const [value, problem] of [
+      ['/token', 'is not an absolute URL'],
+      ['ftp://id.example.com/token', 'starts with ftp:, not https: or http:'],
+      ['https://id.example.com/token#x', 'has a fragment'],
+    ]) {
+      assert.equal(
+        assertRefused('OAUTH_TOKEN_ENDPOINT', value!).message,
+        `OAUTH_TOKEN_ENDPOINT must be a URL such as https://example.com/token: "${value}" ${problem}`,
+      );
+    }
+  });
+});
+
 describe('SUPPORT_URL', () => {
   test('unset by default: no page offers a contact', () => {
     assert.equal(load().supportUrl, undefined);

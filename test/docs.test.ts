@@ -19,6 +19,7 @@ import { readiness } from '../src/http/schemas.js';
 import { DEFAULT_LIMIT } from '../src/logins/options.js';
 import {
   BURN_RESULTS,
+  createMetrics,
   FLOW_OUTCOMES,
   OUTBOX_STATES,
   POLL_RESULTS,
@@ -30,6 +31,7 @@ import {
 } from '../src/metrics.js';
 import type { LoginEvent } from '../src/storage/store.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
+import { ANSWER_MAX_BYTES } from '../src/upstream/http.js';
 import { WebhookSigner, webhookMessage } from '../src/webhooks/message.js';
 import { GIVE_UP_AFTER_MS, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../src/webhooks/retry.js';
 
@@ -277,6 +279,22 @@ describe("docs/deploy.md's metrics table", () => {
     ['postiz_cli_auth_webhook_attempts_total{result}', WEBHOOK_ATTEMPT_RESULTS],
     ['postiz_cli_auth_webhook_events_total{result}', WEBHOOK_EVENT_RESULTS],
   ];
+  test('the provider request metrics say they count forwarded refreshes too, in the row and the help text', async () => {
+    assert.match(
+      row('postiz_cli_auth_upstream_requests_total{status}'),
+      /code exchanges, and .* refreshes it forwards/,
+    );
+    const metrics = createMetrics({ countPending: async () => 0, countHeld: () => 0 });
+    const text = (await metrics.registry.metrics()).split('\n');
+    for (const name of [
+      'postiz_cli_auth_upstream_requests_total',
+      'postiz_cli_auth_upstream_request_duration_seconds',
+    ]) {
+      const help = text.find((line) => line.startsWith(`# HELP ${name} `));
+      assert.match(String(help), /code exchanges and forwarded refreshes/, name);
+    }
+  });
+
   for (const [name, values] of labelled) {
     test(`names every label value ${name} starts with at 0`, () => {
       const line = row(name);
@@ -302,6 +320,12 @@ describe('the OAuth credentials check as the docs describe it', () => {
       assert.deepEqual(missing, [], `${file} leaves out`);
     }
   });
+});
+
+test("the limit on a provider's answers is the one docs/providers.md and the README name", () => {
+  assert.equal(ANSWER_MAX_BYTES, 1024 * 1024);
+  assert.match(read('docs/providers.md'), /a body past\s+1 MiB/);
+  assert.match(read('README.md'), /an answer read no further than 1 MiB/);
 });
 
 describe("docs/providers.md's worked example is what the tests run", () => {

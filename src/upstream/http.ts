@@ -22,19 +22,65 @@ export interface Answer {
   text: string;
 }
 
-/** Send one request; a network failure or no answer in time throws an `unavailable` `UpstreamError`. */
+/**
+ * The most of an answer's body that is read (1 MiB): a provider's answers (a token, an error,
+ * metadata, claims) are a few kilobytes, and one that runs on must not fill this server's memory.
+ */
+export const ANSWER_MAX_BYTES = 1024 * 1024;
+
+/** An answer's body ran past `ANSWER_MAX_BYTES` (its reading stopped there). */
+export class AnswerTooLargeError extends Error {
+  override name = 'AnswerTooLargeError';
+  constructor() {
+    super('its body runs past 1 MiB');
+  }
+}
+
+/** `response`'s body as text, read no further than `ANSWER_MAX_BYTES` (beyond: `AnswerTooLargeError`). */
+export async function readBody(response: Response): Promise<string> {
+  if (Number(response.headers.get('content-length')) > ANSWER_MAX_BYTES) {
+    await response.body?.cancel();
+    throw new AnswerTooLargeError();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Leaving the loop (the throw) cancels the stream: nothing more is read.
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > ANSWER_MAX_BYTES) throw new AnswerTooLargeError();
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
+ * Send one request; a network failure, no answer in time, or a body past `ANSWER_MAX_BYTES`
+ * throws an `unavailable` `UpstreamError`.
+ */
 export async function call(url: string, init: RequestInit, options: CallOptions): Promise<Answer> {
   const started = performance.now();
+  let status: number | undefined;
   try {
     const response = await fetch(url, {
       ...init,
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: 'error',
     });
-    const text = await response.text();
+    status = response.status;
+    const text = await readBody(response);
     options.onRequest?.(String(response.status), (performance.now() - started) / 1000);
     return { status: response.status, text };
   } catch (err) {
+    if (err instanceof AnswerTooLargeError) {
+      // It answered, with a body nobody can use: a failure, counted by its status.
+      options.onRequest?.(String(status), (performance.now() - started) / 1000);
+      throw new UpstreamError(
+        'unavailable',
+        `${options.where} answered HTTP ${status}: ${err.message}`,
+        status,
+      );
+    }
     const timedOut = (err as Error).name === 'TimeoutError';
     options.onRequest?.(timedOut ? 'timeout' : 'error', (performance.now() - started) / 1000);
     // Name the setting and the cause: "fetch failed" alone sends an operator guessing.

@@ -4,8 +4,8 @@
  * (`oauth/profile.ts`, its endpoints read from the issuer's metadata at start-up:
  * `oauth/discovery.ts`). docs/providers.md says what a provider must offer.
  */
-import type { Config } from '../config.js';
-import { discover, type ProviderMetadata } from './oauth/discovery.js';
+import { type Config, ConfigError } from '../config.js';
+import { discover, metadataEndpoint, type ProviderMetadata } from './oauth/discovery.js';
 import { createOAuthUpstream } from './oauth/profile.js';
 import { createPostizUpstream, POSTIZ_NAMES } from './postiz/profile.js';
 import type { Upstream } from './upstream.js';
@@ -41,17 +41,26 @@ export async function createUpstream(config: Config, onRequest?: OnRequest): Pro
     }
     found = await reading;
   }
-  const authorizationEndpoint = config.oauthAuthorizationEndpoint ?? found?.authorization_endpoint;
-  const tokenEndpoint = config.oauthTokenEndpoint ?? found?.token_endpoint;
+  // A setting overrides the metadata; an endpoint read from it is checked where it is used.
+  const fromMetadata = (field: Parameters<typeof metadataEndpoint>[1]) =>
+    found ? metadataEndpoint(found, field) : undefined;
+  const authorizationEndpoint = config.oauthAuthorizationEndpoint ?? fromMetadata('authorization_endpoint');
+  const tokenEndpoint = config.oauthTokenEndpoint ?? fromMetadata('token_endpoint');
   if (!authorizationEndpoint || !tokenEndpoint) {
     throw new Error(
       `OAUTH_ISSUER (${config.oauthIssuer}): its metadata names no ${authorizationEndpoint ? 'token_endpoint' : 'authorization_endpoint'}: set OAUTH_AUTHORIZATION_ENDPOINT and OAUTH_TOKEN_ENDPOINT`,
     );
   }
-  const userinfoEndpoint = config.oauthUserinfoEndpoint ?? found?.userinfo_endpoint;
-  const introspectionEndpoint = config.oauthIntrospectionEndpoint ?? found?.introspection_endpoint;
-  const methods = found?.token_endpoint_auth_methods_supported ?? [];
-  const tokenCheck = config.oauthTokenCheck ?? (userinfoEndpoint ? 'userinfo' : 'none');
+  const scopes = config.oauthScopes ?? '';
+  const tokenCheck = config.oauthTokenCheck ?? defaultTokenCheck(config, found);
+  const userinfoEndpoint =
+    tokenCheck === 'userinfo'
+      ? (config.oauthUserinfoEndpoint ?? fromMetadata('userinfo_endpoint'))
+      : undefined;
+  const introspectionEndpoint =
+    tokenCheck === 'introspection'
+      ? (config.oauthIntrospectionEndpoint ?? fromMetadata('introspection_endpoint'))
+      : undefined;
   if (tokenCheck === 'userinfo' && !userinfoEndpoint)
     throw new Error(
       'OAUTH_TOKEN_CHECK=userinfo, but the provider has no userinfo endpoint: set OAUTH_USERINFO_ENDPOINT',
@@ -60,6 +69,8 @@ export async function createUpstream(config: Config, onRequest?: OnRequest): Pro
     throw new Error(
       'OAUTH_TOKEN_CHECK=introspection, but the provider has no introspection endpoint: set OAUTH_INTROSPECTION_ENDPOINT',
     );
+  const methods = found?.token_endpoint_auth_methods_supported ?? [];
+  const identity = upstreamIdentity(config);
   return createOAuthUpstream({
     authorizationEndpoint,
     tokenEndpoint,
@@ -72,20 +83,36 @@ export async function createUpstream(config: Config, onRequest?: OnRequest): Pro
       (methods.includes('client_secret_basic') || !methods.includes('client_secret_post')
         ? 'client_secret_basic'
         : 'client_secret_post'),
-    scopes: config.oauthScopes ?? '',
+    scopes,
     tokenCheck,
-    providerName: config.oauthProviderName ?? new URL(authorizationEndpoint).host,
-    clientName: config.oauthClientName,
-    ...(config.oauthLoginCommand ? { loginCommand: config.oauthLoginCommand } : {}),
+    // RFC 8414 §2: a provider that lists its grants and leaves out refresh_token issues none.
+    // One that lists none (most OpenID Connect providers omit the field), or has no metadata,
+    // is taken to issue them when asked: a device only ever holds a refresh token it was given.
+    refresh: found?.grant_types_supported?.includes('refresh_token') ?? true,
+    providerName: identity.names.provider,
+    clientName: identity.names.client,
+    ...(identity.names.command ? { loginCommand: identity.names.command } : {}),
     timeoutMs: config.upstreamTimeoutMs,
     onRequest,
   });
 }
 
 /**
+ * How a new token is checked when OAUTH_TOKEN_CHECK is unset: at the userinfo endpoint when the
+ * scopes include `openid` and the provider has one (OpenID Connect Core §5.3 asks for an access
+ * token with `openid`; without it, providers answer 403 `insufficient_scope` for a working
+ * token), else not at all.
+ */
+function defaultTokenCheck(config: Config, found: ProviderMetadata | undefined): 'userinfo' | 'none' {
+  const openid = (config.oauthScopes ?? '').split(/\s+/).includes('openid');
+  return openid && (config.oauthUserinfoEndpoint ?? found?.userinfo_endpoint) ? 'userinfo' : 'none';
+}
+
+/**
  * The profile and its names as far as the settings alone say, without reading the provider's
- * metadata (for commands that never talk to it, such as `logins`). An unnamed generic provider
- * is named by the host of its authorization endpoint, else of its issuer.
+ * metadata: what the pages show, and what commands that never talk to the provider (`logins`)
+ * show too. An unnamed generic provider is named by the host of OAUTH_AUTHORIZATION_ENDPOINT,
+ * else of OAUTH_ISSUER (the same with or without the metadata at hand).
  */
 export function upstreamIdentity(config: Config): Pick<Upstream, 'id' | 'names'> {
   if (config.upstream === 'postiz') return { id: 'postiz', names: POSTIZ_NAMES };
@@ -108,9 +135,22 @@ export function upstreamWhere(config: Config): string {
     : `OAUTH_TOKEN_ENDPOINT (${config.oauthTokenEndpoint})`;
 }
 
-/** The client secret of the configured provider (what the audit trail's keys derive from). */
+/**
+ * The client secret of the configured provider (what the audit trail's keys derive from):
+ * POSTIZ_OAUTH_CLIENT_SECRET, or OAUTH_CLIENT_SECRET with `UPSTREAM=oauth`. Throws `ConfigError`
+ * naming the setting when it is not set (commands that load the config without requiring it).
+ */
 export function clientSecretOf(
   config: Pick<Config, 'upstream' | 'clientSecret' | 'oauthClientSecret'>,
 ): string {
-  return config.upstream === 'postiz' ? config.clientSecret : config.oauthClientSecret!;
+  const [secret, setting] =
+    config.upstream === 'oauth'
+      ? [config.oauthClientSecret, 'OAUTH_CLIENT_SECRET']
+      : [config.clientSecret, 'POSTIZ_OAUTH_CLIENT_SECRET'];
+  if (!secret) {
+    throw new ConfigError(
+      `${setting} is required (the audit trail keeps organisations keyed and sealed with keys derived from it)`,
+    );
+  }
+  return secret;
 }

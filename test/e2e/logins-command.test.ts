@@ -206,6 +206,12 @@ test('bad options say what they take, with exit code 2, before any database is o
   const { code } = await missing.waitForExit(60_000);
   assert.equal(code, 1);
   assert.match(missing.stderr(), /^postiz-cli-auth: POSTIZ_OAUTH_CLIENT_SECRET is required/);
+  // With the generic profile, the setting to set is its own.
+  const missingOAuth = spawnNode(t, ['--import', TSX, CLI, 'logins'], {
+    env: cleanEnv({ PGLITE_DATA_DIR: 'memory', UPSTREAM: 'oauth', OAUTH_ISSUER: 'https://id.example.com' }),
+  });
+  assert.equal((await missingOAuth.waitForExit(60_000)).code, 1);
+  assert.match(missingOAuth.stderr(), /^postiz-cli-auth: OAUTH_CLIENT_SECRET is required/);
 });
 
 test('logins on the embedded database: read while no server runs, refused clearly while one does', {

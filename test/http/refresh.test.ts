@@ -8,10 +8,12 @@
  * no token; the metadata lists the grant only where it is taken.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { type Built, build, storesToShare } from '../../harness/build.js';
-import { captureLog } from '../../harness/observe.js';
+import { captureLog, metric } from '../../harness/observe.js';
 import {
   loginThrough,
   OIDC_ACCOUNTS,
@@ -116,7 +118,62 @@ describe('the metadata', () => {
   });
 });
 
+describe("a provider whose metadata's grant_types_supported leaves out refresh_token", () => {
+  /** Metadata at its own URL naming the provider's endpoints, and only the code grant; its URL (the issuer). */
+  async function codeOnlyIssuer(t: TestContext): Promise<string> {
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          issuer: url,
+          authorization_endpoint: `${provider.issuer}/auth`,
+          token_endpoint: `${provider.issuer}/token`,
+          grant_types_supported: ['authorization_code'],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return url;
+  }
+
+  test('is not sent refreshes: neither the metadata nor /openapi.json lists the grant, and it is unsupported_grant_type', async (t) => {
+    const built = await bridge(t, { env: { OAUTH_ISSUER: await codeOnlyIssuer(t) } });
+    assert.equal(built.upstream.refresh, undefined);
+    const metadata = await built.app.inject({
+      method: 'GET',
+      url: '/.well-known/oauth-authorization-server',
+    });
+    assert.deepEqual(metadata.json().grant_types_supported, ['urn:ietf:params:oauth:grant-type:device_code']);
+    const doc = (await built.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const post = doc.paths['/device/token'].post;
+    assert.doesNotMatch(String(post.description), /refresh/);
+    assert.ok(!('refresh_token' in post.responses['200'].content['application/json'].schema.properties));
+    assertError(
+      await refresh(built, { grant_type: 'refresh_token', refresh_token: 'a-refresh-token' }),
+      400,
+      'unsupported_grant_type',
+    );
+  });
+});
+
 describe('a refresh', () => {
+  test('is counted in the provider request metrics, as docs/deploy.md says', async (t) => {
+    const built = await bridge(t);
+    const tokens = await login(built);
+    const before = await metric(built.app, 'postiz_cli_auth_upstream_requests_total{status="200"}');
+    const res = await refresh(built, {
+      grant_type: 'refresh_token',
+      refresh_token: String(tokens.refresh_token),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(
+      await metric(built.app, 'postiz_cli_auth_upstream_requests_total{status="200"}'),
+      before + 1,
+    );
+  });
+
   test("is the provider's answer: a new access token that works, and the fields of RFC 6749 §5.1", async (t) => {
     const built = await bridge(t);
     const tokens = await login(built);

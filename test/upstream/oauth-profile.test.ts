@@ -19,7 +19,7 @@ import {
 } from '../../harness/oidc-provider.js';
 import { cleanEnv, spawnNode, TSX } from '../../harness/processes.js';
 import { createCredentialsCheck } from '../../src/upstream/credentials.js';
-import { createUpstream } from '../../src/upstream/index.js';
+import { createUpstream, upstreamIdentity } from '../../src/upstream/index.js';
 import { DiscoveryError, discover } from '../../src/upstream/oauth/discovery.js';
 import { type Upstream, UpstreamError } from '../../src/upstream/upstream.js';
 
@@ -138,6 +138,127 @@ describe('discovery, against metadata served as written here', () => {
     assert.equal(found.token_endpoint, `${url}/token`);
   });
 
+  /** The settings of a provider whose issuer is `issuer`, with `env` added. */
+  const settingsOf = (issuer: string, env: Record<string, string> = {}) =>
+    testConfig({
+      UPSTREAM: 'oauth',
+      OAUTH_ISSUER: issuer,
+      OAUTH_CLIENT_ID: 'client',
+      OAUTH_CLIENT_SECRET: 'secret',
+      ...env,
+    });
+
+  test('an endpoint in the metadata that is not an http(s) URL stops the start, naming it and the setting that stands in', async (t) => {
+    for (const [field, value, problem, setting] of [
+      ['token_endpoint', '/token', 'is not an absolute URL', 'OAUTH_TOKEN_ENDPOINT'],
+      [
+        'authorization_endpoint',
+        'javascript:alert(1)',
+        'starts with javascript:, not https: or http:',
+        'OAUTH_AUTHORIZATION_ENDPOINT',
+      ],
+      ['userinfo_endpoint', 'https://id.example.com/me#x', 'has a fragment', 'OAUTH_USERINFO_ENDPOINT'],
+    ] as const) {
+      const url = await serving(t, (own) => ({
+        issuer: own,
+        authorization_endpoint: `${own}/authorize`,
+        token_endpoint: `${own}/token`,
+        userinfo_endpoint: `${own}/me`,
+        [field]: value,
+      }));
+      await assert.rejects(createUpstream(settingsOf(url, { OAUTH_SCOPES: 'openid' })), (err: unknown) => {
+        assert.ok(err instanceof DiscoveryError, String(err));
+        assert.equal(
+          err.message,
+          `OAUTH_ISSUER (${url}): its metadata's ${field} "${value}" ${problem}: fix the provider's metadata, or set ${setting}`,
+        );
+        return true;
+      });
+    }
+  });
+
+  test("an endpoint the profile does not use is not held against the start; an authorization endpoint's query is kept", async (t) => {
+    const url = await serving(t, (own) => ({
+      issuer: own,
+      authorization_endpoint: `${own}/authorize?p=sign_in`,
+      token_endpoint: `${own}/token`,
+      introspection_endpoint: 'not a URL',
+    }));
+    const upstream = await createUpstream(settingsOf(url));
+    const authorize = new URL(
+      upstream.authorizeUrl({ state: 's', codeChallenge: 'c', redirectUri: REDIRECT_URI }),
+    );
+    assert.equal(authorize.searchParams.get('p'), 'sign_in');
+    assert.equal(authorize.searchParams.get('state'), 's');
+  });
+
+  test('metadata whose body stalls stops the start with the issuer and the timeout, not a bare abort', async (t) => {
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.write('{"issuer":'); // and nothing more
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await assert.rejects(discover(url, 300), (err: unknown) => {
+      assert.ok(err instanceof DiscoveryError, String(err));
+      assert.equal(
+        err.message,
+        `OAUTH_ISSUER (${url}): its metadata at ${url}/.well-known/openid-configuration cannot be read: no answer within 300 ms (UPSTREAM_TIMEOUT_MS)`,
+      );
+      return true;
+    });
+  });
+
+  test('metadata past 1 MiB stops the start as unreadable', async (t) => {
+    const url = await serving(t, (own) => ({
+      issuer: own,
+      authorization_endpoint: `${own}/authorize`,
+      token_endpoint: `${own}/token`,
+      padding: 'x'.repeat(1024 * 1024),
+    }));
+    await assert.rejects(discover(url, 2000), (err: unknown) => {
+      assert.ok(err instanceof DiscoveryError, String(err));
+      assert.match(err.message, /cannot be read: its body runs past 1 MiB$/);
+      return true;
+    });
+  });
+
+  test("an unnamed provider is named the same by the server and by commands that read no metadata (the issuer's host), whatever host its metadata's authorization endpoint has", async (t) => {
+    const url = await serving(t, (own) => ({
+      issuer: own,
+      authorization_endpoint: `${own.replace('127.0.0.1', 'localhost')}/authorize`,
+      token_endpoint: `${own}/token`,
+    }));
+    const config = settingsOf(url);
+    const upstream = await createUpstream(config);
+    assert.equal(upstream.names.provider, new URL(url).host);
+    assert.deepEqual(upstream.names, upstreamIdentity(config).names);
+  });
+
+  test('grant_types_supported: without refresh_token, refreshes are not forwarded; with it, or without the field, they are', async (t) => {
+    const withGrants = (grants: string[] | undefined) =>
+      serving(t, (own) => ({
+        issuer: own,
+        authorization_endpoint: `${own}/authorize`,
+        token_endpoint: `${own}/token`,
+        ...(grants ? { grant_types_supported: grants } : {}),
+      }));
+    const codeOnly = await createUpstream(settingsOf(await withGrants(['authorization_code', 'implicit'])));
+    assert.equal(codeOnly.refresh, undefined);
+    assert.ok(!('refresh_token' in codeOnly.tokenAnswerSchema.properties));
+    const refreshing = await createUpstream(
+      settingsOf(await withGrants(['authorization_code', 'refresh_token'])),
+    );
+    assert.equal(typeof refreshing.refresh, 'function');
+    const unsaid = await createUpstream(settingsOf(await withGrants(undefined)));
+    assert.equal(typeof unsaid.refresh, 'function');
+    assert.ok('refresh_token' in unsaid.tokenAnswerSchema.properties);
+  });
+
   test('metadata that cannot be read stops the start with its cause', async () => {
     // A port nothing listens on: the connection is refused.
     const closed = createServer();
@@ -217,6 +338,20 @@ describe('the token check', () => {
     });
   });
 
+  test('without the openid scope, a working token is handed over unchecked, not refused: userinfo (which wants openid) is not the default check', async () => {
+    const upstream = await profile({ OAUTH_SCOPES: 'email' });
+    const { grant } = await loginThrough(upstream, REDIRECT_URI, ADA.id);
+    // The provider's userinfo refuses a token without the openid scope, though it works.
+    assert.equal((await provider.userinfo(grant.accessToken)).status, 403);
+    assert.deepEqual(await upstream.checkToken(grant, 2000), { result: 'unchecked', detail: 'not asked' });
+  });
+
+  test('with openid among the scopes, userinfo is the default check', async () => {
+    const upstream = await profile({ OAUTH_SCOPES: 'openid' });
+    const { grant } = await loginThrough(upstream, REDIRECT_URI, ADA.id);
+    assert.deepEqual(await upstream.checkToken(grant, 2000), { result: 'working', account: { id: ADA.id } });
+  });
+
   test('a provider that cannot be reached leaves the token unchecked', async () => {
     const upstream = await profile();
     const { grant } = await loginThrough(upstream, REDIRECT_URI);
@@ -273,6 +408,36 @@ describe('the exchange', () => {
     } finally {
       await provider.start();
     }
+  });
+
+  test('a token endpoint answering past 1 MiB is unavailable, its body read no further, even a success', async (t) => {
+    const padding = 'x'.repeat(2 * 1024 * 1024);
+    const server = createServer((_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ access_token: 'a-token', token_type: 'Bearer', padding }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const seen: string[] = [];
+    const upstream = await createUpstream(
+      testConfig({
+        UPSTREAM: 'oauth',
+        OAUTH_AUTHORIZATION_ENDPOINT: `${url}/authorize`,
+        OAUTH_TOKEN_ENDPOINT: `${url}/token`,
+        OAUTH_CLIENT_ID: 'client',
+        OAUTH_CLIENT_SECRET: 'secret',
+      }),
+      (status) => seen.push(status),
+    );
+    const err = await exchangeError(upstream, {
+      code: 'code-1234',
+      codeVerifier: 'v',
+      redirectUri: REDIRECT_URI,
+    });
+    assert.equal(err.kind, 'unavailable');
+    assert.equal(err.detail, `the token endpoint (${url}/token) answered HTTP 200: its body runs past 1 MiB`);
+    assert.deepEqual(seen, ['200']);
   });
 
   test("the provider's codes are shaped like codes (worth burning)", async () => {

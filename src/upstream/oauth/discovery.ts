@@ -5,7 +5,8 @@
  * one configured (RFC 8414 §3.3, OpenID Connect Discovery §4.3), so that a document served by
  * someone else cannot send logins elsewhere.
  */
-import { jsonObject } from '../http.js';
+import { endpointProblem } from '../../config.js';
+import { AnswerTooLargeError, jsonObject, readBody } from '../http.js';
 import { networkCause } from '../network-error.js';
 
 /** What the server uses of a provider's metadata. */
@@ -16,6 +17,7 @@ export interface ProviderMetadata {
   userinfo_endpoint?: string;
   introspection_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
+  grant_types_supported?: string[];
 }
 
 /** A provider's metadata could not be read: the message names the issuer and the cause. */
@@ -38,18 +40,24 @@ export async function discover(issuer: string, timeoutMs: number): Promise<Provi
   const tried: string[] = [];
   for (const url of metadataUrls(issuer)) {
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
+      // Within the same timeout and the same message: a body that stalls or runs on is unreadable too.
+      text = await readBody(response);
     } catch (err) {
-      throw new DiscoveryError(
-        `OAUTH_ISSUER (${issuer}): its metadata at ${url} cannot be read: ${networkCause(err)}`,
-      );
+      const cause =
+        err instanceof AnswerTooLargeError
+          ? err.message
+          : (err as Error).name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`
+            : networkCause(err);
+      throw new DiscoveryError(`OAUTH_ISSUER (${issuer}): its metadata at ${url} cannot be read: ${cause}`);
     }
-    const text = await response.text();
     if (!response.ok) {
       tried.push(`${url} answered ${response.status}`);
       continue;
@@ -71,7 +79,35 @@ export async function discover(issuer: string, timeoutMs: number): Promise<Provi
       userinfo_endpoint: text_(body.userinfo_endpoint),
       introspection_endpoint: text_(body.introspection_endpoint),
       token_endpoint_auth_methods_supported: strings(body.token_endpoint_auth_methods_supported),
+      grant_types_supported: strings(body.grant_types_supported),
     };
   }
   throw new DiscoveryError(`OAUTH_ISSUER (${issuer}): no metadata found (${tried.join('; ')})`);
+}
+
+/** The endpoints the metadata may name, and the setting that stands in for each. */
+const ENDPOINT_SETTINGS = {
+  authorization_endpoint: 'OAUTH_AUTHORIZATION_ENDPOINT',
+  token_endpoint: 'OAUTH_TOKEN_ENDPOINT',
+  userinfo_endpoint: 'OAUTH_USERINFO_ENDPOINT',
+  introspection_endpoint: 'OAUTH_INTROSPECTION_ENDPOINT',
+} as const;
+
+/**
+ * The metadata's `field`, held to the rule its setting is (`endpointProblem`), or undefined when
+ * the metadata names none; throws `DiscoveryError`, naming the setting that can stand in.
+ */
+export function metadataEndpoint(
+  metadata: ProviderMetadata,
+  field: keyof typeof ENDPOINT_SETTINGS,
+): string | undefined {
+  const value = metadata[field];
+  if (value === undefined) return undefined;
+  const problem = endpointProblem(value);
+  if (problem) {
+    throw new DiscoveryError(
+      `OAUTH_ISSUER (${metadata.issuer}): its metadata's ${field} ${JSON.stringify(value.slice(0, 200))} ${problem}: fix the provider's metadata, or set ${ENDPOINT_SETTINGS[field]}`,
+    );
+  }
+  return value;
 }

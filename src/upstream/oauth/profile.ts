@@ -32,6 +32,8 @@ export interface OAuthSettings {
   /** Space-separated, as sent (`openid offline_access`); empty: none sent. */
   scopes: string;
   tokenCheck: 'userinfo' | 'introspection' | 'none';
+  /** Whether the provider issues refresh tokens, and so whether refreshes are forwarded. */
+  refresh: boolean;
   providerName: string;
   clientName: string;
   loginCommand?: string;
@@ -153,6 +155,18 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
     return { result: 'working', account: accountOf({ ...body, name: body.username }) };
   };
 
+  const refresh: Upstream['refresh'] = async ({ refreshToken, scope }) => {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    if (scope) form.set('scope', scope);
+    const answer = await call(settings.tokenEndpoint, authenticated(form), {
+      timeoutMs: settings.timeoutMs,
+      where,
+      timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
+      onRequest: settings.onRequest,
+    });
+    return refreshAnswer(answer.status, answer.text);
+  };
+
   const upstream: Upstream = {
     id: 'oauth',
     names: {
@@ -231,10 +245,14 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
           type: 'integer',
           description: "Seconds left of the token's life when it was collected.",
         },
-        refresh_token: {
-          type: 'string',
-          description: 'Renewed through this endpoint (`grant_type=refresh_token`).',
-        },
+        ...(settings.refresh
+          ? {
+              refresh_token: {
+                type: 'string',
+                description: 'Renewed through this endpoint (`grant_type=refresh_token`).',
+              },
+            }
+          : {}),
         scope: { type: 'string' },
       },
     },
@@ -249,17 +267,8 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
 
     junkCode: () => randomBytes(32).toString('base64url'),
 
-    async refresh({ refreshToken, scope }) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-      if (scope) form.set('scope', scope);
-      const answer = await call(settings.tokenEndpoint, authenticated(form), {
-        timeoutMs: settings.timeoutMs,
-        where,
-        timeoutSetting: 'UPSTREAM_TIMEOUT_MS',
-        onRequest: settings.onRequest,
-      });
-      return refreshAnswer(answer.status, answer.text);
-    },
+    // Absent when the provider's metadata says it issues no refresh tokens.
+    ...(settings.refresh ? { refresh } : {}),
   };
   return upstream;
 }
