@@ -220,8 +220,25 @@ const urlList: Parser<string[]> = (raw, name) =>
         fail(`${name} must start with https: or http:, entry ${i + 1} starts with ${parsed.protocol}`);
       }
       if (parsed.hash) fail(`${name} must not have a fragment (#…): entry ${i + 1} has one`);
+      // The sender decodes them into HTTP Basic (src/webhooks/endpoint.ts): refused here, in
+      // one line, rather than as a bare "URI malformed" when the sender starts.
+      if (!isPercentEncoded(parsed.username) || !isPercentEncoded(parsed.password)) {
+        fail(
+          `${name} entry ${i + 1} has a user name or password that is not percent-encoded: each % must start an escape of two hex digits (a % itself is %25)`,
+        );
+      }
       return parsed.href;
     });
+
+/** Whether `text` decodes as percent-encoded UTF-8. */
+function isPercentEncoded(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
 const webhookSecret: Parser<string> = (raw, name) => {

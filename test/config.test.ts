@@ -315,6 +315,19 @@ describe('WEBHOOK_URL', () => {
       assert.doesNotMatch(err.message, /secret/);
     }
   });
+
+  test('a bad percent-escape in the credentials stops start-up with one line naming WEBHOOK_URL, not quoting them', () => {
+    for (const [value, entry] of [
+      ['https://a%zz-secret@hooks.example.com/in', 'entry 1'],
+      ['https://b.example/, https://user:pass%G1-secret@hooks.example.com/in', 'entry 2'],
+    ] as const) {
+      const err = configError({ ...CREDENTIALS, WEBHOOK_URL: value, WEBHOOK_SECRET: SECRET });
+      assert.ok(!err.message.includes('\n'), `one line: ${JSON.stringify(err.message)}`);
+      assert.match(err.message, /^WEBHOOK_URL\b/);
+      assert.ok(err.message.includes(entry), `${entry}: ${err.message}`);
+      assert.doesNotMatch(err.message, /secret|%zz|%G1|URI malformed/);
+    }
+  });
 });
 
 describe('mistakes an operator makes on the first day', () => {
