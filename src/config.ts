@@ -554,7 +554,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'webhookUrls',
     env: 'WEBHOOK_URL',
     description:
-      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas, each called as written, query string included; logs show them without credentials or query string), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
+      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas, each called as written, query string included; credentials percent-encoded, sent as HTTP Basic; logs and the outbox never hold a URL, only its scheme, host and port and a tag of its hash), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
     default: '',
     parse: urlList,
   },

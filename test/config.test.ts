@@ -274,17 +274,26 @@ describe('describeConfig', () => {
     assert.match(String(described.databaseUrl), /^postgres:\/\/auth:\*\*\*@db\.example\.com\/auth$/);
   });
 
-  test('logs webhook endpoints without their credentials or query string', () => {
+  test('logs webhook endpoints by origin and a tag: no credentials, path or query string', () => {
     const described = describeConfig(
       load({
-        WEBHOOK_URL: 'https://hooker:hook-password@hooks.example.com/in?key=query-key',
+        WEBHOOK_URL:
+          'https://hooker:hook-password@hooks.example.com/in/path-secret?key=query-key, https://hooks.example.com/other-path-secret/',
         WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       }),
     );
     const text = JSON.stringify(described);
-    for (const secret of ['hook-password', 'query-key', Buffer.alloc(32, 7).toString('base64')])
+    for (const secret of [
+      'hooker',
+      'hook-password',
+      'path-secret',
+      'query-key',
+      Buffer.alloc(32, 7).toString('base64'),
+    ])
       assert.ok(!text.includes(secret), `no ${secret}`);
-    assert.deepEqual(described.webhookUrls, ['https://hooks.example.com/in']);
+    const shown = described.webhookUrls as string[];
+    for (const endpoint of shown) assert.match(endpoint, /^https:\/\/hooks\.example\.com \([0-9a-f]{8}\)$/);
+    assert.notEqual(shown[0], shown[1], 'two endpoints on one host are told apart');
   });
 
   test('leaves the config itself untouched', () => {

@@ -30,6 +30,7 @@ import {
 } from '../src/metrics.js';
 import type { LoginEvent } from '../src/storage/store.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
+import { endpoint } from '../src/webhooks/endpoint.js';
 import { WebhookSigner, webhookMessage } from '../src/webhooks/message.js';
 import { GIVE_UP_AFTER_MS, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../src/webhooks/retry.js';
 
@@ -399,6 +400,14 @@ describe('docs/deploy.md on the audit trail and webhooks', () => {
     assert.ok(section.includes(`${RETRY_JITTER * 100}% longer or shorter`));
     assert.equal(GIVE_UP_AFTER_MS, 86_400_000);
     assert.ok(section.includes('later than a day after the login'));
+  });
+
+  test('an endpoint is shown as its origin and tag, as in the example', () => {
+    const example = /`(https:\/\/hooks\.zapier\.com\/\S+)` shows as `([^`]+)`/.exec(
+      section.replace(/\s+/g, ' '),
+    );
+    assert.ok(example, 'the example is there');
+    assert.equal(endpoint(new URL(example[1]!).href).shown, example[2]);
   });
 
   test("the receiver example is the demo's receiver, in the same shape", () => {
