@@ -246,8 +246,25 @@ const urlList: Parser<string[]> = (raw, name) =>
         fail(`${name} must start with https: or http:, entry ${i + 1} starts with ${parsed.protocol}`);
       }
       if (parsed.hash) fail(`${name} must not have a fragment (#…): entry ${i + 1} has one`);
+      // The sender decodes them into HTTP Basic (src/webhooks/endpoint.ts): refused here, in
+      // one line, rather than as a bare "URI malformed" when the sender starts.
+      if (!isPercentEncoded(parsed.username) || !isPercentEncoded(parsed.password)) {
+        fail(
+          `${name} entry ${i + 1} has a user name or password that is not percent-encoded: each % must start an escape of two hex digits (a % itself is %25)`,
+        );
+      }
       return parsed.href;
     });
+
+/** Whether `text` decodes as percent-encoded UTF-8. */
+function isPercentEncoded(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A Standard Webhooks secret: `whsec_` and the base64 of at least 24 random bytes. */
 const webhookSecret: Parser<string> = (raw, name) => {
@@ -563,7 +580,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'webhookUrls',
     env: 'WEBHOOK_URL',
     description:
-      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas, each called as written, query string included; logs show them without credentials or query string), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
+      'Where each login event is POSTed as a signed Standard Webhooks message (one URL, or several separated by commas, each called as written, query string included; credentials percent-encoded, sent as HTTP Basic; logs and the outbox never hold a URL, only its scheme, host and port and a tag of its hash), from a transactional outbox: at least once, retried with backoff for a day, a receiver that is down never slowing a login. Unset: no webhooks ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).',
     default: '',
     parse: urlList,
   },

@@ -301,17 +301,26 @@ describe('describeConfig', () => {
     assert.match(String(described.databaseUrl), /^postgres:\/\/auth:\*\*\*@db\.example\.com\/auth$/);
   });
 
-  test('logs webhook endpoints without their credentials or query string', () => {
+  test('logs webhook endpoints by origin and a tag: no credentials, path or query string', () => {
     const described = describeConfig(
       load({
-        WEBHOOK_URL: 'https://hooker:hook-password@hooks.example.com/in?key=query-key',
+        WEBHOOK_URL:
+          'https://hooker:hook-password@hooks.example.com/in/path-secret?key=query-key, https://hooks.example.com/other-path-secret/',
         WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
       }),
     );
     const text = JSON.stringify(described);
-    for (const secret of ['hook-password', 'query-key', Buffer.alloc(32, 7).toString('base64')])
+    for (const secret of [
+      'hooker',
+      'hook-password',
+      'path-secret',
+      'query-key',
+      Buffer.alloc(32, 7).toString('base64'),
+    ])
       assert.ok(!text.includes(secret), `no ${secret}`);
-    assert.deepEqual(described.webhookUrls, ['https://hooks.example.com/in']);
+    const shown = described.webhookUrls as string[];
+    for (const endpoint of shown) assert.match(endpoint, /^https:\/\/hooks\.example\.com \([0-9a-f]{8}\)$/);
+    assert.notEqual(shown[0], shown[1], 'two endpoints on one host are told apart');
   });
 
   test('leaves the config itself untouched', () => {
@@ -340,6 +349,19 @@ describe('WEBHOOK_URL', () => {
       const err = configError({ ...CREDENTIALS, WEBHOOK_URL: value, WEBHOOK_SECRET: SECRET });
       assert.match(err.message, why);
       assert.doesNotMatch(err.message, /secret/);
+    }
+  });
+
+  test('a bad percent-escape in the credentials stops start-up with one line naming WEBHOOK_URL, not quoting them', () => {
+    for (const [value, entry] of [
+      ['https://a%zz-secret@hooks.example.com/in', 'entry 1'],
+      ['https://b.example/, https://user:pass%G1-secret@hooks.example.com/in', 'entry 2'],
+    ] as const) {
+      const err = configError({ ...CREDENTIALS, WEBHOOK_URL: value, WEBHOOK_SECRET: SECRET });
+      assert.ok(!err.message.includes('\n'), `one line: ${JSON.stringify(err.message)}`);
+      assert.match(err.message, /^WEBHOOK_URL\b/);
+      assert.ok(err.message.includes(entry), `${entry}: ${err.message}`);
+      assert.doesNotMatch(err.message, /secret|%zz|%G1|URI malformed/);
     }
   });
 });

@@ -32,8 +32,15 @@ import {
 import type { LoginEvent } from '../src/storage/store.js';
 import { CREDENTIALS_CHECK_EVERY_MS } from '../src/upstream/credentials.js';
 import { ANSWER_MAX_BYTES } from '../src/upstream/http.js';
+import { endpoint } from '../src/webhooks/endpoint.js';
 import { WebhookSigner, webhookMessage } from '../src/webhooks/message.js';
-import { GIVE_UP_AFTER_MS, RETRY_JITTER, RETRY_SCHEDULE_MS } from '../src/webhooks/retry.js';
+import {
+  DEFAULT_RETRY,
+  GIVE_UP_AFTER_MS,
+  nextAttempt,
+  RETRY_JITTER,
+  RETRY_SCHEDULE_MS,
+} from '../src/webhooks/retry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -423,6 +430,38 @@ describe('docs/deploy.md on the audit trail and webhooks', () => {
     assert.ok(section.includes(`${RETRY_JITTER * 100}% longer or shorter`));
     assert.equal(GIVE_UP_AFTER_MS, 86_400_000);
     assert.ok(section.includes('later than a day after the login'));
+  });
+
+  test('the attempts before an event is given up are as many as the waits allow, whichever way they fall', () => {
+    // The times of the attempts at an event no endpoint ever takes, every wait drawn the same way.
+    const attempts = (random: () => number): number[] => {
+      const made = [0];
+      for (;;) {
+        const next = nextAttempt(DEFAULT_RETRY, made.length, new Date(0), made.at(-1)!, random);
+        if (!next) return made;
+        made.push(next.getTime());
+      }
+    };
+    const fewest = attempts(() => 1 - Number.EPSILON).length;
+    const most = attempts(() => 0).length;
+    assert.ok(fewest < most, 'the jitter decides whether the last attempt fits in the day');
+    const lastDue = ((attempts(() => 0.5)[most - 1] ?? Number.NaN) / 3_600_000).toFixed(1);
+    assert.ok(
+      section
+        .replace(/\s+/g, ' ')
+        .includes(
+          `(${fewest} or ${most} attempts for a receiver that never comes back, as the waits fall: the ${most}th is due ${lastDue} h after the first`,
+        ),
+      `${fewest} or ${most} attempts, the last due at ${lastDue} h`,
+    );
+  });
+
+  test('an endpoint is shown as its origin and tag, as in the example', () => {
+    const example = /`(https:\/\/hooks\.zapier\.com\/\S+)` shows as `([^`]+)`/.exec(
+      section.replace(/\s+/g, ' '),
+    );
+    assert.ok(example, 'the example is there');
+    assert.equal(endpoint(new URL(example[1]!).href).shown, example[2]);
   });
 
   test("the receiver example is the demo's receiver, in the same shape", () => {

@@ -1,28 +1,50 @@
 /**
- * A configured webhook URL as it is called and as it is logged. `fetch` refuses a URL with
- * credentials in it (`https://user:secret@host/…`), so they travel as HTTP Basic instead; logs
- * name the endpoint without its credentials or query string (either may hold a secret).
+ * A configured webhook URL as it is called, recorded and shown. Any part of it but the scheme,
+ * host and port may hold the receiver's secret: credentials (`https://user:secret@host/…`), a
+ * query-string key, or the path itself (Zapier's catch hooks). So `fetch` gets it without the
+ * credentials, which travel as HTTP Basic instead (`fetch` refuses a URL holding them); the
+ * outbox records the endpoint by a hash of it; and logs, `last_error` and the start-up line
+ * show only its origin and a short tag of that hash, which tells endpoints on one host apart.
  */
+import { createHash } from 'node:crypto';
 
 export interface Endpoint {
-  /** The URL as configured: what `deliveredTo` records. */
-  url: string;
   /** What is fetched: the URL without credentials. */
   target: string;
   /** `Authorization: Basic …` for credentials in the URL. */
   authorization: string | undefined;
-  /** The origin and path, for logs. */
+  /** What the outbox's `delivered_to` records: `endpointKey` of the URL. */
+  key: string;
+  /** For logs and `last_error`: the origin and the key's first 8 hex digits. */
   shown: string;
 }
 
-/** How `url` (an http(s) URL, checked by the settings) is called and shown. */
+/** Hex digits of the key that `shown` carries: enough to tell a deployment's endpoints apart. */
+const TAG_LENGTH = 8;
+
+/**
+ * The hex SHA-256 of `url` (as the settings normalised it), which `delivered_to` records.
+ * migrations/018_webhook_endpoint_keys.sql computes the same in SQL for rows already written.
+ */
+export function endpointKey(url: string): string {
+  return createHash('sha256').update(url, 'utf8').digest('hex');
+}
+
+/** A key as `delivered_to` holds it (a URL written there by an earlier version is hashed as the migration hashes it). */
+export function asEndpointKey(entry: string): string {
+  return /^[0-9a-f]{64}$/.test(entry) ? entry : endpointKey(entry);
+}
+
+/** How `url` (an http(s) URL, checked by the settings) is called, recorded and shown. */
 export function endpoint(url: string): Endpoint {
   const parsed = new URL(url);
+  // The settings refuse credentials that do not decode (src/config.ts).
   const user = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
   const authorization =
     user || password ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : undefined;
   parsed.username = '';
   parsed.password = '';
-  return { url, target: parsed.href, authorization, shown: `${parsed.origin}${parsed.pathname}` };
+  const key = endpointKey(url);
+  return { target: parsed.href, authorization, key, shown: `${parsed.origin} (${key.slice(0, TAG_LENGTH)})` };
 }

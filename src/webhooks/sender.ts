@@ -8,7 +8,7 @@
  */
 import type { Organizations } from '../device-flow/organizations.js';
 import type { OutboxItem, OutboxUpdate, Store } from '../storage/store.js';
-import { type Endpoint, endpoint } from './endpoint.js';
+import { asEndpointKey, type Endpoint, endpoint } from './endpoint.js';
 import { WebhookSigner, webhookMessage } from './message.js';
 import { DEFAULT_RETRY, nextAttempt, type RetryPolicy } from './retry.js';
 
@@ -190,12 +190,13 @@ export class WebhookSender {
   private async send(item: OutboxItem): Promise<void> {
     const { event } = item;
     const message = webhookMessage(event, this.options.organizations);
-    const had = new Set(item.deliveredTo);
-    const due = this.endpoints.filter((e) => !had.has(e.url));
+    // Keys, never URLs (endpoint.ts); a URL an instance of an earlier version wrote is rewritten as its key.
+    const had = new Set(item.deliveredTo.map(asEndpointKey));
+    const due = this.endpoints.filter((e) => !had.has(e.key));
     const results = await Promise.all(
       due.map(async (target) => ({ target, failure: await this.post(target, message) })),
     );
-    const deliveredTo = [...item.deliveredTo, ...results.filter((r) => !r.failure).map((r) => r.target.url)];
+    const deliveredTo = [...had, ...results.filter((r) => !r.failure).map((r) => r.target.key)];
     const failed = results.filter((r) => r.failure !== undefined);
     const now = this.now();
     let update: OutboxUpdate;

@@ -241,11 +241,67 @@ for (const backend of stores) {
       failures.some((l) => l.cause === 'HTTP 503'),
       'error statuses are named',
     );
-    for (const line of failures) assert.equal(line.endpoint, `${url.origin}/hooks`);
+    for (const line of failures)
+      assert.match(String(line.endpoint), new RegExp(`^${url.origin} \\([0-9a-f]{8}\\)$`));
     const text = log.raw.join('');
     for (const secretPart of ['query-secret', 'hook-password', secret.slice(6), 'v1,'])
       assert.ok(!text.includes(secretPart), `the log never holds ${secretPart}`);
     await outboxReads(built, 'pending', 0);
+  });
+
+  test(`an endpoint's credentials, query key and secret path are never stored or logged, and an event it took before a restart is not sent to it again (${backend.name})`, {
+    skip: backend.skip,
+    timeout: 60_000,
+  }, async (t) => {
+    const { store, close } = await backend.open();
+    if (close) t.after(() => store.close());
+    const secret = newWebhookSecret();
+    // A receiver that takes its key in the path (as Zapier's do), and a second endpoint.
+    const zap = await startReceiver(secret, '/hooks/catch/path-secret-7f3a');
+    t.after(() => zap.close());
+    const other = await startReceiver(secret);
+    t.after(() => other.close());
+    const url = new URL(zap.url);
+    url.username = 'hookuser';
+    url.password = 'hook-password';
+    url.search = '?token=query-secret';
+    const env = { WEBHOOK_URL: `${url.href},${other.url}`, WEBHOOK_SECRET: secret };
+    const secrets = ['hookuser', 'hook-password', 'query-secret', 'path-secret', '/hooks'];
+    const log = captureLog('debug');
+    const clock = liveClock();
+    const first = await build(t, { store, clock, env, logger: log.logger, webhooks: FAST });
+    other.behaviour = { kind: 'status', status: 503 };
+    await logins.cancelled(first);
+    const { db } = store as unknown as { db: Db };
+    const outbox = async () =>
+      await db.query('SELECT delivered_to, last_error, row_to_json(o)::text AS raw FROM webhook_outbox o');
+    // Taken by the first endpoint, refused by the second, and recorded so.
+    await waitFor(async () => (await outbox())[0]?.last_error != null && zap.answered().size === 1, {
+      timeoutMs: 10_000,
+    });
+    const [row] = await outbox();
+    for (const part of secrets) assert.ok(!String(row!.raw).includes(part), `the outbox never holds ${part}`);
+    assert.equal((row!.delivered_to as string[]).length, 1, 'one endpoint has it');
+    assert.match(String(row!.last_error), /^http:\/\/127\.0\.0\.1:\d+ \([0-9a-f]{8}\): HTTP 503$/);
+
+    // A restart (a deploy): the next instance sends it to the second endpoint only.
+    await first.app.close();
+    other.behaviour = { kind: 'ok' };
+    const next = await build(t, { store, clock, env, logger: log.logger, webhooks: FAST, keepStore: true });
+    await waitFor(() => other.answered().size === 1, { timeoutMs: 10_000 });
+    await outboxReads(next, 'pending', 0);
+    assert.equal(zap.deliveries.length, 1, 'the endpoint that had the event is not sent it again');
+    const [done] = await outbox();
+    for (const part of secrets)
+      assert.ok(!String(done!.raw).includes(part), `the outbox never holds ${part}`);
+    assert.equal((done!.delivered_to as string[]).length, 2);
+
+    const warned = log.lines.filter((l) => l.msg === 'webhook attempt failed; will retry');
+    assert.ok(warned.length > 0);
+    for (const line of warned)
+      assert.match(String(line.endpoint), /^http:\/\/127\.0\.0\.1:\d+ \([0-9a-f]{8}\)$/);
+    const text = log.raw.join('');
+    for (const part of secrets) assert.ok(!text.includes(part), `the log never holds ${part}`);
   });
 
   test(`a receiver slower than WEBHOOK_TIMEOUT_MS is retried, and no login waits for it (${backend.name})`, {

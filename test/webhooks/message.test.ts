@@ -5,14 +5,14 @@
  * called and the one logged; and when a failed event is tried again, then given up.
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { TEST_CLIENT_SECRET } from '../../harness/build.js';
 import { newWebhookSecret } from '../../harness/webhook-receiver.js';
 import { Organizations } from '../../src/device-flow/organizations.js';
 import type { LoginEvent } from '../../src/storage/store.js';
-import { endpoint } from '../../src/webhooks/endpoint.js';
+import { asEndpointKey, endpoint } from '../../src/webhooks/endpoint.js';
 import { WebhookSigner, webhookMessage } from '../../src/webhooks/message.js';
 import { DEFAULT_RETRY, GIVE_UP_AFTER_MS, nextAttempt, RETRY_SCHEDULE_MS } from '../../src/webhooks/retry.js';
 
@@ -101,18 +101,24 @@ test('the signature is the Standard Webhooks one: the package verifies it, and s
   );
 });
 
-test('an endpoint with credentials is called with HTTP Basic, and logged without them or its query', () => {
+test('an endpoint with credentials is called with HTTP Basic, and shown and recorded without its credentials, path or query', () => {
   const plain = endpoint('https://hooks.example.com/in');
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
   assert.deepEqual(plain, {
-    url: 'https://hooks.example.com/in',
     target: 'https://hooks.example.com/in',
     authorization: undefined,
-    shown: 'https://hooks.example.com/in',
+    key: sha256('https://hooks.example.com/in'),
+    shown: `https://hooks.example.com (${sha256('https://hooks.example.com/in').slice(0, 8)})`,
   });
-  const secretive = endpoint('https://user:p%40ss@hooks.example.com:8443/in?token=s3cr3t');
-  assert.equal(secretive.target, 'https://hooks.example.com:8443/in?token=s3cr3t');
+  const url = 'https://user:p%40ss@hooks.example.com:8443/in/path-secret?token=s3cr3t';
+  const secretive = endpoint(url);
+  assert.equal(secretive.target, 'https://hooks.example.com:8443/in/path-secret?token=s3cr3t');
   assert.equal(secretive.authorization, `Basic ${Buffer.from('user:p@ss').toString('base64')}`);
-  assert.equal(secretive.shown, 'https://hooks.example.com:8443/in');
+  assert.equal(secretive.shown, `https://hooks.example.com:8443 (${sha256(url).slice(0, 8)})`);
+  assert.equal(secretive.key, sha256(url), 'what migrations/018 computes for a URL recorded before');
+  // A URL an instance of an earlier version recorded reads as its key; a key as itself.
+  assert.equal(asEndpointKey(url), secretive.key);
+  assert.equal(asEndpointKey(secretive.key), secretive.key);
 });
 
 test('retries follow the schedule, give or take a fifth, and stop a day after the event', () => {
@@ -144,6 +150,6 @@ test('retries follow the schedule, give or take a fifth, and stop a day after th
     attempts += 1;
     next = nextAttempt(DEFAULT_RETRY, attempts, queued, now, () => 0.5);
   }
-  assert.equal(attempts, 12, 'twelve attempts in all');
+  assert.equal(attempts, 12, 'twelve attempts in all, every wait at its middle');
   assert.ok(now - t0 < GIVE_UP_AFTER_MS);
 });
