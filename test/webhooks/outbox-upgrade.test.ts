@@ -86,7 +86,8 @@ for (const database of databases) {
         .join();
     assert.ok((await dump()).includes('hook-password'), 'the earlier version recorded the URL');
 
-    assert.deepEqual(await store.migrate(), [VERSION]);
+    const applied = await store.migrate();
+    assert.equal(applied[0], VERSION, 'the upgrade starts with it');
     const migrated = await dump();
     for (const part of secrets) assert.ok(!migrated.includes(part), `the outbox no longer holds ${part}`);
     const [row] = await db.query('SELECT last_error FROM webhook_outbox');
