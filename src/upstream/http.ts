@@ -20,6 +20,7 @@ export interface CallOptions {
 export interface Answer {
   status: number;
   text: string;
+  headers: Headers;
 }
 
 /**
@@ -70,7 +71,7 @@ export async function call(url: string, init: RequestInit, options: CallOptions)
     status = response.status;
     const text = await readBody(response);
     options.onRequest?.(String(response.status), (performance.now() - started) / 1000);
-    return { status: response.status, text };
+    return { status: response.status, text, headers: response.headers };
   } catch (err) {
     if (err instanceof AnswerTooLargeError) {
       // It answered, with a body nobody can use: a failure, counted by its status.

@@ -346,6 +346,15 @@ describe('the token check', () => {
     assert.deepEqual(await upstream.checkToken(grant, 2000), { result: 'unchecked', detail: 'not asked' });
   });
 
+  test('userinfo asked of a token without openid answers insufficient_scope, which leaves the token unchecked, not refused (RFC 6750 §3.1)', async () => {
+    const upstream = await profile({ OAUTH_SCOPES: 'email', OAUTH_TOKEN_CHECK: 'userinfo' });
+    const { grant } = await loginThrough(upstream, REDIRECT_URI, ADA.id);
+    assert.deepEqual(await upstream.checkToken(grant, 2000), {
+      result: 'unchecked',
+      detail: 'HTTP 403 insufficient_scope',
+    });
+  });
+
   test('with openid among the scopes, userinfo is the default check', async () => {
     const upstream = await profile({ OAUTH_SCOPES: 'openid' });
     const { grant } = await loginThrough(upstream, REDIRECT_URI, ADA.id);

@@ -134,6 +134,13 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
       const account = accountOf(jsonObject(answer.text));
       return { result: 'working', account };
     }
+    // RFC 6750 §3.1: insufficient_scope says the token is valid but not for this resource
+    // (userinfo wants openid), which says nothing against it.
+    if (
+      answer.status === 403 &&
+      /error="?insufficient_scope/.test(answer.headers.get('www-authenticate') ?? '')
+    )
+      return { result: 'unchecked', detail: 'HTTP 403 insufficient_scope' };
     if (answer.status === 401 || answer.status === 403)
       return { result: 'refused', reason: 'token_refused', status: answer.status };
     return { result: 'unchecked', detail: `HTTP ${answer.status}` };
