@@ -572,7 +572,7 @@ export const SETTINGS: Setting<keyof Config>[] = [
     key: 'auditRetentionDays',
     env: 'AUDIT_RETENTION_DAYS',
     description:
-      "How long the audit trail keeps each login's record (when, how it ended and why, the organisation as a keyed hash and sealed, the device's address and what it said it is, how the browser confirmed, which instance), read with `postiz-cli-auth logins` ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)).",
+      "How long the audit trail keeps the record of each login that got a token from the provider (when, how it ended and why, the organisation as a keyed hash and sealed, the device's address and what it said it is, how the browser confirmed, which instance), read with `postiz-cli-auth logins` ([docs/deploy.md](docs/deploy.md#audit-trail-and-webhooks)). Events anyone can cause without an account (expired, cancelled, denied, blocked, failed) are kept a day at most.",
     default: '90',
     parse: integer(1, 3650),
   },

@@ -98,12 +98,18 @@ interface EndParams {
 }
 
 /**
- * How long the event of a flow that expired with no browser confirming it is kept (at most
- * `AUDIT_RETENTION_DAYS`): it says only that a device started a login, and anyone can start
- * flows from many addresses, so keeping them as long as logins would let a flood fill the trail
- * (docs/security.md, "Denial of service").
+ * How long an event anyone can cause without an account at the provider is kept (at most
+ * `AUDIT_RETENTION_DAYS`): every outcome but a token issued (`delivered`, `refused`, or
+ * `expired` as `not_collected`). A script can start flows from many addresses, confirm them,
+ * cancel them, send the callback an error or a junk code, or let them expire; kept as long as
+ * logins, that would fill the trail for months (docs/security.md, "Denial of service").
+ * Webhooks send these events all the same.
  */
-const UNOPENED_KEPT = '1 day';
+const ANONYMOUS_KEPT = '1 day';
+
+/** SQL: whether an event of `outcome` and `reason` records a token the provider issued (a real login). */
+const tokenIssued = (outcome: string, reason: string): string =>
+  `(${outcome} IN ('delivered', 'refused') OR (${outcome} = 'expired' AND ${reason} = 'not_collected'))`;
 
 /**
  * The CTEs that record the end of the flows in CTE `source` (rows of `device_requests`, as
@@ -119,9 +125,8 @@ function endEvents(source: string, p: EndParams, outcome: string, reason: string
       user_agent, browser_network, code_source, instance, started_at, keep_until)
     SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''), flow_id, ${p.at}::timestamptz, ${outcome}, ${reason},
       org_key, org_sealed, client_ip, user_agent, browser_network, code_source, ${p.instance}::text, created_at,
-      CASE WHEN ${outcome} = 'expired' AND code_source IS NULL
-        THEN LEAST(${p.keep}::timestamptz, ${p.at}::timestamptz + interval '${UNOPENED_KEPT}')
-        ELSE ${p.keep}::timestamptz END
+      CASE WHEN ${tokenIssued(outcome, reason)} IS TRUE THEN ${p.keep}::timestamptz
+        ELSE LEAST(${p.keep}::timestamptz, ${p.at}::timestamptz + interval '${ANONYMOUS_KEPT}') END
     FROM ${source}
     ON CONFLICT (flow_id) DO NOTHING
     RETURNING event_id, flow_id, at

@@ -1043,27 +1043,38 @@ function storeContract(label: string, open: () => Promise<Harness>, skip: string
         assert.equal((await store.loginEvents({ limit: 1 })).length, 1);
       });
 
-      test('the event of a flow that expired with no browser confirming it is kept a day at most; every other as long as asked', async () => {
+      test('an event anyone can cause without an account at the provider is kept a day at most; one of a token issued as long as asked', async () => {
         const long = (when: Date) => ({ ...testEnd(when), keepUntil: at(when, 90 * 86_400 * SECOND) });
-        const unopened = await created({ expiresAt: at(now, -SECOND) });
-        const confirmed = await created({ expiresAt: at(now, 60 * SECOND) });
+        // Anyone: a flow left to expire, confirmed or not, cancelled, denied (an error callback).
+        await created({ expiresAt: at(now, -SECOND) });
+        const confirmed = await created({ expiresAt: at(now, -SECOND) });
         assert.ok(
-          await store.confirm(confirmed.flowId, hashSecret('s'), hashSecret('b'), now, {
+          await store.confirm(confirmed.flowId, hashSecret('s'), hashSecret('b'), at(now, -2 * SECOND), {
             browserNetwork: 'same',
             codeSource: 'typed',
           }),
         );
         const cancelled = await created();
         await store.deny(cancelled.flowId, 'cancelled', long(now));
+        const denied = await created();
+        await store.deny(denied.flowId, 'denied', long(now));
+        // A token issued: delivered, refused, approved but never collected.
+        const delivered = await approved();
+        await store.claimToken(delivered.flow.deviceCodeHash, now, GRACE);
+        assert.ok(await store.confirmDelivery(delivered.flow.deviceCodeHash, long(now)));
+        const refused = await created();
+        await store.deny(refused.flowId, 'refused', long(now), undefined, 'no_subscription');
+        const uncollected = await created({ expiresAt: at(now, 60 * SECOND) });
+        assert.ok(await store.approve(uncollected.flowId, randomBytes(8), now));
         const later = at(now, 90 * SECOND);
         await store.purge(at(later, -3600 * SECOND), at(later, -GRACE), long(later));
-        assert.equal((await store.loginEvents({ limit: 10 })).length, 3);
+        assert.equal((await store.loginEvents({ limit: 10 })).length, 7);
         const dayLater = at(later, 86_400 * SECOND + SECOND);
         await store.purge(at(dayLater, -3600 * SECOND), at(dayLater, -GRACE), long(dayLater));
         assert.deepEqual(
           (await store.loginEvents({ limit: 10 })).map((e) => e.flowId).sort(),
-          [confirmed.flowId, cancelled.flowId].sort(),
-          'a flood of unused starts leaves nothing after a day; what a person did stays',
+          [delivered.flow.flowId, refused.flowId, uncollected.flowId].sort(),
+          'a flood of scripted flows leaves nothing after a day; real logins stay',
         );
       });
 
