@@ -33,7 +33,7 @@ const LOGINS_OPTIONS = [...LOGINS_VALUES, ...LOGINS_FLAGS];
  * or a key in it): such a value typed as a flag is never quoted back, since stderr ends up in
  * logs.
  */
-const mayHoldSecret = (setting: string): boolean => /(SECRET|_URL)$/.test(setting);
+const mayHoldSecret = (setting: string): boolean => /(SECRET|TOKEN|PASSWORD|_URL)$/.test(setting);
 
 /**
  * What to answer a flag that is not one: the setting it names, with its value; or, when it
@@ -77,7 +77,7 @@ export function parseArgs(argv: readonly string[], settings: readonly string[]):
       logins[flag.slice(2) as 'organization' | 'since' | 'outcome' | 'limit'] = value;
     } else if (arg.startsWith('-')) {
       if (command === 'logins') {
-        return { error: `Unknown option "${arg}" of logins: it takes ${LOGINS_OPTIONS.join(', ')}.` };
+        return { error: `Unknown option "${flag}" of logins: it takes ${LOGINS_OPTIONS.join(', ')}.` };
       }
       if ((LOGINS_OPTIONS as readonly string[]).includes(flag)) {
         return { error: `The option ${flag} belongs to the logins command: postiz-cli-auth logins ${arg}` };

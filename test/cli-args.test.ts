@@ -65,12 +65,21 @@ test('a secret typed as a flag is never quoted back (stderr ends up in logs), a 
     ['--webhook-secret=whsec_0123456789abcdef'],
     ['--database-url', 'postgres://app:pcs_0123456789abcdef@db/app'],
     ['--webhook-url=https://hooks.example/pcs_0123456789abcdef'],
+    ['--metrics-token', 'pcs_0123456789abcdef'],
+    ['--token=pcs_0123456789abcdef'],
   ]) {
     const { error } = parse(...argv) as { error: string };
     assert.match(error, /=… postiz-cli-auth serve/, argv.join(' '));
     assert.ok(!error.includes('pcs_0123456789abcdef') && !error.includes('whsec_'), error);
   }
   assert.match((parse('--port=4000') as { error: string }).error, /^Unknown option "--port": .*PORT=4000 /);
+  const { error } = parse('logins', '--database-url=postgres://app:pcs_0123456789abcdef@db/app') as {
+    error: string;
+  };
+  assert.equal(
+    error,
+    `Unknown option "--database-url" of logins: it takes ${'--organization, --since, --outcome, --limit, --json'}.`,
+  );
 });
 
 test("docs/deploy.md's start-up table quotes both answers as the command line gives them", () => {
