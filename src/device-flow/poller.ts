@@ -270,16 +270,7 @@ export class Poller {
     first: boolean,
   ): Promise<void> {
     const { store, events } = this.deps;
-    if (!first) {
-      if (!written) return;
-      events.flow('redelivered', flow.flowId, caller);
-      // The first claim's answer may yet be lost and the token given back: this one was written,
-      // so the login is delivered (a no-op when the first was confirmed already).
-      await store
-        .confirmDelivery(deviceCodeHash, this.deps.end(this.deps.now()))
-        .catch((err) => events.trouble('audit', 'could not record a delivered login in the audit trail', err));
-      return;
-    }
+    if (!written && !first) return;
     if (!written) {
       events.flow('returned', flow.flowId, caller);
       await events
@@ -289,13 +280,21 @@ export class Poller {
         );
       return;
     }
-    events.flow('delivered', flow.flowId, caller, {
-      ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
-    });
-    // The login's record: should this fail, the purge records it as delivered, unconfirmed.
-    await store
+    if (!first) events.flow('redelivered', flow.flowId, caller);
+    // The login's record, by whichever written answer confirms first: a re-collection's too, since
+    // the first claim's answer may yet be lost and its token given back (then the re-collection
+    // is the delivery). Should it fail, the purge records the login as delivered, unconfirmed.
+    const recorded = await store
       .confirmDelivery(deviceCodeHash, this.deps.end(this.deps.now()))
-      .catch((err) => events.trouble('audit', 'could not record a delivered login in the audit trail', err));
+      .catch((err) => {
+        events.trouble('audit', 'could not record a delivered login in the audit trail', err);
+        return first;
+      });
+    if (recorded) {
+      events.flow('delivered', flow.flowId, caller, {
+        ...(flow.finishedAt ? { sinceApprovalMs: this.deps.now() - flow.finishedAt.getTime() } : {}),
+      });
+    }
   }
 
   private async unknownDeviceCode(clientIp: string, now: number): Promise<PollAnswer> {

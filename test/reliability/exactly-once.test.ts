@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build, manualClock, storesToShare } from '../../harness/build.js';
 import { pathOf, poll, rfcPoll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
+import { metric } from '../../harness/observe.js';
 import { usePostgres, waitFor } from '../../harness/postgres.js';
 import { hashSecret } from '../../src/device-flow/codes.js';
 import { REDELIVERY_GRACE_MS } from '../../src/device-flow/poller.js';
@@ -127,6 +128,11 @@ for (const backend of stores) {
     assert.equal(await store.giveBack(hashSecret(deviceCode)), false);
     holding.release();
     await first;
+    const finished = 'postiz_cli_auth_flows_finished_total{outcome="delivered"}';
+    await waitFor(async () => (await metric(a.app, finished)) + (await metric(b.app, finished)) >= 1);
+    // A's answer was written too, in the end: still one login delivered, counted once.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal((await metric(a.app, finished)) + (await metric(b.app, finished)), 1);
     clock.advance(REDELIVERY_GRACE_MS + 1000);
     await b.flows.purge();
     assert.deepEqual(
