@@ -117,6 +117,24 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
     max: config.codeBurnGlobalLimit,
   };
 
+  /**
+   * A global ceiling's refusal of an address (`own`, counted `mine`): only once the address is
+   * past its allowance in its own window and everyone (`all`) past the ceiling; until the first
+   * of the two windows ends, since a new window of the address's own brings its allowance back.
+   */
+  const pastCeiling = (
+    own: RateRule,
+    mine: RateCount,
+    all: RateCount,
+    ceiling: RateRule,
+    now: Date,
+  ): Refusal | undefined => {
+    if (mine.hits <= CEILING_ALLOWANCE || all.hits <= ceiling.max) return undefined;
+    const until = new Date(Math.min(mine.resetAt.getTime(), all.resetAt.getTime()));
+    memo.set(own.key, until);
+    return { retryAfterSeconds: secondsUntil(until, now) };
+  };
+
   /** Count one hit on `rule` unless it is already known to be refused. */
   const count = async (rule: RateRule, now: Date): Promise<Refusal | undefined> =>
     memo.get(rule.key, now) ?? refusal(await store.hit(rule.key, now, rule.windowMs), rule, now);
@@ -165,10 +183,7 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
       // when right, so `hits` counts wrong ones and this one. A user's first attempts (the right
       // code, pre-filled from the link, or typed after a few typos) are never refused for
       // others' guessing.
-      if (!refused && mine.hits > CEILING_ALLOWANCE && all.hits > globalUserCodes.max) {
-        memo.set(own.key, all.resetAt);
-        refused = { retryAfterSeconds: secondsUntil(all.resetAt, now) };
-      }
+      refused ??= pastCeiling(own, mine, all, globalUserCodes, now);
       if (refused) return { refusal: refused };
       return {
         forgive: () =>
@@ -204,11 +219,7 @@ export function createRateLimits(store: Store, config: Config): RateLimits {
       if (refused) return refused;
       // As for user codes: the ceiling refuses only addresses past their allowance, so a CLI
       // refreshing its token (once per token's lifetime) is never refused for others' flood.
-      if (mine.hits > CEILING_ALLOWANCE && all.hits > globalRefreshes.max) {
-        memo.set(own.key, all.resetAt);
-        return { retryAfterSeconds: secondsUntil(all.resetAt, now) };
-      }
-      return undefined;
+      return pastCeiling(own, mine, all, globalRefreshes, now);
     },
 
     async codeBurn(ip, now) {

@@ -355,6 +355,44 @@ describe('RATE_LIMIT_REFRESHES', () => {
     assertError(await from('203.0.113.9'), 429, 'too_many_requests');
   });
 
+  test("an address refused by the ceiling gets its allowance back when its own window ends, even while the ceiling's runs on", async (t) => {
+    const built = await bridge(t, {
+      env: {
+        RATE_LIMIT_REFRESHES: '100',
+        RATE_LIMIT_REFRESHES_GLOBAL: '5',
+        RATE_LIMIT_REFRESHES_WINDOW_SECONDS: '600',
+      },
+    });
+    const from = (remoteAddress: string) =>
+      built.app.inject({
+        method: 'POST',
+        url: '/device/token',
+        headers: FORM,
+        payload: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'unknown' }).toString(),
+        remoteAddress,
+      });
+    const flooder = '198.51.100.7';
+    const cli = '203.0.113.9';
+    assert.equal((await from(flooder)).statusCode, 400, "starts the ceiling's window at 0 s");
+    built.clock.advance(550_000);
+    assert.equal((await from(cli)).statusCode, 400, "starts the CLI's window at 550 s");
+    built.clock.advance(60_000);
+    // 610 s: the ceiling's window starts again, and the flooder spends it.
+    for (let i = 0; i < 6; i++) await from(flooder);
+    built.clock.advance(530_000);
+    // 1,140 s: the CLI's 5th in its window is past its allowance with the ceiling spent.
+    for (let i = 0; i < 3; i++) assert.equal((await from(cli)).statusCode, 400);
+    const refused = await from(cli);
+    assertError(refused, 429, 'too_many_requests');
+    assert.equal(
+      refused.headers['retry-after'],
+      '10',
+      "until its own window ends at 1,150 s, not the ceiling's at 1,210 s",
+    );
+    built.clock.advance(10_000);
+    assert.equal((await from(cli)).statusCode, 400, 'a new window of its own: its allowance again');
+  });
+
   for (const { name, skip, open } of storesToShare(pg)) {
     test(`lets exactly the limit through when an address sends many at once, on ${name}`, {
       skip,
