@@ -250,12 +250,16 @@ describe('discovery, against metadata served as written here', () => {
     const codeOnly = await createUpstream(settingsOf(await withGrants(['authorization_code', 'implicit'])));
     assert.equal(codeOnly.refresh, undefined);
     assert.ok(!('refresh_token' in codeOnly.tokenAnswerSchema.properties));
+    // A refresh token it sends all the same is not passed on: the device could not use it here.
+    const issued = { access_token: 'a', token_type: 'Bearer', refresh_token: 'r', obtained_at: 0 };
+    assert.deepEqual(codeOnly.tokenAnswer(issued, 0), { access_token: 'a', token_type: 'Bearer' });
     const refreshing = await createUpstream(
       settingsOf(await withGrants(['authorization_code', 'refresh_token'])),
     );
     assert.equal(typeof refreshing.refresh, 'function');
     const unsaid = await createUpstream(settingsOf(await withGrants(undefined)));
     assert.equal(typeof unsaid.refresh, 'function');
+    assert.equal(unsaid.tokenAnswer(issued, 0).refresh_token, 'r');
     assert.ok('refresh_token' in unsaid.tokenAnswerSchema.properties);
   });
 

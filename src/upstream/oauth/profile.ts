@@ -237,6 +237,9 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
     // device collects the token, not when the provider issued it.
     tokenAnswer(sealed, now) {
       const answer = only(sealed, TOKEN_FIELDS);
+      // Without refreshes forwarded, a refresh token is of no use to the device (the provider
+      // wants the client secret with it), and /openapi.json promises none.
+      if (!settings.refresh) delete answer.refresh_token;
       if (typeof sealed.expires_in === 'number' && typeof sealed.obtained_at === 'number') {
         answer.expires_in = Math.max(0, Math.floor(sealed.expires_in - (now - sealed.obtained_at) / 1000));
       }
