@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, type TestContext, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { testConfig } from '../../harness/build.js';
 import {
   loginThrough,
@@ -423,35 +424,48 @@ describe('the exchange', () => {
     }
   });
 
-  test('a token endpoint answering past 1 MiB is unavailable, its body read no further, even a success', async (t) => {
-    const padding = 'x'.repeat(2 * 1024 * 1024);
-    const server = createServer((_request, response) => {
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ access_token: 'a-token', token_type: 'Bearer', padding }));
+  for (const framing of ['with its length', 'chunked, with no length', 'gzipped, small on the wire'] as const)
+    test(`a token endpoint answering past 1 MiB (${framing}) is unavailable, its body read no further, even a success`, async (t) => {
+      const padding = 'x'.repeat(2 * 1024 * 1024);
+      const body = JSON.stringify({ access_token: 'a-token', token_type: 'Bearer', padding });
+      const server = createServer((_request, response) => {
+        response.setHeader('content-type', 'application/json');
+        if (framing === 'with its length') response.end(body);
+        else if (framing === 'gzipped, small on the wire') {
+          response.setHeader('content-encoding', 'gzip');
+          response.end(gzipSync(body));
+        } else {
+          // Written in pieces: Node sends it chunked, so only the count of bytes read can stop it.
+          for (let i = 0; i < body.length; i += 64 * 1024) response.write(body.slice(i, i + 64 * 1024));
+          response.end();
+        }
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.after(() => new Promise((resolve) => server.close(resolve)));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const seen: string[] = [];
+      const upstream = await createUpstream(
+        testConfig({
+          UPSTREAM: 'oauth',
+          OAUTH_AUTHORIZATION_ENDPOINT: `${url}/authorize`,
+          OAUTH_TOKEN_ENDPOINT: `${url}/token`,
+          OAUTH_CLIENT_ID: 'client',
+          OAUTH_CLIENT_SECRET: 'secret',
+        }),
+        (status) => seen.push(status),
+      );
+      const err = await exchangeError(upstream, {
+        code: 'code-1234',
+        codeVerifier: 'v',
+        redirectUri: REDIRECT_URI,
+      });
+      assert.equal(err.kind, 'unavailable');
+      assert.equal(
+        err.detail,
+        `the token endpoint (${url}/token) answered HTTP 200: its body runs past 1 MiB`,
+      );
+      assert.deepEqual(seen, ['200']);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.after(() => new Promise((resolve) => server.close(resolve)));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const seen: string[] = [];
-    const upstream = await createUpstream(
-      testConfig({
-        UPSTREAM: 'oauth',
-        OAUTH_AUTHORIZATION_ENDPOINT: `${url}/authorize`,
-        OAUTH_TOKEN_ENDPOINT: `${url}/token`,
-        OAUTH_CLIENT_ID: 'client',
-        OAUTH_CLIENT_SECRET: 'secret',
-      }),
-      (status) => seen.push(status),
-    );
-    const err = await exchangeError(upstream, {
-      code: 'code-1234',
-      codeVerifier: 'v',
-      redirectUri: REDIRECT_URI,
-    });
-    assert.equal(err.kind, 'unavailable');
-    assert.equal(err.detail, `the token endpoint (${url}/token) answered HTTP 200: its body runs past 1 MiB`);
-    assert.deepEqual(seen, ['200']);
-  });
 
   test("the provider's codes are shaped like codes (worth burning)", async () => {
     const upstream = await profile();
