@@ -31,19 +31,34 @@ export function clientAddress(ip: string): string {
  * addresses count as their IPv4 address.
  */
 export function addressKey(ip: string, v6Bits: 48 | 64 = 64): string {
-  const mapped = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
-  if (mapped) return mapped[1]!;
   if (isIP(ip) !== 6) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-    : left;
+  const groups = ipv6Groups(ip);
+  // IPv4-mapped (::ffff:a.b.c.d), however it is written: hex, dotted, expanded or not.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
   return `${groups
     .slice(0, v6Bits / 16)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .map((g) => g.toString(16))
     .join(':')}::/${v6Bits}`;
+}
+
+/** An IPv6 address's eight 16-bit groups (`ip` is one: `net.isIP` says 6), with any zone id dropped. */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.toLowerCase().split('%')[0]!;
+  // A dotted IPv4 tail stands for the last two groups.
+  const dotted = text.match(/^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail = ''] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = text.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return groups.map((g) => Number.parseInt(g, 16));
 }
 
 /**
