@@ -842,7 +842,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     metricsToken: config.metricsToken ? '[set]' : undefined,
     webhookSecret: config.webhookSecret ? '[set]' : undefined,
     oauthClientSecret: config.oauthClientSecret ? '[set]' : undefined,
-    webhookUrls: config.webhookUrls.map((url) => endpoint(url).shown),
+    // Shown by origin and a tag keyed with the secret (src/webhooks/endpoint.ts); no secret, no webhooks.
+    webhookUrls: config.webhookUrls.map((url) => endpoint(url, config.webhookSecret ?? '').shown),
     databaseUrl: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : undefined,
     databaseDirectUrl: config.databaseDirectUrl ? redactDatabaseUrl(config.databaseDirectUrl) : undefined,
   };

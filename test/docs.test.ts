@@ -4,6 +4,7 @@
  * file the build produces, and what the docs say about TRUST_PROXY is what the server does.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, test } from 'node:test';
@@ -461,7 +462,19 @@ describe('docs/deploy.md on the audit trail and webhooks', () => {
       section.replace(/\s+/g, ' '),
     );
     assert.ok(example, 'the example is there');
-    assert.equal(endpoint(new URL(example[1]!).href).shown, example[2]);
+    const secret = /`(whsec_[A-Za-z0-9+/=]+)`/.exec(section)?.[1];
+    assert.ok(secret, "the sample request's secret");
+    assert.equal(endpoint(new URL(example[1]!).href, secret).shown, example[2]);
+    // The command it gives for a tag prints the same.
+    const command = /`node -e "(const c = require\('crypto'\);[^"]+)" 'https:\/\/…'`/.exec(
+      section.replace(/\s+/g, ' '),
+    );
+    assert.ok(command, 'the command is there');
+    const printed = execFileSync(process.execPath, ['-e', command[1]!, example[1]!], {
+      env: { ...process.env, WEBHOOK_SECRET: secret },
+      encoding: 'utf8',
+    });
+    assert.equal(`https://hooks.zapier.com (${printed.trim()})`, example[2]);
   });
 
   test("the receiver example is the demo's receiver, in the same shape", () => {

@@ -95,7 +95,7 @@ export class WebhookSender {
   private troubleAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: WebhookSenderOptions) {
-    this.endpoints = options.urls.map(endpoint);
+    this.endpoints = options.urls.map((url) => endpoint(url, options.secret));
     this.signer = new WebhookSigner(options.secret);
     this.now = options.now ?? Date.now;
     this.retry = options.retry ?? DEFAULT_RETRY;
@@ -191,7 +191,7 @@ export class WebhookSender {
     const { event } = item;
     const message = webhookMessage(event, this.options.organizations);
     // Keys, never URLs (endpoint.ts); a URL an instance of an earlier version wrote is rewritten as its key.
-    const had = new Set(item.deliveredTo.map(asEndpointKey));
+    const had = new Set(item.deliveredTo.map((entry) => asEndpointKey(entry, this.options.secret)));
     const due = this.endpoints.filter((e) => !had.has(e.key));
     const results = await Promise.all(
       due.map(async (target) => ({ target, failure: await this.post(target, message) })),

@@ -5,14 +5,14 @@
  * called and the one logged; and when a failed event is tried again, then given up.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { TEST_CLIENT_SECRET } from '../../harness/build.js';
 import { newWebhookSecret } from '../../harness/webhook-receiver.js';
 import { Organizations } from '../../src/device-flow/organizations.js';
 import type { LoginEvent } from '../../src/storage/store.js';
-import { asEndpointKey, endpoint } from '../../src/webhooks/endpoint.js';
+import { asEndpointKey, ENDPOINT_KEY_INFO, endpoint } from '../../src/webhooks/endpoint.js';
 import { WebhookSigner, webhookMessage } from '../../src/webhooks/message.js';
 import { DEFAULT_RETRY, GIVE_UP_AFTER_MS, nextAttempt, RETRY_SCHEDULE_MS } from '../../src/webhooks/retry.js';
 
@@ -102,23 +102,31 @@ test('the signature is the Standard Webhooks one: the package verifies it, and s
 });
 
 test('an endpoint with credentials is called with HTTP Basic, and shown and recorded without its credentials, path or query', () => {
-  const plain = endpoint('https://hooks.example.com/in');
-  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  // What docs/deploy.md tells operators to run to find a tag: HKDF and HMAC from node:crypto.
+  const keyed = (url: string, under = secret) =>
+    createHmac('sha256', Buffer.from(hkdfSync('sha256', under, '', ENDPOINT_KEY_INFO, 32)))
+      .update(url)
+      .digest('hex');
+  const plain = endpoint('https://hooks.example.com/in', secret);
   assert.deepEqual(plain, {
     target: 'https://hooks.example.com/in',
     authorization: undefined,
-    key: sha256('https://hooks.example.com/in'),
-    shown: `https://hooks.example.com (${sha256('https://hooks.example.com/in').slice(0, 8)})`,
+    key: keyed('https://hooks.example.com/in'),
+    shown: `https://hooks.example.com (${keyed('https://hooks.example.com/in').slice(0, 8)})`,
   });
   const url = 'https://user:p%40ss@hooks.example.com:8443/in/path-secret?token=s3cr3t';
-  const secretive = endpoint(url);
+  const secretive = endpoint(url, secret);
   assert.equal(secretive.target, 'https://hooks.example.com:8443/in/path-secret?token=s3cr3t');
   assert.equal(secretive.authorization, `Basic ${Buffer.from('user:p@ss').toString('base64')}`);
-  assert.equal(secretive.shown, `https://hooks.example.com:8443 (${sha256(url).slice(0, 8)})`);
-  assert.equal(secretive.key, sha256(url), 'what migrations/018 computes for a URL recorded before');
+  assert.equal(secretive.shown, `https://hooks.example.com:8443 (${keyed(url).slice(0, 8)})`);
+  assert.equal(secretive.key, keyed(url));
+  // Keyed: the plain hash of the URL (what a guesser could test) is not it, and another secret gives another.
+  assert.notEqual(secretive.key, createHash('sha256').update(url).digest('hex'));
+  assert.notEqual(endpoint(url, `${secret}x`).key, secretive.key);
   // A URL an instance of an earlier version recorded reads as its key; a key as itself.
-  assert.equal(asEndpointKey(url), secretive.key);
-  assert.equal(asEndpointKey(secretive.key), secretive.key);
+  assert.equal(asEndpointKey(url, secret), secretive.key);
+  assert.equal(asEndpointKey(secretive.key, secret), secretive.key);
 });
 
 test('retries follow the schedule, give or take a fifth, and stop a day after the event', () => {

@@ -1,7 +1,8 @@
 /**
  * The upgrade that takes endpoints' URLs out of the webhook outbox (migrations/018): an event
  * an earlier version delivered to one of two endpoints, and failed at the other, keeps no
- * readable URL once migrated, and is then sent to the other endpoint only. On PGlite and on
+ * readable URL once migrated, and is then sent to both (at least once, the same webhook-id:
+ * the keys are keyed with WEBHOOK_SECRET, which the migration does not know). On PGlite and on
  * PostgreSQL.
  */
 import assert from 'node:assert/strict';
@@ -31,7 +32,7 @@ const databases = [
 ];
 
 for (const database of databases) {
-  test(`an outbox an earlier version wrote keeps no endpoint URL, and its pending event goes only where it is missing (${database.name})`, {
+  test(`an outbox an earlier version wrote keeps no endpoint URL, and its pending event still reaches every endpoint, under its id (${database.name})`, {
     skip: database.skip,
     timeout: 60_000,
   }, async (t) => {
@@ -106,10 +107,9 @@ for (const database of databases) {
       webhooks: { pollIntervalMs: 100 },
     });
     await waitFor(async () => (await store.countOutbox()).pending === 0, { timeoutMs: 10_000 });
-    assert.equal(other.answered().size, 1, 'the endpoint that lacked the event has it');
-    assert.equal(zap.deliveries.length, 0, 'the endpoint that had it is not sent it again');
     const [event] = await built.store.loginEvents({ limit: 1 });
-    assert.equal(other.deliveries[0]?.id, event?.eventId);
+    assert.deepEqual([...other.answered()], [event?.eventId], 'the endpoint that lacked the event has it');
+    assert.deepEqual([...zap.answered()], [event?.eventId], 'the one that had it, again, under the same id');
     const done = await dump();
     for (const part of secrets) assert.ok(!done.includes(part), `the outbox never holds ${part} again`);
   });
