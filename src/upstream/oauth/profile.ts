@@ -10,6 +10,7 @@
  * (RFC 6749 §6), storing nothing.
  */
 import { randomBytes } from 'node:crypto';
+import { authorizationUrl } from '../authorize-url.js';
 import { call, errorCodeOf, jsonObject, printable, successAnswer } from '../http.js';
 import { networkCause } from '../network-error.js';
 import {
@@ -187,17 +188,15 @@ export function createOAuthUpstream(settings: OAuthSettings): Upstream {
     credentialSettings: ['OAUTH_CLIENT_ID', 'OAUTH_CLIENT_SECRET'],
 
     authorizeUrl({ state, codeChallenge, redirectUri }) {
-      const url = new URL(settings.authorizationEndpoint);
-      url.searchParams.set('client_id', settings.clientId);
-      url.searchParams.set('response_type', 'code');
-      url.searchParams.set('redirect_uri', redirectUri);
-      if (scopes.length > 0) url.searchParams.set('scope', scopes.join(' '));
-      // OpenID Connect Core §11: offline access is asked for with prompt=consent.
-      if (scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
-      url.searchParams.set('state', state);
-      url.searchParams.set('code_challenge', codeChallenge);
-      url.searchParams.set('code_challenge_method', 'S256');
-      return url.href;
+      return authorizationUrl(settings.authorizationEndpoint, {
+        clientId: settings.clientId,
+        redirectUri,
+        state,
+        codeChallenge,
+        scope: scopes.join(' '),
+        // OpenID Connect Core §11: offline access is asked for with prompt=consent.
+        ...(scopes.includes('offline_access') ? { prompt: 'consent' } : {}),
+      });
     },
 
     async exchangeCode({ code, codeVerifier, redirectUri }) {

@@ -7,6 +7,7 @@
  * own error text is kept for the log only, never shown to a user.
  */
 import { randomInt } from 'node:crypto';
+import { authorizationUrl } from '../authorize-url.js';
 import { call, errorCodeOf, jsonObject, printable, successAnswer } from '../http.js';
 import { networkCause } from '../network-error.js';
 import {
@@ -64,15 +65,13 @@ export function createPostizUpstream(settings: PostizSettings): Upstream {
     credentialSettings: ['POSTIZ_OAUTH_CLIENT_ID', 'POSTIZ_OAUTH_CLIENT_SECRET'],
 
     authorizeUrl({ state, codeChallenge, redirectUri }) {
-      const url = new URL(`${settings.frontendUrl}/oauth/authorize`);
-      url.searchParams.set('client_id', settings.clientId);
-      url.searchParams.set('response_type', 'code');
-      // Ignored by Postiz for pca_ apps, required for pcd_ apps (docs/postiz.md).
-      url.searchParams.set('redirect_uri', redirectUri);
-      url.searchParams.set('state', state);
-      url.searchParams.set('code_challenge', codeChallenge);
-      url.searchParams.set('code_challenge_method', 'S256');
-      return url.href;
+      // redirect_uri: ignored by Postiz for pca_ apps, required for pcd_ apps (docs/postiz.md).
+      return authorizationUrl(`${settings.frontendUrl}/oauth/authorize`, {
+        clientId: settings.clientId,
+        redirectUri,
+        state,
+        codeChallenge,
+      });
     },
 
     async exchangeCode({ code, codeVerifier, redirectUri }) {
