@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { build, sharedPglite } from '../../harness/build.js';
 import { sleep } from '../../harness/device.js';
+import { holdingClaims } from '../../harness/held-claims.js';
 import { DEVICE_CODE_GRANT, pathOf, poll, walkToCallback } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
 import { hashSecret } from '../../src/device-flow/codes.js';
@@ -144,45 +145,21 @@ for (const shape of ['json', 'form'] as const) {
 test('a first answer cut after another poll collected the token: the login stays delivered, counted once', async (t) => {
   // Instance A claims first and is held; meanwhile the CLI's retry reaches instance B, which
   // collects the token again (within the grace) and writes it; then A's client is cut.
-  let cut: Socket | undefined;
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let claimed!: () => void;
-  const claimedOnce = new Promise<void>((resolve) => {
-    claimed = resolve;
-  });
   const shared = await sharedPglite();
-  const storeA = new Proxy(shared, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver);
-      if (name !== 'claimToken' || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const token = await value.apply(target, args);
-        if (cut && token) {
-          claimed();
-          await released;
-          cut.destroy();
-          cut = undefined;
-          await sleep(100);
-        }
-        return token;
-      };
-    },
-  }) as Store;
-  const a = await build(t, { store: storeA });
+  const holding = holdingClaims(shared);
+  const a = await build(t, { store: holding.store });
   const b = await build(t, { store: shared, clock: a.clock, standIn: a.standIn });
   const port = await listen(a.app);
   const walked = await walkToCallback(a.app);
   assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
   const deviceCode = walked.started.device_code;
   const first = rawPoll(port, deviceCode, 'json');
-  cut = first.socket;
-  await claimedOnce;
+  await holding.claimed;
   const during = await poll(b.app, deviceCode);
   assert.equal(during.status, 200, during.body);
-  release();
+  first.socket.destroy();
+  await sleep(100);
+  holding.release();
   assert.equal(await first.answered, '', "A's answer was cut");
   const finished = 'postiz_cli_auth_flows_finished_total{outcome="delivered"}';
   const counted = async () => (await metric(a.app, finished)) + (await metric(b.app, finished));

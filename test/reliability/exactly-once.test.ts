@@ -6,8 +6,9 @@
  * login. Across two instances sharing one database, on both stores.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { build, manualClock, storesToShare } from '../../harness/build.js';
+import { holdingClaims } from '../../harness/held-claims.js';
 import { pathOf, poll, rfcPoll, startFlow, walkToCallback } from '../../harness/inject-browser.js';
 import { metric } from '../../harness/observe.js';
 import { usePostgres, waitFor } from '../../harness/postgres.js';
@@ -18,31 +19,22 @@ import type { Store } from '../../src/storage/store.js';
 const cluster = await usePostgres();
 const stores = storesToShare(cluster);
 
-/** `store`, with its token claims held until `release()` once they have claimed (a poll being answered). */
-function holdingClaims(store: Store): { store: Store; claimed: Promise<void>; release: () => void } {
-  let release!: () => void;
-  let claimed!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const claimedOnce = new Promise<void>((resolve) => {
-    claimed = resolve;
-  });
-  const held = new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver);
-      if (name !== 'claimToken' || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const token = await value.apply(target, args);
-        if (token) {
-          claimed();
-          await released;
-        }
-        return token;
-      };
-    },
-  }) as Store;
-  return { store: held, claimed: claimedOnce, release };
+/**
+ * Two instances on `store` and a flow approved through A, whose first poll A has claimed and is
+ * answering (held until `holding.release()`): the moment a client's retry may reach B.
+ */
+async function firstPollHeld(t: TestContext, store: Store) {
+  const clock = manualClock();
+  const holding = holdingClaims(store);
+  const a = await build(t, { store: holding.store, clock });
+  const b = await build(t, { store, clock, standIn: a.standIn });
+  const walked = await walkToCallback(a.app);
+  assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
+  const deviceCode = walked.started.device_code;
+  clock.advance(5000);
+  const first = poll(a.app, deviceCode);
+  await holding.claimed;
+  return { a, b, clock, holding, deviceCode, first };
 }
 
 for (const backend of stores) {
@@ -82,16 +74,7 @@ for (const backend of stores) {
     const { store, close } = await backend.open();
     if (close) t.after(() => store.close());
     for (const shape of ['json', 'form'] as const) {
-      const clock = manualClock();
-      const holding = holdingClaims(store);
-      const a = await build(t, { store: holding.store, clock });
-      const b = await build(t, { store, clock, standIn: a.standIn });
-      const walked = await walkToCallback(a.app);
-      assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
-      const deviceCode = walked.started.device_code;
-      clock.advance(5000);
-      const first = poll(a.app, deviceCode);
-      await holding.claimed;
+      const { b, holding, deviceCode, first } = await firstPollHeld(t, store);
       // Instance A has claimed the token and is answering; the client's retry reaches instance B.
       const during = shape === 'json' ? await poll(b.app, deviceCode) : await rfcPoll(b.app, deviceCode);
       assert.notEqual(during.json.error, 'invalid_grant', `${shape}: ${during.body}`);
@@ -108,16 +91,7 @@ for (const backend of stores) {
   }, async (t) => {
     const { store, close } = await backend.open();
     if (close) t.after(() => store.close());
-    const clock = manualClock();
-    const holding = holdingClaims(store);
-    const a = await build(t, { store: holding.store, clock });
-    const b = await build(t, { store, clock, standIn: a.standIn });
-    const walked = await walkToCallback(a.app);
-    assert.equal((await walked.browser.get(pathOf(walked.callbackUrl))).status, 200);
-    const deviceCode = walked.started.device_code;
-    clock.advance(5000);
-    const first = poll(a.app, deviceCode);
-    await holding.claimed;
+    const { a, b, clock, holding, deviceCode, first } = await firstPollHeld(t, store);
     const during = await poll(b.app, deviceCode);
     assert.equal(during.status, 200, during.body);
     // B's answer was written: the login is recorded delivered while A's is still out…
