@@ -34,7 +34,8 @@ function organization(event: LoginEvent, organizations: Organizations): string {
   return organizations.open(event.orgSealed) ?? '(sealed)';
 }
 
-const HEADERS = [
+/** The table's column headings, in order. */
+export const HEADERS = [
   'WHEN (UTC)',
   'OUTCOME',
   'REASON',
