@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { periodic } from './periodic.js';
 import type { Reachability } from './reachability.js';
 import { type Upstream, UpstreamError } from './upstream.js';
 
@@ -60,9 +61,6 @@ function outcomeOf(err: unknown): 'accepted' | 'refused' | undefined {
 /** A check of `options.upstream`'s credentials; nothing is sent until `check()` or `start()`. */
 export function createCredentialsCheck(options: CredentialsCheckOptions): CredentialsCheck {
   let current: CredentialsState = 'unknown';
-  let running: Promise<CredentialsState> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
 
   const { provider } = options.upstream.names;
   const settings = options.upstream.credentialSettings.join(' and ');
@@ -100,32 +98,17 @@ export function createCredentialsCheck(options: CredentialsCheckOptions): Creden
       outcome = outcomeOf(err);
       detail = err instanceof UpstreamError ? err.detail : undefined;
     }
-    if (outcome && !stopped) observe(outcome, detail);
+    if (outcome && !schedule.stopped) observe(outcome, detail);
     return current;
   };
-
-  const check = (): Promise<CredentialsState> => {
-    running ??= exchangeJunk().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
+  const schedule = periodic(exchangeJunk);
 
   return {
     state: () => current,
-    check,
+    check: schedule.check,
     observe,
-    start(intervalMs) {
-      stopped = false;
-      clearInterval(timer);
-      void check();
-      timer = setInterval(() => void check(), intervalMs);
-      timer.unref();
-    },
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-    },
+    start: schedule.start,
+    stop: schedule.stop,
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { networkCause } from './network-error.js';
+import { periodic } from './periodic.js';
 
 export type Reachability = 'reachable' | 'unreachable' | 'unknown';
 
@@ -41,9 +42,6 @@ export function createReachabilityProbe(options: ProbeOptions): ReachabilityProb
   const target = options.url;
   let current: Reachability = 'unknown';
   let checkedAt = Number.NEGATIVE_INFINITY;
-  let running: Promise<Reachability> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
   let controller = new AbortController();
 
   const settle = (next: Reachability, cause?: string): Reachability => {
@@ -71,39 +69,29 @@ export function createReachabilityProbe(options: ProbeOptions): ReachabilityProb
     try {
       const response = await fetch(target, { method: 'HEAD', redirect: 'manual', signal });
       await response.body?.cancel().catch(() => {});
-      return stopped ? current : settle('reachable');
+      return schedule.stopped ? current : settle('reachable');
     } catch (err) {
-      if (stopped) return current;
+      if (schedule.stopped) return current;
       const timedOut = (err as Error).name === 'TimeoutError';
       return settle('unreachable', timedOut ? `no answer within ${options.timeoutMs} ms` : networkCause(err));
     }
   };
 
-  const check = (): Promise<Reachability> => {
-    running ??= probe().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
+  const schedule = periodic(probe, {
+    onStart: () => {
+      controller = new AbortController();
+    },
+    // A probe under way is cut short, so that shutting down waits for none.
+    onStop: () => controller.abort(),
+  });
 
   return {
     state() {
-      if (!stopped && now() - checkedAt > maxAgeMs) void check();
+      if (!schedule.stopped && now() - checkedAt > maxAgeMs) void schedule.check();
       return current;
     },
-    check,
-    start(intervalMs) {
-      stopped = false;
-      controller = new AbortController();
-      clearInterval(timer);
-      void check();
-      timer = setInterval(() => void check(), intervalMs);
-      timer.unref();
-    },
-    stop() {
-      stopped = true;
-      clearInterval(timer);
-      controller.abort();
-    },
+    check: schedule.check,
+    start: schedule.start,
+    stop: schedule.stop,
   };
 }
