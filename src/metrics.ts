@@ -5,6 +5,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BurnResult } from './device-flow/code-burner.js';
 import { type FlowObserver, TROUBLE_KINDS } from './device-flow/events.js';
+import { LOGIN_OUTCOMES } from './storage/store.js';
 import type { CredentialsState } from './upstream/credentials.js';
 import type { Reachability } from './upstream/reachability.js';
 import { type BuildInfo, buildInfo } from './version.js';
@@ -20,15 +21,7 @@ import { type BuildInfo, buildInfo } from './version.js';
  * `refused`: Postiz refused the new token (no subscription, or another refusal of its public
  * API); `blocked`: confirmed from another network under `CROSS_NETWORK_POLICY=block`.
  */
-export const FLOW_OUTCOMES = [
-  'delivered',
-  'denied',
-  'cancelled',
-  'blocked',
-  'expired',
-  'failed',
-  'refused',
-] as const;
+export const FLOW_OUTCOMES = LOGIN_OUTCOMES;
 export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
 /** What a poll can be answered: its token, an OAuth error code, or `try_again` (a 503 without a body). */

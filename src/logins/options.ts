@@ -2,18 +2,7 @@
  * The options of `postiz-cli-auth logins` (docs/deploy.md, "Audit trail and webhooks"), read
  * and checked before anything opens the database: a bad value is one line and exit code 2.
  */
-import type { LoginOutcome } from '../storage/store.js';
-
-/** Every outcome `--outcome` accepts, as the audit trail records them. */
-export const OUTCOMES: readonly LoginOutcome[] = [
-  'delivered',
-  'denied',
-  'cancelled',
-  'refused',
-  'blocked',
-  'expired',
-  'failed',
-];
+import { LOGIN_OUTCOMES, type LoginOutcome } from '../storage/store.js';
 
 /** Rows shown when `--limit` is not given, and the most it accepts. */
 export const DEFAULT_LIMIT = 50;
@@ -68,8 +57,9 @@ export function checkOptions(options: LoginsOptions, now: number): LoginsQuery |
   }
   let outcome: LoginOutcome | undefined;
   if (options.outcome !== undefined) {
-    outcome = OUTCOMES.find((o) => o === options.outcome?.trim().toLowerCase());
-    if (!outcome) return { error: `--outcome takes one of ${OUTCOMES.join(', ')}; got "${options.outcome}"` };
+    outcome = LOGIN_OUTCOMES.find((o) => o === options.outcome?.trim().toLowerCase());
+    if (!outcome)
+      return { error: `--outcome takes one of ${LOGIN_OUTCOMES.join(', ')}; got "${options.outcome}"` };
   }
   let limit = DEFAULT_LIMIT;
   if (options.limit !== undefined) {

@@ -89,15 +89,20 @@ export interface TokenClaim {
   first: boolean;
 }
 
-/** How a flow ended, as the audit trail and webhooks say it. */
-export type LoginOutcome =
-  | 'delivered'
-  | 'denied'
-  | 'cancelled'
-  | 'refused'
-  | 'blocked'
-  | 'expired'
-  | 'failed';
+/**
+ * How a flow ended, as the audit trail, webhooks, `logins --outcome` and the finished-flows
+ * metric say it (migrations/015 checks the same list).
+ */
+export const LOGIN_OUTCOMES = [
+  'delivered',
+  'denied',
+  'cancelled',
+  'refused',
+  'blocked',
+  'expired',
+  'failed',
+] as const;
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 
 /** What the statement that ends a flow writes with its event (in `login_events`). */
 export interface EndRecord {
